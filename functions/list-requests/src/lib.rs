@@ -1,0 +1,40 @@
+//! `GET /consent-requests`: the caller's tenant's requests, newest first.
+
+use consent_shared::api::{ListView, RequestView};
+use consent_shared::http::{self, json_response, problem};
+use consent_shared::service::ConsentService;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+
+pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
+    let caller = match http::caller(&req, &app.settings().admin_role) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let query = req.query_string_parameters();
+    let limit = match query.first("limit").map(str::parse::<usize>) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "bad-limit",
+                "Invalid limit",
+                &format!("limit is a whole number from 1 to {MAX_LIMIT}"),
+            );
+        }
+    };
+    match app.list(&caller, limit, query.first("cursor")).await {
+        Ok(page) => json_response(
+            StatusCode::OK,
+            &ListView {
+                items: page.items.iter().map(RequestView::new).collect(),
+                next_cursor: page.next_cursor,
+            },
+        ),
+        Err(e) => http::service_error(&e),
+    }
+}

@@ -1,0 +1,213 @@
+//! A small stand-in for the HTTP API: routes requests to the same handlers
+//! the Lambda functions run, with the same API Gateway v2 request context.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequestContext,
+};
+use consent_shared::http::{json_response, problem};
+use consent_shared::service::ConsentService;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+
+use crate::auth::DevAuth;
+
+/// Largest body the gateway passes on (API Gateway's own limit is higher;
+/// handlers apply their own, smaller limits).
+const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
+
+type HandlerFuture = Pin<Box<dyn Future<Output = lambda_http::Response<Body>> + Send>>;
+type Handler = fn(Arc<ConsentService>, lambda_http::Request) -> HandlerFuture;
+
+macro_rules! route_to {
+    ($handle:path) => {
+        |app: Arc<ConsentService>, req: lambda_http::Request| -> HandlerFuture {
+            Box::pin(async move { $handle(&app, req).await })
+        }
+    };
+}
+
+/// How a route is reached.
+#[derive(Clone)]
+pub struct Route {
+    pub method: Method,
+    /// Path template, as in the OpenAPI document.
+    pub path: &'static str,
+    /// Needs a bearer token (the JWT authorizer in AWS).
+    pub auth: bool,
+    handler: Handler,
+}
+
+/// Every route of the product, API and pages, plus the local extras.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route { method: Method::GET, path: "/health", auth: false, handler: |_, _| Box::pin(async { json_response(StatusCode::OK, &serde_json::json!({"status": "ok"})) }) },
+        Route { method: Method::GET, path: "/openapi.json", auth: false, handler: |_, _| Box::pin(async { openapi() }) },
+        Route { method: Method::POST, path: "/consent-requests", auth: true, handler: route_to!(create_request::handle) },
+        Route { method: Method::GET, path: "/consent-requests", auth: true, handler: route_to!(list_requests::handle) },
+        Route { method: Method::GET, path: "/consent-requests/{id}", auth: true, handler: route_to!(get_request::handle) },
+        Route { method: Method::POST, path: "/consent-requests/{id}/cancel", auth: true, handler: route_to!(cancel_request::handle) },
+        Route { method: Method::PUT, path: "/consent-requests/{id}/reviewers/{slot}", auth: true, handler: route_to!(replace_reviewer::handle) },
+        Route { method: Method::GET, path: "/review/{token}", auth: false, handler: route_to!(review_page::handle) },
+        Route { method: Method::POST, path: "/review/{token}", auth: false, handler: route_to!(review_decision::handle) },
+        Route { method: Method::GET, path: "/access", auth: true, handler: route_to!(access_check::handle) },
+    ]
+}
+
+fn openapi() -> lambda_http::Response<Body> {
+    let mut r = lambda_http::Response::new(Body::Text(OPENAPI_JSON.to_owned()));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+pub struct Gateway {
+    app: Arc<ConsentService>,
+    auth: DevAuth,
+    router: matchit::Router<Vec<Route>>,
+}
+
+impl Gateway {
+    pub fn new(app: Arc<ConsentService>, auth: DevAuth) -> Self {
+        let mut by_path: HashMap<&'static str, Vec<Route>> = HashMap::new();
+        for route in routes() {
+            by_path.entry(route.path).or_default().push(route);
+        }
+        let mut router = matchit::Router::new();
+        for (path, routes) in by_path {
+            router.insert(path, routes).expect("route templates are distinct");
+        }
+        Self { app, auth, router }
+    }
+
+    pub async fn serve(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let is_head = req.method() == Method::HEAD;
+        let response = self.dispatch(req).await;
+        let (parts, body) = response.into_parts();
+        let bytes = if is_head {
+            Bytes::new()
+        } else {
+            Bytes::from(body.to_vec())
+        };
+        hyper::Response::from_parts(parts, Full::new(bytes))
+    }
+
+    async fn dispatch(&self, req: hyper::Request<Incoming>) -> lambda_http::Response<Body> {
+        let path = req.uri().path().to_owned();
+        let Ok(matched) = self.router.at(&path) else {
+            return problem(StatusCode::NOT_FOUND, "no-route", "Not found", "no such route");
+        };
+        // HEAD is served as GET without a body, as a browser or scanner expects.
+        let wanted = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
+        let Some(route) = matched.value.iter().find(|r| r.method == wanted) else {
+            let allow: Vec<&str> = matched.value.iter().map(|r| r.method.as_str()).collect();
+            let mut r = problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                &format!("this route accepts {}", allow.join(", ")),
+            );
+            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            return r;
+        };
+        let path_params: HashMap<String, String> = matched
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let route = route.clone();
+
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.route_key = Some(format!("{} {}", route.method, route.path));
+        context.stage = Some("$default".to_owned());
+        context.request_id = Some(uuid_like());
+        context.http.method = route.method.clone();
+        context.http.path = Some(path.clone());
+        if route.auth {
+            match self.authorize(&req) {
+                Ok(claims) => {
+                    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+                    jwt.claims = claims;
+                    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+                    authorizer.jwt = Some(jwt);
+                    context.authorizer = Some(authorizer);
+                }
+                Err(detail) => {
+                    let mut r = problem(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", &detail);
+                    r.headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                    return r;
+                }
+            }
+        }
+
+        let query: HashMap<String, Vec<String>> = {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+            let mut map: HashMap<String, Vec<String>> = HashMap::new();
+            for (k, v) in pairs {
+                map.entry(k).or_default().push(v);
+            }
+            map
+        };
+        let (parts, incoming) = req.into_parts();
+        let bytes = match Limited::new(incoming, MAX_REQUEST_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    "Body too large",
+                    "the request body is too large",
+                );
+            }
+        };
+        let body = if bytes.is_empty() {
+            Body::Empty
+        } else {
+            match String::from_utf8(bytes.to_vec()) {
+                Ok(text) => Body::Text(text),
+                Err(e) => Body::Binary(e.into_bytes()),
+            }
+        };
+        let request = lambda_http::Request::from_parts(parts, body)
+            .with_path_parameters(path_params)
+            .with_query_string_parameters(query)
+            .with_request_context(RequestContext::ApiGatewayV2(context));
+        (route.handler)(self.app.clone(), request).await
+    }
+
+    fn authorize(&self, req: &hyper::Request<Incoming>) -> Result<HashMap<String, String>, String> {
+        let value = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .ok_or("sign in: send Authorization: Bearer <token> (consent-local token --help)")?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or("the Authorization header must be: Bearer <token>")?;
+        self.auth
+            .verify(token.trim())
+            .map_err(|e| format!("the bearer token is not valid: {e}"))
+    }
+}
+
+/// A request id for the context (API Gateway sets one per request).
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("local-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}

@@ -1,0 +1,169 @@
+//! `consent-local`: every route and the scheduled function in one process,
+//! on the embedded store, the outbox mailer and a JSON tenant directory.
+
+pub mod auth;
+pub mod gateway;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use consent_shared::adapters::clock::SystemClock;
+use consent_shared::adapters::directory::StaticDirectory;
+use consent_shared::adapters::memory::MemoryStore;
+use consent_shared::adapters::outbox::OutboxMailer;
+use consent_shared::links::LinkSigner;
+use consent_shared::service::{ConsentService, Settings};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth::DevAuth;
+use crate::gateway::Gateway;
+
+/// The sample directory shipped in the repo, used when no file is given.
+pub const SAMPLE_TENANTS: &str = include_str!("../../../infra/tenants.sample.json");
+/// Link key used when `CONSENT_LINK_KEYS` is not set. For local use only.
+pub const DEV_LINK_KEYS: &str = "dev:Y29uc2VudC1sb2NhbC1kZXYtbGluay1rZXktbm90LWZvci1wcm9kdWN0aW9u";
+
+#[derive(Clone, Debug)]
+pub struct LocalConfig {
+    pub host: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub outbox: PathBuf,
+    pub tenants: Option<PathBuf>,
+    /// Where review links point; defaults to this server's address.
+    pub public_base_url: Option<String>,
+    /// How often the scheduled function runs.
+    pub tick: Duration,
+    pub link_keys: String,
+    pub dev_jwt_secret: String,
+    pub settings: Settings,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 3000,
+            outbox: PathBuf::from("outbox"),
+            tenants: None,
+            public_base_url: None,
+            tick: Duration::from_secs(10),
+            link_keys: DEV_LINK_KEYS.to_owned(),
+            dev_jwt_secret: auth::DEFAULT_DEV_SECRET.to_owned(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// A running local server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub app: Arc<ConsentService>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting and ends the schedule.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Binds, builds the service and starts serving and ticking.
+pub async fn start(config: LocalConfig) -> Result<Running, String> {
+    let listener = TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let base_url = format!("http://{addr}");
+    let directory = match &config.tenants {
+        Some(path) => StaticDirectory::from_file(path)?,
+        None => StaticDirectory::from_json(SAMPLE_TENANTS)?,
+    };
+    let mailer = OutboxMailer::new(&config.outbox, "Data Consent <consent@localhost>")
+        .map_err(|e| format!("outbox {}: {e}", config.outbox.display()))?;
+    let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
+    let settings = Settings {
+        public_base_url: config.public_base_url.clone().unwrap_or_else(|| base_url.clone()),
+        ..config.settings.clone()
+    };
+    let app = Arc::new(ConsentService::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(mailer),
+        Arc::new(directory),
+        Arc::new(SystemClock),
+        links,
+        settings,
+    ));
+    let gateway = Arc::new(Gateway::new(app.clone(), DevAuth::new(&config.dev_jwt_secret)?));
+    let (shutdown, stopped) = watch::channel(false);
+    let server = tokio::spawn(accept_loop(listener, gateway, stopped.clone()));
+    let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped));
+    Ok(Running {
+        addr,
+        base_url,
+        app,
+        shutdown,
+        tasks: vec![server, schedule],
+    })
+}
+
+async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = stopped.changed() => return,
+        };
+        let gateway = gateway.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let gateway = gateway.clone();
+                async move { Ok::<_, std::convert::Infallible>(gateway.serve(req).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+}
+
+/// Runs the scheduled function as EventBridge would, every `tick`.
+async fn schedule_loop(app: Arc<ConsentService>, tick: Duration, mut stopped: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                let mut event = EventBridgeEvent::<serde_json::Value>::default();
+                event.source = "aws.events".to_owned();
+                event.detail_type = "Scheduled Event".to_owned();
+                if let Err(e) = reminder::handle(&app, event).await {
+                    tracing::warn!(error = %e, "scheduled run failed");
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use consent_local::auth::{self, DevAuth, DevClaims};
+use consent_local::{LocalConfig, start};
+
+/// Runs the data consent service locally: every route, the scheduled
+/// function, an in-memory store and an outbox folder for emails.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Port to listen on (127.0.0.1).
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Folder the emails are written to, one .eml file each.
+    #[arg(long, default_value = "outbox")]
+    outbox: PathBuf,
+    /// Tenant directory JSON file (default: the sample in infra/tenants.sample.json).
+    #[arg(long)]
+    tenants: Option<PathBuf>,
+    /// Base URL that review links point to (default: this server).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// How often the scheduled function runs, e.g. 10s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    tick: std::time::Duration,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prints a signed dev bearer token, alone on stdout.
+    Token {
+        /// Tenant id of the signed-in user (the `tid` claim).
+        #[arg(long)]
+        tenant: String,
+        /// User id (the `oid` claim).
+        #[arg(long)]
+        user: String,
+        /// Email address of the user.
+        #[arg(long)]
+        email: Option<String>,
+        /// Give the partner admin role.
+        #[arg(long)]
+        admin: bool,
+        /// Lifetime of the token, e.g. 12h.
+        #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+    },
+}
+
+fn dev_secret() -> String {
+    std::env::var("CONSENT_DEV_JWT_SECRET").unwrap_or_else(|_| auth::DEFAULT_DEV_SECRET.to_owned())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Token { tenant, user, email, admin, ttl }) = cli.command {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let auth = match DevAuth::new(&dev_secret()) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("consent-local: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let token = auth.mint(&DevClaims {
+            iss: auth::ISSUER.to_owned(),
+            aud: auth::AUDIENCE.to_owned(),
+            sub: user.clone(),
+            iat: now,
+            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            tid: tenant,
+            oid: user,
+            email,
+            roles: if admin { vec![consent_shared::service::Settings::default().admin_role] } else { Vec::new() },
+        });
+        println!("{token}");
+        return std::process::ExitCode::SUCCESS;
+    }
+    consent_shared::runtime::init_tracing();
+    let config = LocalConfig {
+        port: cli.port,
+        outbox: cli.outbox,
+        tenants: cli.tenants,
+        public_base_url: cli.base_url,
+        tick: cli.tick,
+        link_keys: std::env::var("CONSENT_LINK_KEYS").unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),
+        dev_jwt_secret: dev_secret(),
+        ..LocalConfig::default()
+    };
+    let outbox = config.outbox.clone();
+    let running = match start(config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("consent-local: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    println!("consent-local serving every route on {}", running.base_url);
+    println!("  API document:  {}/openapi.json", running.base_url);
+    println!("  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]");
+    println!("  Emails land in {}/ (one .eml each); review links are also logged below.", outbox.display());
+    println!("  Stop with Ctrl-C.");
+    let _ = tokio::signal::ctrl_c().await;
+    running.stop().await;
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,80 @@
+//! A mailer for local use: each email becomes an RFC 5322 `.eml` file in a
+//! folder, and its link is logged so a developer can click it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use mail_builder::MessageBuilder;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::ports::{EmailMessage, MailError, Mailer};
+
+pub struct OutboxMailer {
+    dir: PathBuf,
+    from_name: String,
+    from_address: String,
+    sequence: AtomicU64,
+}
+
+impl OutboxMailer {
+    /// Creates `dir` if needed. The sender is written `Name <address>` or `address`.
+    pub fn new(dir: impl Into<PathBuf>, from: &str) -> std::io::Result<Self> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        let (from_name, from_address) = split_sender(from);
+        Ok(Self {
+            dir,
+            from_name,
+            from_address,
+            sequence: AtomicU64::new(0),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
+        let now = OffsetDateTime::now_utc();
+        let bytes = MessageBuilder::new()
+            .from((self.from_name.clone(), self.from_address.clone()))
+            .to(message.to.as_str().to_owned())
+            .subject(message.subject.clone())
+            .date(now.unix_timestamp())
+            .text_body(message.text.clone())
+            .html_body(message.html.clone())
+            .write_to_vec()
+            .map_err(|e| MailError::Transient(e.to_string()))?;
+        let stamp = now
+            .format(format_description!(
+                "[year][month][day]T[hour][minute][second].[subsecond digits:6]Z"
+            ))
+            .map_err(|e| MailError::Transient(e.to_string()))?;
+        let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.join(format!("{stamp}-{seq:04}.eml"));
+        tokio::fs::write(&path, bytes)
+            .await
+            .map_err(|e| MailError::Transient(format!("{}: {e}", path.display())))?;
+        match &message.link {
+            Some(link) => tracing::info!(target: "outbox", to = %message.to, file = %path.display(), "email written; open {link}"),
+            None => tracing::info!(target: "outbox", to = %message.to, file = %path.display(), "email written"),
+        }
+        Ok(())
+    }
+}
+
+/// `Name <address>` → (name, address); a bare address has an empty name.
+pub fn split_sender(from: &str) -> (String, String) {
+    match from.trim().rsplit_once('<') {
+        Some((name, rest)) => (
+            name.trim().trim_matches('"').to_owned(),
+            rest.trim_end_matches('>').trim().to_owned(),
+        ),
+        None => (String::new(), from.trim().to_owned()),
+    }
+}

@@ -1,0 +1,420 @@
+//! Plain data of the consent domain. No I/O here.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What the partner is asking to see; shown to reviewers and in emails.
+pub const DATA_SCOPE: &str =
+    "Telemetry insights of this environment: usage, performance and health data";
+
+/// Identifier of a consent request (random, carries no meaning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestId(pub Uuid);
+
+impl RequestId {
+    pub fn parse(s: &str) -> Option<Self> {
+        // Only the canonical hyphenated form: one spelling per id.
+        let id = Uuid::try_parse(s).ok()?;
+        (id.hyphenated().to_string() == s.to_ascii_lowercase()).then_some(Self(id))
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// Identifier of one ask: one email-and-link round to one reviewer.
+/// A new ask supersedes every older link of its slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AskId(pub Uuid);
+
+/// A tenant (organization) id as issued by the identity provider.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub const MAX_LEN: usize = 64;
+
+    /// Accepts 1..=64 characters of `[A-Za-z0-9._-]`.
+    pub fn parse(s: &str) -> Option<Self> {
+        is_identifier(s, Self::MAX_LEN).then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An environment id inside a customer tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EnvironmentId(String);
+
+impl EnvironmentId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(s: &str) -> Option<Self> {
+        is_identifier(s, Self::MAX_LEN).then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EnvironmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn is_identifier(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A syntactically valid email address, kept as given (trimmed).
+/// Equality of people is case-insensitive: see [`Email::same_person`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if s.is_empty() || s.len() > Self::MAX_LEN || s.chars().any(|c| c.is_control()) {
+            return None;
+        }
+        let parsed = email_address::EmailAddress::parse_with_options(
+            s,
+            email_address::Options::default()
+                .without_display_text()
+                .without_domain_literal(),
+        )
+        .ok()?;
+        // A reviewer must be reachable on the internet: a dotted domain, no quoted local part.
+        let domain = parsed.domain();
+        if !domain.contains('.') || parsed.local_part().starts_with('"') {
+            return None;
+        }
+        Some(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn same_person(&self, other: &Email) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Human name of an environment, as the partner typed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EnvironmentName(String);
+
+impl EnvironmentName {
+    pub const MAX_LEN: usize = 200;
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        (!s.is_empty() && s.chars().count() <= Self::MAX_LEN && !s.chars().any(char::is_control))
+            .then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Free text a reviewer may add to a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Comment(String);
+
+impl Comment {
+    pub const MAX_LEN: usize = 1000;
+
+    /// Empty after trimming means "no comment"; too long or control characters
+    /// other than line breaks and tabs are refused.
+    pub fn parse(s: &str) -> Result<Option<Self>, ()> {
+        let s = s.trim();
+        if s.chars().count() > Self::MAX_LEN
+            || s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(());
+        }
+        Ok((!s.is_empty()).then(|| Self(s.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One of the two reviewer positions of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Slot {
+    One,
+    Two,
+}
+
+impl Slot {
+    pub const ALL: [Slot; 2] = [Slot::One, Slot::Two];
+
+    pub fn number(self) -> u8 {
+        match self {
+            Slot::One => 1,
+            Slot::Two => 2,
+        }
+    }
+
+    pub fn from_number(n: u8) -> Option<Self> {
+        match n {
+            1 => Some(Slot::One),
+            2 => Some(Slot::Two),
+            _ => None,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        usize::from(self.number() - 1)
+    }
+
+    pub fn other(self) -> Self {
+        match self {
+            Slot::One => Slot::Two,
+            Slot::Two => Slot::One,
+        }
+    }
+}
+
+/// Why a request is Not Allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedReason {
+    Rejected,
+    Expired,
+    Revoked,
+}
+
+/// The lifecycle state of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+pub enum Status {
+    /// The request targets the requester's own tenant.
+    NotApplicable,
+    Pending,
+    NotAllowed(ClosedReason),
+    Allowed,
+    /// Withdrawn by a partner admin; reviewers may be edited to reopen it.
+    Canceled,
+}
+
+impl Status {
+    /// The machine name used in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::NotApplicable => "not_applicable",
+            Status::Pending => "pending",
+            Status::NotAllowed(_) => "not_allowed",
+            Status::Allowed => "allowed",
+            Status::Canceled => "canceled",
+        }
+    }
+
+    /// The label of the product documentation.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotApplicable => "Not Applicable",
+            Status::Pending => "Pending",
+            Status::NotAllowed(_) => "Not Allowed",
+            Status::Allowed => "Allowed",
+            Status::Canceled => "Canceled",
+        }
+    }
+
+    pub fn reason(self) -> Option<ClosedReason> {
+        match self {
+            Status::NotAllowed(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Telemetry and the customer name may be shown.
+    pub fn grants_access(self) -> bool {
+        matches!(self, Status::Allowed | Status::NotApplicable)
+    }
+
+    /// A request in this state holds its (partner, tenant, environment) slot:
+    /// no second request may be opened beside it.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::NotAllowed(_))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approved,
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub comment: Option<Comment>,
+}
+
+/// The current ask of a slot: the only one whose link may decide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ask {
+    pub id: AskId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub asked_at: OffsetDateTime,
+    pub decision: Option<Decision>,
+    /// When the next email of this ask is due (first send, retry or
+    /// reminder). Present only while an email is owed.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_email_at: Option<OffsetDateTime>,
+    /// Emails delivered for this ask so far.
+    pub emails_sent: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_email_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reviewer {
+    pub email: Email,
+    /// Who confirmed the person belongs to the target tenant, when an admin
+    /// replaced the reviewer.
+    pub confirmed_by: Option<String>,
+    /// None while the request is canceled or closed before this reviewer was asked.
+    pub ask: Option<Ask>,
+}
+
+/// The signed-in person who created a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub user_id: String,
+    pub email: Email,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRequest {
+    pub id: RequestId,
+    pub partner_tenant_id: TenantId,
+    pub requester: Requester,
+    pub target_tenant_id: TenantId,
+    pub environment_id: EnvironmentId,
+    pub environment_name: EnvironmentName,
+    /// Exactly two, except for Not Applicable requests, which have none.
+    pub reviewers: Vec<Reviewer>,
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Incremented by every stored change; writes are conditional on it.
+    pub version: u64,
+}
+
+impl ConsentRequest {
+    pub fn reviewer(&self, slot: Slot) -> Option<&Reviewer> {
+        self.reviewers.get(slot.index())
+    }
+
+    pub fn current_ask(&self, slot: Slot) -> Option<&Ask> {
+        self.reviewer(slot).and_then(|r| r.ask.as_ref())
+    }
+
+    /// The key under which at most one open request may exist.
+    pub fn scope_key(&self) -> ScopeKey {
+        ScopeKey {
+            partner: self.partner_tenant_id.clone(),
+            target: self.target_tenant_id.clone(),
+            environment: self.environment_id.clone(),
+        }
+    }
+}
+
+/// (partner tenant, target tenant, environment): the unit of consent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopeKey {
+    pub partner: TenantId,
+    pub target: TenantId,
+    pub environment: EnvironmentId,
+}
+
+/// Who caused a change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Actor {
+    User {
+        tenant_id: TenantId,
+        user_id: String,
+        email: Option<Email>,
+        admin: bool,
+    },
+    Reviewer {
+        slot: u8,
+        email: Email,
+    },
+    System,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Created,
+    Approved,
+    Rejected,
+    Canceled,
+    ReviewerReplaced,
+    Reopened,
+    EmailSent,
+}
+
+/// One entry of a request's history; stored atomically with the change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub request_id: RequestId,
+    /// The version the change produced: orders events and ties each to one write.
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: Actor,
+    pub action: AuditAction,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub slot: Option<u8>,
+    pub detail: Option<String>,
+}

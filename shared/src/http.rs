@@ -1,0 +1,253 @@
+//! HTTP plumbing shared by the handlers: claims, bodies, problem+json, pages.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::{Email, RequestId, TenantId};
+use crate::pages::{CONTENT_SECURITY_POLICY, RenderedPage};
+use crate::service::{Caller, ServiceError};
+use crate::workflow::FieldError;
+
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// JWT claim names read from the authorizer context.
+pub mod claims {
+    pub const TENANT: &str = "tid";
+    pub const USER: &str = "oid";
+    pub const SUBJECT: &str = "sub";
+    pub const EMAIL: &str = "email";
+    pub const ROLES: &str = "roles";
+}
+
+/// A handler's answer when the request cannot go on.
+pub type Rejection = Response<Body>;
+
+/// The RFC 9457 problem document.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_request_id: Option<String>,
+}
+
+/// A problem+json response. `slug` names the problem type.
+pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response<Body> {
+    problem_with(status, slug, title, detail, None, None)
+}
+
+fn problem_with(
+    status: StatusCode,
+    slug: &str,
+    title: &str,
+    detail: &str,
+    errors: Option<&[FieldError]>,
+    existing: Option<RequestId>,
+) -> Response<Body> {
+    let body = Problem {
+        kind: format!("urn:problem-type:data-consent:{slug}"),
+        title,
+        status: status.as_u16(),
+        detail,
+        errors,
+        existing_request_id: existing.map(|id| id.to_string()),
+    };
+    let mut response = json_response(status, &body);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    let body = serde_json::to_string(value).expect("views serialize");
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn invalid(errors: &[FieldError]) -> Response<Body> {
+    problem_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+        "Invalid input",
+        "one or more fields are not valid; see errors",
+        Some(errors),
+        None,
+    )
+}
+
+/// Maps a service error to its HTTP answer.
+pub fn service_error(e: &ServiceError) -> Response<Body> {
+    match e {
+        ServiceError::Invalid(errors) => invalid(errors),
+        ServiceError::NotFound => problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "no consent request of your tenant has this id",
+        ),
+        ServiceError::Forbidden(why) => problem(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why),
+        ServiceError::Conflict { detail, existing } => problem_with(
+            StatusCode::CONFLICT,
+            if existing.is_some() { "duplicate-request" } else { "conflict" },
+            "Conflict",
+            detail,
+            None,
+            *existing,
+        ),
+        ServiceError::BadCursor => problem(
+            StatusCode::BAD_REQUEST,
+            "bad-cursor",
+            "Invalid cursor",
+            "the cursor is not one this API returned; start again without it",
+        ),
+        ServiceError::Unavailable(why) => {
+            tracing::error!(error = %why, "dependency unavailable");
+            let mut r = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "a backing service is unavailable; nothing was changed, try again shortly",
+            );
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
+        }
+    }
+}
+
+/// The signed-in caller from the JWT claims that the authorizer put in the context.
+pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
+    let unauthorized = |detail: &str| {
+        let mut r = problem(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        r
+    };
+    let claims = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .map(|jwt| &jwt.claims),
+        _ => None,
+    }
+    .ok_or_else(|| unauthorized("sign in: a bearer token is required"))?;
+    let tenant_id = claims
+        .get(claims::TENANT)
+        .and_then(|t| TenantId::parse(t))
+        .ok_or_else(|| unauthorized("the token names no valid tenant"))?;
+    let user_id = claims
+        .get(claims::USER)
+        .or_else(|| claims.get(claims::SUBJECT))
+        .filter(|u| !u.is_empty() && u.len() <= 128 && !u.chars().any(char::is_control))
+        .cloned()
+        .ok_or_else(|| unauthorized("the token names no user"))?;
+    let email = claims.get(claims::EMAIL).and_then(|e| Email::parse(e));
+    let admin = claims
+        .get(claims::ROLES)
+        .is_some_and(|roles| parse_roles(roles).any(|r| r == admin_role));
+    Ok(Caller {
+        tenant_id,
+        user_id,
+        email,
+        admin,
+    })
+}
+
+/// Roles as the HTTP API's JWT authorizer flattens them: `[a b]`, or a JSON
+/// array, or a single name.
+fn parse_roles(raw: &str) -> impl Iterator<Item = &str> {
+    raw.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|r| r.trim_matches('"'))
+        .filter(|r| !r.is_empty())
+}
+
+/// The JSON body, or a 4xx problem saying what is wrong with it.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Rejection> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if media != "application/json" {
+        return Err(problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as application/json",
+        ));
+    }
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Body too large",
+            &format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Malformed body",
+            &format!("the body is not the expected JSON: {e}"),
+        )
+    })
+}
+
+/// The `{id}` path parameter as a request id.
+pub fn request_id_param(req: &Request) -> Result<RequestId, Rejection> {
+    req.path_parameters()
+        .first("id")
+        .and_then(RequestId::parse)
+        .ok_or_else(|| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "bad-id",
+                "Invalid id",
+                "a consent request id is a UUID such as 6f1c1f4e-8a4b-4c1e-9d0b-2f8d3c0e5a71",
+            )
+        })
+}
+
+/// An HTML page with the headers every page carries.
+pub fn html_response(page: RenderedPage) -> Response<Body> {
+    let mut response = Response::new(Body::Text(page.html));
+    *response.status_mut() = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&CONTENT_SECURITY_POLICY).expect("CSP is ASCII"),
+    );
+    response
+}
+
+/// The `{token}` path parameter of a review link (never logged).
+pub fn token_param(req: &Request) -> String {
+    req.path_parameters().first("token").unwrap_or_default().to_owned()
+}

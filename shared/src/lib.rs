@@ -1,0 +1,19 @@
+//! The common crate of the data consent service.
+//!
+//! Layers: [`domain`] and [`workflow`] (pure), [`links`], [`ports`] (traits),
+//! [`adapters`], [`service`] (the application service), and the HTTP edge
+//! ([`http`], [`api`], [`pages`]) that the function crates share.
+
+pub mod adapters;
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod links;
+pub mod notify;
+pub mod pages;
+pub mod ports;
+pub mod runtime;
+pub mod service;
+pub mod text;
+pub mod workflow;

@@ -1,0 +1,129 @@
+//! The service's needs from the outside world, as traits. Adapters implement them.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::{
+    AskId, AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, Slot, TenantId,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The stored version is not the one the change was computed from.
+    #[error("the request was changed by someone else")]
+    VersionConflict,
+    /// The scope already has an open request.
+    #[error("an open request already exists for this tenant and environment")]
+    Duplicate { existing: RequestId },
+    /// A page cursor this store did not issue.
+    #[error("the page cursor is not valid")]
+    BadCursor,
+    /// The store could not be reached or refused to work; the caller may retry.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// One page of a listing, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub items: Vec<ConsentRequest>,
+    /// Opaque; pass back to get the next page. None on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An ask whose next email is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DueEmail {
+    pub request_id: RequestId,
+    pub slot: Slot,
+    pub ask_id: AskId,
+    pub due_at: OffsetDateTime,
+}
+
+/// Durable state. Every write is atomic with its audit event and conditional.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Stores a new request (version 1) with its creation event, unless its
+    /// scope already holds an open request.
+    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError>;
+
+    /// Stores `request` with `event` if the stored version is still
+    /// `request.version - 1`.
+    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError>;
+
+    async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError>;
+
+    /// The request with its audit events, oldest first.
+    async fn get_with_history(
+        &self,
+        id: RequestId,
+    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError>;
+
+    /// A partner's requests, newest first.
+    async fn list_by_partner(
+        &self,
+        partner: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError>;
+
+    /// The newest request of a scope, open or not.
+    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ConsentRequest>, StoreError>;
+
+    /// Asks whose next email is due at `now`, at most `limit`, earliest first.
+    async fn due_emails(&self, now: OffsetDateTime, limit: usize)
+    -> Result<Vec<DueEmail>, StoreError>;
+}
+
+/// A rendered email.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailMessage {
+    pub to: Email,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The link the email is about, if any (the outbox logs it for local use).
+    pub link: Option<String>,
+}
+
+impl fmt::Debug for EmailMessage {
+    // Bodies carry links: keep them out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailMessage")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// Worth trying again later (throttling, outage).
+    #[error("temporary email failure: {0}")]
+    Transient(String),
+    /// Will never succeed for this message (address rejected).
+    #[error("email rejected: {0}")]
+    Permanent(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, message: &EmailMessage) -> Result<(), MailError>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the tenant directory is unavailable: {0}")]
+pub struct DirectoryError(pub String);
+
+/// Who tenants are.
+#[async_trait]
+pub trait TenantDirectory: Send + Sync {
+    /// The display name of a tenant, None when the tenant is unknown.
+    async fn tenant_name(&self, id: &TenantId) -> Result<Option<String>, DirectoryError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
