@@ -1,1 +1,402 @@
+//! Helpers for the cross-crate tests: a service on the embedded adapters with
+//! a clock the test moves, API Gateway v2 requests with claims, an HTTP
+//! client for `consent-local`, and reading review links out of `.eml` files.
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequestContext,
+};
+use consent_shared::adapters::clock::ManualClock;
+use consent_shared::adapters::directory::StaticDirectory;
+use consent_shared::adapters::memory::MemoryStore;
+use consent_shared::domain::TenantId;
+use consent_shared::links::LinkSigner;
+use consent_shared::ports::{EmailMessage, MailError, Mailer};
+use consent_shared::service::{ConsentService, Settings};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use time::OffsetDateTime;
+
+pub const PARTNER: &str = "partner-fabrikam";
+pub const OTHER_PARTNER: &str = "partner-northwind";
+pub const CUSTOMER: &str = "contoso";
+pub const TEST_LINK_KEYS: &str = "t1:dGVzdC1saW5rLWtleS10ZXN0LWxpbmsta2V5LXRlc3QtbGluay1rZXk";
+
+/// A mailer that keeps what it is given, and can be told to fail.
+#[derive(Default)]
+pub struct RecordingMailer {
+    pub sent: Mutex<Vec<EmailMessage>>,
+    pub failing: Mutex<bool>,
+}
+
+impl RecordingMailer {
+    pub fn messages(&self) -> Vec<EmailMessage> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    /// The review links sent to `to`, oldest first.
+    pub fn links_to(&self, to: &str) -> Vec<String> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.to.as_str().eq_ignore_ascii_case(to))
+            .filter_map(|m| m.link)
+            .collect()
+    }
+
+    pub fn fail(&self, failing: bool) {
+        *self.failing.lock().unwrap() = failing;
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
+        if *self.failing.lock().unwrap() {
+            return Err(MailError::Transient("mail service down (test)".into()));
+        }
+        self.sent.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+pub fn directory() -> StaticDirectory {
+    StaticDirectory::from_entries([
+        (TenantId::parse(PARTNER).unwrap(), "Fabrikam Consulting"),
+        (TenantId::parse(OTHER_PARTNER).unwrap(), "Northwind Partners"),
+        (TenantId::parse(CUSTOMER).unwrap(), "Contoso Ltd"),
+        (TenantId::parse("adatum").unwrap(), "Adatum Corporation"),
+    ])
+}
+
+pub fn start_time() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap()
+}
+
+/// A service on the in-memory store, a recording mailer and a manual clock.
+pub struct World {
+    pub app: Arc<ConsentService>,
+    pub store: Arc<MemoryStore>,
+    pub mailer: Arc<RecordingMailer>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let store = Arc::new(MemoryStore::new());
+        let mailer = Arc::new(RecordingMailer::default());
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let app = Arc::new(ConsentService::new(
+            store.clone(),
+            mailer.clone(),
+            Arc::new(directory()),
+            clock.clone(),
+            LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+            Settings {
+                public_base_url: "https://consent.test".into(),
+                ..Settings::default()
+            },
+        ));
+        Self {
+            app,
+            store,
+            mailer,
+            clock,
+        }
+    }
+
+    /// The token part of the newest link sent to `to`.
+    pub fn token_for(&self, to: &str) -> String {
+        let link = self.mailer.links_to(to).pop().expect("a link was sent");
+        token_of(&link)
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Claims as the HTTP API's JWT authorizer passes them.
+pub fn claims(tenant: &str, user: &str, email: Option<&str>, admin: bool) -> HashMap<String, String> {
+    let mut c = HashMap::from([
+        ("tid".to_owned(), tenant.to_owned()),
+        ("oid".to_owned(), user.to_owned()),
+        ("sub".to_owned(), user.to_owned()),
+    ]);
+    if let Some(e) = email {
+        c.insert("email".into(), e.into());
+    }
+    if admin {
+        c.insert("roles".into(), "[Reader ConsentAdmin]".into());
+    }
+    c
+}
+
+/// An API Gateway v2 request as the Lambda runtime hands it to a handler.
+pub struct ApiRequest {
+    pub method: &'static str,
+    pub path: String,
+    pub claims: Option<HashMap<String, String>>,
+    pub path_params: HashMap<String, String>,
+    pub query: HashMap<String, String>,
+    pub body: Option<(String, String)>,
+}
+
+impl ApiRequest {
+    pub fn new(method: &'static str, path: &str) -> Self {
+        Self {
+            method,
+            path: path.to_owned(),
+            claims: None,
+            path_params: HashMap::new(),
+            query: HashMap::new(),
+            body: None,
+        }
+    }
+
+    pub fn claims(mut self, c: HashMap<String, String>) -> Self {
+        self.claims = Some(c);
+        self
+    }
+
+    pub fn param(mut self, k: &str, v: &str) -> Self {
+        self.path_params.insert(k.into(), v.into());
+        self
+    }
+
+    pub fn query(mut self, k: &str, v: &str) -> Self {
+        self.query.insert(k.into(), v.into());
+        self
+    }
+
+    pub fn json(mut self, body: &str) -> Self {
+        self.body = Some(("application/json".into(), body.into()));
+        self
+    }
+
+    pub fn body(mut self, content_type: &str, body: &str) -> Self {
+        self.body = Some((content_type.into(), body.into()));
+        self
+    }
+
+    pub fn build(self) -> lambda_http::Request {
+        let mut ctx = ApiGatewayV2httpRequestContext::default();
+        ctx.http.method = self.method.parse().unwrap();
+        ctx.http.path = Some(self.path.clone());
+        if let Some(c) = self.claims {
+            let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+            jwt.claims = c;
+            let mut authorizer = ApiGatewayRequestAuthorizer::default();
+            authorizer.jwt = Some(jwt);
+            ctx.authorizer = Some(authorizer);
+        }
+        let mut builder = lambda_http::http::Request::builder()
+            .method(self.method)
+            .uri(format!(
+                "https://api.test{}",
+                self.path.replace(' ', "%20").replace('\'', "%27").replace(';', "%3B")
+            ));
+        let body = match self.body {
+            Some((ct, b)) => {
+                builder = builder.header("content-type", ct);
+                Body::Text(b)
+            }
+            None => Body::Empty,
+        };
+        builder
+            .body(body)
+            .unwrap()
+            .with_path_parameters(self.path_params)
+            .with_query_string_parameters(self.query)
+            .with_request_context(RequestContext::ApiGatewayV2(ctx))
+    }
+}
+
+/// A handler's response, read.
+pub struct Answer {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn from_lambda(r: lambda_http::Response<Body>) -> Self {
+        let (parts, body) = r.into_parts();
+        Self {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: String::from_utf8_lossy(body.as_ref()).into_owned(),
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// A problem+json answer with this status.
+    pub fn assert_problem(&self, status: u16) -> serde_json::Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.header("content-type"), "application/problem+json", "{}", self.body);
+        let p = self.json();
+        assert_eq!(p["status"], status);
+        assert!(p["type"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        p
+    }
+}
+
+/// A plain HTTP/1 client for `consent-local`.
+pub struct Client {
+    inner: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
+    pub base: String,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Self {
+            inner: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
+            base: base.to_owned(),
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, &str)>,
+    ) -> Answer {
+        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let mut builder = hyper::Request::builder().method(method).uri(url);
+        if let Some(t) = token {
+            builder = builder.header("authorization", format!("Bearer {t}"));
+        }
+        let bytes = match body {
+            Some((ct, b)) => {
+                builder = builder.header("content-type", ct);
+                Bytes::from(b.to_owned())
+            }
+            None => Bytes::new(),
+        };
+        let response = self
+            .inner
+            .request(builder.body(Full::new(bytes)).unwrap())
+            .await
+            .expect("consent-local answers");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        Answer {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.send("GET", path, token, None).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, json: &str) -> Answer {
+        self.send("POST", path, token, Some(("application/json", json))).await
+    }
+
+    pub async fn put_json(&self, path: &str, token: Option<&str>, json: &str) -> Answer {
+        self.send("PUT", path, token, Some(("application/json", json))).await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &str) -> Answer {
+        self.send("POST", path, None, Some(("application/x-www-form-urlencoded", form))).await
+    }
+}
+
+/// An email as read back from an `.eml` file.
+#[derive(Debug, Clone)]
+pub struct OutboxEmail {
+    pub file: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl OutboxEmail {
+    /// The review link in the plain-text body.
+    pub fn review_link(&self) -> Option<String> {
+        let start = self.text.find("http")?;
+        let link: String = self.text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        link.contains("/review/").then_some(link)
+    }
+}
+
+/// Every email in `dir`, oldest first (file names sort by time).
+pub fn read_outbox(dir: &Path) -> Vec<OutboxEmail> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let raw = std::fs::read(&path).unwrap();
+            let message = mail_parser::MessageParser::default()
+                .parse(&raw)
+                .unwrap_or_else(|| panic!("{} is not an RFC 5322 message", path.display()));
+            let to = message
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_owned();
+            OutboxEmail {
+                file: path.display().to_string(),
+                to,
+                subject: message.subject().unwrap_or_default().to_owned(),
+                text: message.body_text(0).unwrap_or_default().into_owned(),
+                html: message.body_html(0).unwrap_or_default().into_owned(),
+            }
+        })
+        .collect()
+}
+
+/// A fresh, empty folder under the system temp dir.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "consent-test-{name}-{}-{}",
+        std::process::id(),
+        uuid_suffix()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn uuid_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}

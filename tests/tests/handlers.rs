@@ -1,0 +1,371 @@
+//! Every route's handler, called as the Lambda runtime calls it: an API
+//! Gateway v2 request with the JWT claims in its context.
+
+use consent_tests::*;
+use serde_json::{Value, json};
+
+fn alice() -> std::collections::HashMap<String, String> {
+    claims(PARTNER, "alice", Some("alice@fabrikam.example"), false)
+}
+
+fn alice_admin() -> std::collections::HashMap<String, String> {
+    claims(PARTNER, "alice", Some("alice@fabrikam.example"), true)
+}
+
+fn mallory_admin() -> std::collections::HashMap<String, String> {
+    claims(OTHER_PARTNER, "mallory", Some("mallory@northwind.example"), true)
+}
+
+fn create_body(env: &str) -> String {
+    json!({
+        "targetTenantId": CUSTOMER,
+        "environmentId": env,
+        "environmentName": "Production",
+        "reviewers": ["bob@contoso.example", "carol@contoso.example"]
+    })
+    .to_string()
+}
+
+async fn create(w: &World, c: std::collections::HashMap<String, String>, body: &str) -> Answer {
+    let req = ApiRequest::new("POST", "/consent-requests").claims(c).json(body).build();
+    Answer::from_lambda(create_request::handle(&w.app, req).await)
+}
+
+async fn create_ok(w: &World, env: &str) -> Value {
+    let a = create(w, alice(), &create_body(env)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.json()
+}
+
+async fn get(w: &World, c: std::collections::HashMap<String, String>, id: &str) -> Answer {
+    let req = ApiRequest::new("GET", &format!("/consent-requests/{id}"))
+        .claims(c)
+        .param("id", id)
+        .build();
+    Answer::from_lambda(get_request::handle(&w.app, req).await)
+}
+
+async fn cancel(w: &World, c: std::collections::HashMap<String, String>, id: &str) -> Answer {
+    let req = ApiRequest::new("POST", &format!("/consent-requests/{id}/cancel"))
+        .claims(c)
+        .param("id", id)
+        .build();
+    Answer::from_lambda(cancel_request::handle(&w.app, req).await)
+}
+
+async fn replace(w: &World, c: std::collections::HashMap<String, String>, id: &str, slot: &str, body: &str) -> Answer {
+    let req = ApiRequest::new("PUT", &format!("/consent-requests/{id}/reviewers/{slot}"))
+        .claims(c)
+        .param("id", id)
+        .param("slot", slot)
+        .json(body)
+        .build();
+    Answer::from_lambda(replace_reviewer::handle(&w.app, req).await)
+}
+
+async fn access(w: &World, c: std::collections::HashMap<String, String>, tenant: &str, env: &str) -> Answer {
+    let req = ApiRequest::new("GET", "/access")
+        .claims(c)
+        .query("tenantId", tenant)
+        .query("environmentId", env)
+        .build();
+    Answer::from_lambda(access_check::handle(&w.app, req).await)
+}
+
+async fn review_get(w: &World, token: &str) -> Answer {
+    let req = ApiRequest::new("GET", &format!("/review/{token}")).param("token", token).build();
+    Answer::from_lambda(review_page::handle(&w.app, req).await)
+}
+
+async fn review_post(w: &World, token: &str, form: &str) -> Answer {
+    let req = ApiRequest::new("POST", &format!("/review/{token}"))
+        .param("token", token)
+        .body("application/x-www-form-urlencoded", form)
+        .build();
+    Answer::from_lambda(review_decision::handle(&w.app, req).await)
+}
+
+#[tokio::test]
+async fn create_answers_201_and_emails_both_reviewers() {
+    let w = World::new();
+    let a = create(&w, alice(), &create_body("prod")).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.header("content-type"), "application/json");
+    let r = a.json();
+    assert_eq!(r["status"], "pending");
+    assert_eq!(r["statusLabel"], "Pending");
+    assert_eq!(r["partnerTenantId"], PARTNER);
+    assert_eq!(r["reviewers"][0]["email"], "bob@contoso.example");
+    assert_eq!(r["reviewers"][1]["decision"], "pending");
+    assert!(r["createdAt"].is_string());
+    assert!(r["version"].as_u64().unwrap() >= 1);
+    assert!(!a.body.contains("Contoso Ltd"), "the customer name never reaches the partner");
+    assert_eq!(a.header("location"), format!("/consent-requests/{}", r["id"].as_str().unwrap()));
+    for to in ["bob@contoso.example", "carol@contoso.example"] {
+        let links = w.mailer.links_to(to);
+        assert_eq!(links.len(), 1, "{to}");
+        assert!(links[0].starts_with("https://consent.test/review/"));
+    }
+    let m = &w.mailer.messages()[0];
+    assert!(m.subject.contains("Fabrikam Consulting") && m.subject.contains("Contoso Ltd"));
+    assert!(m.text.contains("alice@fabrikam.example") && m.text.contains("Production"));
+}
+
+#[tokio::test]
+async fn create_for_own_tenant_is_not_applicable_and_sends_nothing() {
+    let w = World::new();
+    let body = json!({"targetTenantId": PARTNER, "environmentId": "dev", "environmentName": "Dev"}).to_string();
+    let a = create(&w, alice(), &body).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.json()["status"], "not_applicable");
+    assert_eq!(a.json()["statusLabel"], "Not Applicable");
+    assert!(w.mailer.messages().is_empty());
+}
+
+#[tokio::test]
+async fn create_refuses_bad_input_with_problems_and_stores_nothing() {
+    let w = World::new();
+    let long_name = "x".repeat(201);
+    let cases: Vec<(String, &str, u16, Option<&str>)> = vec![
+        ("{not json".into(), "application/json", 400, None),
+        ("[]".into(), "application/json", 400, None),
+        (json!({"targetTenantId": CUSTOMER}).to_string(), "application/json", 400, None),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": [], "extra": 1}).to_string(), "application/json", 400, None),
+        (create_body("prod"), "text/plain", 415, None),
+        (json!({"targetTenantId": "", "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
+        (json!({"targetTenantId": "../etc", "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p d", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentId")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": long_name, "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentName")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "a\r\nBcc: x@y.example", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentName")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["not-an-email", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "x@y.example\r\nBcc: z@z.example"]}).to_string(), "application/json", 422, Some("/reviewers/1")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example"]}).to_string(), "application/json", 422, Some("/reviewers")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["a@c.example", "b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "B@C.example"]}).to_string(), "application/json", 422, Some("/reviewers/1")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["Alice@Fabrikam.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
+        (json!({"targetTenantId": "no-such-tenant", "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
+        (format!("{{\"targetTenantId\":\"{}\"}}", "a".repeat(70_000)), "application/json", 413, None),
+    ];
+    for (body, content_type, status, field) in cases {
+        let req = ApiRequest::new("POST", "/consent-requests")
+            .claims(alice())
+            .body(content_type, &body)
+            .build();
+        let a = Answer::from_lambda(create_request::handle(&w.app, req).await);
+        let p = a.assert_problem(status);
+        if let Some(field) = field {
+            let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            assert!(fields.contains(&field), "{body}: {fields:?}");
+        }
+    }
+    let list = ApiRequest::new("GET", "/consent-requests").claims(alice()).build();
+    let listed = Answer::from_lambda(list_requests::handle(&w.app, list).await).json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "nothing was stored");
+    assert!(w.mailer.messages().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn create_without_an_email_claim_is_forbidden() {
+    let w = World::new();
+    let a = create(&w, claims(PARTNER, "svc", None, false), &create_body("prod")).await;
+    a.assert_problem(403);
+}
+
+#[tokio::test]
+async fn missing_or_incomplete_claims_are_401_on_every_api_route() {
+    let w = World::new();
+    let no_tenant = claims("", "alice", Some("alice@fabrikam.example"), false);
+    for c in [None, Some(no_tenant)] {
+        let with = |r: ApiRequest| match &c { Some(c) => r.claims(c.clone()), None => r };
+        let id = "6f1c1f4e-8a4b-4c1e-9d0b-2f8d3c0e5a71";
+        let answers = vec![
+            Answer::from_lambda(create_request::handle(&w.app, with(ApiRequest::new("POST", "/consent-requests").json(&create_body("p"))).build()).await),
+            Answer::from_lambda(list_requests::handle(&w.app, with(ApiRequest::new("GET", "/consent-requests")).build()).await),
+            Answer::from_lambda(get_request::handle(&w.app, with(ApiRequest::new("GET", "/x").param("id", id)).build()).await),
+            Answer::from_lambda(cancel_request::handle(&w.app, with(ApiRequest::new("POST", "/x").param("id", id)).build()).await),
+            Answer::from_lambda(replace_reviewer::handle(&w.app, with(ApiRequest::new("PUT", "/x").param("id", id).param("slot", "1").json("{}")).build()).await),
+            Answer::from_lambda(access_check::handle(&w.app, with(ApiRequest::new("GET", "/access").query("tenantId", CUSTOMER).query("environmentId", "p")).build()).await),
+        ];
+        for a in answers {
+            a.assert_problem(401);
+            assert_eq!(a.header("www-authenticate"), "Bearer");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_open_request_for_the_same_scope_is_409_naming_the_first() {
+    let w = World::new();
+    let first = create_ok(&w, "prod").await;
+    let p = create(&w, alice(), &create_body("prod")).await.assert_problem(409);
+    assert_eq!(p["existingRequestId"], first["id"]);
+    // Another environment is another scope.
+    create_ok(&w, "test").await;
+}
+
+#[tokio::test]
+async fn get_returns_the_request_with_history_and_hides_other_tenants() {
+    let w = World::new();
+    let r = create_ok(&w, "prod").await;
+    let id = r["id"].as_str().unwrap();
+    let a = get(&w, alice(), id).await;
+    assert_eq!(a.status, 200);
+    let history = a.json()["history"].as_array().unwrap().clone();
+    assert_eq!(history[0]["action"], "created");
+    assert_eq!(history[0]["actor"], "user:alice");
+    assert_eq!(history.iter().filter(|e| e["action"] == "email_sent").count(), 2);
+    get(&w, mallory_admin(), id).await.assert_problem(404);
+    get(&w, alice(), "6f1c1f4e-8a4b-4c1e-9d0b-2f8d3c0e5a71").await.assert_problem(404);
+    for bad in ["not-a-uuid", "6F1C1F4E8A4B4C1E9D0B2F8D3C0E5A71", "", "'; DROP TABLE"] {
+        get(&w, alice(), bad).await.assert_problem(400);
+    }
+}
+
+#[tokio::test]
+async fn list_pages_newest_first_with_an_opaque_cursor() {
+    let w = World::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        w.clock.advance(time::Duration::seconds(1));
+        ids.push(create_ok(&w, &format!("env-{i}")).await["id"].as_str().unwrap().to_owned());
+    }
+    // Another partner's request is never listed.
+    let other = json!({"targetTenantId": CUSTOMER, "environmentId": "env-0", "environmentName": "P", "reviewers": ["b@contoso.example", "c@contoso.example"]}).to_string();
+    assert_eq!(create(&w, mallory_admin(), &other).await.status, 201);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut req = ApiRequest::new("GET", "/consent-requests").claims(alice()).query("limit", "2");
+        if let Some(c) = &cursor {
+            req = req.query("cursor", c);
+        }
+        let page = Answer::from_lambda(list_requests::handle(&w.app, req.build()).await).json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids);
+    for (k, v) in [("limit", "0"), ("limit", "101"), ("limit", "x"), ("cursor", "bm9wZQ"), ("cursor", "!!")] {
+        let req = ApiRequest::new("GET", "/consent-requests").claims(alice()).query(k, v).build();
+        Answer::from_lambda(list_requests::handle(&w.app, req).await).assert_problem(400);
+    }
+}
+
+#[tokio::test]
+async fn cancel_needs_the_admin_role_and_the_own_tenant() {
+    let w = World::new();
+    let id = create_ok(&w, "prod").await["id"].as_str().unwrap().to_owned();
+    cancel(&w, alice(), &id).await.assert_problem(403);
+    cancel(&w, mallory_admin(), &id).await.assert_problem(404);
+    cancel(&w, alice_admin(), "zzz").await.assert_problem(400);
+    let a = cancel(&w, alice_admin(), &id).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["status"], "canceled");
+    assert_eq!(a.json()["reviewers"][0]["decision"], "not_asked");
+    cancel(&w, alice_admin(), &id).await.assert_problem(409);
+}
+
+#[tokio::test]
+async fn replacing_a_reviewer_checks_role_slot_body_and_confirmation() {
+    let w = World::new();
+    let id = create_ok(&w, "prod").await["id"].as_str().unwrap().to_owned();
+    let ok = json!({"email": "dave@contoso.example", "confirmedInTargetTenant": true}).to_string();
+    replace(&w, alice(), &id, "1", &ok).await.assert_problem(403);
+    replace(&w, mallory_admin(), &id, "1", &ok).await.assert_problem(404);
+    for slot in ["0", "3", "x", ""] {
+        replace(&w, alice_admin(), &id, slot, &ok).await.assert_problem(400);
+    }
+    replace(&w, alice_admin(), &id, "1", "{").await.assert_problem(400);
+    replace(&w, alice_admin(), &id, "1", &json!({"email": "dave@contoso.example"}).to_string()).await.assert_problem(400);
+    for body in [
+        json!({"email": "dave@contoso.example", "confirmedInTargetTenant": false}),
+        json!({"email": "nope", "confirmedInTargetTenant": true}),
+        json!({"email": "carol@contoso.example", "confirmedInTargetTenant": true}),
+        json!({"email": "alice@fabrikam.example", "confirmedInTargetTenant": true}),
+    ] {
+        replace(&w, alice_admin(), &id, "1", &body.to_string()).await.assert_problem(422);
+    }
+    let old_token = w.token_for("bob@contoso.example");
+    let a = replace(&w, alice_admin(), &id, "1", &ok).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["reviewers"][0]["email"], "dave@contoso.example");
+    assert_eq!(a.json()["reviewers"][0]["confirmedInTargetTenantBy"], "alice");
+    assert_eq!(w.mailer.links_to("dave@contoso.example").len(), 1);
+    assert_eq!(review_get(&w, &old_token).await.status, 410, "the old link died");
+}
+
+#[tokio::test]
+async fn access_reveals_the_customer_name_only_when_allowed() {
+    let w = World::new();
+    let none = access(&w, alice(), CUSTOMER, "prod").await.json();
+    assert_eq!(none, json!({"status": "none", "statusLabel": "No Request", "reason": null, "telemetryAvailable": false, "customerName": null, "requestId": null}));
+    create_ok(&w, "prod").await;
+    let pending = access(&w, alice(), CUSTOMER, "prod").await.json();
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["telemetryAvailable"], false);
+    assert_eq!(pending["customerName"], Value::Null);
+    for to in ["bob@contoso.example", "carol@contoso.example"] {
+        let token = w.token_for(to);
+        assert_eq!(review_post(&w, &token, "decision=approve").await.status, 200);
+    }
+    let allowed = access(&w, alice(), CUSTOMER, "prod").await.json();
+    assert_eq!(allowed["status"], "allowed");
+    assert_eq!(allowed["telemetryAvailable"], true);
+    assert_eq!(allowed["customerName"], "Contoso Ltd");
+    // Another partner asking about the same environment learns nothing.
+    let other = access(&w, mallory_admin(), CUSTOMER, "prod").await.json();
+    assert_eq!(other["status"], "none");
+    assert_eq!(other["customerName"], Value::Null);
+    // One's own tenant needs no consent.
+    let own = access(&w, alice(), PARTNER, "anything").await.json();
+    assert_eq!(own["status"], "not_applicable");
+    assert_eq!(own["telemetryAvailable"], true);
+    assert_eq!(own["customerName"], "Fabrikam Consulting");
+    let req = ApiRequest::new("GET", "/access").claims(alice()).query("tenantId", CUSTOMER).build();
+    Answer::from_lambda(access_check::handle(&w.app, req).await).assert_problem(422);
+}
+
+#[tokio::test]
+async fn the_review_page_shows_the_request_escaped_with_safe_headers() {
+    let w = World::new();
+    let body = json!({
+        "targetTenantId": CUSTOMER, "environmentId": "prod",
+        "environmentName": "<script>alert('x')</script> & \"prod\"",
+        "reviewers": ["bob@contoso.example", "carol@contoso.example"]
+    })
+    .to_string();
+    assert_eq!(create(&w, alice(), &body).await.status, 201);
+    let a = review_get(&w, &w.token_for("bob@contoso.example")).await;
+    assert_eq!(a.status, 200);
+    assert!(a.header("content-type").starts_with("text/html"));
+    assert_eq!(a.header("cache-control"), "no-store");
+    assert_eq!(a.header("referrer-policy"), "no-referrer");
+    assert_eq!(a.header("x-frame-options"), "DENY");
+    let csp = a.header("content-security-policy");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"));
+    assert!(!a.body.contains("<script>"), "input is escaped");
+    assert!(a.body.contains("&#60;script&#62;") || a.body.contains("&lt;script&gt;"));
+    for shown in ["alice@fabrikam.example", "Fabrikam Consulting", "Contoso Ltd", "prod", "Telemetry insights", "Approve", "Reject"] {
+        assert!(a.body.contains(shown), "page shows {shown}");
+    }
+    assert!(!a.body.contains("carol@contoso.example"), "a reviewer does not see the other reviewer");
+}
+
+#[tokio::test]
+async fn a_malformed_decision_form_is_400_and_changes_nothing() {
+    let w = World::new();
+    let r = create_ok(&w, "prod").await;
+    let token = w.token_for("bob@contoso.example");
+    let long = format!("decision=reject&comment={}", "x".repeat(1001));
+    for form in ["", "decision=maybe", "comment=hi", "decision=approve&comment=%00", long.as_str()] {
+        let a = review_post(&w, &token, form).await;
+        assert_eq!(a.status, 400, "{form}");
+    }
+    let after = get(&w, alice(), r["id"].as_str().unwrap()).await.json();
+    assert_eq!(after["reviewers"][0]["decision"], "pending");
+}
