@@ -1,0 +1,127 @@
+//! Concurrent writers never lose an update: simultaneous approvals, and an
+//! approval racing a cancel, many times over on a multi-threaded runtime.
+
+use std::sync::Arc;
+
+use consent_shared::domain::{
+    AuditAction, AuditEvent, Email, EnvironmentId, EnvironmentName, Slot, Status, TenantId, Verdict,
+};
+use consent_shared::service::{Caller, CreateInput};
+use consent_tests::*;
+use tokio::sync::Barrier;
+
+const ROUNDS: usize = 200;
+
+fn admin() -> Caller {
+    Caller {
+        tenant_id: TenantId::parse(PARTNER).unwrap(),
+        user_id: "alice".into(),
+        email: Email::parse("alice@fabrikam.example"),
+        admin: true,
+    }
+}
+
+fn input(env: usize) -> CreateInput {
+    CreateInput {
+        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+        environment_id: EnvironmentId::parse(&format!("env-{env}")).unwrap(),
+        environment_name: EnvironmentName::parse("Production").unwrap(),
+        reviewers: vec![
+            Email::parse("bob@contoso.example").unwrap(),
+            Email::parse("carol@contoso.example").unwrap(),
+        ],
+    }
+}
+
+/// Events are one per version, in order, ending at the request's version.
+fn assert_history_in_step(events: &[AuditEvent], version: u64) {
+    let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
+    assert_eq!(versions, (1..=version).collect::<Vec<_>>(), "one event per write");
+    for pair in events.windows(2) {
+        assert_eq!(pair[0].to_status, pair[1].from_status.unwrap(), "events chain");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
+    let w = World::new();
+    for round in 0..ROUNDS {
+        let id = w.app.create(&admin(), input(round)).await.unwrap().id;
+        let tokens = [w.token_for("bob@contoso.example"), w.token_for("carol@contoso.example")];
+        let barrier = Arc::new(Barrier::new(2));
+        let tasks: Vec<_> = tokens
+            .into_iter()
+            .map(|token| {
+                let app = w.app.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    app.decide(&token, Verdict::Approved, None).await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().expect("each approval is accepted");
+        }
+        let (request, events) = w.app.get(&admin(), id).await.unwrap();
+        assert_eq!(request.status, Status::Allowed, "round {round}");
+        for slot in Slot::ALL {
+            let decision = request.current_ask(slot).unwrap().decision.as_ref().unwrap();
+            assert_eq!(decision.verdict, Verdict::Approved);
+        }
+        let approvals: Vec<_> = events.iter().filter(|e| e.action == AuditAction::Approved).collect();
+        assert_eq!(approvals.len(), 2, "round {round}");
+        assert_history_in_step(&events, request.version);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
+    let w = World::new();
+    let (mut approved_first, mut canceled_first) = (0, 0);
+    for round in 0..ROUNDS {
+        let id = w.app.create(&admin(), input(round)).await.unwrap().id;
+        // Bob approved earlier; Carol's approval would make it Allowed.
+        w.app
+            .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
+            .await
+            .unwrap();
+        let carol = w.token_for("carol@contoso.example");
+        let barrier = Arc::new(Barrier::new(2));
+        let approve = {
+            let (app, barrier) = (w.app.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.decide(&carol, Verdict::Approved, None).await
+            })
+        };
+        let cancel = {
+            let (app, barrier) = (w.app.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.cancel(&admin(), id).await
+            })
+        };
+        let approval = approve.await.unwrap();
+        cancel.await.unwrap().expect("cancel applies to pending and allowed alike");
+        let (request, events) = w.app.get(&admin(), id).await.unwrap();
+        assert_eq!(request.status, Status::Canceled);
+        assert!(request.reviewers.iter().all(|r| r.ask.is_none()), "links are dead");
+        let carol_approved = events
+            .iter()
+            .any(|e| e.action == AuditAction::Approved && e.slot == Some(2));
+        match approval {
+            Ok(ctx) => {
+                assert!(carol_approved, "an accepted approval has its audit event");
+                assert_eq!(ctx.request.status, Status::Allowed);
+                approved_first += 1;
+            }
+            Err(problem) => {
+                assert!(!carol_approved, "a refused approval left no trace: {problem:?}");
+                canceled_first += 1;
+            }
+        }
+        assert_history_in_step(&events, request.version);
+    }
+    println!("approval first: {approved_first}, cancel first: {canceled_first}");
+}

@@ -1,0 +1,177 @@
+//! Review links through the service: a link decides once; expired, tampered,
+//! replaced and canceled links show why and change nothing; GET and HEAD
+//! never change state.
+
+use consent_shared::domain::{RequestId, Status, Verdict};
+use consent_shared::service::{Caller, CreateInput, LinkProblem};
+use consent_tests::*;
+
+fn alice(admin: bool) -> Caller {
+    Caller {
+        tenant_id: consent_shared::domain::TenantId::parse(PARTNER).unwrap(),
+        user_id: "alice".into(),
+        email: consent_shared::domain::Email::parse("alice@fabrikam.example"),
+        admin,
+    }
+}
+
+fn input() -> CreateInput {
+    use consent_shared::domain::*;
+    CreateInput {
+        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+        environment_id: EnvironmentId::parse("prod").unwrap(),
+        environment_name: EnvironmentName::parse("Production").unwrap(),
+        reviewers: vec![
+            Email::parse("bob@contoso.example").unwrap(),
+            Email::parse("carol@contoso.example").unwrap(),
+        ],
+    }
+}
+
+async fn created(w: &World) -> RequestId {
+    w.app.create(&alice(false), input()).await.unwrap().id
+}
+
+async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
+    let (r, events) = w.app.get(&alice(false), id).await.unwrap();
+    (r.status, r.version, events.len())
+}
+
+#[tokio::test]
+async fn both_approve_and_the_request_is_allowed() {
+    let w = World::new();
+    let id = created(&w).await;
+    let bob = w.token_for("bob@contoso.example");
+    let carol = w.token_for("carol@contoso.example");
+    let after_bob = w.app.decide(&bob, Verdict::Approved, None).await.unwrap();
+    assert_eq!(after_bob.request.status, Status::Pending);
+    let after_carol = w.app.decide(&carol, Verdict::Approved, None).await.unwrap();
+    assert_eq!(after_carol.request.status, Status::Allowed);
+    assert_eq!(status(&w, id).await.0, Status::Allowed);
+}
+
+#[tokio::test]
+async fn a_link_decides_once_and_a_replay_changes_nothing() {
+    let w = World::new();
+    let id = created(&w).await;
+    let bob = w.token_for("bob@contoso.example");
+    w.app.decide(&bob, Verdict::Approved, None).await.unwrap();
+    let before = status(&w, id).await;
+    for verdict in [Verdict::Approved, Verdict::Rejected] {
+        let err = w.app.decide(&bob, verdict, None).await.unwrap_err();
+        assert!(matches!(err, LinkProblem::AlreadyDecided { ref decision, .. } if decision.verdict == Verdict::Approved), "{err:?}");
+    }
+    assert_eq!(status(&w, id).await, before);
+}
+
+#[tokio::test]
+async fn after_a_rejection_the_other_link_says_closed() {
+    let w = World::new();
+    let id = created(&w).await;
+    let bob = w.token_for("bob@contoso.example");
+    let carol = w.token_for("carol@contoso.example");
+    w.app
+        .decide(&bob, Verdict::Rejected, consent_shared::domain::Comment::parse("not now").unwrap())
+        .await
+        .unwrap();
+    let before = status(&w, id).await;
+    assert_eq!(before.0.code(), "not_allowed");
+    assert!(matches!(w.app.review_context(&carol).await, Err(LinkProblem::Closed(_))));
+    assert!(matches!(w.app.decide(&carol, Verdict::Approved, None).await, Err(LinkProblem::Closed(_))));
+    assert_eq!(status(&w, id).await, before);
+}
+
+#[tokio::test]
+async fn expired_tampered_and_foreign_links_change_nothing() {
+    let w = World::new();
+    let id = created(&w).await;
+    let bob = w.token_for("bob@contoso.example");
+    let before = status(&w, id).await;
+    let mut tampered = bob.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_eq!(w.app.decide(&tampered, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Invalid);
+    assert_eq!(w.app.decide("garbage", Verdict::Approved, None).await.unwrap_err(), LinkProblem::Invalid);
+    // A link signed by another deployment's key.
+    let foreign = consent_shared::links::LinkSigner::from_spec(
+        "t1:b3RoZXItZGVwbG95bWVudC1rZXktb3RoZXItZGVwbG95bWVudC1rZXk",
+    )
+    .unwrap();
+    let forged = foreign.sign(&claims_of(&w, &bob));
+    assert_eq!(w.app.decide(forged.as_str(), Verdict::Approved, None).await.unwrap_err(), LinkProblem::Invalid);
+    // Past its expiry.
+    w.clock.advance(time::Duration::days(31));
+    assert_eq!(w.app.review_context(&bob).await.unwrap_err(), LinkProblem::Expired);
+    assert_eq!(w.app.decide(&bob, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Expired);
+    assert_eq!(status(&w, id).await, before);
+}
+
+#[tokio::test]
+async fn a_link_from_before_a_replace_is_superseded() {
+    let w = World::new();
+    let id = created(&w).await;
+    let old = w.token_for("bob@contoso.example");
+    w.app
+        .replace_reviewer(&alice(true), id, consent_shared::domain::Slot::One,
+            consent_shared::domain::Email::parse("dave@contoso.example").unwrap(), true)
+        .await
+        .unwrap();
+    let before = status(&w, id).await;
+    assert_eq!(w.app.review_context(&old).await.unwrap_err(), LinkProblem::Superseded);
+    assert_eq!(w.app.decide(&old, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Superseded);
+    assert_eq!(status(&w, id).await, before);
+    // The new reviewer's link works.
+    let dave = w.token_for("dave@contoso.example");
+    assert!(w.app.decide(&dave, Verdict::Approved, None).await.is_ok());
+}
+
+#[tokio::test]
+async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
+    let w = World::new();
+    let id = created(&w).await;
+    let bob_old = w.token_for("bob@contoso.example");
+    let carol_old = w.token_for("carol@contoso.example");
+    w.app.cancel(&alice(true), id).await.unwrap();
+    assert_eq!(w.app.decide(&bob_old, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Canceled);
+    w.app
+        .replace_reviewer(&alice(true), id, consent_shared::domain::Slot::Two,
+            consent_shared::domain::Email::parse("erin@contoso.example").unwrap(), true)
+        .await
+        .unwrap();
+    assert_eq!(status(&w, id).await.0, Status::Pending);
+    for old in [&bob_old, &carol_old] {
+        assert_eq!(w.app.decide(old, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Superseded);
+    }
+    // Both reviewers got fresh links, and those decide.
+    assert_eq!(w.mailer.links_to("bob@contoso.example").len(), 2);
+    let bob_new = w.token_for("bob@contoso.example");
+    let erin = w.token_for("erin@contoso.example");
+    w.app.decide(&bob_new, Verdict::Approved, None).await.unwrap();
+    let done = w.app.decide(&erin, Verdict::Approved, None).await.unwrap();
+    assert_eq!(done.request.status, Status::Allowed);
+}
+
+#[tokio::test]
+async fn looking_at_a_link_any_number_of_times_changes_nothing() {
+    let w = World::new();
+    let id = created(&w).await;
+    let bob = w.token_for("bob@contoso.example");
+    let before = status(&w, id).await;
+    let emails_before = w.mailer.messages().len();
+    for _ in 0..5 {
+        let ctx = w.app.review_context(&bob).await.unwrap();
+        assert_eq!(ctx.request.id, id);
+        assert_eq!(ctx.customer_name, "Contoso Ltd");
+    }
+    assert_eq!(status(&w, id).await, before);
+    assert_eq!(w.mailer.messages().len(), emails_before);
+}
+
+/// The claims of a real token, to forge one with another key.
+fn claims_of(w: &World, token: &str) -> consent_shared::links::LinkClaims {
+    consent_shared::links::LinkSigner::from_spec(TEST_LINK_KEYS)
+        .unwrap()
+        .verify(token, w.app.now())
+        .unwrap()
+}
