@@ -29,21 +29,30 @@ impl CreateBody {
         if target.is_none() {
             errors.push(FieldError::new(
                 "/targetTenantId",
-                format!("1 to {} characters of A-Z, a-z, 0-9, '.', '_' or '-'", TenantId::MAX_LEN),
+                format!(
+                    "1 to {} characters of A-Z, a-z, 0-9, '.', '_' or '-'",
+                    TenantId::MAX_LEN
+                ),
             ));
         }
         let environment = EnvironmentId::parse(&self.environment_id);
         if environment.is_none() {
             errors.push(FieldError::new(
                 "/environmentId",
-                format!("1 to {} characters of A-Z, a-z, 0-9, '.', '_' or '-'", EnvironmentId::MAX_LEN),
+                format!(
+                    "1 to {} characters of A-Z, a-z, 0-9, '.', '_' or '-'",
+                    EnvironmentId::MAX_LEN
+                ),
             ));
         }
         let name = EnvironmentName::parse(&self.environment_name);
         if name.is_none() {
             errors.push(FieldError::new(
                 "/environmentName",
-                format!("1 to {} characters, no control characters", EnvironmentName::MAX_LEN),
+                format!(
+                    "1 to {} characters, no control characters",
+                    EnvironmentName::MAX_LEN
+                ),
             ));
         }
         if self.reviewers.len() > 2 {
@@ -117,7 +126,9 @@ impl ReviewerView {
                 (_, Some(Verdict::Rejected)) => "rejected",
             },
             decided_at: decision.map(|d| d.at),
-            comment: decision.and_then(|d| d.comment.as_ref()).map(|c| c.as_str().to_owned()),
+            comment: decision
+                .and_then(|d| d.comment.as_ref())
+                .map(|c| c.as_str().to_owned()),
             asked_at: ask.map(|a| a.asked_at),
             emails_sent: ask.map_or(0, |a| a.emails_sent),
             last_email_at: ask.and_then(|a| a.last_email_at),

@@ -55,7 +55,9 @@ pub fn parse_duration(setting: &'static str, text: &str) -> Result<Duration, Con
 
 pub fn parse_base_url(setting: &'static str, text: &str) -> Result<String, ConfigError> {
     let url = text.trim().trim_end_matches('/');
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.contains(char::is_whitespace)
+    {
         return Err(ConfigError {
             setting,
             problem: format!("{url:?} is not an http(s) URL"),

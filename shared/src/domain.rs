@@ -162,12 +162,13 @@ impl Comment {
 
     /// Empty after trimming means "no comment"; too long or control characters
     /// other than line breaks and tabs are refused.
-    pub fn parse(s: &str) -> Result<Option<Self>, ()> {
+    pub fn parse(s: &str) -> Result<Option<Self>, InvalidComment> {
         let s = s.trim();
         if s.chars().count() > Self::MAX_LEN
-            || s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || s.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
-            return Err(());
+            return Err(InvalidComment);
         }
         Ok((!s.is_empty()).then(|| Self(s.to_owned())))
     }
@@ -176,6 +177,10 @@ impl Comment {
         &self.0
     }
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a comment is at most 1000 characters, without control characters")]
+pub struct InvalidComment;
 
 /// One of the two reviewer positions of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

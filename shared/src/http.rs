@@ -23,8 +23,26 @@ pub mod claims {
     pub const ROLES: &str = "roles";
 }
 
-/// A handler's answer when the request cannot go on.
-pub type Rejection = Response<Body>;
+/// A handler's answer when the request cannot go on (boxed: responses are large).
+#[derive(Debug)]
+pub struct Rejection(Box<Response<Body>>);
+
+impl From<Response<Body>> for Rejection {
+    fn from(r: Response<Body>) -> Self {
+        Self(Box::new(r))
+    }
+}
+
+impl From<ServiceError> for Rejection {
+    fn from(e: ServiceError) -> Self {
+        service_error(&e).into()
+    }
+}
+
+/// The response of a handler written as `Result<Response, Rejection>`.
+pub fn respond(result: Result<Response<Body>, Rejection>) -> Response<Body> {
+    result.unwrap_or_else(|rejection| *rejection.0)
+}
 
 /// The RFC 9457 problem document.
 #[derive(Debug, Serialize)]
@@ -75,7 +93,10 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Bo
     let mut response = Response::new(Body::Text(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -101,10 +122,16 @@ pub fn service_error(e: &ServiceError) -> Response<Body> {
             "Not found",
             "no consent request of your tenant has this id",
         ),
-        ServiceError::Forbidden(why) => problem(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why),
+        ServiceError::Forbidden(why) => {
+            problem(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why)
+        }
         ServiceError::Conflict { detail, existing } => problem_with(
             StatusCode::CONFLICT,
-            if existing.is_some() { "duplicate-request" } else { "conflict" },
+            if existing.is_some() {
+                "duplicate-request"
+            } else {
+                "conflict"
+            },
             "Conflict",
             detail,
             None,
@@ -124,16 +151,35 @@ pub fn service_error(e: &ServiceError) -> Response<Body> {
                 "Service unavailable",
                 "a backing service is unavailable; nothing was changed, try again shortly",
             );
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             r
         }
     }
 }
 
+/// 401 with the challenge a bearer-token client expects.
+pub fn unauthorized(detail: &str) -> Response<Body> {
+    let mut r = problem(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "Unauthorized",
+        detail,
+    );
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
+}
+
 /// The signed-in caller from the JWT claims that the authorizer put in the context.
 pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
     let unauthorized = |detail: &str| {
-        let mut r = problem(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
+        let mut r = problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        );
         r.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         r
@@ -187,14 +233,20 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Rejection> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if media != "application/json" {
         return Err(problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Unsupported media type",
             "send the body as application/json",
-        ));
+        )
+        .into());
     }
     let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > MAX_BODY_BYTES {
@@ -203,7 +255,8 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Rejection> {
             "too-large",
             "Body too large",
             &format!("the body may be at most {MAX_BODY_BYTES} bytes"),
-        ));
+        )
+        .into());
     }
     serde_json::from_slice(bytes).map_err(|e| {
         problem(
@@ -212,6 +265,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Rejection> {
             "Malformed body",
             &format!("the body is not the expected JSON: {e}"),
         )
+        .into()
     })
 }
 
@@ -227,6 +281,7 @@ pub fn request_id_param(req: &Request) -> Result<RequestId, Rejection> {
                 "Invalid id",
                 "a consent request id is a UUID such as 6f1c1f4e-8a4b-4c1e-9d0b-2f8d3c0e5a71",
             )
+            .into()
         })
 }
 
@@ -235,11 +290,20 @@ pub fn html_response(page: RenderedPage) -> Response<Body> {
     let mut response = Response::new(Body::Text(page.html));
     *response.status_mut() = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&CONTENT_SECURITY_POLICY).expect("CSP is ASCII"),
@@ -249,5 +313,8 @@ pub fn html_response(page: RenderedPage) -> Response<Body> {
 
 /// The `{token}` path parameter of a review link (never logged).
 pub fn token_param(req: &Request) -> String {
-    req.path_parameters().first("token").unwrap_or_default().to_owned()
+    req.path_parameters()
+        .first("token")
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -72,7 +72,9 @@ impl LinkKey {
     pub fn new(id: &str, secret: Vec<u8>) -> Result<Self, String> {
         if id.is_empty()
             || id.len() > MAX_KEY_ID_LEN
-            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(format!(
                 "link key id {id:?} must be 1..={MAX_KEY_ID_LEN} characters of [A-Za-z0-9_-]"
@@ -97,7 +99,9 @@ impl LinkKey {
 
 impl fmt::Debug for LinkKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LinkKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("LinkKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -186,7 +190,8 @@ impl LinkSigner {
         let request_id = Uuid::from_slice(reader.take(16)?).map_err(|_| LinkError::Invalid)?;
         let slot = Slot::from_number(reader.byte()?).ok_or(LinkError::Invalid)?;
         let ask_id = Uuid::from_slice(reader.take(16)?).map_err(|_| LinkError::Invalid)?;
-        let expiry = i64::from_be_bytes(reader.take(8)?.try_into().map_err(|_| LinkError::Invalid)?);
+        let expiry =
+            i64::from_be_bytes(reader.take(8)?.try_into().map_err(|_| LinkError::Invalid)?);
         let signed_len = bytes.len() - reader.0.len();
         let tag = reader.take(MAC_LEN)?;
         if !reader.0.is_empty() {

@@ -73,8 +73,12 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
         link_expires: display_time(email.link_expires_at),
         request_id: r.id.to_string(),
     };
-    let text = AskText { f: &fields }.render().expect("email template renders");
-    let html = AskHtml { f: &fields }.render().expect("email template renders");
+    let text = AskText { f: &fields }
+        .render()
+        .expect("email template renders");
+    let html = AskHtml { f: &fields }
+        .render()
+        .expect("email template renders");
     EmailMessage {
         to: email.to.clone(),
         subject,

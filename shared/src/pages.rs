@@ -199,7 +199,10 @@ pub fn bad_form(detail: &str) -> RenderedPage {
         400,
         Page {
             title: "Your answer could not be read",
-            message: vec![detail.to_owned(), "Nothing was changed. Go back and try again.".to_owned()],
+            message: vec![
+                detail.to_owned(),
+                "Nothing was changed. Go back and try again.".to_owned(),
+            ],
             facts: None,
             show_form: false,
             link_expires: String::new(),

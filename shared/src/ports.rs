@@ -70,11 +70,15 @@ pub trait ConsentStore: Send + Sync {
     ) -> Result<Page, StoreError>;
 
     /// The newest request of a scope, open or not.
-    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ConsentRequest>, StoreError>;
+    async fn latest_in_scope(&self, scope: &ScopeKey)
+    -> Result<Option<ConsentRequest>, StoreError>;
 
     /// Asks whose next email is due at `now`, at most `limit`, earliest first.
-    async fn due_emails(&self, now: OffsetDateTime, limit: usize)
-    -> Result<Vec<DueEmail>, StoreError>;
+    async fn due_emails(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<DueEmail>, StoreError>;
 }
 
 /// A rendered email.

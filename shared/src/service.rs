@@ -13,7 +13,9 @@ use crate::domain::{
 use crate::links::{LinkClaims, LinkError, LinkSigner, Purpose};
 use crate::notify;
 use crate::ports::{Clock, ConsentStore, Mailer, StoreError, TenantDirectory};
-use crate::workflow::{self, Command, DeliveryPolicy, Effect, FieldError, Transition, WorkflowError};
+use crate::workflow::{
+    self, Command, DeliveryPolicy, Effect, FieldError, Transition, WorkflowError,
+};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 4;
@@ -134,7 +136,10 @@ pub enum LinkProblem {
     /// The request ended (rejected by the other reviewer, …) before this reviewer decided.
     Closed(Status),
     /// This link was already used.
-    AlreadyDecided { decision: Decision, status: Status },
+    AlreadyDecided {
+        decision: Decision,
+        status: Status,
+    },
     Unavailable,
 }
 
@@ -272,9 +277,14 @@ impl ConsentService {
             .await?)
     }
 
-    pub async fn cancel(&self, caller: &Caller, id: RequestId) -> Result<ConsentRequest, ServiceError> {
+    pub async fn cancel(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+    ) -> Result<ConsentRequest, ServiceError> {
         require_admin(caller)?;
-        self.command_as_partner(caller, id, || Command::Cancel).await
+        self.command_as_partner(caller, id, || Command::Cancel)
+            .await
     }
 
     pub async fn replace_reviewer(
@@ -320,7 +330,11 @@ impl ConsentService {
     }
 
     /// Loads, decides and saves; a lost race is re-read and re-decided.
-    async fn apply_with_retry<F>(&self, id: RequestId, decide: F) -> Result<Transition, ServiceError>
+    async fn apply_with_retry<F>(
+        &self,
+        id: RequestId,
+        decide: F,
+    ) -> Result<Transition, ServiceError>
     where
         F: Fn(&ConsentRequest) -> Result<Transition, ServiceError>,
     {
@@ -329,7 +343,11 @@ impl ConsentService {
             attempt += 1;
             let request = self.store.get(id).await?.ok_or(ServiceError::NotFound)?;
             let transition = decide(&request)?;
-            match self.store.update(&transition.request, &transition.audit).await {
+            match self
+                .store
+                .update(&transition.request, &transition.audit)
+                .await
+            {
                 Ok(()) => return Ok(transition),
                 Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
@@ -371,7 +389,11 @@ impl ConsentService {
             ask_id,
             expires_at: now + self.settings.link_ttl,
         });
-        let link = format!("{}/review/{}", self.settings.public_base_url, token.as_str());
+        let link = format!(
+            "{}/review/{}",
+            self.settings.public_base_url,
+            token.as_str()
+        );
         let partner_name = self.display_name(&request.partner_tenant_id).await;
         let customer_name = self.display_name(&request.target_tenant_id).await;
         let message = notify::review_ask(&notify::AskEmail {
@@ -493,7 +515,9 @@ impl ConsentService {
                     detail: format!("{p:?}"),
                     existing: None,
                 })?;
-                let reviewer = request.reviewer(claims.slot).expect("checked by check_link");
+                let reviewer = request
+                    .reviewer(claims.slot)
+                    .expect("checked by check_link");
                 Ok(workflow::apply(
                     request,
                     Command::Decide {
@@ -532,7 +556,9 @@ impl ConsentService {
                     .await
                     .map_err(|_| LinkProblem::Unavailable)?
                     .ok_or(LinkProblem::Invalid)?;
-                Err(check_link(&request, &claims).err().unwrap_or(LinkProblem::Unavailable))
+                Err(check_link(&request, &claims)
+                    .err()
+                    .unwrap_or(LinkProblem::Unavailable))
             }
         }
     }

@@ -6,7 +6,9 @@ use time::macros::format_description;
 /// "2026-12-01 14:03 UTC".
 pub fn display_time(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!("[year]-[month]-[day] [hour]:[minute] UTC"))
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
         .unwrap_or_else(|_| t.to_string())
 }
 

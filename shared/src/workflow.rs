@@ -119,7 +119,10 @@ pub enum Command {
         ask_ids: [AskId; 2],
     },
     /// An email of the slot's current ask was delivered.
-    RecordEmailSent { slot: Slot, ask_id: AskId },
+    RecordEmailSent {
+        slot: Slot,
+        ask_id: AskId,
+    },
 }
 
 fn new_ask(id: AskId, now: OffsetDateTime, policy: &DeliveryPolicy) -> Ask {
@@ -143,7 +146,10 @@ fn check_reviewer_pair(requester: &Email, pair: [&Email; 2]) -> Vec<FieldError> 
     let mut errors = Vec::new();
     for (i, email) in pair.iter().enumerate() {
         if email.same_person(requester) {
-            errors.push(FieldError::new(format!("/reviewers/{i}"), NOT_THE_REQUESTER));
+            errors.push(FieldError::new(
+                format!("/reviewers/{i}"),
+                NOT_THE_REQUESTER,
+            ));
         }
     }
     if pair[0].same_person(pair[1]) {
@@ -224,9 +230,10 @@ fn ask_effects(request: &ConsentRequest, slots: &[Slot]) -> Vec<Effect> {
     slots
         .iter()
         .filter_map(|&slot| {
-            request
-                .current_ask(slot)
-                .map(|ask| Effect::SendAsk { slot, ask_id: ask.id })
+            request.current_ask(slot).map(|ask| Effect::SendAsk {
+                slot,
+                ask_id: ask.id,
+            })
         })
         .collect()
 }
@@ -270,7 +277,9 @@ pub fn apply(
                 }
                 Verdict::Approved => {
                     let both = Slot::ALL.iter().all(|&s| {
-                        next.current_ask(s).and_then(|a| a.decision.as_ref()).map(|d| d.verdict)
+                        next.current_ask(s)
+                            .and_then(|a| a.decision.as_ref())
+                            .map(|d| d.verdict)
                             == Some(Verdict::Approved)
                     });
                     if both {

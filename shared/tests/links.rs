@@ -31,7 +31,12 @@ fn a_signed_link_verifies_to_its_claims_and_is_url_safe() {
     let signer = LinkSigner::new(key("k1", 7), vec![]);
     let c = claims();
     let token = signer.sign(&c);
-    assert!(token.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(
+        token
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
     assert!(token.as_str().len() <= consent_shared::links::MAX_TOKEN_LEN);
     assert_eq!(signer.verify(token.as_str(), now()), Ok(c));
     assert_eq!(format!("{token:?}"), "LinkToken(<redacted>)");
@@ -80,10 +85,16 @@ fn an_expired_link_says_so_and_a_live_one_does_not() {
     let signer = LinkSigner::new(key("k1", 7), vec![]);
     let c = claims();
     let token = signer.sign(&c);
-    assert!(signer.verify(token.as_str(), c.expires_at - Duration::seconds(1)).is_ok());
+    assert!(
+        signer
+            .verify(token.as_str(), c.expires_at - Duration::seconds(1))
+            .is_ok()
+    );
     assert_eq!(
         signer.verify(token.as_str(), c.expires_at),
-        Err(LinkError::Expired { expired_at: c.expires_at })
+        Err(LinkError::Expired {
+            expired_at: c.expires_at
+        })
     );
 }
 
@@ -92,14 +103,20 @@ fn a_key_id_we_do_not_hold_is_unknown() {
     let old = LinkSigner::new(key("old", 1), vec![]);
     let current = LinkSigner::new(key("new", 2), vec![]);
     let token = old.sign(&claims());
-    assert_eq!(current.verify(token.as_str(), now()), Err(LinkError::UnknownKey));
+    assert_eq!(
+        current.verify(token.as_str(), now()),
+        Err(LinkError::UnknownKey)
+    );
 }
 
 #[test]
 fn the_same_key_id_with_another_secret_is_invalid() {
     let a = LinkSigner::new(key("k1", 1), vec![]);
     let b = LinkSigner::new(key("k1", 2), vec![]);
-    assert_eq!(b.verify(a.sign(&claims()).as_str(), now()), Err(LinkError::Invalid));
+    assert_eq!(
+        b.verify(a.sign(&claims()).as_str(), now()),
+        Err(LinkError::Invalid)
+    );
 }
 
 #[test]
@@ -110,19 +127,35 @@ fn after_rotation_old_links_still_verify_and_new_ones_use_the_new_key() {
     assert!(rotated.verify(old_token.as_str(), now()).is_ok());
     let new_token = rotated.sign(&claims());
     // A service that only knows the old key cannot verify the new link.
-    assert_eq!(before.verify(new_token.as_str(), now()), Err(LinkError::UnknownKey));
+    assert_eq!(
+        before.verify(new_token.as_str(), now()),
+        Err(LinkError::UnknownKey)
+    );
     // And once k1 is retired, its links die.
     let retired = LinkSigner::new(key("k2", 2), vec![]);
-    assert_eq!(retired.verify(old_token.as_str(), now()), Err(LinkError::UnknownKey));
+    assert_eq!(
+        retired.verify(old_token.as_str(), now()),
+        Err(LinkError::UnknownKey)
+    );
 }
 
 #[test]
 fn key_specs_are_parsed_and_weak_keys_refused() {
     let secret = URL_SAFE_NO_PAD.encode([9u8; 32]);
     let signer = LinkSigner::from_spec(&format!("k2:{secret}, k1:{secret}")).unwrap();
-    assert!(signer.verify(signer.sign(&claims()).as_str(), now()).is_ok());
+    assert!(
+        signer
+            .verify(signer.sign(&claims()).as_str(), now())
+            .is_ok()
+    );
     let short = URL_SAFE_NO_PAD.encode([9u8; 16]);
-    for bad in ["", "k1", &format!("k1:{short}"), "k1:***", &format!("bad id:{secret}")] {
+    for bad in [
+        "",
+        "k1",
+        &format!("k1:{short}"),
+        "k1:***",
+        &format!("bad id:{secret}"),
+    ] {
         assert!(LinkSigner::from_spec(bad).is_err(), "{bad:?} accepted");
     }
 }

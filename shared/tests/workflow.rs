@@ -52,7 +52,10 @@ fn policy() -> DeliveryPolicy {
 
 fn created() -> ConsentRequest {
     workflow::create(
-        new_request("customer", &["bob@customer.example", "carol@customer.example"]),
+        new_request(
+            "customer",
+            &["bob@customer.example", "carol@customer.example"],
+        ),
         admin(),
         t0(),
         &policy(),
@@ -62,10 +65,20 @@ fn created() -> ConsentRequest {
 }
 
 fn run(request: &ConsentRequest, command: Command) -> Result<Transition, WorkflowError> {
-    workflow::apply(request, command, admin(), t0() + Duration::minutes(1), &policy())
+    workflow::apply(
+        request,
+        command,
+        admin(),
+        t0() + Duration::minutes(1),
+        &policy(),
+    )
 }
 
-fn decide(request: &ConsentRequest, slot: Slot, verdict: Verdict) -> Result<Transition, WorkflowError> {
+fn decide(
+    request: &ConsentRequest,
+    slot: Slot,
+    verdict: Verdict,
+) -> Result<Transition, WorkflowError> {
     let ask_id = request
         .current_ask(slot)
         .map(|a| a.id)
@@ -103,12 +116,22 @@ fn state(name: &str) -> ConsentRequest {
                 .request
         }
         "pending" => pending,
-        "pending_one_approved" => decide(&pending, Slot::One, Verdict::Approved).unwrap().request,
+        "pending_one_approved" => {
+            decide(&pending, Slot::One, Verdict::Approved)
+                .unwrap()
+                .request
+        }
         "allowed" => {
-            let one = decide(&pending, Slot::One, Verdict::Approved).unwrap().request;
+            let one = decide(&pending, Slot::One, Verdict::Approved)
+                .unwrap()
+                .request;
             decide(&one, Slot::Two, Verdict::Approved).unwrap().request
         }
-        "not_allowed" => decide(&pending, Slot::Two, Verdict::Rejected).unwrap().request,
+        "not_allowed" => {
+            decide(&pending, Slot::Two, Verdict::Rejected)
+                .unwrap()
+                .request
+        }
         "canceled" => run(&pending, Command::Cancel).unwrap().request,
         other => panic!("no state {other}"),
     }
@@ -120,8 +143,15 @@ fn status_after(
 ) -> Result<Status, WorkflowError> {
     let request = state(from);
     let t = command(&request)?;
-    assert_eq!(t.request.version, request.version + 1, "every change bumps the version");
-    assert_eq!(t.audit.version, t.request.version, "the audit event belongs to the write");
+    assert_eq!(
+        t.request.version,
+        request.version + 1,
+        "every change bumps the version"
+    );
+    assert_eq!(
+        t.audit.version, t.request.version,
+        "the audit event belongs to the write"
+    );
     assert_eq!(t.audit.from_status, Some(request.status));
     assert_eq!(t.audit.to_status, t.request.status);
     check_invariants(&t.request);
@@ -135,7 +165,10 @@ fn is_wrong_status<T: std::fmt::Debug>(r: &Result<T, WorkflowError>) -> bool {
 #[test]
 fn create_for_another_tenant_is_pending_and_asks_both() {
     let t = workflow::create(
-        new_request("customer", &["bob@customer.example", "carol@customer.example"]),
+        new_request(
+            "customer",
+            &["bob@customer.example", "carol@customer.example"],
+        ),
         admin(),
         t0(),
         &policy(),
@@ -159,7 +192,10 @@ fn create_for_another_tenant_is_pending_and_asks_both() {
 #[test]
 fn create_for_own_tenant_is_not_applicable_without_emails() {
     let t = workflow::create(
-        new_request("partner", &["bob@customer.example", "carol@customer.example"]),
+        new_request(
+            "partner",
+            &["bob@customer.example", "carol@customer.example"],
+        ),
         admin(),
         t0(),
         &policy(),
@@ -179,7 +215,12 @@ fn create_refuses_bad_reviewer_sets() {
         vec!["alice@partner.example", "bob@customer.example"],
         vec!["bob@customer.example", "ALICE@partner.example"],
     ] {
-        let r = workflow::create(new_request("customer", &reviewers), admin(), t0(), &policy());
+        let r = workflow::create(
+            new_request("customer", &reviewers),
+            admin(),
+            t0(),
+            &policy(),
+        );
         assert!(
             matches!(r, Err(WorkflowError::Invalid(ref e)) if !e.is_empty()),
             "{reviewers:?} gave {r:?}"
@@ -190,41 +231,73 @@ fn create_refuses_bad_reviewer_sets() {
 #[test]
 fn approve_from_every_state() {
     let approve = |r: &ConsentRequest| decide(r, Slot::One, Verdict::Approved);
-    assert!(matches!(status_after("not_applicable", approve), Err(WorkflowError::Superseded)));
+    assert!(matches!(
+        status_after("not_applicable", approve),
+        Err(WorkflowError::Superseded)
+    ));
     assert_eq!(status_after("pending", approve), Ok(Status::Pending));
     assert!(matches!(
         status_after("pending_one_approved", approve),
         Err(WorkflowError::AlreadyDecided(_))
     ));
     assert_eq!(
-        status_after("pending_one_approved", |r| decide(r, Slot::Two, Verdict::Approved)),
+        status_after("pending_one_approved", |r| decide(
+            r,
+            Slot::Two,
+            Verdict::Approved
+        )),
         Ok(Status::Allowed)
     );
-    assert!(matches!(status_after("allowed", approve), Err(WorkflowError::AlreadyDecided(_))));
+    assert!(matches!(
+        status_after("allowed", approve),
+        Err(WorkflowError::AlreadyDecided(_))
+    ));
     assert!(is_wrong_status(&status_after("not_allowed", approve)));
-    assert!(matches!(status_after("canceled", approve), Err(WorkflowError::Superseded)));
+    assert!(matches!(
+        status_after("canceled", approve),
+        Err(WorkflowError::Superseded)
+    ));
 }
 
 #[test]
 fn reject_from_every_state() {
     let reject = |r: &ConsentRequest| decide(r, Slot::One, Verdict::Rejected);
-    assert!(matches!(status_after("not_applicable", reject), Err(WorkflowError::Superseded)));
+    assert!(matches!(
+        status_after("not_applicable", reject),
+        Err(WorkflowError::Superseded)
+    ));
     assert_eq!(
         status_after("pending", reject),
         Ok(Status::NotAllowed(ClosedReason::Rejected))
     );
     assert_eq!(
-        status_after("pending_one_approved", |r| decide(r, Slot::Two, Verdict::Rejected)),
+        status_after("pending_one_approved", |r| decide(
+            r,
+            Slot::Two,
+            Verdict::Rejected
+        )),
         Ok(Status::NotAllowed(ClosedReason::Rejected))
     );
-    assert!(matches!(status_after("allowed", reject), Err(WorkflowError::AlreadyDecided(_))));
+    assert!(matches!(
+        status_after("allowed", reject),
+        Err(WorkflowError::AlreadyDecided(_))
+    ));
     assert!(is_wrong_status(&status_after("not_allowed", reject)));
-    assert!(matches!(status_after("canceled", reject), Err(WorkflowError::Superseded)));
+    assert!(matches!(
+        status_after("canceled", reject),
+        Err(WorkflowError::Superseded)
+    ));
 }
 
 #[test]
 fn a_decision_with_an_old_ask_is_refused_everywhere() {
-    for name in ["pending", "pending_one_approved", "allowed", "not_allowed", "canceled"] {
+    for name in [
+        "pending",
+        "pending_one_approved",
+        "allowed",
+        "not_allowed",
+        "canceled",
+    ] {
         let request = state(name);
         let r = run(
             &request,
@@ -244,12 +317,18 @@ fn cancel_from_every_state() {
     let cancel = |r: &ConsentRequest| run(r, Command::Cancel);
     assert!(is_wrong_status(&status_after("not_applicable", cancel)));
     assert_eq!(status_after("pending", cancel), Ok(Status::Canceled));
-    assert_eq!(status_after("pending_one_approved", cancel), Ok(Status::Canceled));
+    assert_eq!(
+        status_after("pending_one_approved", cancel),
+        Ok(Status::Canceled)
+    );
     assert_eq!(status_after("allowed", cancel), Ok(Status::Canceled));
     assert!(is_wrong_status(&status_after("not_allowed", cancel)));
     assert!(is_wrong_status(&status_after("canceled", cancel)));
     let canceled = state("canceled");
-    assert!(canceled.reviewers.iter().all(|r| r.ask.is_none()), "both links die");
+    assert!(
+        canceled.reviewers.iter().all(|r| r.ask.is_none()),
+        "both links die"
+    );
 }
 
 #[test]
@@ -257,7 +336,10 @@ fn replace_reviewer_from_every_state() {
     let swap = |r: &ConsentRequest| replace(r, Slot::Two, "dave@customer.example");
     assert!(is_wrong_status(&status_after("not_applicable", swap)));
     assert_eq!(status_after("pending", swap), Ok(Status::Pending));
-    assert_eq!(status_after("pending_one_approved", swap), Ok(Status::Pending));
+    assert_eq!(
+        status_after("pending_one_approved", swap),
+        Ok(Status::Pending)
+    );
     assert!(is_wrong_status(&status_after("allowed", swap)));
     assert!(is_wrong_status(&status_after("not_allowed", swap)));
     assert_eq!(status_after("canceled", swap), Ok(Status::Pending));
@@ -268,16 +350,36 @@ fn replacing_on_pending_asks_only_the_new_reviewer_and_keeps_the_other_decision(
     let before = state("pending_one_approved");
     let t = replace(&before, Slot::Two, "dave@customer.example").unwrap();
     let new_ask = t.request.current_ask(Slot::Two).unwrap();
-    assert_ne!(Some(new_ask.id), before.current_ask(Slot::Two).map(|a| a.id));
-    assert_eq!(t.effects, vec![Effect::SendAsk { slot: Slot::Two, ask_id: new_ask.id }]);
-    assert_eq!(t.request.current_ask(Slot::One), before.current_ask(Slot::One));
-    assert_eq!(t.request.reviewers[1].confirmed_by.as_deref(), Some("admin-1"));
+    assert_ne!(
+        Some(new_ask.id),
+        before.current_ask(Slot::Two).map(|a| a.id)
+    );
+    assert_eq!(
+        t.effects,
+        vec![Effect::SendAsk {
+            slot: Slot::Two,
+            ask_id: new_ask.id
+        }]
+    );
+    assert_eq!(
+        t.request.current_ask(Slot::One),
+        before.current_ask(Slot::One)
+    );
+    assert_eq!(
+        t.request.reviewers[1].confirmed_by.as_deref(),
+        Some("admin-1")
+    );
     assert_eq!(t.audit.action, AuditAction::ReviewerReplaced);
     // The old link of slot 2 no longer decides.
     let old = before.current_ask(Slot::Two).unwrap().id;
     let r = run(
         &t.request,
-        Command::Decide { slot: Slot::Two, ask_id: old, verdict: Verdict::Approved, comment: None },
+        Command::Decide {
+            slot: Slot::Two,
+            ask_id: old,
+            verdict: Verdict::Approved,
+            comment: None,
+        },
     );
     assert_eq!(r.unwrap_err(), WorkflowError::Superseded);
 }
@@ -288,8 +390,15 @@ fn replacing_on_canceled_reopens_with_fresh_asks_to_both() {
     let t = replace(&canceled, Slot::One, "erin@customer.example").unwrap();
     assert_eq!(t.request.status, Status::Pending);
     assert_eq!(t.effects.len(), 2);
-    assert_eq!(t.request.reviewers[0].email.as_str(), "erin@customer.example");
-    assert!(Slot::ALL.iter().all(|&s| t.request.current_ask(s).unwrap().decision.is_none()));
+    assert_eq!(
+        t.request.reviewers[0].email.as_str(),
+        "erin@customer.example"
+    );
+    assert!(
+        Slot::ALL
+            .iter()
+            .all(|&s| t.request.current_ask(s).unwrap().decision.is_none())
+    );
 }
 
 #[test]
@@ -330,7 +439,10 @@ fn recording_an_email_schedules_the_next_reminder_until_none_are_left() {
         let at = t0() + Duration::days(n as i64 * 10);
         let t = workflow::apply(
             &request,
-            Command::RecordEmailSent { slot: Slot::One, ask_id },
+            Command::RecordEmailSent {
+                slot: Slot::One,
+                ask_id,
+            },
             Actor::System,
             at,
             &p,
@@ -350,7 +462,10 @@ fn nothing_is_due_once_a_request_leaves_pending() {
     for name in ["allowed", "not_allowed", "canceled"] {
         let r = state(name);
         assert!(
-            r.reviewers.iter().filter_map(|x| x.ask.as_ref()).all(|a| a.next_email_at.is_none()),
+            r.reviewers
+                .iter()
+                .filter_map(|x| x.ask.as_ref())
+                .all(|a| a.next_email_at.is_none()),
             "{name}"
         );
     }
@@ -366,15 +481,27 @@ fn check_invariants(r: &ConsentRequest) {
     let [a, b] = [&r.reviewers[0], &r.reviewers[1]];
     assert!(!a.email.same_person(&b.email), "reviewers are distinct");
     for reviewer in &r.reviewers {
-        assert!(!reviewer.email.same_person(&r.requester.email), "requester is no reviewer");
+        assert!(
+            !reviewer.email.same_person(&r.requester.email),
+            "requester is no reviewer"
+        );
     }
     let verdicts: Vec<Option<Verdict>> = r
         .reviewers
         .iter()
-        .map(|x| x.ask.as_ref().and_then(|a| a.decision.as_ref()).map(|d| d.verdict))
+        .map(|x| {
+            x.ask
+                .as_ref()
+                .and_then(|a| a.decision.as_ref())
+                .map(|d| d.verdict)
+        })
         .collect();
     let both_approved = verdicts.iter().all(|v| *v == Some(Verdict::Approved));
-    assert_eq!(r.status == Status::Allowed, both_approved, "Allowed iff both approved: {r:?}");
+    assert_eq!(
+        r.status == Status::Allowed,
+        both_approved,
+        "Allowed iff both approved: {r:?}"
+    );
     match r.status {
         Status::Pending => {
             assert!(r.reviewers.iter().all(|x| x.ask.is_some()));
@@ -387,20 +514,30 @@ fn check_invariants(r: &ConsentRequest) {
         _ => {}
     }
     if r.status != Status::Pending {
-        assert!(r
-            .reviewers
-            .iter()
-            .filter_map(|x| x.ask.as_ref())
-            .all(|a| a.next_email_at.is_none()));
+        assert!(
+            r.reviewers
+                .iter()
+                .filter_map(|x| x.ask.as_ref())
+                .all(|a| a.next_email_at.is_none())
+        );
     }
 }
 
 #[derive(Clone, Debug)]
 enum Op {
-    Decide { slot: Slot, verdict: Verdict, stale: bool },
+    Decide {
+        slot: Slot,
+        verdict: Verdict,
+        stale: bool,
+    },
     Cancel,
-    Replace { slot: Slot, who: usize },
-    Record { slot: Slot },
+    Replace {
+        slot: Slot,
+        who: usize,
+    },
+    Record {
+        slot: Slot,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -451,23 +588,20 @@ proptest! {
             };
             let stale_decision = matches!(&command, Command::Decide { slot, ask_id, .. }
                 if request.current_ask(*slot).map(|a| a.id) != Some(*ask_id));
-            match workflow::apply(&request, command, admin(), now, &policy()) {
-                Ok(t) => {
-                    prop_assert!(!stale_decision, "an old link decided");
-                    prop_assert_eq!(t.request.version, request.version + 1);
-                    prop_assert_eq!(t.audit.version, t.request.version);
-                    prop_assert_eq!(t.audit.from_status, Some(request.status));
-                    prop_assert_eq!(t.audit.to_status, t.request.status);
-                    for slot in Slot::ALL {
-                        if let Some(a) = request.current_ask(slot)
-                            && t.request.current_ask(slot).map(|n| n.id) != Some(a.id)
-                        {
-                            old_asks.push((slot, a.id));
-                        }
+            if let Ok(t) = workflow::apply(&request, command, admin(), now, &policy()) {
+                prop_assert!(!stale_decision, "an old link decided");
+                prop_assert_eq!(t.request.version, request.version + 1);
+                prop_assert_eq!(t.audit.version, t.request.version);
+                prop_assert_eq!(t.audit.from_status, Some(request.status));
+                prop_assert_eq!(t.audit.to_status, t.request.status);
+                for slot in Slot::ALL {
+                    if let Some(a) = request.current_ask(slot)
+                        && t.request.current_ask(slot).map(|n| n.id) != Some(a.id)
+                    {
+                        old_asks.push((slot, a.id));
                     }
-                    request = t.request;
                 }
-                Err(_) => {}
+                request = t.request;
             }
             check_invariants(&request);
         }

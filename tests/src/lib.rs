@@ -14,9 +14,11 @@ use aws_lambda_events::apigw::{
 use consent_shared::adapters::clock::ManualClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::TenantId;
+use consent_shared::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
 use consent_shared::links::LinkSigner;
-use consent_shared::ports::{EmailMessage, MailError, Mailer};
+use consent_shared::ports::{
+    ConsentStore, DueEmail, EmailMessage, MailError, Mailer, Page, StoreError,
+};
 use consent_shared::service::{ConsentService, Settings};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -66,10 +68,92 @@ impl Mailer for RecordingMailer {
     }
 }
 
+/// Wraps a store with a network-like delay before every call, so that
+/// concurrent commands really interleave between their read and their write.
+pub struct LatentStore<S> {
+    pub inner: S,
+    pub conflicts: std::sync::atomic::AtomicU64,
+}
+
+impl<S> LatentStore<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            conflicts: Default::default(),
+        }
+    }
+}
+
+async fn network_delay() {
+    let micros = uuid::Uuid::new_v4().as_u128() % 1500;
+    tokio::time::sleep(std::time::Duration::from_micros(micros as u64)).await;
+}
+
+#[async_trait]
+impl<S: ConsentStore> ConsentStore for LatentStore<S> {
+    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+        network_delay().await;
+        self.inner.insert(request, event).await
+    }
+
+    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+        network_delay().await;
+        let r = self.inner.update(request, event).await;
+        if r == Err(StoreError::VersionConflict) {
+            self.conflicts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
+    }
+
+    async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError> {
+        network_delay().await;
+        self.inner.get(id).await
+    }
+
+    async fn get_with_history(
+        &self,
+        id: RequestId,
+    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError> {
+        network_delay().await;
+        self.inner.get_with_history(id).await
+    }
+
+    async fn list_by_partner(
+        &self,
+        partner: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        network_delay().await;
+        self.inner.list_by_partner(partner, limit, cursor).await
+    }
+
+    async fn latest_in_scope(
+        &self,
+        scope: &ScopeKey,
+    ) -> Result<Option<ConsentRequest>, StoreError> {
+        network_delay().await;
+        self.inner.latest_in_scope(scope).await
+    }
+
+    async fn due_emails(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<DueEmail>, StoreError> {
+        network_delay().await;
+        self.inner.due_emails(now, limit).await
+    }
+}
+
 pub fn directory() -> StaticDirectory {
     StaticDirectory::from_entries([
         (TenantId::parse(PARTNER).unwrap(), "Fabrikam Consulting"),
-        (TenantId::parse(OTHER_PARTNER).unwrap(), "Northwind Partners"),
+        (
+            TenantId::parse(OTHER_PARTNER).unwrap(),
+            "Northwind Partners",
+        ),
         (TenantId::parse(CUSTOMER).unwrap(), "Contoso Ltd"),
         (TenantId::parse("adatum").unwrap(), "Adatum Corporation"),
     ])
@@ -82,14 +166,17 @@ pub fn start_time() -> OffsetDateTime {
 /// A service on the in-memory store, a recording mailer and a manual clock.
 pub struct World {
     pub app: Arc<ConsentService>,
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<dyn ConsentStore>,
     pub mailer: Arc<RecordingMailer>,
     pub clock: Arc<ManualClock>,
 }
 
 impl World {
     pub fn new() -> Self {
-        let store = Arc::new(MemoryStore::new());
+        Self::on(Arc::new(MemoryStore::new()))
+    }
+
+    pub fn on(store: Arc<dyn ConsentStore>) -> Self {
         let mailer = Arc::new(RecordingMailer::default());
         let clock = Arc::new(ManualClock::new(start_time()));
         let app = Arc::new(ConsentService::new(
@@ -129,7 +216,12 @@ pub fn token_of(link: &str) -> String {
 }
 
 /// Claims as the HTTP API's JWT authorizer passes them.
-pub fn claims(tenant: &str, user: &str, email: Option<&str>, admin: bool) -> HashMap<String, String> {
+pub fn claims(
+    tenant: &str,
+    user: &str,
+    email: Option<&str>,
+    admin: bool,
+) -> HashMap<String, String> {
     let mut c = HashMap::from([
         ("tid".to_owned(), tenant.to_owned()),
         ("oid".to_owned(), user.to_owned()),
@@ -206,7 +298,10 @@ impl ApiRequest {
             .method(self.method)
             .uri(format!(
                 "https://api.test{}",
-                self.path.replace(' ', "%20").replace('\'', "%27").replace(';', "%3B")
+                self.path
+                    .replace(' ', "%20")
+                    .replace('\'', "%27")
+                    .replace(';', "%3B")
             ));
         let body = match self.body {
             Some((ct, b)) => {
@@ -246,13 +341,21 @@ impl Answer {
     }
 
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// A problem+json answer with this status.
     pub fn assert_problem(&self, status: u16) -> serde_json::Value {
         assert_eq!(self.status, status, "body: {}", self.body);
-        assert_eq!(self.header("content-type"), "application/problem+json", "{}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            "application/problem+json",
+            "{}",
+            self.body
+        );
         let p = self.json();
         assert_eq!(p["status"], status);
         assert!(p["type"].as_str().is_some_and(|t| !t.is_empty()));
@@ -274,8 +377,9 @@ pub struct Client {
 impl Client {
     pub fn new(base: &str) -> Self {
         Self {
-            inner: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http(),
+            inner:
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build_http(),
             base: base.to_owned(),
         }
     }
@@ -287,7 +391,11 @@ impl Client {
         token: Option<&str>,
         body: Option<(&str, &str)>,
     ) -> Answer {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
         let mut builder = hyper::Request::builder().method(method).uri(url);
         if let Some(t) = token {
             builder = builder.header("authorization", format!("Bearer {t}"));
@@ -318,15 +426,23 @@ impl Client {
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, json: &str) -> Answer {
-        self.send("POST", path, token, Some(("application/json", json))).await
+        self.send("POST", path, token, Some(("application/json", json)))
+            .await
     }
 
     pub async fn put_json(&self, path: &str, token: Option<&str>, json: &str) -> Answer {
-        self.send("PUT", path, token, Some(("application/json", json))).await
+        self.send("PUT", path, token, Some(("application/json", json)))
+            .await
     }
 
     pub async fn post_form(&self, path: &str, form: &str) -> Answer {
-        self.send("POST", path, None, Some(("application/x-www-form-urlencoded", form))).await
+        self.send(
+            "POST",
+            path,
+            None,
+            Some(("application/x-www-form-urlencoded", form)),
+        )
+        .await
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::{
     AuditAction, AuditEvent, Email, EnvironmentId, EnvironmentName, Slot, Status, TenantId, Verdict,
 };
@@ -36,18 +37,30 @@ fn input(env: usize) -> CreateInput {
 /// Events are one per version, in order, ending at the request's version.
 fn assert_history_in_step(events: &[AuditEvent], version: u64) {
     let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
-    assert_eq!(versions, (1..=version).collect::<Vec<_>>(), "one event per write");
+    assert_eq!(
+        versions,
+        (1..=version).collect::<Vec<_>>(),
+        "one event per write"
+    );
     for pair in events.windows(2) {
-        assert_eq!(pair[0].to_status, pair[1].from_status.unwrap(), "events chain");
+        assert_eq!(
+            pair[0].to_status,
+            pair[1].from_status.unwrap(),
+            "events chain"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
-    let w = World::new();
+    let store = Arc::new(LatentStore::new(MemoryStore::new()));
+    let w = World::on(store.clone());
     for round in 0..ROUNDS {
         let id = w.app.create(&admin(), input(round)).await.unwrap().id;
-        let tokens = [w.token_for("bob@contoso.example"), w.token_for("carol@contoso.example")];
+        let tokens = [
+            w.token_for("bob@contoso.example"),
+            w.token_for("carol@contoso.example"),
+        ];
         let barrier = Arc::new(Barrier::new(2));
         let tasks: Vec<_> = tokens
             .into_iter()
@@ -66,18 +79,32 @@ async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
         let (request, events) = w.app.get(&admin(), id).await.unwrap();
         assert_eq!(request.status, Status::Allowed, "round {round}");
         for slot in Slot::ALL {
-            let decision = request.current_ask(slot).unwrap().decision.as_ref().unwrap();
+            let decision = request
+                .current_ask(slot)
+                .unwrap()
+                .decision
+                .as_ref()
+                .unwrap();
             assert_eq!(decision.verdict, Verdict::Approved);
         }
-        let approvals: Vec<_> = events.iter().filter(|e| e.action == AuditAction::Approved).collect();
+        let approvals: Vec<_> = events
+            .iter()
+            .filter(|e| e.action == AuditAction::Approved)
+            .collect();
         assert_eq!(approvals.len(), 2, "round {round}");
         assert_history_in_step(&events, request.version);
     }
+    let conflicts = store.conflicts.load(std::sync::atomic::Ordering::Relaxed);
+    println!("lost races retried: {conflicts}");
+    assert!(
+        conflicts > 0,
+        "the approvals never overlapped: the test proves nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
-    let w = World::new();
+    let w = World::on(Arc::new(LatentStore::new(MemoryStore::new())));
     let (mut approved_first, mut canceled_first) = (0, 0);
     for round in 0..ROUNDS {
         let id = w.app.create(&admin(), input(round)).await.unwrap().id;
@@ -103,10 +130,16 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
             })
         };
         let approval = approve.await.unwrap();
-        cancel.await.unwrap().expect("cancel applies to pending and allowed alike");
+        cancel
+            .await
+            .unwrap()
+            .expect("cancel applies to pending and allowed alike");
         let (request, events) = w.app.get(&admin(), id).await.unwrap();
         assert_eq!(request.status, Status::Canceled);
-        assert!(request.reviewers.iter().all(|r| r.ask.is_none()), "links are dead");
+        assert!(
+            request.reviewers.iter().all(|r| r.ask.is_none()),
+            "links are dead"
+        );
         let carol_approved = events
             .iter()
             .any(|e| e.action == AuditAction::Approved && e.slot == Some(2));
@@ -117,11 +150,18 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
                 approved_first += 1;
             }
             Err(problem) => {
-                assert!(!carol_approved, "a refused approval left no trace: {problem:?}");
+                assert!(
+                    !carol_approved,
+                    "a refused approval left no trace: {problem:?}"
+                );
                 canceled_first += 1;
             }
         }
         assert_history_in_step(&events, request.version);
     }
     println!("approval first: {approved_first}, cancel first: {canceled_first}");
+    assert!(
+        approved_first > 0 && canceled_first > 0,
+        "both orders were tried"
+    );
 }

@@ -13,7 +13,12 @@ fn alice_admin() -> std::collections::HashMap<String, String> {
 }
 
 fn mallory_admin() -> std::collections::HashMap<String, String> {
-    claims(OTHER_PARTNER, "mallory", Some("mallory@northwind.example"), true)
+    claims(
+        OTHER_PARTNER,
+        "mallory",
+        Some("mallory@northwind.example"),
+        true,
+    )
 }
 
 fn create_body(env: &str) -> String {
@@ -27,7 +32,10 @@ fn create_body(env: &str) -> String {
 }
 
 async fn create(w: &World, c: std::collections::HashMap<String, String>, body: &str) -> Answer {
-    let req = ApiRequest::new("POST", "/consent-requests").claims(c).json(body).build();
+    let req = ApiRequest::new("POST", "/consent-requests")
+        .claims(c)
+        .json(body)
+        .build();
     Answer::from_lambda(create_request::handle(&w.app, req).await)
 }
 
@@ -53,7 +61,13 @@ async fn cancel(w: &World, c: std::collections::HashMap<String, String>, id: &st
     Answer::from_lambda(cancel_request::handle(&w.app, req).await)
 }
 
-async fn replace(w: &World, c: std::collections::HashMap<String, String>, id: &str, slot: &str, body: &str) -> Answer {
+async fn replace(
+    w: &World,
+    c: std::collections::HashMap<String, String>,
+    id: &str,
+    slot: &str,
+    body: &str,
+) -> Answer {
     let req = ApiRequest::new("PUT", &format!("/consent-requests/{id}/reviewers/{slot}"))
         .claims(c)
         .param("id", id)
@@ -63,7 +77,12 @@ async fn replace(w: &World, c: std::collections::HashMap<String, String>, id: &s
     Answer::from_lambda(replace_reviewer::handle(&w.app, req).await)
 }
 
-async fn access(w: &World, c: std::collections::HashMap<String, String>, tenant: &str, env: &str) -> Answer {
+async fn access(
+    w: &World,
+    c: std::collections::HashMap<String, String>,
+    tenant: &str,
+    env: &str,
+) -> Answer {
     let req = ApiRequest::new("GET", "/access")
         .claims(c)
         .query("tenantId", tenant)
@@ -73,7 +92,9 @@ async fn access(w: &World, c: std::collections::HashMap<String, String>, tenant:
 }
 
 async fn review_get(w: &World, token: &str) -> Answer {
-    let req = ApiRequest::new("GET", &format!("/review/{token}")).param("token", token).build();
+    let req = ApiRequest::new("GET", &format!("/review/{token}"))
+        .param("token", token)
+        .build();
     Answer::from_lambda(review_page::handle(&w.app, req).await)
 }
 
@@ -99,8 +120,14 @@ async fn create_answers_201_and_emails_both_reviewers() {
     assert_eq!(r["reviewers"][1]["decision"], "pending");
     assert!(r["createdAt"].is_string());
     assert!(r["version"].as_u64().unwrap() >= 1);
-    assert!(!a.body.contains("Contoso Ltd"), "the customer name never reaches the partner");
-    assert_eq!(a.header("location"), format!("/consent-requests/{}", r["id"].as_str().unwrap()));
+    assert!(
+        !a.body.contains("Contoso Ltd"),
+        "the customer name never reaches the partner"
+    );
+    assert_eq!(
+        a.header("location"),
+        format!("/consent-requests/{}", r["id"].as_str().unwrap())
+    );
     for to in ["bob@contoso.example", "carol@contoso.example"] {
         let links = w.mailer.links_to(to);
         assert_eq!(links.len(), 1, "{to}");
@@ -114,7 +141,8 @@ async fn create_answers_201_and_emails_both_reviewers() {
 #[tokio::test]
 async fn create_for_own_tenant_is_not_applicable_and_sends_nothing() {
     let w = World::new();
-    let body = json!({"targetTenantId": PARTNER, "environmentId": "dev", "environmentName": "Dev"}).to_string();
+    let body = json!({"targetTenantId": PARTNER, "environmentId": "dev", "environmentName": "Dev"})
+        .to_string();
     let a = create(&w, alice(), &body).await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.json()["status"], "not_applicable");
@@ -154,20 +182,36 @@ async fn create_refuses_bad_input_with_problems_and_stores_nothing() {
         let a = Answer::from_lambda(create_request::handle(&w.app, req).await);
         let p = a.assert_problem(status);
         if let Some(field) = field {
-            let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            let fields: Vec<&str> = p["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["field"].as_str().unwrap())
+                .collect();
             assert!(fields.contains(&field), "{body}: {fields:?}");
         }
     }
-    let list = ApiRequest::new("GET", "/consent-requests").claims(alice()).build();
+    let list = ApiRequest::new("GET", "/consent-requests")
+        .claims(alice())
+        .build();
     let listed = Answer::from_lambda(list_requests::handle(&w.app, list).await).json();
-    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "nothing was stored");
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        0,
+        "nothing was stored"
+    );
     assert!(w.mailer.messages().is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
 async fn create_without_an_email_claim_is_forbidden() {
     let w = World::new();
-    let a = create(&w, claims(PARTNER, "svc", None, false), &create_body("prod")).await;
+    let a = create(
+        &w,
+        claims(PARTNER, "svc", None, false),
+        &create_body("prod"),
+    )
+    .await;
     a.assert_problem(403);
 }
 
@@ -176,15 +220,66 @@ async fn missing_or_incomplete_claims_are_401_on_every_api_route() {
     let w = World::new();
     let no_tenant = claims("", "alice", Some("alice@fabrikam.example"), false);
     for c in [None, Some(no_tenant)] {
-        let with = |r: ApiRequest| match &c { Some(c) => r.claims(c.clone()), None => r };
+        let with = |r: ApiRequest| match &c {
+            Some(c) => r.claims(c.clone()),
+            None => r,
+        };
         let id = "6f1c1f4e-8a4b-4c1e-9d0b-2f8d3c0e5a71";
         let answers = vec![
-            Answer::from_lambda(create_request::handle(&w.app, with(ApiRequest::new("POST", "/consent-requests").json(&create_body("p"))).build()).await),
-            Answer::from_lambda(list_requests::handle(&w.app, with(ApiRequest::new("GET", "/consent-requests")).build()).await),
-            Answer::from_lambda(get_request::handle(&w.app, with(ApiRequest::new("GET", "/x").param("id", id)).build()).await),
-            Answer::from_lambda(cancel_request::handle(&w.app, with(ApiRequest::new("POST", "/x").param("id", id)).build()).await),
-            Answer::from_lambda(replace_reviewer::handle(&w.app, with(ApiRequest::new("PUT", "/x").param("id", id).param("slot", "1").json("{}")).build()).await),
-            Answer::from_lambda(access_check::handle(&w.app, with(ApiRequest::new("GET", "/access").query("tenantId", CUSTOMER).query("environmentId", "p")).build()).await),
+            Answer::from_lambda(
+                create_request::handle(
+                    &w.app,
+                    with(ApiRequest::new("POST", "/consent-requests").json(&create_body("p")))
+                        .build(),
+                )
+                .await,
+            ),
+            Answer::from_lambda(
+                list_requests::handle(
+                    &w.app,
+                    with(ApiRequest::new("GET", "/consent-requests")).build(),
+                )
+                .await,
+            ),
+            Answer::from_lambda(
+                get_request::handle(
+                    &w.app,
+                    with(ApiRequest::new("GET", "/x").param("id", id)).build(),
+                )
+                .await,
+            ),
+            Answer::from_lambda(
+                cancel_request::handle(
+                    &w.app,
+                    with(ApiRequest::new("POST", "/x").param("id", id)).build(),
+                )
+                .await,
+            ),
+            Answer::from_lambda(
+                replace_reviewer::handle(
+                    &w.app,
+                    with(
+                        ApiRequest::new("PUT", "/x")
+                            .param("id", id)
+                            .param("slot", "1")
+                            .json("{}"),
+                    )
+                    .build(),
+                )
+                .await,
+            ),
+            Answer::from_lambda(
+                access_check::handle(
+                    &w.app,
+                    with(
+                        ApiRequest::new("GET", "/access")
+                            .query("tenantId", CUSTOMER)
+                            .query("environmentId", "p"),
+                    )
+                    .build(),
+                )
+                .await,
+            ),
         ];
         for a in answers {
             a.assert_problem(401);
@@ -197,7 +292,9 @@ async fn missing_or_incomplete_claims_are_401_on_every_api_route() {
 async fn a_second_open_request_for_the_same_scope_is_409_naming_the_first() {
     let w = World::new();
     let first = create_ok(&w, "prod").await;
-    let p = create(&w, alice(), &create_body("prod")).await.assert_problem(409);
+    let p = create(&w, alice(), &create_body("prod"))
+        .await
+        .assert_problem(409);
     assert_eq!(p["existingRequestId"], first["id"]);
     // Another environment is another scope.
     create_ok(&w, "test").await;
@@ -213,10 +310,23 @@ async fn get_returns_the_request_with_history_and_hides_other_tenants() {
     let history = a.json()["history"].as_array().unwrap().clone();
     assert_eq!(history[0]["action"], "created");
     assert_eq!(history[0]["actor"], "user:alice");
-    assert_eq!(history.iter().filter(|e| e["action"] == "email_sent").count(), 2);
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e["action"] == "email_sent")
+            .count(),
+        2
+    );
     get(&w, mallory_admin(), id).await.assert_problem(404);
-    get(&w, alice(), "6f1c1f4e-8a4b-4c1e-9d0b-2f8d3c0e5a71").await.assert_problem(404);
-    for bad in ["not-a-uuid", "6F1C1F4E8A4B4C1E9D0B2F8D3C0E5A71", "", "'; DROP TABLE"] {
+    get(&w, alice(), "6f1c1f4e-8a4b-4c1e-9d0b-2f8d3c0e5a71")
+        .await
+        .assert_problem(404);
+    for bad in [
+        "not-a-uuid",
+        "6F1C1F4E8A4B4C1E9D0B2F8D3C0E5A71",
+        "",
+        "'; DROP TABLE",
+    ] {
         get(&w, alice(), bad).await.assert_problem(400);
     }
 }
@@ -227,7 +337,12 @@ async fn list_pages_newest_first_with_an_opaque_cursor() {
     let mut ids = Vec::new();
     for i in 0..5 {
         w.clock.advance(time::Duration::seconds(1));
-        ids.push(create_ok(&w, &format!("env-{i}")).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            create_ok(&w, &format!("env-{i}")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     // Another partner's request is never listed.
     let other = json!({"targetTenantId": CUSTOMER, "environmentId": "env-0", "environmentName": "P", "reviewers": ["b@contoso.example", "c@contoso.example"]}).to_string();
@@ -235,7 +350,9 @@ async fn list_pages_newest_first_with_an_opaque_cursor() {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut req = ApiRequest::new("GET", "/consent-requests").claims(alice()).query("limit", "2");
+        let mut req = ApiRequest::new("GET", "/consent-requests")
+            .claims(alice())
+            .query("limit", "2");
         if let Some(c) = &cursor {
             req = req.query("cursor", c);
         }
@@ -250,8 +367,17 @@ async fn list_pages_newest_first_with_an_opaque_cursor() {
     }
     ids.reverse();
     assert_eq!(seen, ids);
-    for (k, v) in [("limit", "0"), ("limit", "101"), ("limit", "x"), ("cursor", "bm9wZQ"), ("cursor", "!!")] {
-        let req = ApiRequest::new("GET", "/consent-requests").claims(alice()).query(k, v).build();
+    for (k, v) in [
+        ("limit", "0"),
+        ("limit", "101"),
+        ("limit", "x"),
+        ("cursor", "bm9wZQ"),
+        ("cursor", "!!"),
+    ] {
+        let req = ApiRequest::new("GET", "/consent-requests")
+            .claims(alice())
+            .query(k, v)
+            .build();
         Answer::from_lambda(list_requests::handle(&w.app, req).await).assert_problem(400);
     }
 }
@@ -259,7 +385,10 @@ async fn list_pages_newest_first_with_an_opaque_cursor() {
 #[tokio::test]
 async fn cancel_needs_the_admin_role_and_the_own_tenant() {
     let w = World::new();
-    let id = create_ok(&w, "prod").await["id"].as_str().unwrap().to_owned();
+    let id = create_ok(&w, "prod").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     cancel(&w, alice(), &id).await.assert_problem(403);
     cancel(&w, mallory_admin(), &id).await.assert_problem(404);
     cancel(&w, alice_admin(), "zzz").await.assert_problem(400);
@@ -273,37 +402,68 @@ async fn cancel_needs_the_admin_role_and_the_own_tenant() {
 #[tokio::test]
 async fn replacing_a_reviewer_checks_role_slot_body_and_confirmation() {
     let w = World::new();
-    let id = create_ok(&w, "prod").await["id"].as_str().unwrap().to_owned();
+    let id = create_ok(&w, "prod").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let ok = json!({"email": "dave@contoso.example", "confirmedInTargetTenant": true}).to_string();
-    replace(&w, alice(), &id, "1", &ok).await.assert_problem(403);
-    replace(&w, mallory_admin(), &id, "1", &ok).await.assert_problem(404);
+    replace(&w, alice(), &id, "1", &ok)
+        .await
+        .assert_problem(403);
+    replace(&w, mallory_admin(), &id, "1", &ok)
+        .await
+        .assert_problem(404);
     for slot in ["0", "3", "x", ""] {
-        replace(&w, alice_admin(), &id, slot, &ok).await.assert_problem(400);
+        replace(&w, alice_admin(), &id, slot, &ok)
+            .await
+            .assert_problem(400);
     }
-    replace(&w, alice_admin(), &id, "1", "{").await.assert_problem(400);
-    replace(&w, alice_admin(), &id, "1", &json!({"email": "dave@contoso.example"}).to_string()).await.assert_problem(400);
+    replace(&w, alice_admin(), &id, "1", "{")
+        .await
+        .assert_problem(400);
+    replace(
+        &w,
+        alice_admin(),
+        &id,
+        "1",
+        &json!({"email": "dave@contoso.example"}).to_string(),
+    )
+    .await
+    .assert_problem(400);
     for body in [
         json!({"email": "dave@contoso.example", "confirmedInTargetTenant": false}),
         json!({"email": "nope", "confirmedInTargetTenant": true}),
         json!({"email": "carol@contoso.example", "confirmedInTargetTenant": true}),
         json!({"email": "alice@fabrikam.example", "confirmedInTargetTenant": true}),
     ] {
-        replace(&w, alice_admin(), &id, "1", &body.to_string()).await.assert_problem(422);
+        replace(&w, alice_admin(), &id, "1", &body.to_string())
+            .await
+            .assert_problem(422);
     }
     let old_token = w.token_for("bob@contoso.example");
     let a = replace(&w, alice_admin(), &id, "1", &ok).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.json()["reviewers"][0]["email"], "dave@contoso.example");
-    assert_eq!(a.json()["reviewers"][0]["confirmedInTargetTenantBy"], "alice");
+    assert_eq!(
+        a.json()["reviewers"][0]["confirmedInTargetTenantBy"],
+        "alice"
+    );
     assert_eq!(w.mailer.links_to("dave@contoso.example").len(), 1);
-    assert_eq!(review_get(&w, &old_token).await.status, 410, "the old link died");
+    assert_eq!(
+        review_get(&w, &old_token).await.status,
+        410,
+        "the old link died"
+    );
 }
 
 #[tokio::test]
 async fn access_reveals_the_customer_name_only_when_allowed() {
     let w = World::new();
     let none = access(&w, alice(), CUSTOMER, "prod").await.json();
-    assert_eq!(none, json!({"status": "none", "statusLabel": "No Request", "reason": null, "telemetryAvailable": false, "customerName": null, "requestId": null}));
+    assert_eq!(
+        none,
+        json!({"status": "none", "statusLabel": "No Request", "reason": null, "telemetryAvailable": false, "customerName": null, "requestId": null})
+    );
     create_ok(&w, "prod").await;
     let pending = access(&w, alice(), CUSTOMER, "prod").await.json();
     assert_eq!(pending["status"], "pending");
@@ -311,7 +471,10 @@ async fn access_reveals_the_customer_name_only_when_allowed() {
     assert_eq!(pending["customerName"], Value::Null);
     for to in ["bob@contoso.example", "carol@contoso.example"] {
         let token = w.token_for(to);
-        assert_eq!(review_post(&w, &token, "decision=approve").await.status, 200);
+        assert_eq!(
+            review_post(&w, &token, "decision=approve").await.status,
+            200
+        );
     }
     let allowed = access(&w, alice(), CUSTOMER, "prod").await.json();
     assert_eq!(allowed["status"], "allowed");
@@ -326,7 +489,10 @@ async fn access_reveals_the_customer_name_only_when_allowed() {
     assert_eq!(own["status"], "not_applicable");
     assert_eq!(own["telemetryAvailable"], true);
     assert_eq!(own["customerName"], "Fabrikam Consulting");
-    let req = ApiRequest::new("GET", "/access").claims(alice()).query("tenantId", CUSTOMER).build();
+    let req = ApiRequest::new("GET", "/access")
+        .claims(alice())
+        .query("tenantId", CUSTOMER)
+        .build();
     Answer::from_lambda(access_check::handle(&w.app, req).await).assert_problem(422);
 }
 
@@ -347,13 +513,28 @@ async fn the_review_page_shows_the_request_escaped_with_safe_headers() {
     assert_eq!(a.header("referrer-policy"), "no-referrer");
     assert_eq!(a.header("x-frame-options"), "DENY");
     let csp = a.header("content-security-policy");
-    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"));
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("script-src")
+    );
     assert!(!a.body.contains("<script>"), "input is escaped");
     assert!(a.body.contains("&#60;script&#62;") || a.body.contains("&lt;script&gt;"));
-    for shown in ["alice@fabrikam.example", "Fabrikam Consulting", "Contoso Ltd", "prod", "Telemetry insights", "Approve", "Reject"] {
+    for shown in [
+        "alice@fabrikam.example",
+        "Fabrikam Consulting",
+        "Contoso Ltd",
+        "prod",
+        "Telemetry insights",
+        "Approve",
+        "Reject",
+    ] {
         assert!(a.body.contains(shown), "page shows {shown}");
     }
-    assert!(!a.body.contains("carol@contoso.example"), "a reviewer does not see the other reviewer");
+    assert!(
+        !a.body.contains("carol@contoso.example"),
+        "a reviewer does not see the other reviewer"
+    );
 }
 
 #[tokio::test]
@@ -362,7 +543,13 @@ async fn a_malformed_decision_form_is_400_and_changes_nothing() {
     let r = create_ok(&w, "prod").await;
     let token = w.token_for("bob@contoso.example");
     let long = format!("decision=reject&comment={}", "x".repeat(1001));
-    for form in ["", "decision=maybe", "comment=hi", "decision=approve&comment=%00", long.as_str()] {
+    for form in [
+        "",
+        "decision=maybe",
+        "comment=hi",
+        "decision=approve&comment=%00",
+        long.as_str(),
+    ] {
         let a = review_post(&w, &token, form).await;
         assert_eq!(a.status, 400, "{form}");
     }

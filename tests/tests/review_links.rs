@@ -59,7 +59,10 @@ async fn a_link_decides_once_and_a_replay_changes_nothing() {
     let before = status(&w, id).await;
     for verdict in [Verdict::Approved, Verdict::Rejected] {
         let err = w.app.decide(&bob, verdict, None).await.unwrap_err();
-        assert!(matches!(err, LinkProblem::AlreadyDecided { ref decision, .. } if decision.verdict == Verdict::Approved), "{err:?}");
+        assert!(
+            matches!(err, LinkProblem::AlreadyDecided { ref decision, .. } if decision.verdict == Verdict::Approved),
+            "{err:?}"
+        );
     }
     assert_eq!(status(&w, id).await, before);
 }
@@ -71,13 +74,23 @@ async fn after_a_rejection_the_other_link_says_closed() {
     let bob = w.token_for("bob@contoso.example");
     let carol = w.token_for("carol@contoso.example");
     w.app
-        .decide(&bob, Verdict::Rejected, consent_shared::domain::Comment::parse("not now").unwrap())
+        .decide(
+            &bob,
+            Verdict::Rejected,
+            consent_shared::domain::Comment::parse("not now").unwrap(),
+        )
         .await
         .unwrap();
     let before = status(&w, id).await;
     assert_eq!(before.0.code(), "not_allowed");
-    assert!(matches!(w.app.review_context(&carol).await, Err(LinkProblem::Closed(_))));
-    assert!(matches!(w.app.decide(&carol, Verdict::Approved, None).await, Err(LinkProblem::Closed(_))));
+    assert!(matches!(
+        w.app.review_context(&carol).await,
+        Err(LinkProblem::Closed(_))
+    ));
+    assert!(matches!(
+        w.app.decide(&carol, Verdict::Approved, None).await,
+        Err(LinkProblem::Closed(_))
+    ));
     assert_eq!(status(&w, id).await, before);
 }
 
@@ -91,19 +104,46 @@ async fn expired_tampered_and_foreign_links_change_nothing() {
     let last = tampered.len() - 1;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    assert_eq!(w.app.decide(&tampered, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Invalid);
-    assert_eq!(w.app.decide("garbage", Verdict::Approved, None).await.unwrap_err(), LinkProblem::Invalid);
+    assert_eq!(
+        w.app
+            .decide(&tampered, Verdict::Approved, None)
+            .await
+            .unwrap_err(),
+        LinkProblem::Invalid
+    );
+    assert_eq!(
+        w.app
+            .decide("garbage", Verdict::Approved, None)
+            .await
+            .unwrap_err(),
+        LinkProblem::Invalid
+    );
     // A link signed by another deployment's key.
     let foreign = consent_shared::links::LinkSigner::from_spec(
         "t1:b3RoZXItZGVwbG95bWVudC1rZXktb3RoZXItZGVwbG95bWVudC1rZXk",
     )
     .unwrap();
     let forged = foreign.sign(&claims_of(&w, &bob));
-    assert_eq!(w.app.decide(forged.as_str(), Verdict::Approved, None).await.unwrap_err(), LinkProblem::Invalid);
+    assert_eq!(
+        w.app
+            .decide(forged.as_str(), Verdict::Approved, None)
+            .await
+            .unwrap_err(),
+        LinkProblem::Invalid
+    );
     // Past its expiry.
     w.clock.advance(time::Duration::days(31));
-    assert_eq!(w.app.review_context(&bob).await.unwrap_err(), LinkProblem::Expired);
-    assert_eq!(w.app.decide(&bob, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Expired);
+    assert_eq!(
+        w.app.review_context(&bob).await.unwrap_err(),
+        LinkProblem::Expired
+    );
+    assert_eq!(
+        w.app
+            .decide(&bob, Verdict::Approved, None)
+            .await
+            .unwrap_err(),
+        LinkProblem::Expired
+    );
     assert_eq!(status(&w, id).await, before);
 }
 
@@ -113,13 +153,27 @@ async fn a_link_from_before_a_replace_is_superseded() {
     let id = created(&w).await;
     let old = w.token_for("bob@contoso.example");
     w.app
-        .replace_reviewer(&alice(true), id, consent_shared::domain::Slot::One,
-            consent_shared::domain::Email::parse("dave@contoso.example").unwrap(), true)
+        .replace_reviewer(
+            &alice(true),
+            id,
+            consent_shared::domain::Slot::One,
+            consent_shared::domain::Email::parse("dave@contoso.example").unwrap(),
+            true,
+        )
         .await
         .unwrap();
     let before = status(&w, id).await;
-    assert_eq!(w.app.review_context(&old).await.unwrap_err(), LinkProblem::Superseded);
-    assert_eq!(w.app.decide(&old, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Superseded);
+    assert_eq!(
+        w.app.review_context(&old).await.unwrap_err(),
+        LinkProblem::Superseded
+    );
+    assert_eq!(
+        w.app
+            .decide(&old, Verdict::Approved, None)
+            .await
+            .unwrap_err(),
+        LinkProblem::Superseded
+    );
     assert_eq!(status(&w, id).await, before);
     // The new reviewer's link works.
     let dave = w.token_for("dave@contoso.example");
@@ -133,21 +187,41 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     let bob_old = w.token_for("bob@contoso.example");
     let carol_old = w.token_for("carol@contoso.example");
     w.app.cancel(&alice(true), id).await.unwrap();
-    assert_eq!(w.app.decide(&bob_old, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Canceled);
+    assert_eq!(
+        w.app
+            .decide(&bob_old, Verdict::Approved, None)
+            .await
+            .unwrap_err(),
+        LinkProblem::Canceled
+    );
     w.app
-        .replace_reviewer(&alice(true), id, consent_shared::domain::Slot::Two,
-            consent_shared::domain::Email::parse("erin@contoso.example").unwrap(), true)
+        .replace_reviewer(
+            &alice(true),
+            id,
+            consent_shared::domain::Slot::Two,
+            consent_shared::domain::Email::parse("erin@contoso.example").unwrap(),
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(status(&w, id).await.0, Status::Pending);
     for old in [&bob_old, &carol_old] {
-        assert_eq!(w.app.decide(old, Verdict::Approved, None).await.unwrap_err(), LinkProblem::Superseded);
+        assert_eq!(
+            w.app
+                .decide(old, Verdict::Approved, None)
+                .await
+                .unwrap_err(),
+            LinkProblem::Superseded
+        );
     }
     // Both reviewers got fresh links, and those decide.
     assert_eq!(w.mailer.links_to("bob@contoso.example").len(), 2);
     let bob_new = w.token_for("bob@contoso.example");
     let erin = w.token_for("erin@contoso.example");
-    w.app.decide(&bob_new, Verdict::Approved, None).await.unwrap();
+    w.app
+        .decide(&bob_new, Verdict::Approved, None)
+        .await
+        .unwrap();
     let done = w.app.decide(&erin, Verdict::Approved, None).await.unwrap();
     assert_eq!(done.request.status, Status::Allowed);
 }

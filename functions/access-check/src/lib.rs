@@ -3,35 +3,37 @@
 
 use consent_shared::api::AccessView;
 use consent_shared::domain::{EnvironmentId, TenantId};
-use consent_shared::http::{self, json_response};
+use consent_shared::http::{self, Rejection, json_response};
 use consent_shared::service::ConsentService;
 use consent_shared::workflow::FieldError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    let caller = match http::caller(&req, &app.settings().admin_role) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    http::respond(check(app, req).await)
+}
+
+async fn check(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {
+    let caller = http::caller(&req, &app.settings().admin_role)?;
     let query = req.query_string_parameters();
     let tenant = query.first("tenantId").and_then(TenantId::parse);
     let environment = query.first("environmentId").and_then(EnvironmentId::parse);
-    let (tenant, environment) = match (tenant, environment) {
-        (Some(t), Some(e)) => (t, e),
-        (t, e) => {
-            let mut errors = Vec::new();
-            if t.is_none() {
-                errors.push(FieldError::new("tenantId", "a tenant id is required (query parameter)"));
-            }
-            if e.is_none() {
-                errors.push(FieldError::new("environmentId", "an environment id is required (query parameter)"));
-            }
-            return http::invalid(&errors);
+    let (Some(tenant), Some(environment)) = (tenant.clone(), environment.clone()) else {
+        let mut errors = Vec::new();
+        if tenant.is_none() {
+            errors.push(FieldError::new(
+                "tenantId",
+                "a tenant id is required (query parameter)",
+            ));
         }
+        if environment.is_none() {
+            errors.push(FieldError::new(
+                "environmentId",
+                "an environment id is required (query parameter)",
+            ));
+        }
+        return Err(http::invalid(&errors).into());
     };
-    match app.access(&caller, tenant, environment).await {
-        Ok(access) => json_response(StatusCode::OK, &AccessView::new(&access)),
-        Err(e) => http::service_error(&e),
-    }
+    let access = app.access(&caller, tenant, environment).await?;
+    Ok(json_response(StatusCode::OK, &AccessView::new(&access)))
 }

@@ -51,23 +51,79 @@ pub struct Route {
 /// Every route of the product, API and pages, plus the local extras.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route { method: Method::GET, path: "/health", auth: false, handler: |_, _| Box::pin(async { json_response(StatusCode::OK, &serde_json::json!({"status": "ok"})) }) },
-        Route { method: Method::GET, path: "/openapi.json", auth: false, handler: |_, _| Box::pin(async { openapi() }) },
-        Route { method: Method::POST, path: "/consent-requests", auth: true, handler: route_to!(create_request::handle) },
-        Route { method: Method::GET, path: "/consent-requests", auth: true, handler: route_to!(list_requests::handle) },
-        Route { method: Method::GET, path: "/consent-requests/{id}", auth: true, handler: route_to!(get_request::handle) },
-        Route { method: Method::POST, path: "/consent-requests/{id}/cancel", auth: true, handler: route_to!(cancel_request::handle) },
-        Route { method: Method::PUT, path: "/consent-requests/{id}/reviewers/{slot}", auth: true, handler: route_to!(replace_reviewer::handle) },
-        Route { method: Method::GET, path: "/review/{token}", auth: false, handler: route_to!(review_page::handle) },
-        Route { method: Method::POST, path: "/review/{token}", auth: false, handler: route_to!(review_decision::handle) },
-        Route { method: Method::GET, path: "/access", auth: true, handler: route_to!(access_check::handle) },
+        Route {
+            method: Method::GET,
+            path: "/health",
+            auth: false,
+            handler: |_, _| {
+                Box::pin(async {
+                    json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}))
+                })
+            },
+        },
+        Route {
+            method: Method::GET,
+            path: "/openapi.json",
+            auth: false,
+            handler: |_, _| Box::pin(async { openapi() }),
+        },
+        Route {
+            method: Method::POST,
+            path: "/consent-requests",
+            auth: true,
+            handler: route_to!(create_request::handle),
+        },
+        Route {
+            method: Method::GET,
+            path: "/consent-requests",
+            auth: true,
+            handler: route_to!(list_requests::handle),
+        },
+        Route {
+            method: Method::GET,
+            path: "/consent-requests/{id}",
+            auth: true,
+            handler: route_to!(get_request::handle),
+        },
+        Route {
+            method: Method::POST,
+            path: "/consent-requests/{id}/cancel",
+            auth: true,
+            handler: route_to!(cancel_request::handle),
+        },
+        Route {
+            method: Method::PUT,
+            path: "/consent-requests/{id}/reviewers/{slot}",
+            auth: true,
+            handler: route_to!(replace_reviewer::handle),
+        },
+        Route {
+            method: Method::GET,
+            path: "/review/{token}",
+            auth: false,
+            handler: route_to!(review_page::handle),
+        },
+        Route {
+            method: Method::POST,
+            path: "/review/{token}",
+            auth: false,
+            handler: route_to!(review_decision::handle),
+        },
+        Route {
+            method: Method::GET,
+            path: "/access",
+            auth: true,
+            handler: route_to!(access_check::handle),
+        },
     ]
 }
 
 fn openapi() -> lambda_http::Response<Body> {
     let mut r = lambda_http::Response::new(Body::Text(OPENAPI_JSON.to_owned()));
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -85,7 +141,9 @@ impl Gateway {
         }
         let mut router = matchit::Router::new();
         for (path, routes) in by_path {
-            router.insert(path, routes).expect("route templates are distinct");
+            router
+                .insert(path, routes)
+                .expect("route templates are distinct");
         }
         Self { app, auth, router }
     }
@@ -105,10 +163,19 @@ impl Gateway {
     async fn dispatch(&self, req: hyper::Request<Incoming>) -> lambda_http::Response<Body> {
         let path = req.uri().path().to_owned();
         let Ok(matched) = self.router.at(&path) else {
-            return problem(StatusCode::NOT_FOUND, "no-route", "Not found", "no such route");
+            return problem(
+                StatusCode::NOT_FOUND,
+                "no-route",
+                "Not found",
+                "no such route",
+            );
         };
         // HEAD is served as GET without a body, as a browser or scanner expects.
-        let wanted = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
+        let wanted = if req.method() == Method::HEAD {
+            Method::GET
+        } else {
+            req.method().clone()
+        };
         let Some(route) = matched.value.iter().find(|r| r.method == wanted) else {
             let allow: Vec<&str> = matched.value.iter().map(|r| r.method.as_str()).collect();
             let mut r = problem(
@@ -145,7 +212,12 @@ impl Gateway {
                     context.authorizer = Some(authorizer);
                 }
                 Err(detail) => {
-                    let mut r = problem(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", &detail);
+                    let mut r = problem(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "Unauthorized",
+                        &detail,
+                    );
                     r.headers_mut()
                         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                     return r;
@@ -197,7 +269,10 @@ impl Gateway {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .ok_or("the Authorization header must be: Bearer <token>")?;
         self.auth
             .verify(token.trim())

@@ -96,7 +96,10 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         .map_err(|e| format!("outbox {}: {e}", config.outbox.display()))?;
     let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
     let settings = Settings {
-        public_base_url: config.public_base_url.clone().unwrap_or_else(|| base_url.clone()),
+        public_base_url: config
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| base_url.clone()),
         ..config.settings.clone()
     };
     let app = Arc::new(ConsentService::new(
@@ -107,7 +110,10 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         links,
         settings,
     ));
-    let gateway = Arc::new(Gateway::new(app.clone(), DevAuth::new(&config.dev_jwt_secret)?));
+    let gateway = Arc::new(Gateway::new(
+        app.clone(),
+        DevAuth::new(&config.dev_jwt_secret)?,
+    ));
     let (shutdown, stopped) = watch::channel(false);
     let server = tokio::spawn(accept_loop(listener, gateway, stopped.clone()));
     let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped));
@@ -120,7 +126,11 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     })
 }
 
-async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -149,7 +159,11 @@ async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: 
 }
 
 /// Runs the scheduled function as EventBridge would, every `tick`.
-async fn schedule_loop(app: Arc<ConsentService>, tick: Duration, mut stopped: watch::Receiver<bool>) {
+async fn schedule_loop(
+    app: Arc<ConsentService>,
+    tick: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     interval.tick().await;

@@ -57,7 +57,14 @@ fn dev_secret() -> String {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Token { tenant, user, email, admin, ttl }) = cli.command {
+    if let Some(Command::Token {
+        tenant,
+        user,
+        email,
+        admin,
+        ttl,
+    }) = cli.command
+    {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let auth = match DevAuth::new(&dev_secret()) {
             Ok(a) => a,
@@ -75,7 +82,11 @@ async fn main() -> std::process::ExitCode {
             tid: tenant,
             oid: user,
             email,
-            roles: if admin { vec![consent_shared::service::Settings::default().admin_role] } else { Vec::new() },
+            roles: if admin {
+                vec![consent_shared::service::Settings::default().admin_role]
+            } else {
+                Vec::new()
+            },
         });
         println!("{token}");
         return std::process::ExitCode::SUCCESS;
@@ -87,7 +98,8 @@ async fn main() -> std::process::ExitCode {
         tenants: cli.tenants,
         public_base_url: cli.base_url,
         tick: cli.tick,
-        link_keys: std::env::var("CONSENT_LINK_KEYS").unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),
+        link_keys: std::env::var("CONSENT_LINK_KEYS")
+            .unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),
         dev_jwt_secret: dev_secret(),
         ..LocalConfig::default()
     };
@@ -101,8 +113,13 @@ async fn main() -> std::process::ExitCode {
     };
     println!("consent-local serving every route on {}", running.base_url);
     println!("  API document:  {}/openapi.json", running.base_url);
-    println!("  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]");
-    println!("  Emails land in {}/ (one .eml each); review links are also logged below.", outbox.display());
+    println!(
+        "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"
+    );
+    println!(
+        "  Emails land in {}/ (one .eml each); review links are also logged below.",
+        outbox.display()
+    );
     println!("  Stop with Ctrl-C.");
     let _ = tokio::signal::ctrl_c().await;
     running.stop().await;

@@ -5,7 +5,10 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_shared::service::{ConsentService, RunReport, ServiceError};
 use serde_json::Value;
 
-pub async fn handle(app: &ConsentService, event: EventBridgeEvent<Value>) -> Result<RunReport, ServiceError> {
+pub async fn handle(
+    app: &ConsentService,
+    event: EventBridgeEvent<Value>,
+) -> Result<RunReport, ServiceError> {
     tracing::info!(source = %event.source, detail_type = %event.detail_type, "scheduled run");
     app.run_due_emails().await
 }

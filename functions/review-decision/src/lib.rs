@@ -25,8 +25,9 @@ fn parse_form(body: &[u8]) -> Result<(Verdict, Option<Comment>), &'static str> {
                 })
             }
             "comment" => {
-                comment = Comment::parse(&value)
-                    .map_err(|()| "The comment is too long or has characters that are not allowed.")?
+                comment = Comment::parse(&value).map_err(
+                    |_| "The comment is too long or has characters that are not allowed.",
+                )?
             }
             _ => {}
         }

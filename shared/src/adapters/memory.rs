@@ -126,7 +126,13 @@ impl ConsentStore for MemoryStore {
     }
 
     async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError> {
-        let found = self.tables.lock().expect("store lock").requests.get(&id).cloned();
+        let found = self
+            .tables
+            .lock()
+            .expect("store lock")
+            .requests
+            .get(&id)
+            .cloned();
         self.count_reads(usize::from(found.is_some()));
         Ok(found)
     }
@@ -167,7 +173,10 @@ impl ConsentStore for MemoryStore {
         })
     }
 
-    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ConsentRequest>, StoreError> {
+    async fn latest_in_scope(
+        &self,
+        scope: &ScopeKey,
+    ) -> Result<Option<ConsentRequest>, StoreError> {
         let t = self.tables.lock().expect("store lock");
         let found = t.scopes.get(scope).map(|id| t.requests[id].clone());
         self.count_reads(usize::from(found.is_some()));

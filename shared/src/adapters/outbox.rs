@@ -61,8 +61,12 @@ impl Mailer for OutboxMailer {
             .await
             .map_err(|e| MailError::Transient(format!("{}: {e}", path.display())))?;
         match &message.link {
-            Some(link) => tracing::info!(target: "outbox", to = %message.to, file = %path.display(), "email written; open {link}"),
-            None => tracing::info!(target: "outbox", to = %message.to, file = %path.display(), "email written"),
+            Some(link) => {
+                tracing::info!(target: "outbox", to = %message.to, file = %path.display(), "email written; open {link}")
+            }
+            None => {
+                tracing::info!(target: "outbox", to = %message.to, file = %path.display(), "email written")
+            }
         }
         Ok(())
     }

@@ -1,0 +1,85 @@
+//! The `consent-local` binary as a user runs it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_consent-local");
+
+#[test]
+fn token_prints_a_verifiable_token_alone_on_stdout() {
+    let out = Command::new(BIN)
+        .args([
+            "token",
+            "--tenant",
+            "partner-fabrikam",
+            "--user",
+            "alice",
+            "--email",
+            "alice@fabrikam.example",
+            "--admin",
+        ])
+        .env_remove("CONSENT_DEV_JWT_SECRET")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let claims = consent_local::auth::DevAuth::new(consent_local::auth::DEFAULT_DEV_SECRET)
+        .unwrap()
+        .verify(lines[0])
+        .unwrap();
+    assert_eq!(claims["tid"], "partner-fabrikam");
+    assert_eq!(claims["oid"], "alice");
+    assert_eq!(claims["email"], "alice@fabrikam.example");
+    assert_eq!(claims["roles"], "[ConsentAdmin]");
+}
+
+#[test]
+fn token_without_required_flags_fails_with_usage() {
+    let out = Command::new(BIN)
+        .args(["token", "--tenant", "t"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--user"));
+}
+
+#[test]
+fn the_server_starts_prints_how_to_use_it_and_answers_health() {
+    let outbox = std::env::temp_dir().join(format!("consent-cli-outbox-{}", std::process::id()));
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--outbox"])
+        .arg(&outbox)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for _ in 0..5 {
+        stdout.read_line(&mut banner).unwrap();
+    }
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {banner}"))
+        .to_owned();
+    assert!(banner.contains("token --tenant"), "{banner}");
+    assert!(banner.contains(&outbox.display().to_string()), "{banner}");
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(outbox.is_dir(), "the outbox folder is created");
+    let _ = std::fs::remove_dir_all(outbox);
+}

@@ -1,0 +1,465 @@
+//! `consent-local` over real HTTP: the whole story of a consent request, with
+//! the review links read out of the `.eml` files in the outbox.
+
+use std::path::Path;
+use std::time::Duration;
+
+use consent_local::auth::{self, DevAuth, DevClaims};
+use consent_local::{LocalConfig, Running, start};
+use consent_tests::*;
+use serde_json::{Value, json};
+
+struct Local {
+    running: Running,
+    client: Client,
+    outbox: std::path::PathBuf,
+    auth: DevAuth,
+}
+
+async fn local() -> Local {
+    let outbox = temp_dir("outbox");
+    let running = start(LocalConfig {
+        port: 0,
+        outbox: outbox.clone(),
+        tick: Duration::from_millis(200),
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = Client::new(&running.base_url);
+    Local {
+        running,
+        client,
+        outbox,
+        auth: DevAuth::new(auth::DEFAULT_DEV_SECRET).unwrap(),
+    }
+}
+
+impl Local {
+    fn token(&self, tenant: &str, user: &str, admin: bool) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.auth.mint(&DevClaims {
+            iss: auth::ISSUER.into(),
+            aud: auth::AUDIENCE.into(),
+            sub: user.into(),
+            iat: now,
+            exp: now + 3600,
+            tid: tenant.into(),
+            oid: user.into(),
+            email: Some(format!("{user}@{tenant}.example")),
+            roles: if admin {
+                vec!["ConsentAdmin".into()]
+            } else {
+                vec![]
+            },
+        })
+    }
+
+    /// The newest review link emailed to `to`.
+    fn link_for(&self, to: &str) -> String {
+        self.emails_to(to)
+            .last()
+            .and_then(|e| e.review_link())
+            .unwrap_or_else(|| panic!("no link for {to}"))
+    }
+
+    fn emails_to(&self, to: &str) -> Vec<OutboxEmail> {
+        read_outbox(&self.outbox)
+            .into_iter()
+            .filter(|e| e.to == to)
+            .collect()
+    }
+
+    async fn create(&self, token: &str, env: &str, reviewers: [&str; 2]) -> Value {
+        let body = json!({"targetTenantId": CUSTOMER, "environmentId": env, "environmentName": format!("Env {env}"), "reviewers": reviewers});
+        let a = self
+            .client
+            .post_json("/consent-requests", Some(token), &body.to_string())
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        a.json()
+    }
+
+    async fn request(&self, token: &str, id: &Value) -> Value {
+        let a = self
+            .client
+            .get(
+                &format!("/consent-requests/{}", id.as_str().unwrap()),
+                Some(token),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.json()
+    }
+
+    async fn access(&self, token: &str, env: &str) -> Value {
+        let a = self
+            .client
+            .get(
+                &format!("/access?tenantId={CUSTOMER}&environmentId={env}"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.json()
+    }
+}
+
+fn outbox_count(dir: &Path) -> usize {
+    read_outbox(dir).len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_story_over_http() {
+    let l = local().await;
+    let c = &l.client;
+    let alice = l.token(PARTNER, "alice", false);
+    let admin = l.token(PARTNER, "adam", true);
+    let mallory = l.token(OTHER_PARTNER, "mallory", true);
+
+    assert_eq!(c.get("/health", None).await.status, 200);
+
+    // 1. Create: both reviewers get an email with a link.
+    let r = l
+        .create(
+            &alice,
+            "prod",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    assert_eq!(r["status"], "pending");
+    let (bob_mail, carol_mail) = (
+        l.emails_to("bob@contoso.example"),
+        l.emails_to("carol@contoso.example"),
+    );
+    assert_eq!((bob_mail.len(), carol_mail.len()), (1, 1));
+    assert!(
+        bob_mail[0].subject.contains("Fabrikam Consulting")
+            && bob_mail[0].subject.contains("Contoso Ltd")
+    );
+    assert!(bob_mail[0].html.contains("Review the request"));
+    let bob = l.link_for("bob@contoso.example");
+    let carol = l.link_for("carol@contoso.example");
+    assert!(
+        bob.starts_with(&format!("{}/review/", l.running.base_url)),
+        "{bob}"
+    );
+
+    // 2. Scanners and people look first: GET and HEAD change nothing.
+    let version = r["version"].clone();
+    for _ in 0..3 {
+        let page = c.get(&bob, None).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Approve") && page.body.contains("Contoso Ltd"));
+        let head = c.send("HEAD", &bob, None, None).await;
+        assert_eq!(head.status, 200);
+        assert!(head.body.is_empty());
+    }
+    let after_looks = l.request(&alice, &r["id"]).await;
+    assert_eq!(after_looks["version"], version);
+    assert_eq!(after_looks["reviewers"][0]["decision"], "pending");
+
+    // 3. Bob approves: still pending, and the partner still sees no name.
+    let page = c.post_form(&bob, "decision=approve").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("You approved the request"));
+    let pending = l.access(&alice, "prod").await;
+    assert_eq!(
+        (pending["status"].as_str(), pending["customerName"].clone()),
+        (Some("pending"), Value::Null)
+    );
+
+    // 4. Carol approves: allowed, and the name is resolved.
+    let page = c
+        .post_form(&carol, "decision=approve&comment=fine+by+me")
+        .await;
+    assert!(
+        page.body.contains("Both reviewers have approved"),
+        "{}",
+        page.body
+    );
+    let allowed = l.access(&alice, "prod").await;
+    assert_eq!(allowed["status"], "allowed");
+    assert_eq!(allowed["telemetryAvailable"], true);
+    assert_eq!(allowed["customerName"], "Contoso Ltd");
+    let view = l.request(&alice, &r["id"]).await;
+    assert_eq!(view["reviewers"][1]["comment"], "fine by me");
+    let actions: Vec<&str> = view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"approved") && actions[0] == "created");
+
+    // 5. A link decides once.
+    let replay = c.post_form(&bob, "decision=reject").await;
+    assert_eq!(replay.status, 409);
+    assert!(replay.body.contains("You already decided"));
+
+    // 6. A rejection closes the request; the other link says so.
+    let r2 = l
+        .create(
+            &alice,
+            "test",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    let page = c
+        .post_form(
+            &l.link_for("bob@contoso.example"),
+            "decision=reject&comment=no+thanks",
+        )
+        .await;
+    assert!(page.body.contains("You rejected the request"));
+    let closed = c.get(&l.link_for("carol@contoso.example"), None).await;
+    assert_eq!(closed.status, 409);
+    assert!(closed.body.contains("This request is closed"));
+    let v2 = l.request(&alice, &r2["id"]).await;
+    assert_eq!(
+        (v2["status"].as_str(), v2["reason"].as_str()),
+        (Some("not_allowed"), Some("rejected"))
+    );
+    assert_eq!(l.access(&alice, "test").await["customerName"], Value::Null);
+
+    // 7. Cancel (admins only), then reopen by editing a reviewer.
+    let r3 = l
+        .create(
+            &alice,
+            "stage",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    let id3 = r3["id"].as_str().unwrap();
+    let old_bob = l.link_for("bob@contoso.example");
+    let cancel_path = format!("/consent-requests/{id3}/cancel");
+    c.send("POST", &cancel_path, Some(&alice), None)
+        .await
+        .assert_problem(403);
+    c.send("POST", &cancel_path, Some(&mallory), None)
+        .await
+        .assert_problem(404);
+    let canceled = c.send("POST", &cancel_path, Some(&admin), None).await;
+    assert_eq!(canceled.status, 200, "{}", canceled.body);
+    assert_eq!(canceled.json()["status"], "canceled");
+    let dead = c.get(&old_bob, None).await;
+    assert_eq!(dead.status, 410);
+    assert!(dead.body.contains("canceled"));
+    let slot2 = format!("/consent-requests/{id3}/reviewers/2");
+    let erin =
+        json!({"email": "erin@contoso.example", "confirmedInTargetTenant": true}).to_string();
+    c.put_json(&slot2, Some(&alice), &erin)
+        .await
+        .assert_problem(403);
+    let before = outbox_count(&l.outbox);
+    let reopened = c.put_json(&slot2, Some(&admin), &erin).await;
+    assert_eq!(reopened.status, 200, "{}", reopened.body);
+    assert_eq!(reopened.json()["status"], "pending");
+    assert_eq!(
+        outbox_count(&l.outbox),
+        before + 2,
+        "both reviewers asked again"
+    );
+    assert_eq!(
+        c.post_form(&old_bob, "decision=approve").await.status,
+        410,
+        "old link stays dead"
+    );
+    c.post_form(&l.link_for("bob@contoso.example"), "decision=approve")
+        .await;
+    c.post_form(&l.link_for("erin@contoso.example"), "decision=approve")
+        .await;
+    assert_eq!(l.request(&alice, &r3["id"]).await["status"], "allowed");
+
+    // 8. Replacing a reviewer of a pending request asks only the new one.
+    let r4 = l
+        .create(
+            &alice,
+            "dev",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    let id4 = r4["id"].as_str().unwrap();
+    let bob4 = l.link_for("bob@contoso.example");
+    let before = outbox_count(&l.outbox);
+    let dave =
+        json!({"email": "dave@contoso.example", "confirmedInTargetTenant": true}).to_string();
+    let swapped = c
+        .put_json(
+            &format!("/consent-requests/{id4}/reviewers/1"),
+            Some(&admin),
+            &dave,
+        )
+        .await;
+    assert_eq!(swapped.status, 200, "{}", swapped.body);
+    assert_eq!(outbox_count(&l.outbox), before + 1);
+    assert_eq!(c.get(&bob4, None).await.status, 410);
+    assert!(
+        c.get(&l.link_for("dave@contoso.example"), None)
+            .await
+            .body
+            .contains("Approve")
+    );
+
+    // 9. Another tenant sees none of it.
+    for path in [
+        format!("/consent-requests/{id4}"),
+        format!("/consent-requests/{id3}"),
+    ] {
+        c.get(&path, Some(&mallory)).await.assert_problem(404);
+    }
+    c.put_json(
+        &format!("/consent-requests/{id4}/reviewers/1"),
+        Some(&mallory),
+        &dave,
+    )
+    .await
+    .assert_problem(404);
+    let theirs = c.get("/consent-requests", Some(&mallory)).await.json();
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+
+    // 10. Listing pages through all four, newest first.
+    let mut ids = Vec::new();
+    let mut path = "/consent-requests?limit=3".to_owned();
+    loop {
+        let page = c.get(&path, Some(&alice)).await.json();
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].clone()),
+        );
+        match page["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/consent-requests?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        ids,
+        vec![
+            r4["id"].clone(),
+            r3["id"].clone(),
+            r2["id"].clone(),
+            r["id"].clone()
+        ]
+    );
+
+    l.running.stop().await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_problems_and_change_nothing() {
+    let l = local().await;
+    let c = &l.client;
+    let alice = l.token(PARTNER, "alice", false);
+
+    // Authentication.
+    c.get("/consent-requests", None).await.assert_problem(401);
+    c.get("/consent-requests", Some("not.a.jwt"))
+        .await
+        .assert_problem(401);
+    let foreign = DevAuth::new("another-secret-another-secret-another-secret").unwrap();
+    let forged = foreign.mint(&DevClaims {
+        iss: auth::ISSUER.into(),
+        aud: auth::AUDIENCE.into(),
+        sub: "x".into(),
+        iat: 0,
+        exp: i64::MAX / 4,
+        tid: PARTNER.into(),
+        oid: "x".into(),
+        email: None,
+        roles: vec![],
+    });
+    c.get("/consent-requests", Some(&forged))
+        .await
+        .assert_problem(401);
+    let expired = l.auth.mint(&DevClaims {
+        iss: auth::ISSUER.into(),
+        aud: auth::AUDIENCE.into(),
+        sub: "x".into(),
+        iat: 0,
+        exp: 1000,
+        tid: PARTNER.into(),
+        oid: "x".into(),
+        email: None,
+        roles: vec![],
+    });
+    c.get("/consent-requests", Some(&expired))
+        .await
+        .assert_problem(401);
+    let a = c.send("GET", "/consent-requests", None, None).await;
+    assert_eq!(a.header("www-authenticate"), "Bearer");
+
+    // Routing.
+    c.get("/nope", None).await.assert_problem(404);
+    let wrong = c
+        .send("DELETE", "/consent-requests", Some(&alice), None)
+        .await;
+    wrong.assert_problem(405);
+    assert!(wrong.header("allow").contains("POST"));
+
+    // Bodies and ids.
+    c.post_json("/consent-requests", Some(&alice), "{\"targetTenantId\":")
+        .await
+        .assert_problem(400);
+    c.send(
+        "POST",
+        "/consent-requests",
+        Some(&alice),
+        Some(("text/plain", "hi")),
+    )
+    .await
+    .assert_problem(415);
+    c.get("/consent-requests/123", Some(&alice))
+        .await
+        .assert_problem(400);
+    let dup = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["bob@contoso.example", "BOB@contoso.example"]});
+    c.post_json("/consent-requests", Some(&alice), &dup.to_string())
+        .await
+        .assert_problem(422);
+    let me = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": [format!("alice@{PARTNER}.example"), "bob@contoso.example"]});
+    c.post_json("/consent-requests", Some(&alice), &me.to_string())
+        .await
+        .assert_problem(422);
+    let bad = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["bob", "carol@contoso.example"]});
+    c.post_json("/consent-requests", Some(&alice), &bad.to_string())
+        .await
+        .assert_problem(422);
+    let big = format!(
+        "{{\"environmentName\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    c.post_json("/consent-requests", Some(&alice), &big)
+        .await
+        .assert_problem(413);
+
+    // Review links that are not links.
+    let tampered = c.get("/review/AAAA", None).await;
+    assert_eq!(tampered.status, 404);
+    assert!(tampered.body.contains("This link is not valid"));
+    assert_eq!(
+        c.post_form("/review/AAAA", "decision=approve").await.status,
+        404
+    );
+
+    let listed = c.get("/consent-requests", Some(&alice)).await.json();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        0,
+        "nothing was stored"
+    );
+    assert_eq!(outbox_count(&l.outbox), 0, "nothing was sent");
+    l.running.stop().await;
+}
+
+#[tokio::test]
+async fn the_served_api_document_is_the_one_in_the_repo() {
+    let l = local().await;
+    let a = l.client.get("/openapi.json", None).await;
+    assert_eq!(a.status, 200);
+    let served: Value = a.json();
+    let file: Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+    assert_eq!(served, file);
+    l.running.stop().await;
+}

@@ -1,0 +1,137 @@
+//! The scheduled function: failed first sends are retried, reminders follow
+//! the delivery policy, and decided or closed asks are left alone.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use consent_shared::domain::{
+    AuditAction, Email, EnvironmentId, EnvironmentName, TenantId, Verdict,
+};
+use consent_shared::service::{Caller, CreateInput, RunReport};
+use consent_shared::workflow::DeliveryPolicy;
+use consent_tests::*;
+use time::Duration;
+
+fn alice() -> Caller {
+    Caller {
+        tenant_id: TenantId::parse(PARTNER).unwrap(),
+        user_id: "alice".into(),
+        email: Email::parse("alice@fabrikam.example"),
+        admin: true,
+    }
+}
+
+fn input() -> CreateInput {
+    CreateInput {
+        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+        environment_id: EnvironmentId::parse("prod").unwrap(),
+        environment_name: EnvironmentName::parse("Production").unwrap(),
+        reviewers: vec![
+            Email::parse("bob@contoso.example").unwrap(),
+            Email::parse("carol@contoso.example").unwrap(),
+        ],
+    }
+}
+
+async fn scheduled_run(w: &World) -> RunReport {
+    let mut event = EventBridgeEvent::<serde_json::Value>::default();
+    event.source = "aws.events".into();
+    event.detail_type = "Scheduled Event".into();
+    reminder::handle(&w.app, event).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
+    let w = World::new();
+    w.mailer.fail(true);
+    let r = w.app.create(&alice(), input()).await.unwrap();
+    assert_eq!(
+        r.status.code(),
+        "pending",
+        "the request is stored even though email failed"
+    );
+    assert!(w.mailer.messages().is_empty());
+    w.mailer.fail(false);
+    // Within the lease the committing handler might still be sending: not yet due.
+    assert_eq!(scheduled_run(&w).await, RunReport::default());
+    w.clock.advance(DeliveryPolicy::default().send_lease);
+    let report = scheduled_run(&w).await;
+    assert_eq!((report.seen, report.sent, report.failed), (2, 2, 0));
+    assert_eq!(w.mailer.links_to("bob@contoso.example").len(), 1);
+    assert_eq!(w.mailer.links_to("carol@contoso.example").len(), 1);
+    // Sent once: the next run finds nothing due.
+    assert_eq!(scheduled_run(&w).await.sent, 0);
+    let (_, events) = w.app.get(&alice(), r.id).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == AuditAction::EmailSent)
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_run_while_email_is_down_counts_failures_and_keeps_the_asks_due() {
+    let w = World::new();
+    w.mailer.fail(true);
+    w.app.create(&alice(), input()).await.unwrap();
+    w.clock.advance(Duration::hours(1));
+    let report = scheduled_run(&w).await;
+    assert_eq!((report.seen, report.sent, report.failed), (2, 0, 2));
+    w.mailer.fail(false);
+    assert_eq!(scheduled_run(&w).await.sent, 2);
+}
+
+#[tokio::test]
+async fn reminders_follow_the_policy_and_stop_once_decided() {
+    let w = World::new();
+    let r = w.app.create(&alice(), input()).await.unwrap();
+    let policy = DeliveryPolicy::default();
+    w.app
+        .decide(
+            &w.token_for("carol@contoso.example"),
+            Verdict::Approved,
+            None,
+        )
+        .await
+        .unwrap();
+    for (n, gap) in policy.reminder_intervals.iter().enumerate() {
+        w.clock.advance(*gap - Duration::minutes(1));
+        assert_eq!(
+            scheduled_run(&w).await.sent,
+            0,
+            "reminder {} not early",
+            n + 1
+        );
+        w.clock.advance(Duration::minutes(1));
+        assert_eq!(
+            scheduled_run(&w).await.sent,
+            1,
+            "reminder {} on time",
+            n + 1
+        );
+        let last = w.mailer.messages().pop().unwrap();
+        assert_eq!(
+            last.to.as_str(),
+            "bob@contoso.example",
+            "only the undecided reviewer"
+        );
+        assert!(last.subject.starts_with("Reminder:"));
+    }
+    w.clock.advance(Duration::days(60));
+    assert_eq!(
+        scheduled_run(&w).await.sent,
+        0,
+        "no reminders beyond the policy"
+    );
+    // Every reminder link is a valid link for the same ask.
+    let links = w.mailer.links_to("bob@contoso.example");
+    assert_eq!(links.len(), 1 + policy.reminder_intervals.len());
+    let (request, _) = w.app.get(&alice(), r.id).await.unwrap();
+    assert_eq!(
+        request
+            .current_ask(consent_shared::domain::Slot::One)
+            .unwrap()
+            .emails_sent as usize,
+        links.len()
+    );
+}

@@ -1,0 +1,298 @@
+//! The store contract: one suite that every `ConsentStore` must pass.
+
+use consent_shared::adapters::memory::MemoryStore;
+use consent_shared::domain::*;
+use consent_shared::ports::{ConsentStore, StoreError};
+use consent_shared::workflow::{self, Command, DeliveryPolicy, NewRequest, Transition};
+use consent_tests::start_time;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
+    workflow::create(
+        NewRequest {
+            id: RequestId(Uuid::new_v4()),
+            partner_tenant_id: TenantId::parse(partner).unwrap(),
+            requester: Requester {
+                user_id: "alice".into(),
+                email: Email::parse("alice@partner.example").unwrap(),
+            },
+            target_tenant_id: TenantId::parse("customer").unwrap(),
+            environment_id: EnvironmentId::parse(env).unwrap(),
+            environment_name: EnvironmentName::parse("Env").unwrap(),
+            reviewers: vec![
+                Email::parse("bob@customer.example").unwrap(),
+                Email::parse("carol@customer.example").unwrap(),
+            ],
+            ask_ids: [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())],
+        },
+        Actor::System,
+        at,
+        &DeliveryPolicy::default(),
+    )
+    .unwrap()
+}
+
+fn apply(request: &ConsentRequest, command: Command, at: OffsetDateTime) -> Transition {
+    workflow::apply(
+        request,
+        command,
+        Actor::System,
+        at,
+        &DeliveryPolicy::default(),
+    )
+    .unwrap()
+}
+
+fn reject(request: &ConsentRequest, at: OffsetDateTime) -> Transition {
+    let ask_id = request.current_ask(Slot::One).unwrap().id;
+    apply(
+        request,
+        Command::Decide {
+            slot: Slot::One,
+            ask_id,
+            verdict: Verdict::Rejected,
+            comment: None,
+        },
+        at,
+    )
+}
+
+async fn insert_get_and_history(store: &dyn ConsentStore) {
+    let t = new_request("p1", "e1", start_time());
+    store.insert(&t.request, &t.audit).await.unwrap();
+    assert_eq!(
+        store.get(t.request.id).await.unwrap(),
+        Some(t.request.clone())
+    );
+    let (r, events) = store.get_with_history(t.request.id).await.unwrap().unwrap();
+    assert_eq!(r, t.request);
+    assert_eq!(events, vec![t.audit.clone()]);
+    assert_eq!(store.get(RequestId(Uuid::new_v4())).await.unwrap(), None);
+    // The same id twice is refused and changes nothing.
+    assert!(store.insert(&t.request, &t.audit).await.is_err());
+    assert_eq!(
+        store
+            .get_with_history(t.request.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .1
+            .len(),
+        1
+    );
+}
+
+async fn updates_are_conditional_on_the_version(store: &dyn ConsentStore) {
+    let t = new_request("p2", "e1", start_time());
+    store.insert(&t.request, &t.audit).await.unwrap();
+    let first = apply(
+        &t.request,
+        Command::Cancel,
+        start_time() + Duration::seconds(1),
+    );
+    let rival = reject(&t.request, start_time() + Duration::seconds(2));
+    store.update(&first.request, &first.audit).await.unwrap();
+    // The rival was computed from version 1 as well: it loses, and leaves no trace.
+    assert_eq!(
+        store.update(&rival.request, &rival.audit).await,
+        Err(StoreError::VersionConflict)
+    );
+    let (r, events) = store.get_with_history(t.request.id).await.unwrap().unwrap();
+    assert_eq!(r, first.request);
+    assert_eq!(events, vec![t.audit.clone(), first.audit.clone()]);
+    // Updating a request that was never stored is a conflict too.
+    let ghost = new_request("p2", "ghost", start_time());
+    let ghost_change = apply(&ghost.request, Command::Cancel, start_time());
+    assert_eq!(
+        store
+            .update(&ghost_change.request, &ghost_change.audit)
+            .await,
+        Err(StoreError::VersionConflict)
+    );
+    assert_eq!(store.get(ghost.request.id).await.unwrap(), None);
+}
+
+async fn one_open_request_per_scope(store: &dyn ConsentStore) {
+    let first = new_request("p3", "e1", start_time());
+    store.insert(&first.request, &first.audit).await.unwrap();
+    let second = new_request("p3", "e1", start_time() + Duration::seconds(1));
+    assert_eq!(
+        store.insert(&second.request, &second.audit).await,
+        Err(StoreError::Duplicate {
+            existing: first.request.id
+        })
+    );
+    assert_eq!(
+        store.get(second.request.id).await.unwrap(),
+        None,
+        "nothing written"
+    );
+    // Another environment or partner is another scope.
+    let other_env = new_request("p3", "e2", start_time());
+    store
+        .insert(&other_env.request, &other_env.audit)
+        .await
+        .unwrap();
+    let other_partner = new_request("p3b", "e1", start_time());
+    store
+        .insert(&other_partner.request, &other_partner.audit)
+        .await
+        .unwrap();
+    // Once the first is over (rejected), a new one may be opened and is the scope's latest.
+    let over = reject(&first.request, start_time() + Duration::seconds(2));
+    store.update(&over.request, &over.audit).await.unwrap();
+    let scope = first.request.scope_key();
+    assert_eq!(
+        store
+            .latest_in_scope(&scope)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .code(),
+        "not_allowed"
+    );
+    store.insert(&second.request, &second.audit).await.unwrap();
+    assert_eq!(
+        store.latest_in_scope(&scope).await.unwrap().unwrap().id,
+        second.request.id
+    );
+    let unknown = ScopeKey {
+        partner: TenantId::parse("p3").unwrap(),
+        target: TenantId::parse("customer").unwrap(),
+        environment: EnvironmentId::parse("nope").unwrap(),
+    };
+    assert_eq!(store.latest_in_scope(&unknown).await.unwrap(), None);
+}
+
+async fn a_canceled_request_still_holds_its_scope(store: &dyn ConsentStore) {
+    let first = new_request("p4", "e1", start_time());
+    store.insert(&first.request, &first.audit).await.unwrap();
+    let canceled = apply(&first.request, Command::Cancel, start_time());
+    store
+        .update(&canceled.request, &canceled.audit)
+        .await
+        .unwrap();
+    let second = new_request("p4", "e1", start_time());
+    assert!(matches!(
+        store.insert(&second.request, &second.audit).await,
+        Err(StoreError::Duplicate { .. })
+    ));
+}
+
+async fn listing_pages_newest_first(store: &dyn ConsentStore) {
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let t = new_request("p5", &format!("e{i}"), start_time() + Duration::seconds(i));
+        store.insert(&t.request, &t.audit).await.unwrap();
+        ids.push(t.request.id);
+    }
+    let noise = new_request("p5-other", "e0", start_time() + Duration::seconds(100));
+    store.insert(&noise.request, &noise.audit).await.unwrap();
+    let partner = TenantId::parse("p5").unwrap();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut sizes = Vec::new();
+    loop {
+        let page = store
+            .list_by_partner(&partner, 3, cursor.as_deref())
+            .await
+            .unwrap();
+        sizes.push(page.items.len());
+        seen.extend(page.items.iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "newest first, every item once");
+    assert_eq!(sizes, vec![3, 3, 1]);
+    assert_eq!(
+        store.list_by_partner(&partner, 3, Some("garbage!")).await,
+        Err(StoreError::BadCursor)
+    );
+    let nobody = store
+        .list_by_partner(&TenantId::parse("p5-none").unwrap(), 3, None)
+        .await
+        .unwrap();
+    assert!(nobody.items.is_empty() && nobody.next_cursor.is_none());
+}
+
+async fn due_emails_are_found_by_time_and_leave_with_their_ask(store: &dyn ConsentStore) {
+    let lease = DeliveryPolicy::default().send_lease;
+    let base = start_time() + Duration::days(1000);
+    let early = new_request("p6", "e1", base);
+    let late = new_request("p6", "e2", base + Duration::hours(1));
+    for t in [&early, &late] {
+        store.insert(&t.request, &t.audit).await.unwrap();
+    }
+    assert!(
+        store
+            .due_emails(base, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.request_id != early.request.id)
+    );
+    let due = store.due_emails(base + lease, 1000).await.unwrap();
+    let mine: Vec<_> = due
+        .iter()
+        .filter(|d| d.request_id == early.request.id)
+        .collect();
+    assert_eq!(mine.len(), 2, "both asks of the early request are due");
+    assert!(
+        due.iter().all(|d| d.request_id != late.request.id),
+        "the late one is not yet due"
+    );
+    assert!(
+        due.windows(2).all(|w| w[0].due_at <= w[1].due_at),
+        "earliest first"
+    );
+    let ask = mine[0];
+    assert_eq!(
+        Some(ask.ask_id),
+        early.request.current_ask(ask.slot).map(|a| a.id)
+    );
+    assert_eq!(
+        store
+            .due_emails(base + Duration::hours(2), 1)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "limit holds"
+    );
+    // Canceling drops both asks from the due set.
+    let canceled = apply(&early.request, Command::Cancel, base);
+    store
+        .update(&canceled.request, &canceled.audit)
+        .await
+        .unwrap();
+    let due = store
+        .due_emails(base + Duration::hours(2), 100)
+        .await
+        .unwrap();
+    assert!(due.iter().all(|d| d.request_id != early.request.id));
+    assert_eq!(
+        due.iter()
+            .filter(|d| d.request_id == late.request.id)
+            .count(),
+        2
+    );
+}
+
+async fn run_contract(store: &dyn ConsentStore) {
+    insert_get_and_history(store).await;
+    updates_are_conditional_on_the_version(store).await;
+    one_open_request_per_scope(store).await;
+    a_canceled_request_still_holds_its_scope(store).await;
+    listing_pages_newest_first(store).await;
+    due_emails_are_found_by_time_and_leave_with_their_ask(store).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_store_honours_the_contract() {
+    run_contract(&MemoryStore::new()).await;
+}
