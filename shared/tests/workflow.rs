@@ -346,6 +346,39 @@ fn replace_reviewer_from_every_state() {
 }
 
 #[test]
+fn record_email_sent_from_every_state() {
+    let record = |r: &ConsentRequest| {
+        let ask_id = r
+            .current_ask(Slot::One)
+            .map(|a| a.id)
+            .unwrap_or(AskId(Uuid::new_v4()));
+        run(
+            r,
+            Command::RecordEmailSent {
+                slot: Slot::One,
+                ask_id,
+            },
+        )
+    };
+    assert!(matches!(
+        status_after("not_applicable", record),
+        Err(WorkflowError::Superseded)
+    ));
+    for name in ["pending", "pending_one_approved", "allowed", "not_allowed"] {
+        let before = state(name);
+        assert_eq!(
+            status_after(name, record),
+            Ok(before.status),
+            "{name}: a record changes no status"
+        );
+    }
+    assert!(matches!(
+        status_after("canceled", record),
+        Err(WorkflowError::Superseded)
+    ));
+}
+
+#[test]
 fn replacing_on_pending_asks_only_the_new_reviewer_and_keeps_the_other_decision() {
     let before = state("pending_one_approved");
     let t = replace(&before, Slot::Two, "dave@customer.example").unwrap();
