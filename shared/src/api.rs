@@ -110,6 +110,10 @@ pub struct ReviewerView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_email_at: Option<OffsetDateTime>,
     pub confirmed_in_target_tenant_by: Option<String>,
+    /// Why the mail service refused this reviewer's address: nobody was reached.
+    pub delivery_failure: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub delivery_failed_at: Option<OffsetDateTime>,
 }
 
 impl ReviewerView {
@@ -134,6 +138,10 @@ impl ReviewerView {
             last_email_at: ask.and_then(|a| a.last_email_at),
             next_email_at: ask.and_then(|a| a.next_email_at),
             confirmed_in_target_tenant_by: reviewer.confirmed_by.clone(),
+            delivery_failure: ask
+                .and_then(|a| a.delivery_failure.as_ref())
+                .map(|f| f.reason.clone()),
+            delivery_failed_at: ask.and_then(|a| a.delivery_failure.as_ref()).map(|f| f.at),
         }
     }
 }

@@ -313,6 +313,17 @@ pub struct Ask {
     pub emails_sent: u32,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_email_at: Option<OffsetDateTime>,
+    /// Set when the mail service refused the address for good: nobody was reached.
+    #[serde(default)]
+    pub delivery_failure: Option<DeliveryFailure>,
+}
+
+/// Why an ask's email could not be delivered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFailure {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,8 +415,8 @@ pub enum AuditAction {
     Rejected,
     Canceled,
     ReviewerReplaced,
-    Reopened,
     EmailSent,
+    EmailRefused,
 }
 
 /// One entry of a request's history; stored atomically with the change.

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AskId, AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, Slot, TenantId,
+    AskId, AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, Slot, Status, TenantId,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +31,13 @@ pub struct Page {
     pub items: Vec<ConsentRequest>,
     /// Opaque; pass back to get the next page. None on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Where a (partner, tenant, environment) scope stands: its newest request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScopeState {
+    pub request_id: RequestId,
+    pub status: Status,
 }
 
 /// An ask whose next email is due.
@@ -69,9 +76,8 @@ pub trait ConsentStore: Send + Sync {
         cursor: Option<&str>,
     ) -> Result<Page, StoreError>;
 
-    /// The newest request of a scope, open or not.
-    async fn latest_in_scope(&self, scope: &ScopeKey)
-    -> Result<Option<ConsentRequest>, StoreError>;
+    /// The newest request of a scope, open or not (one read: the access check).
+    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError>;
 
     /// Asks whose next email is due at `now`, at most `limit`, earliest first.
     async fn due_emails(

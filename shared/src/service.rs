@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::links::{LinkClaims, LinkError, LinkSigner, Purpose};
 use crate::notify;
-use crate::ports::{Clock, ConsentStore, Mailer, StoreError, TenantDirectory};
+use crate::ports::{Clock, ConsentStore, MailError, Mailer, StoreError, TenantDirectory};
 use crate::workflow::{
     self, Command, DeliveryPolicy, Effect, FieldError, Transition, WorkflowError,
 };
@@ -162,12 +162,17 @@ pub struct Access {
 }
 
 /// What one scheduled run did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RunReport {
+    /// Due asks found.
     pub seen: usize,
     pub sent: usize,
+    /// No longer due when looked at (decided, replaced, closed).
     pub skipped: usize,
+    /// Failed for now; still due.
     pub failed: usize,
+    /// Refused for good by the mail service; recorded on the ask.
+    pub refused: usize,
 }
 
 pub struct ConsentService {
@@ -177,12 +182,6 @@ pub struct ConsentService {
     clock: Arc<dyn Clock>,
     links: LinkSigner,
     settings: Settings,
-}
-
-enum SendOutcome {
-    Sent,
-    Skipped,
-    Failed,
 }
 
 impl ConsentService {
@@ -313,7 +312,7 @@ impl ConsentService {
         command: impl Fn() -> Command,
     ) -> Result<ConsentRequest, ServiceError> {
         let transition = self
-            .apply_with_retry(id, |request| {
+            .apply_with_retry(id, None, |request| {
                 if request.partner_tenant_id != caller.tenant_id {
                     return Err(ServiceError::NotFound);
                 }
@@ -330,9 +329,11 @@ impl ConsentService {
     }
 
     /// Loads, decides and saves; a lost race is re-read and re-decided.
+    /// `in_hand` is a copy believed current, tried first without a read.
     async fn apply_with_retry<F>(
         &self,
         id: RequestId,
+        mut in_hand: Option<ConsentRequest>,
         decide: F,
     ) -> Result<Transition, ServiceError>
     where
@@ -341,7 +342,10 @@ impl ConsentService {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let request = self.store.get(id).await?.ok_or(ServiceError::NotFound)?;
+            let request = match in_hand.take() {
+                Some(request) => request,
+                None => self.store.get(id).await?.ok_or(ServiceError::NotFound)?,
+            };
             let transition = decide(&request)?;
             match self
                 .store
@@ -355,39 +359,91 @@ impl ConsentService {
         }
     }
 
-    /// Sends the emails a committed change calls for. A failed send stays
-    /// due and is retried by the scheduled run.
-    async fn carry_out(&self, mut request: ConsentRequest, effects: Vec<Effect>) -> ConsentRequest {
-        for effect in effects {
-            match effect {
-                Effect::SendAsk { slot, ask_id } => {
-                    if let (_, Some(updated)) = self.send_ask(&request, slot, ask_id).await {
-                        request = updated;
-                    }
+    /// Sends the emails a committed change calls for and records how it went.
+    /// A send that failed for now stays due and is retried by the scheduled run.
+    async fn carry_out(&self, request: ConsentRequest, effects: Vec<Effect>) -> ConsentRequest {
+        let asks: Vec<(Slot, AskId)> = effects
+            .into_iter()
+            .map(|effect| match effect {
+                Effect::SendAsk { slot, ask_id } => (slot, ask_id),
+            })
+            .collect();
+        if asks.is_empty() {
+            return request;
+        }
+        self.deliver(request, &asks).await.1
+    }
+
+    /// Emails the given asks of `request`, then stores the outcome in one
+    /// write. Returns what happened and the request as now stored.
+    async fn deliver(
+        &self,
+        request: ConsentRequest,
+        asks: &[(Slot, AskId)],
+    ) -> (RunReport, ConsentRequest) {
+        let mut report = RunReport::default();
+        let (mut sent, mut refused) = (Vec::new(), Vec::new());
+        for &(slot, ask_id) in asks {
+            match self.send_ask(&request, slot, ask_id).await {
+                Ok(()) => {
+                    report.sent += 1;
+                    sent.push((slot, ask_id));
+                }
+                Err(MailError::Permanent(reason)) => {
+                    tracing::warn!(request_id = %request.id, slot = slot.number(), %reason, "review email refused for good");
+                    report.refused += 1;
+                    refused.push((slot, ask_id, reason));
+                }
+                Err(MailError::Transient(error)) => {
+                    tracing::warn!(request_id = %request.id, slot = slot.number(), %error, "review email not sent; it stays due");
+                    report.failed += 1;
                 }
             }
         }
-        request
+        if sent.is_empty() && refused.is_empty() {
+            return (report, request);
+        }
+        let command = Command::RecordDelivery { sent, refused };
+        let id = request.id;
+        let recorded = self
+            .apply_with_retry(id, Some(request.clone()), |current| {
+                Ok(workflow::apply(
+                    current,
+                    command.clone(),
+                    Actor::System,
+                    self.now(),
+                    &self.settings.delivery,
+                )?)
+            })
+            .await;
+        match recorded {
+            Ok(t) => (report, t.request),
+            Err(error) => {
+                // The asks changed meanwhile (decided, replaced): nothing more is owed.
+                tracing::info!(request_id = %id, %error, "emails sent; delivery not recorded");
+                (report, request)
+            }
+        }
     }
 
-    /// Emails the current ask of `slot` and records the delivery.
-    /// Returns the stored request after the record, when there was one.
+    /// Renders and sends the email of one ask, with a fresh link.
     async fn send_ask(
         &self,
         request: &ConsentRequest,
         slot: Slot,
         ask_id: AskId,
-    ) -> (SendOutcome, Option<ConsentRequest>) {
+    ) -> Result<(), MailError> {
         let Some(reviewer) = request.reviewer(slot) else {
-            return (SendOutcome::Skipped, None);
+            return Err(MailError::Permanent("no reviewer in this slot".to_owned()));
         };
         let now = self.now();
+        let expires_at = now + self.settings.link_ttl;
         let token = self.links.sign(&LinkClaims {
             purpose: Purpose::Review,
             request_id: request.id,
             slot,
             ask_id,
-            expires_at: now + self.settings.link_ttl,
+            expires_at,
         });
         let link = format!(
             "{}/review/{}",
@@ -405,34 +461,13 @@ impl ConsentService {
             reminder: request
                 .current_ask(slot)
                 .is_some_and(|ask| ask.emails_sent > 0),
-            link_expires_at: now + self.settings.link_ttl,
+            link_expires_at: expires_at,
         });
-        if let Err(error) = self.mailer.send(&message).await {
-            tracing::warn!(request_id = %request.id, slot = slot.number(), %error, "review email not sent; it stays due");
-            return (SendOutcome::Failed, None);
-        }
-        let recorded = self
-            .apply_with_retry(request.id, |current| {
-                Ok(workflow::apply(
-                    current,
-                    Command::RecordEmailSent { slot, ask_id },
-                    Actor::System,
-                    self.now(),
-                    &self.settings.delivery,
-                )?)
-            })
-            .await;
-        match recorded {
-            Ok(t) => (SendOutcome::Sent, Some(t.request)),
-            Err(error) => {
-                // The ask changed meanwhile (decided, replaced): nothing more is owed.
-                tracing::info!(request_id = %request.id, slot = slot.number(), %error, "email sent; delivery not recorded");
-                (SendOutcome::Sent, None)
-            }
-        }
+        self.mailer.send(&message).await
     }
 
-    /// Sends every due email, up to the batch size.
+    /// Sends every due email, up to the batch size: first sends that failed,
+    /// and reminders.
     pub async fn run_due_emails(&self) -> Result<RunReport, ServiceError> {
         let now = self.now();
         let due = self.store.due_emails(now, self.settings.run_batch).await?;
@@ -440,35 +475,46 @@ impl ConsentService {
             seen: due.len(),
             ..RunReport::default()
         };
+        // One read and at most one write per request, whatever its number of due asks.
+        let mut by_request: Vec<(RequestId, Vec<(Slot, AskId)>)> = Vec::new();
         for item in due {
-            let request = match self.store.get(item.request_id).await? {
-                Some(r) => r,
-                None => {
-                    report.skipped += 1;
-                    continue;
-                }
+            match by_request.iter_mut().find(|(id, _)| *id == item.request_id) {
+                Some((_, asks)) => asks.push((item.slot, item.ask_id)),
+                None => by_request.push((item.request_id, vec![(item.slot, item.ask_id)])),
+            }
+        }
+        for (id, asks) in by_request {
+            let Some(request) = self.store.get(id).await? else {
+                report.skipped += asks.len();
+                continue;
             };
-            let still_due = request.status == Status::Pending
-                && request.current_ask(item.slot).is_some_and(|ask| {
-                    ask.id == item.ask_id
-                        && ask.decision.is_none()
-                        && ask.next_email_at.is_some_and(|at| at <= now)
-                });
-            if !still_due {
-                report.skipped += 1;
+            let still_due: Vec<(Slot, AskId)> = asks
+                .iter()
+                .copied()
+                .filter(|&(slot, ask_id)| {
+                    request.status == Status::Pending
+                        && request.current_ask(slot).is_some_and(|ask| {
+                            ask.id == ask_id
+                                && ask.decision.is_none()
+                                && ask.next_email_at.is_some_and(|at| at <= now)
+                        })
+                })
+                .collect();
+            report.skipped += asks.len() - still_due.len();
+            if still_due.is_empty() {
                 continue;
             }
-            match self.send_ask(&request, item.slot, item.ask_id).await.0 {
-                SendOutcome::Sent => report.sent += 1,
-                SendOutcome::Skipped => report.skipped += 1,
-                SendOutcome::Failed => report.failed += 1,
-            }
+            let (outcome, _) = self.deliver(request, &still_due).await;
+            report.sent += outcome.sent;
+            report.failed += outcome.failed;
+            report.refused += outcome.refused;
         }
         tracing::info!(
             seen = report.seen,
             sent = report.sent,
             skipped = report.skipped,
             failed = report.failed,
+            refused = report.refused,
             "scheduled run done"
         );
         Ok(report)
@@ -510,7 +556,7 @@ impl ConsentService {
             LinkError::Invalid | LinkError::UnknownKey => LinkProblem::Invalid,
         })?;
         let outcome = self
-            .apply_with_retry(claims.request_id, |request| {
+            .apply_with_retry(claims.request_id, None, |request| {
                 check_link(request, &claims).map_err(|p| ServiceError::Conflict {
                     detail: format!("{p:?}"),
                     existing: None,
@@ -578,7 +624,7 @@ impl ConsentService {
                 environment,
             };
             match self.store.latest_in_scope(&scope).await? {
-                Some(r) => (Some(r.status), Some(r.id)),
+                Some(scope) => (Some(scope.status), Some(scope.request_id)),
                 None => (None, None),
             }
         };

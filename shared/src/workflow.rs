@@ -7,8 +7,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::{
     Actor, Ask, AskId, AuditAction, AuditEvent, ClosedReason, Comment, ConsentRequest, Decision,
-    Email, EnvironmentId, EnvironmentName, RequestId, Requester, Reviewer, Slot, Status, TenantId,
-    Verdict,
+    DeliveryFailure, Email, EnvironmentId, EnvironmentName, RequestId, Requester, Reviewer, Slot,
+    Status, TenantId, Verdict,
 };
 
 /// Timing rules of email delivery.
@@ -118,10 +118,12 @@ pub enum Command {
         /// Fresh ask ids, one per slot (a reopened request asks both).
         ask_ids: [AskId; 2],
     },
-    /// An email of the slot's current ask was delivered.
-    RecordEmailSent {
-        slot: Slot,
-        ask_id: AskId,
+    /// The outcome of a round of review emails: delivered ones move to their
+    /// next reminder; permanently refused ones stop being due and say why.
+    /// Asks that are no longer current are ignored.
+    RecordDelivery {
+        sent: Vec<(Slot, AskId)>,
+        refused: Vec<(Slot, AskId, String)>,
     },
 }
 
@@ -134,6 +136,7 @@ fn new_ask(id: AskId, now: OffsetDateTime, policy: &DeliveryPolicy) -> Ask {
         next_email_at: Some(now + policy.send_lease),
         emails_sent: 0,
         last_email_at: None,
+        delivery_failure: None,
     }
 }
 
@@ -353,22 +356,49 @@ pub fn apply(
             }
             AuditAction::ReviewerReplaced
         }
-        Command::RecordEmailSent { slot, ask_id } => {
-            let ask = current_ask_mut(&mut next, slot, ask_id)?;
-            ask.emails_sent += 1;
-            ask.last_email_at = Some(now);
-            ask.next_email_at = if ask.decision.is_none() && request.status == Status::Pending {
-                policy.next_after(ask.emails_sent, now)
+        Command::RecordDelivery { sent, refused } => {
+            let pending = request.status == Status::Pending;
+            let mut lines = Vec::new();
+            let mut any_sent = false;
+            for (slot, ask_id) in sent {
+                let Ok(ask) = current_ask_mut(&mut next, slot, ask_id) else {
+                    continue;
+                };
+                ask.emails_sent += 1;
+                ask.last_email_at = Some(now);
+                ask.delivery_failure = None;
+                ask.next_email_at = if ask.decision.is_none() && pending {
+                    policy.next_after(ask.emails_sent, now)
+                } else {
+                    None
+                };
+                any_sent = true;
+                lines.push(format!(
+                    "review email {} to reviewer {} sent",
+                    ask.emails_sent,
+                    slot.number()
+                ));
+            }
+            for (slot, ask_id, reason) in refused {
+                let Ok(ask) = current_ask_mut(&mut next, slot, ask_id) else {
+                    continue;
+                };
+                ask.next_email_at = None;
+                lines.push(format!(
+                    "review email to reviewer {} refused: {reason}",
+                    slot.number()
+                ));
+                ask.delivery_failure = Some(DeliveryFailure { at: now, reason });
+            }
+            if lines.is_empty() {
+                return Err(WorkflowError::Superseded);
+            }
+            detail = Some(lines.join("; "));
+            if any_sent {
+                AuditAction::EmailSent
             } else {
-                None
-            };
-            slot_touched = Some(slot);
-            detail = Some(format!(
-                "review email {} to slot {}",
-                ask.emails_sent,
-                slot.number()
-            ));
-            AuditAction::EmailSent
+                AuditAction::EmailRefused
+            }
         }
     };
     if next.status != Status::Pending {

@@ -354,9 +354,9 @@ fn record_email_sent_from_every_state() {
             .unwrap_or(AskId(Uuid::new_v4()));
         run(
             r,
-            Command::RecordEmailSent {
-                slot: Slot::One,
-                ask_id,
+            Command::RecordDelivery {
+                sent: vec![(Slot::One, ask_id)],
+                refused: vec![],
             },
         )
     };
@@ -472,9 +472,9 @@ fn recording_an_email_schedules_the_next_reminder_until_none_are_left() {
         let at = t0() + Duration::days(n as i64 * 10);
         let t = workflow::apply(
             &request,
-            Command::RecordEmailSent {
-                slot: Slot::One,
-                ask_id,
+            Command::RecordDelivery {
+                sent: vec![(Slot::One, ask_id)],
+                refused: vec![],
             },
             Actor::System,
             at,
@@ -488,6 +488,47 @@ fn recording_an_email_schedules_the_next_reminder_until_none_are_left() {
         assert_eq!(ask.next_email_at, expected, "after email {}", n + 1);
         assert_eq!(t.audit.action, AuditAction::EmailSent);
     }
+}
+
+#[test]
+fn a_refused_email_stops_being_due_and_says_why() {
+    let request = state("pending");
+    let (one, two) = (
+        request.current_ask(Slot::One).unwrap().id,
+        request.current_ask(Slot::Two).unwrap().id,
+    );
+    let t = run(
+        &request,
+        Command::RecordDelivery {
+            sent: vec![(Slot::Two, two)],
+            refused: vec![(Slot::One, one, "address rejected".into())],
+        },
+    )
+    .unwrap();
+    let refused = t.request.current_ask(Slot::One).unwrap();
+    assert_eq!(refused.next_email_at, None);
+    assert_eq!(
+        refused.delivery_failure.as_ref().unwrap().reason,
+        "address rejected"
+    );
+    assert_eq!(refused.emails_sent, 0);
+    assert_eq!(t.request.current_ask(Slot::Two).unwrap().emails_sent, 1);
+    assert!(
+        t.audit
+            .detail
+            .as_ref()
+            .unwrap()
+            .contains("refused: address rejected")
+    );
+    // Only stale asks: nothing to record.
+    let stale = run(
+        &t.request,
+        Command::RecordDelivery {
+            sent: vec![(Slot::One, AskId(Uuid::new_v4()))],
+            refused: vec![],
+        },
+    );
+    assert_eq!(stale.unwrap_err(), WorkflowError::Superseded);
 }
 
 #[test]
@@ -615,7 +656,7 @@ proptest! {
                     slot, email: email(PEOPLE[who]), confirmed_in_target_tenant: true, ask_ids: ask_ids(),
                 },
                 Op::Record { slot } => match request.current_ask(slot) {
-                    Some(a) => Command::RecordEmailSent { slot, ask_id: a.id },
+                    Some(a) => Command::RecordDelivery { sent: vec![(slot, a.id)], refused: vec![] },
                     None => continue,
                 },
             };

@@ -17,7 +17,7 @@ use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{
-    ConsentStore, DueEmail, EmailMessage, MailError, Mailer, Page, StoreError,
+    ConsentStore, DueEmail, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
 };
 use consent_shared::service::{ConsentService, Settings};
 use http_body_util::{BodyExt, Full};
@@ -36,6 +36,7 @@ pub const TEST_LINK_KEYS: &str = "t1:dGVzdC1saW5rLWtleS10ZXN0LWxpbmsta2V5LXRlc3Q
 pub struct RecordingMailer {
     pub sent: Mutex<Vec<EmailMessage>>,
     pub failing: Mutex<bool>,
+    pub refused: Mutex<Vec<String>>,
 }
 
 impl RecordingMailer {
@@ -55,6 +56,11 @@ impl RecordingMailer {
     pub fn fail(&self, failing: bool) {
         *self.failing.lock().unwrap() = failing;
     }
+
+    /// From now on, refuse this address for good (as SES does for a rejected one).
+    pub fn refuse(&self, address: &str) {
+        self.refused.lock().unwrap().push(address.to_owned());
+    }
 }
 
 #[async_trait]
@@ -62,6 +68,15 @@ impl Mailer for RecordingMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
         if *self.failing.lock().unwrap() {
             return Err(MailError::Transient("mail service down (test)".into()));
+        }
+        if self
+            .refused
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|a| message.to.as_str() == a)
+        {
+            return Err(MailError::Permanent("address rejected (test)".into()));
         }
         self.sent.lock().unwrap().push(message.clone());
         Ok(())
@@ -129,10 +144,7 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
         self.inner.list_by_partner(partner, limit, cursor).await
     }
 
-    async fn latest_in_scope(
-        &self,
-        scope: &ScopeKey,
-    ) -> Result<Option<ConsentRequest>, StoreError> {
+    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
         network_delay().await;
         self.inner.latest_in_scope(scope).await
     }

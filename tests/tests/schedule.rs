@@ -59,14 +59,56 @@ async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
     assert_eq!(w.mailer.links_to("carol@contoso.example").len(), 1);
     // Sent once: the next run finds nothing due.
     assert_eq!(scheduled_run(&w).await.sent, 0);
-    let (_, events) = w.app.get(&alice(), r.id).await.unwrap();
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| e.action == AuditAction::EmailSent)
-            .count(),
-        2
+    let (request, events) = w.app.get(&alice(), r.id).await.unwrap();
+    let sent: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == AuditAction::EmailSent)
+        .collect();
+    assert_eq!(sent.len(), 1, "both deliveries recorded in one write");
+    for slot in consent_shared::domain::Slot::ALL {
+        assert_eq!(request.current_ask(slot).unwrap().emails_sent, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_refused_address_is_recorded_and_not_retried() {
+    let w = World::new();
+    w.mailer.refuse("bob@contoso.example");
+    let r = w.app.create(&alice(), input()).await.unwrap();
+    let bob = r.current_ask(consent_shared::domain::Slot::One).unwrap();
+    assert_eq!(bob.next_email_at, None);
+    assert!(
+        bob.delivery_failure
+            .as_ref()
+            .unwrap()
+            .reason
+            .contains("rejected")
     );
+    assert_eq!(w.mailer.links_to("carol@contoso.example").len(), 1);
+    w.clock.advance(Duration::days(30));
+    let report = scheduled_run(&w).await;
+    assert!(w.mailer.links_to("bob@contoso.example").is_empty());
+    assert_eq!(report.refused, 0, "a refused ask is not tried again");
+    // An admin sees it and names someone else.
+    let fixed = w
+        .app
+        .replace_reviewer(
+            &alice(),
+            r.id,
+            consent_shared::domain::Slot::One,
+            Email::parse("dave@contoso.example").unwrap(),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        fixed
+            .current_ask(consent_shared::domain::Slot::One)
+            .unwrap()
+            .delivery_failure,
+        None
+    );
+    assert_eq!(w.mailer.links_to("dave@contoso.example").len(), 1);
 }
 
 #[tokio::test]

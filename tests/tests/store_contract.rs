@@ -155,7 +155,12 @@ async fn one_open_request_per_scope(store: &dyn ConsentStore) {
     );
     store.insert(&second.request, &second.audit).await.unwrap();
     assert_eq!(
-        store.latest_in_scope(&scope).await.unwrap().unwrap().id,
+        store
+            .latest_in_scope(&scope)
+            .await
+            .unwrap()
+            .unwrap()
+            .request_id,
         second.request.id
     );
     let unknown = ScopeKey {

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, Slot, TenantId};
-use crate::ports::{ConsentStore, DueEmail, Page, StoreError};
+use crate::ports::{ConsentStore, DueEmail, Page, ScopeState, StoreError};
 
 /// Sort key of the partner listing: creation time, then id.
 type ListKey = (TenantId, i128, RequestId);
@@ -173,12 +173,12 @@ impl ConsentStore for MemoryStore {
         })
     }
 
-    async fn latest_in_scope(
-        &self,
-        scope: &ScopeKey,
-    ) -> Result<Option<ConsentRequest>, StoreError> {
+    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
         let t = self.tables.lock().expect("store lock");
-        let found = t.scopes.get(scope).map(|id| t.requests[id].clone());
+        let found = t.scopes.get(scope).map(|id| ScopeState {
+            request_id: *id,
+            status: t.requests[id].status,
+        });
         self.count_reads(usize::from(found.is_some()));
         Ok(found)
     }
