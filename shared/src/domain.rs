@@ -372,6 +372,14 @@ impl ConsentRequest {
         self.reviewer(slot).and_then(|r| r.ask.as_ref())
     }
 
+    /// When the next email of any ask is due, if one is owed.
+    pub fn next_email_at(&self) -> Option<OffsetDateTime> {
+        self.reviewers
+            .iter()
+            .filter_map(|r| r.ask.as_ref()?.next_email_at)
+            .min()
+    }
+
     /// The key under which at most one open request may exist.
     pub fn scope_key(&self) -> ScopeKey {
         ScopeKey {

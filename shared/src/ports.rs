@@ -5,9 +5,7 @@ use std::fmt;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::{
-    AskId, AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, Slot, Status, TenantId,
-};
+use crate::domain::{AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, Status, TenantId};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -40,12 +38,10 @@ pub struct ScopeState {
     pub status: Status,
 }
 
-/// An ask whose next email is due.
+/// A request with an email due: the earliest `next_email_at` of its asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DueEmail {
+pub struct DueRequest {
     pub request_id: RequestId,
-    pub slot: Slot,
-    pub ask_id: AskId,
     pub due_at: OffsetDateTime,
 }
 
@@ -79,12 +75,13 @@ pub trait ConsentStore: Send + Sync {
     /// The newest request of a scope, open or not (one read: the access check).
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError>;
 
-    /// Asks whose next email is due at `now`, at most `limit`, earliest first.
-    async fn due_emails(
+    /// Requests with an email due at `now`, at most `limit`, earliest first.
+    /// Its cost grows with the due requests, not with all requests.
+    async fn due_requests(
         &self,
         now: OffsetDateTime,
         limit: usize,
-    ) -> Result<Vec<DueEmail>, StoreError>;
+    ) -> Result<Vec<DueRequest>, StoreError>;
 }
 
 /// A rendered email.

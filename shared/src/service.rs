@@ -164,14 +164,15 @@ pub struct Access {
 /// What one scheduled run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RunReport {
-    /// Due asks found.
+    /// Requests found with an email due.
     pub seen: usize,
+    /// Emails sent.
     pub sent: usize,
-    /// No longer due when looked at (decided, replaced, closed).
+    /// Requests with nothing left to send when read (decided, replaced, closed).
     pub skipped: usize,
-    /// Failed for now; still due.
+    /// Emails that failed for now; they stay due.
     pub failed: usize,
-    /// Refused for good by the mail service; recorded on the ask.
+    /// Emails refused for good by the mail service; recorded on the ask.
     pub refused: usize,
 }
 
@@ -466,42 +467,36 @@ impl ConsentService {
         self.mailer.send(&message).await
     }
 
-    /// Sends every due email, up to the batch size: first sends that failed,
-    /// and reminders.
+    /// Sends every due email, up to the batch size of requests: first sends
+    /// that failed, and reminders.
     pub async fn run_due_emails(&self) -> Result<RunReport, ServiceError> {
         let now = self.now();
-        let due = self.store.due_emails(now, self.settings.run_batch).await?;
+        let due = self
+            .store
+            .due_requests(now, self.settings.run_batch)
+            .await?;
         let mut report = RunReport {
             seen: due.len(),
             ..RunReport::default()
         };
-        // One read and at most one write per request, whatever its number of due asks.
-        let mut by_request: Vec<(RequestId, Vec<(Slot, AskId)>)> = Vec::new();
         for item in due {
-            match by_request.iter_mut().find(|(id, _)| *id == item.request_id) {
-                Some((_, asks)) => asks.push((item.slot, item.ask_id)),
-                None => by_request.push((item.request_id, vec![(item.slot, item.ask_id)])),
-            }
-        }
-        for (id, asks) in by_request {
-            let Some(request) = self.store.get(id).await? else {
-                report.skipped += asks.len();
+            // The index may lag: decide from the request as stored now.
+            let Some(request) = self.store.get(item.request_id).await? else {
+                report.skipped += 1;
                 continue;
             };
-            let still_due: Vec<(Slot, AskId)> = asks
-                .iter()
-                .copied()
-                .filter(|&(slot, ask_id)| {
-                    request.status == Status::Pending
-                        && request.current_ask(slot).is_some_and(|ask| {
-                            ask.id == ask_id
-                                && ask.decision.is_none()
-                                && ask.next_email_at.is_some_and(|at| at <= now)
-                        })
+            let still_due: Vec<(Slot, AskId)> = Slot::ALL
+                .into_iter()
+                .filter_map(|slot| {
+                    let ask = request.current_ask(slot)?;
+                    let due = request.status == Status::Pending
+                        && ask.decision.is_none()
+                        && ask.next_email_at.is_some_and(|at| at <= now);
+                    due.then_some((slot, ask.id))
                 })
                 .collect();
-            report.skipped += asks.len() - still_due.len();
             if still_due.is_empty() {
+                report.skipped += 1;
                 continue;
             }
             let (outcome, _) = self.deliver(request, &still_due).await;

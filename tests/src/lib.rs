@@ -17,7 +17,7 @@ use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{
-    ConsentStore, DueEmail, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
+    ConsentStore, DueRequest, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
 };
 use consent_shared::service::{ConsentService, Settings};
 use http_body_util::{BodyExt, Full};
@@ -149,13 +149,13 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
         self.inner.latest_in_scope(scope).await
     }
 
-    async fn due_emails(
+    async fn due_requests(
         &self,
         now: OffsetDateTime,
         limit: usize,
-    ) -> Result<Vec<DueEmail>, StoreError> {
+    ) -> Result<Vec<DueRequest>, StoreError> {
         network_delay().await;
-        self.inner.due_emails(now, limit).await
+        self.inner.due_requests(now, limit).await
     }
 }
 

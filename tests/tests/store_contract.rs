@@ -225,7 +225,7 @@ async fn listing_pages_newest_first(store: &dyn ConsentStore) {
     assert!(nobody.items.is_empty() && nobody.next_cursor.is_none());
 }
 
-async fn due_emails_are_found_by_time_and_leave_with_their_ask(store: &dyn ConsentStore) {
+async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &dyn ConsentStore) {
     let lease = DeliveryPolicy::default().send_lease;
     let base = start_time() + Duration::days(1000);
     let early = new_request("p6", "e1", base);
@@ -233,59 +233,76 @@ async fn due_emails_are_found_by_time_and_leave_with_their_ask(store: &dyn Conse
     for t in [&early, &late] {
         store.insert(&t.request, &t.audit).await.unwrap();
     }
-    assert!(
-        store
-            .due_emails(base, 1000)
-            .await
-            .unwrap()
-            .iter()
-            .all(|d| d.request_id != early.request.id)
-    );
-    let due = store.due_emails(base + lease, 1000).await.unwrap();
-    let mine: Vec<_> = due
-        .iter()
-        .filter(|d| d.request_id == early.request.id)
-        .collect();
-    assert_eq!(mine.len(), 2, "both asks of the early request are due");
-    assert!(
-        due.iter().all(|d| d.request_id != late.request.id),
-        "the late one is not yet due"
-    );
+    let ids = |due: Vec<consent_shared::ports::DueRequest>| -> Vec<RequestId> {
+        due.into_iter().map(|d| d.request_id).collect()
+    };
+    assert!(!ids(store.due_requests(base, 1000).await.unwrap()).contains(&early.request.id));
+    let due = store.due_requests(base + lease, 1000).await.unwrap();
     assert!(
         due.windows(2).all(|w| w[0].due_at <= w[1].due_at),
         "earliest first"
     );
-    let ask = mine[0];
+    let found = ids(due.clone());
     assert_eq!(
-        Some(ask.ask_id),
-        early.request.current_ask(ask.slot).map(|a| a.id)
+        found.iter().filter(|id| **id == early.request.id).count(),
+        1,
+        "once per request"
     );
+    assert!(
+        !found.contains(&late.request.id),
+        "the late one is not yet due"
+    );
+    let mine = due
+        .iter()
+        .find(|d| d.request_id == early.request.id)
+        .unwrap();
+    assert_eq!(Some(mine.due_at), early.request.next_email_at());
     assert_eq!(
         store
-            .due_emails(base + Duration::hours(2), 1)
+            .due_requests(base + Duration::hours(2), 1)
             .await
             .unwrap()
             .len(),
         1,
         "limit holds"
     );
-    // Canceling drops both asks from the due set.
+    // Canceling leaves nothing owed: the request leaves the due set.
     let canceled = apply(&early.request, Command::Cancel, base);
     store
         .update(&canceled.request, &canceled.audit)
         .await
         .unwrap();
-    let due = store
-        .due_emails(base + Duration::hours(2), 100)
+    let found = ids(store
+        .due_requests(base + Duration::hours(2), 1000)
+        .await
+        .unwrap());
+    assert!(!found.contains(&early.request.id));
+    assert!(found.contains(&late.request.id));
+    // A delivery moves the due time forward.
+    let ask_one = late.request.current_ask(Slot::One).unwrap().id;
+    let ask_two = late.request.current_ask(Slot::Two).unwrap().id;
+    let sent_at = base + Duration::hours(1);
+    let delivered = apply(
+        &late.request,
+        Command::RecordDelivery {
+            sent: vec![(Slot::One, ask_one), (Slot::Two, ask_two)],
+            refused: vec![],
+        },
+        sent_at,
+    );
+    store
+        .update(&delivered.request, &delivered.audit)
         .await
         .unwrap();
-    assert!(due.iter().all(|d| d.request_id != early.request.id));
-    assert_eq!(
-        due.iter()
-            .filter(|d| d.request_id == late.request.id)
-            .count(),
-        2
+    let next = delivered.request.next_email_at().unwrap();
+    assert!(
+        !ids(store
+            .due_requests(next - Duration::seconds(1), 1000)
+            .await
+            .unwrap())
+        .contains(&late.request.id)
     );
+    assert!(ids(store.due_requests(next, 1000).await.unwrap()).contains(&late.request.id));
 }
 
 async fn run_contract(store: &dyn ConsentStore) {
@@ -294,7 +311,7 @@ async fn run_contract(store: &dyn ConsentStore) {
     one_open_request_per_scope(store).await;
     a_canceled_request_still_holds_its_scope(store).await;
     listing_pages_newest_first(store).await;
-    due_emails_are_found_by_time_and_leave_with_their_ask(store).await;
+    due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store).await;
 }
 
 #[tokio::test]

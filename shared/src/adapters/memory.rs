@@ -11,13 +11,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, Slot, TenantId};
-use crate::ports::{ConsentStore, DueEmail, Page, ScopeState, StoreError};
+use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
+use crate::ports::{ConsentStore, DueRequest, Page, ScopeState, StoreError};
 
 /// Sort key of the partner listing: creation time, then id.
 type ListKey = (TenantId, i128, RequestId);
 /// Sort key of the due index.
-type DueKey = (OffsetDateTime, RequestId, Slot);
+type DueKey = (OffsetDateTime, RequestId);
 
 #[derive(Default)]
 struct Tables {
@@ -50,20 +50,17 @@ impl MemoryStore {
     }
 }
 
-fn due_keys(request: &ConsentRequest) -> impl Iterator<Item = DueKey> + '_ {
-    Slot::ALL.into_iter().filter_map(move |slot| {
-        let due = request.current_ask(slot)?.next_email_at?;
-        Some((due, request.id, slot))
-    })
+fn due_key(request: &ConsentRequest) -> Option<DueKey> {
+    Some((request.next_email_at()?, request.id))
 }
 
 impl Tables {
     fn index(&mut self, request: &ConsentRequest) {
-        self.due.extend(due_keys(request));
+        self.due.extend(due_key(request));
     }
 
     fn unindex(&mut self, request: &ConsentRequest) {
-        for key in due_keys(request) {
+        if let Some(key) = due_key(request) {
             self.due.remove(&key);
         }
     }
@@ -183,26 +180,18 @@ impl ConsentStore for MemoryStore {
         Ok(found)
     }
 
-    async fn due_emails(
+    async fn due_requests(
         &self,
         now: OffsetDateTime,
         limit: usize,
-    ) -> Result<Vec<DueEmail>, StoreError> {
+    ) -> Result<Vec<DueRequest>, StoreError> {
         let t = self.tables.lock().expect("store lock");
-        let due: Vec<DueEmail> = t
+        let due: Vec<DueRequest> = t
             .due
             .iter()
-            .take_while(|(at, _, _)| *at <= now)
+            .take_while(|(at, _)| *at <= now)
             .take(limit)
-            .map(|&(due_at, request_id, slot)| DueEmail {
-                request_id,
-                slot,
-                ask_id: t.requests[&request_id]
-                    .current_ask(slot)
-                    .expect("indexed asks exist")
-                    .id,
-                due_at,
-            })
+            .map(|&(due_at, request_id)| DueRequest { request_id, due_at })
             .collect();
         self.count_reads(due.len());
         Ok(due)
