@@ -1,23 +1,61 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, then every test of the workspace.
+# The whole test suite: formatting, lints, then every test of the workspace,
+# with a local moto server standing in for DynamoDB and SES.
 # Usage: tests/run.sh [extra cargo test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+MOTO_VERSION=5.2.5
+TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
 
 need() {
   command -v "$1" >/dev/null 2>&1 || { echo "tests/run.sh: '$1' is missing. $2" >&2; exit 1; }
 }
 need cargo "Install Rust with rustup (https://rustup.rs), then run this again."
+need python3 "Install Python 3 (3.9 or newer, with the venv module): moto, which stands in for DynamoDB and SES, is a Python program."
 cargo fmt --version >/dev/null 2>&1 || { echo "tests/run.sh: rustfmt is missing: rustup component add rustfmt" >&2; exit 1; }
 cargo clippy --version >/dev/null 2>&1 || { echo "tests/run.sh: clippy is missing: rustup component add clippy" >&2; exit 1; }
+
+# moto[server], pinned, in a virtual environment of its own.
+venv="$TOOLS/moto-$MOTO_VERSION"
+if [ ! -x "$venv/bin/moto_server" ]; then
+  echo "== installing moto[server]==$MOTO_VERSION into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || { echo "tests/run.sh: python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+
+moto_pid=""
+stop_moto() {
+  if [ -n "$moto_pid" ]; then
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+  fi
+}
+log=$(mktemp)
+trap 'stop_moto; rm -f "$log"' EXIT
+
+port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$TOOLS/moto.log" 2>&1 &
+moto_pid=$!
+export CONSENT_MOTO_ENDPOINT="http://127.0.0.1:$port"
+"$venv/bin/python" - "$CONSENT_MOTO_ENDPOINT" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/moto-api/", timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit("moto did not start; see .tools/moto.log")
+PY
+echo "== moto $MOTO_VERSION on $CONSENT_MOTO_ENDPOINT"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -9,7 +9,9 @@ use crate::adapters::clock::SystemClock;
 use crate::adapters::directory::StaticDirectory;
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::outbox::OutboxMailer;
+use crate::domain::Email;
 use crate::links::LinkSigner;
+use crate::ports::{ConsentStore, Mailer};
 use crate::service::{ConsentService, Settings};
 
 /// Environment variable names.
@@ -20,7 +22,150 @@ pub mod vars {
     pub const LINK_TTL: &str = "CONSENT_LINK_TTL";
     pub const TENANT_DIRECTORY: &str = "CONSENT_TENANT_DIRECTORY";
     pub const OUTBOX_DIR: &str = "CONSENT_OUTBOX_DIR";
+    pub const TABLE: &str = "CONSENT_TABLE";
     pub const SENDER: &str = "CONSENT_SENDER";
+    pub const CONFIGURATION_SET: &str = "CONSENT_SES_CONFIGURATION_SET";
+    pub const REPLY_TO: &str = "CONSENT_REPLY_TO";
+}
+
+/// Where state and email go: the embedded defaults unless a table or a sender is named.
+#[derive(Clone, Debug, Default)]
+pub struct Backends {
+    /// DynamoDB table; None keeps state in memory.
+    pub table: Option<String>,
+    /// SES sender (`Name <address>` or an address); None writes `.eml` files to `outbox`.
+    pub sender: Option<String>,
+    pub configuration_set: Option<String>,
+    pub reply_to: Option<String>,
+    pub outbox: PathBuf,
+    /// The AWS SDK configuration to use; None reads the standard environment.
+    #[cfg(any(feature = "dynamodb", feature = "ses"))]
+    pub sdk: Option<aws_config::SdkConfig>,
+}
+
+/// The From of emails written to the outbox when no sender is named.
+pub const LOCAL_SENDER: &str = "Data Consent <consent@localhost>";
+
+impl Backends {
+    pub fn from_env() -> Self {
+        Self {
+            table: var(vars::TABLE),
+            sender: var(vars::SENDER),
+            configuration_set: var(vars::CONFIGURATION_SET),
+            reply_to: var(vars::REPLY_TO),
+            outbox: PathBuf::from(
+                var(vars::OUTBOX_DIR).unwrap_or_else(|| "/tmp/outbox".to_owned()),
+            ),
+            #[cfg(any(feature = "dynamodb", feature = "ses"))]
+            sdk: None,
+        }
+    }
+
+    /// Checks what can be checked without a network call.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(table) = &self.table {
+            let ok = (3..=255).contains(&table.len())
+                && table
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            if !ok {
+                return Err(ConfigError {
+                    setting: vars::TABLE,
+                    problem: format!("{table:?} is not a DynamoDB table name"),
+                });
+            }
+        }
+        if let Some(sender) = &self.sender {
+            let (_, address) = crate::adapters::outbox::split_sender(sender);
+            if Email::parse(&address).is_none() {
+                return Err(ConfigError {
+                    setting: vars::SENDER,
+                    problem: format!(
+                        "{sender:?} is not an email address (Name <address> or address)"
+                    ),
+                });
+            }
+        }
+        if let Some(reply_to) = &self.reply_to
+            && Email::parse(reply_to).is_none()
+        {
+            return Err(ConfigError {
+                setting: vars::REPLY_TO,
+                problem: format!("{reply_to:?} is not an email address"),
+            });
+        }
+        Ok(())
+    }
+
+    #[cfg(any(feature = "dynamodb", feature = "ses"))]
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
+        match &self.sdk {
+            Some(config) => config.clone(),
+            None => sdk_config().await,
+        }
+    }
+
+    /// The store: DynamoDB when a table is named, else in memory.
+    pub async fn store(&self) -> Result<Arc<dyn ConsentStore>, ConfigError> {
+        self.validate()?;
+        match &self.table {
+            None => Ok(Arc::new(MemoryStore::new())),
+            #[cfg(feature = "dynamodb")]
+            Some(table) => {
+                let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+                Ok(Arc::new(crate::adapters::dynamo::DynamoStore::new(
+                    client,
+                    table.clone(),
+                )))
+            }
+            #[cfg(not(feature = "dynamodb"))]
+            Some(_) => Err(ConfigError {
+                setting: vars::TABLE,
+                problem: "this program was built without DynamoDB support".to_owned(),
+            }),
+        }
+    }
+
+    /// The mailer: SES when a sender is named, else `.eml` files in the outbox.
+    /// A program built without SES that is given a sender sends nothing: its
+    /// emails stay due for the scheduled function, which has SES.
+    pub async fn mailer(&self) -> Result<Arc<dyn Mailer>, ConfigError> {
+        self.validate()?;
+        match &self.sender {
+            None => {
+                let outbox =
+                    OutboxMailer::new(&self.outbox, LOCAL_SENDER).map_err(|e| ConfigError {
+                        setting: vars::OUTBOX_DIR,
+                        problem: format!("{}: {e}", self.outbox.display()),
+                    })?;
+                Ok(Arc::new(outbox))
+            }
+            #[cfg(feature = "ses")]
+            Some(sender) => {
+                let client = aws_sdk_sesv2::Client::new(&self.sdk_config().await);
+                Ok(Arc::new(crate::adapters::ses::SesMailer::new(
+                    client,
+                    sender.clone(),
+                    self.configuration_set.clone(),
+                    self.reply_to.clone(),
+                )))
+            }
+            #[cfg(not(feature = "ses"))]
+            Some(_) => Ok(Arc::new(crate::adapters::outbox::NoMailer)),
+        }
+    }
+}
+
+/// The AWS SDK configuration from the standard environment (region,
+/// credentials, `AWS_ENDPOINT_URL` for emulators), loaded once per process.
+#[cfg(any(feature = "dynamodb", feature = "ses"))]
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    static CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> =
+        tokio::sync::OnceCell::const_new();
+    CONFIG
+        .get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load())
+        .await
+        .clone()
 }
 
 /// A configuration problem, naming the setting.
@@ -71,7 +216,7 @@ pub fn parse_link_keys(setting: &'static str, text: &str) -> Result<LinkSigner, 
 }
 
 /// The service as a Lambda function runs it, configured from its environment.
-pub fn service_from_env() -> Result<ConsentService, ConfigError> {
+pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
     let mut settings = Settings {
         public_base_url: parse_base_url(vars::PUBLIC_BASE_URL, &required(vars::PUBLIC_BASE_URL)?)?,
         ..Settings::default()
@@ -88,15 +233,10 @@ pub fn service_from_env() -> Result<ConsentService, ConfigError> {
         setting: vars::TENANT_DIRECTORY,
         problem,
     })?;
-    let outbox = var(vars::OUTBOX_DIR).unwrap_or_else(|| "/tmp/outbox".to_owned());
-    let sender = var(vars::SENDER).unwrap_or_else(|| "Data Consent <consent@localhost>".to_owned());
-    let mailer = OutboxMailer::new(&outbox, &sender).map_err(|e| ConfigError {
-        setting: vars::OUTBOX_DIR,
-        problem: e.to_string(),
-    })?;
+    let backends = Backends::from_env();
     Ok(ConsentService::new(
-        Arc::new(MemoryStore::new()),
-        Arc::new(mailer),
+        backends.store().await?,
+        backends.mailer().await?,
         Arc::new(directory),
         Arc::new(SystemClock),
         links,

@@ -20,8 +20,8 @@ pub fn init_tracing() {
 }
 
 /// The service for the life of this process (built at cold start, reused by every invocation).
-pub fn leaked_service() -> Result<&'static ConsentService, lambda_http::Error> {
-    Ok(Box::leak(Box::new(service_from_env()?)))
+pub async fn leaked_service() -> Result<&'static ConsentService, lambda_http::Error> {
+    Ok(Box::leak(Box::new(service_from_env().await?)))
 }
 
 /// Serves one HTTP route handler on the Lambda runtime.
@@ -31,7 +31,7 @@ where
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     init_tracing();
-    let app = leaked_service()?;
+    let app = leaked_service().await?;
     lambda_http::run(service_fn(move |req| {
         let answer = handler(app, req);
         async move { Ok::<_, Infallible>(answer.await) }

@@ -1,6 +1,8 @@
 //! Helpers for the cross-crate tests: a service on the embedded adapters with
 //! a clock the test moves, API Gateway v2 requests with claims, an HTTP
-//! client for `consent-local`, and reading review links out of `.eml` files.
+//! client for `consent-local`, reading review links out of `.eml` files, and moto.
+
+pub mod moto;
 
 use std::collections::HashMap;
 use std::path::Path;

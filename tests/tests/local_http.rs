@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, Running, start};
+use consent_shared::config::Backends;
 use consent_tests::*;
 use serde_json::{Value, json};
 
@@ -20,7 +21,10 @@ async fn local() -> Local {
     let outbox = temp_dir("outbox");
     let running = start(LocalConfig {
         port: 0,
-        outbox: outbox.clone(),
+        backends: Backends {
+            outbox: outbox.clone(),
+            ..Backends::default()
+        },
         tick: Duration::from_millis(200),
         ..LocalConfig::default()
     })

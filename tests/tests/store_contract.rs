@@ -1,10 +1,11 @@
 //! The store contract: one suite that every `ConsentStore` must pass.
 
+use consent_shared::adapters::dynamo::DynamoStore;
 use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::*;
 use consent_shared::ports::{ConsentStore, StoreError};
 use consent_shared::workflow::{self, Command, DeliveryPolicy, NewRequest, Transition};
-use consent_tests::start_time;
+use consent_tests::{moto, start_time};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -317,4 +318,58 @@ async fn run_contract(store: &dyn ConsentStore) {
 #[tokio::test]
 async fn the_in_memory_store_honours_the_contract() {
     run_contract(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn the_dynamodb_store_on_moto_honours_the_contract() {
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "contract").await;
+    run_contract(&DynamoStore::new(client, table)).await;
+}
+
+#[tokio::test]
+async fn history_longer_than_one_query_page_is_read_whole() {
+    // Enough audit events that DynamoDB answers the history query in several pages (1 MB each).
+    let (client, calls) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "history").await;
+    let store = DynamoStore::new(client, table);
+    let t = new_request("p7", "e1", start_time());
+    store.insert(&t.request, &t.audit).await.unwrap();
+    let mut request = t.request;
+    let big = "x".repeat(300_000);
+    for i in 0..5 {
+        let mut change = apply(
+            &request,
+            Command::Cancel,
+            start_time() + Duration::seconds(i),
+        );
+        change.audit.detail = Some(big.clone());
+        store.update(&change.request, &change.audit).await.unwrap();
+        // Reopen so that the next cancel applies.
+        let ask_ids = [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())];
+        let reopen = apply(
+            &change.request,
+            Command::ReplaceReviewer {
+                slot: Slot::One,
+                email: Email::parse("dave@customer.example").unwrap(),
+                confirmed_in_target_tenant: true,
+                ask_ids,
+            },
+            start_time() + Duration::seconds(i),
+        );
+        store.update(&reopen.request, &reopen.audit).await.unwrap();
+        request = reopen.request;
+    }
+    calls.take();
+    let (_, events) = store.get_with_history(request.id).await.unwrap().unwrap();
+    let counted = calls.take();
+    assert!(
+        counted.get("Query").is_some_and(|n| *n >= 2),
+        "the history came in more than one page: {counted:?}"
+    );
+    assert_eq!(events.len(), 11);
+    assert_eq!(
+        events.iter().map(|e| e.version).collect::<Vec<_>>(),
+        (1..=11).collect::<Vec<_>>()
+    );
 }

@@ -1,5 +1,6 @@
 //! `consent-local`: every route and the scheduled function in one process,
-//! on the embedded store, the outbox mailer and a JSON tenant directory.
+//! on the embedded store, the outbox mailer and a JSON tenant directory —
+//! or on DynamoDB and SES when a table and a sender are named.
 
 pub mod auth;
 pub mod gateway;
@@ -12,8 +13,7 @@ use std::time::Duration;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_shared::adapters::clock::SystemClock;
 use consent_shared::adapters::directory::StaticDirectory;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::adapters::outbox::OutboxMailer;
+use consent_shared::config::Backends;
 use consent_shared::links::LinkSigner;
 use consent_shared::service::{ConsentService, Settings};
 use hyper::service::service_fn;
@@ -35,7 +35,8 @@ pub struct LocalConfig {
     pub host: String,
     /// 0 picks a free port.
     pub port: u16,
-    pub outbox: PathBuf,
+    /// Store and mailer: in memory and `.eml` files unless a table or sender is named.
+    pub backends: Backends,
     pub tenants: Option<PathBuf>,
     /// Where review links point; defaults to this server's address.
     pub public_base_url: Option<String>,
@@ -51,7 +52,10 @@ impl Default for LocalConfig {
         Self {
             host: "127.0.0.1".to_owned(),
             port: 3000,
-            outbox: PathBuf::from("outbox"),
+            backends: Backends {
+                outbox: PathBuf::from("outbox"),
+                ..Backends::default()
+            },
             tenants: None,
             public_base_url: None,
             tick: Duration::from_secs(10),
@@ -92,8 +96,8 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         Some(path) => StaticDirectory::from_file(path)?,
         None => StaticDirectory::from_json(SAMPLE_TENANTS)?,
     };
-    let mailer = OutboxMailer::new(&config.outbox, "Data Consent <consent@localhost>")
-        .map_err(|e| format!("outbox {}: {e}", config.outbox.display()))?;
+    let store = config.backends.store().await.map_err(|e| e.to_string())?;
+    let mailer = config.backends.mailer().await.map_err(|e| e.to_string())?;
     let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
     let settings = Settings {
         public_base_url: config
@@ -103,8 +107,8 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         ..config.settings.clone()
     };
     let app = Arc::new(ConsentService::new(
-        Arc::new(MemoryStore::new()),
-        Arc::new(mailer),
+        store,
+        mailer,
         Arc::new(directory),
         Arc::new(SystemClock),
         links,

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, start};
+use consent_shared::config::Backends;
 
 /// Runs the data consent service locally: every route, the scheduled
 /// function, an in-memory store and an outbox folder for emails.
@@ -26,10 +27,28 @@ struct Cli {
     /// How often the scheduled function runs, e.g. 10s.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     tick: std::time::Duration,
+    /// Keep state in this DynamoDB table instead of memory (AWS_ENDPOINT_URL
+    /// points at an emulator).
+    #[arg(long, env = "CONSENT_TABLE")]
+    table: Option<String>,
+    /// Send email through SES v2 from this verified sender instead of the outbox.
+    #[arg(long, env = "CONSENT_SENDER")]
+    sender: Option<String>,
+    /// SES configuration set for sent email.
+    #[arg(long, env = "CONSENT_SES_CONFIGURATION_SET")]
+    configuration_set: Option<String>,
+    /// Reply-To address of sent email.
+    #[arg(long, env = "CONSENT_REPLY_TO")]
+    reply_to: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Creates the DynamoDB table from infra/table.json (for emulators and first set-up).
+    CreateTable {
+        #[arg(long, env = "CONSENT_TABLE")]
+        table: String,
+    },
     /// Prints a signed dev bearer token, alone on stdout.
     Token {
         /// Tenant id of the signed-in user (the `tid` claim).
@@ -91,10 +110,42 @@ async fn main() -> std::process::ExitCode {
         println!("{token}");
         return std::process::ExitCode::SUCCESS;
     }
+    if let Some(Command::CreateTable { table }) = cli.command {
+        let client = aws_sdk_dynamodb::Client::new(&consent_shared::config::sdk_config().await);
+        return match consent_shared::adapters::dynamo::create_table(&client, &table).await {
+            Ok(()) => {
+                println!("created table {table}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("consent-local: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     consent_shared::runtime::init_tracing();
+    let backends = Backends {
+        table: cli.table,
+        sender: cli.sender,
+        configuration_set: cli.configuration_set,
+        reply_to: cli.reply_to,
+        outbox: cli.outbox,
+        sdk: None,
+    };
+    let where_emails = match &backends.sender {
+        Some(sender) => format!("are sent through SES from {sender}"),
+        None => format!(
+            "land in {}/ (one .eml each); review links are also logged below",
+            backends.outbox.display()
+        ),
+    };
+    let where_state = match &backends.table {
+        Some(table) => format!("DynamoDB table {table}"),
+        None => "memory (gone when the process stops)".to_owned(),
+    };
     let config = LocalConfig {
         port: cli.port,
-        outbox: cli.outbox,
+        backends,
         tenants: cli.tenants,
         public_base_url: cli.base_url,
         tick: cli.tick,
@@ -103,7 +154,6 @@ async fn main() -> std::process::ExitCode {
         dev_jwt_secret: dev_secret(),
         ..LocalConfig::default()
     };
-    let outbox = config.outbox.clone();
     let running = match start(config).await {
         Ok(r) => r,
         Err(e) => {
@@ -116,10 +166,8 @@ async fn main() -> std::process::ExitCode {
     println!(
         "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"
     );
-    println!(
-        "  Emails land in {}/ (one .eml each); review links are also logged below.",
-        outbox.display()
-    );
+    println!("  State lives in {where_state}.");
+    println!("  Emails {where_emails}.");
     println!("  Stop with Ctrl-C.");
     let _ = tokio::signal::ctrl_c().await;
     running.stop().await;

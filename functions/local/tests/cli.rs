@@ -83,3 +83,97 @@ fn the_server_starts_prints_how_to_use_it_and_answers_health() {
     assert!(outbox.is_dir(), "the outbox folder is created");
     let _ = std::fs::remove_dir_all(outbox);
 }
+
+#[test]
+fn a_bad_setting_stops_the_start_with_a_message_naming_it() {
+    for (args, setting) in [
+        (vec!["--sender", "not an address"], "CONSENT_SENDER"),
+        (vec!["--table", "x"], "CONSENT_TABLE"),
+        (vec!["--reply-to", "nope"], "CONSENT_REPLY_TO"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["--port", "0"])
+            .args(&args)
+            .env_remove("CONSENT_TABLE")
+            .env_remove("CONSENT_SENDER")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(setting), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn create_table_builds_the_table_from_the_single_definition() {
+    let endpoint = std::env::var("CONSENT_MOTO_ENDPOINT").unwrap_or_else(|_| {
+        panic!("CONSENT_MOTO_ENDPOINT is not set: run tests/run.sh, which installs and starts moto")
+    });
+    let table = format!("cli-{}", std::process::id());
+    let out = Command::new(BIN)
+        .args(["create-table", "--table", &table])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("created table {table}")
+    );
+    let again = Command::new(BIN)
+        .args(["create-table", "--table", &table])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "creating it twice fails");
+    assert!(String::from_utf8_lossy(&again.stderr).contains(&table));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "t", "t", None, None, "t",
+            ))
+            .load()
+            .await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let described = client
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap();
+        let t = described.table().unwrap();
+        let mut indexes: Vec<&str> = t
+            .global_secondary_indexes()
+            .iter()
+            .filter_map(|i| i.index_name())
+            .collect();
+        indexes.sort();
+        assert_eq!(indexes, vec!["by-partner", "due-emails"]);
+        let backups = client
+            .describe_continuous_backups()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap();
+        let pitr = backups
+            .continuous_backups_description()
+            .and_then(|d| d.point_in_time_recovery_description())
+            .and_then(|p| p.point_in_time_recovery_status())
+            .map(|s| s.as_str().to_owned());
+        assert_eq!(pitr.as_deref(), Some("ENABLED"));
+    });
+}

@@ -1,6 +1,10 @@
-//! Implementations of the ports that need no cloud service.
+//! Implementations of the ports: embedded ones, and the AWS ones behind features.
 
 pub mod clock;
 pub mod directory;
+#[cfg(feature = "dynamodb")]
+pub mod dynamo;
 pub mod memory;
 pub mod outbox;
+#[cfg(feature = "ses")]
+pub mod ses;

@@ -1,0 +1,148 @@
+//! A local moto server standing in for DynamoDB and SES: real SDK calls over
+//! the wire. `tests/run.sh` installs and starts it and exports its endpoint.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Intercept;
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde_json::Value;
+
+pub const ENDPOINT_VAR: &str = "CONSENT_MOTO_ENDPOINT";
+
+/// The moto endpoint, or a failure that says how to get one. Never a skip.
+pub fn endpoint() -> String {
+    std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{ENDPOINT_VAR} is not set, so there is no moto server for the DynamoDB and SES tests. \
+             Run tests/run.sh, which installs a pinned moto[server] and starts it; or start \
+             `moto_server -H 127.0.0.1 -p 5000` yourself and set {ENDPOINT_VAR}=http://127.0.0.1:5000"
+        )
+    })
+}
+
+/// SDK configuration pointed at moto, with dummy credentials.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "moto",
+        ))
+        .load()
+        .await
+}
+
+/// Counts SDK operations by name (`TransactWriteItems`, `GetItem`, …).
+#[derive(Clone, Debug, Default)]
+pub struct CallCounter(Arc<Mutex<HashMap<String, usize>>>);
+
+impl CallCounter {
+    pub fn take(&self) -> HashMap<String, usize> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let name = cfg
+            .load::<Metadata>()
+            .map_or_else(|| "unknown".to_owned(), |m| m.name().to_owned());
+        *self.0.lock().unwrap().entry(name).or_default() += 1;
+        Ok(())
+    }
+}
+
+/// A DynamoDB client on moto, counting its calls.
+pub async fn dynamodb() -> (aws_sdk_dynamodb::Client, CallCounter) {
+    let counter = CallCounter::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
+        .interceptor(counter.clone())
+        .build();
+    (aws_sdk_dynamodb::Client::from_conf(config), counter)
+}
+
+/// A new table from the single definition, with a name no other test uses.
+pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
+    let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
+    consent_shared::adapters::dynamo::create_table(client, &name)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    name
+}
+
+pub async fn ses() -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::new(&sdk_config().await)
+}
+
+/// Lets moto's SES send from `address` (it refuses unverified senders, as SES does).
+pub async fn verify_sender(address: &str) {
+    ses()
+        .await
+        .create_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create identity {address}: {e:?}"));
+}
+
+/// A message moto's SES accepted (moto keeps the HTML body only).
+#[derive(Clone, Debug)]
+pub struct SentEmail {
+    pub id: String,
+    pub source: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+impl SentEmail {
+    pub fn review_link(&self) -> Option<String> {
+        let start = self.body.find("href=\"")? + 6;
+        let end = self.body[start..].find('"')? + start;
+        let link = self.body[start..end]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&");
+        link.contains("/review/").then_some(link)
+    }
+}
+
+/// Every message moto's SES accepted so far.
+pub async fn sent_emails() -> Vec<SentEmail> {
+    let url = format!("{}/moto-api/data.json", endpoint());
+    let client = crate::Client::new(&url);
+    let data: Value = client.get(&url, None).await.json();
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| SentEmail {
+            id: m["id"].as_str().unwrap_or_default().to_owned(),
+            source: m["source"].as_str().unwrap_or_default().to_owned(),
+            to: m["destinations"]["ToAddresses"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+            body: m["body"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}

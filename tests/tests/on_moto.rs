@@ -1,0 +1,451 @@
+//! The production adapters over the wire: the DynamoDB store and the SES v2
+//! mailer with the real AWS SDK against moto, and `consent-local` on both.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use consent_local::{LocalConfig, start};
+use consent_shared::adapters::dynamo::{DUE_SHARDS, DynamoStore};
+use consent_shared::adapters::ses::SesMailer;
+use consent_shared::config::Backends;
+use consent_shared::domain::{Email, EnvironmentId, EnvironmentName, Slot, TenantId, Verdict};
+use consent_shared::ports::{EmailMessage, MailError, Mailer};
+use consent_shared::service::{Caller, CreateInput};
+use consent_tests::moto::{self, SentEmail};
+use consent_tests::*;
+use serde_json::json;
+
+const SENDER: &str = "consent@consent.test";
+
+fn admin() -> Caller {
+    Caller {
+        tenant_id: TenantId::parse(PARTNER).unwrap(),
+        user_id: "alice".into(),
+        email: Email::parse("alice@fabrikam.example"),
+        admin: true,
+    }
+}
+
+fn input(env: &str) -> CreateInput {
+    CreateInput {
+        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+        environment_id: EnvironmentId::parse(env).unwrap(),
+        environment_name: EnvironmentName::parse("Production").unwrap(),
+        reviewers: vec![
+            Email::parse("bob@contoso.example").unwrap(),
+            Email::parse("carol@contoso.example").unwrap(),
+        ],
+    }
+}
+
+fn counts(pairs: &[(&str, usize)]) -> HashMap<String, usize> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+#[tokio::test]
+async fn each_operation_makes_the_fewest_dynamodb_calls() {
+    let (client, calls) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "calls").await;
+    let w = World::on(Arc::new(DynamoStore::new(client, table)));
+    calls.take();
+
+    // Create: one transactional write. Recording the two delivered emails is one more.
+    w.mailer.fail(true);
+    w.app.create(&admin(), input("quiet")).await.unwrap();
+    assert_eq!(
+        calls.take(),
+        counts(&[("TransactWriteItems", 1)]),
+        "create alone"
+    );
+    w.mailer.fail(false);
+    let id = w.app.create(&admin(), input("prod")).await.unwrap().id;
+    assert_eq!(
+        calls.take(),
+        counts(&[("TransactWriteItems", 2)]),
+        "create + delivery record"
+    );
+
+    // A decision: one read, one write.
+    w.app
+        .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        calls.take(),
+        counts(&[("GetItem", 1), ("TransactWriteItems", 1)]),
+        "decision"
+    );
+
+    // Cancel: one read, one write.
+    w.app.cancel(&admin(), id).await.unwrap();
+    assert_eq!(
+        calls.take(),
+        counts(&[("GetItem", 1), ("TransactWriteItems", 1)]),
+        "cancel"
+    );
+
+    // A reviewer change: one read, one write, and one write recording its emails.
+    w.app
+        .replace_reviewer(
+            &admin(),
+            id,
+            Slot::Two,
+            Email::parse("erin@contoso.example").unwrap(),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        calls.take(),
+        counts(&[("GetItem", 1), ("TransactWriteItems", 2)]),
+        "reviewer change + delivery record"
+    );
+
+    // The access check: one read.
+    let access = w
+        .app
+        .access(
+            &admin(),
+            TenantId::parse(CUSTOMER).unwrap(),
+            EnvironmentId::parse("prod").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(access.status.map(|s| s.code()), Some("pending"));
+    assert_eq!(calls.take(), counts(&[("GetItem", 1)]), "access check");
+
+    // A list page: one query. The request view: one query.
+    let page = w.app.list(&admin(), 1, None).await.unwrap();
+    assert_eq!(calls.take(), counts(&[("Query", 1)]), "list page");
+    w.app
+        .list(&admin(), 1, page.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(calls.take(), counts(&[("Query", 1)]), "next list page");
+    w.app.get(&admin(), id).await.unwrap();
+    assert_eq!(calls.take(), counts(&[("Query", 1)]), "request view");
+
+    // A scheduled run with nothing due: one query per shard, no reads of requests.
+    let report = w.app.run_due_emails().await.unwrap();
+    assert_eq!(report.seen, 0);
+    assert_eq!(
+        calls.take(),
+        counts(&[("Query", DUE_SHARDS as usize)]),
+        "idle run"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_open_request_is_409_naming_the_first_on_dynamodb() {
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "dup").await;
+    let w = World::on(Arc::new(DynamoStore::new(client, table)));
+    let first = w.app.create(&admin(), input("prod")).await.unwrap();
+    match w.app.create(&admin(), input("prod")).await {
+        Err(consent_shared::service::ServiceError::Conflict { existing, .. }) => {
+            assert_eq!(existing, Some(first.id));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_approvals_on_dynamodb_end_allowed() {
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "race").await;
+    let w = World::on(Arc::new(DynamoStore::new(client, table)));
+    for round in 0..10 {
+        let id = w
+            .app
+            .create(&admin(), input(&format!("env-{round}")))
+            .await
+            .unwrap()
+            .id;
+        let tokens = [
+            w.token_for("bob@contoso.example"),
+            w.token_for("carol@contoso.example"),
+        ];
+        let tasks: Vec<_> = tokens
+            .into_iter()
+            .map(|t| {
+                let app = w.app.clone();
+                tokio::spawn(async move { app.decide(&t, Verdict::Approved, None).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().expect("both approvals are accepted");
+        }
+        let (request, events) = w.app.get(&admin(), id).await.unwrap();
+        assert_eq!(request.status.code(), "allowed", "round {round}");
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.action == consent_shared::domain::AuditAction::Approved)
+                .count(),
+            2
+        );
+    }
+}
+
+fn message(to: &str, subject: &str) -> EmailMessage {
+    EmailMessage {
+        to: Email::parse(to).unwrap(),
+        subject: subject.to_owned(),
+        text: "Open https://consent.test/review/abc".to_owned(),
+        html: "<p><a href=\"https://consent.test/review/abc\">Review</a></p>".to_owned(),
+        link: Some("https://consent.test/review/abc".to_owned()),
+    }
+}
+
+fn emails_with_subject(all: &[SentEmail], subject: &str) -> Vec<SentEmail> {
+    all.iter()
+        .filter(|m| m.subject == subject)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn the_ses_mailer_sends_through_ses_v2() {
+    moto::verify_sender(SENDER).await;
+    let mailer = SesMailer::new(
+        moto::ses().await,
+        format!("Data Consent <{SENDER}>"),
+        None,
+        Some("help@consent.test".into()),
+    );
+    let subject = format!("Test {}", uuid::Uuid::new_v4());
+    mailer
+        .send(&message("bob@contoso.example", &subject))
+        .await
+        .unwrap();
+    let sent = emails_with_subject(&moto::sent_emails().await, &subject);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, vec!["bob@contoso.example".to_owned()]);
+    assert!(sent[0].source.contains(SENDER));
+    assert_eq!(
+        sent[0].review_link().as_deref(),
+        Some("https://consent.test/review/abc")
+    );
+}
+
+#[tokio::test]
+async fn an_unverified_sender_is_refused_for_good() {
+    let mailer = SesMailer::new(moto::ses().await, "nobody@unverified.test", None, None);
+    match mailer.send(&message("bob@contoso.example", "never")).await {
+        Err(MailError::Permanent(reason)) => assert!(
+            reason.contains("MessageRejected") || reason.contains("not verified"),
+            "{reason}"
+        ),
+        other => panic!("expected a permanent failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_ses_is_a_failure_for_now() {
+    let config = aws_sdk_sesv2::config::Builder::from(&moto::sdk_config().await)
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled())
+        .build();
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::from_conf(config), SENDER, None, None);
+    assert!(matches!(
+        mailer.send(&message("bob@contoso.example", "x")).await,
+        Err(MailError::Transient(_))
+    ));
+}
+
+/// The review link emailed through moto's SES to `to` for a request id.
+async fn link_for(to: &str, request_id: &str) -> String {
+    let all = moto::sent_emails().await;
+    all.iter()
+        .rev()
+        .filter(|m| m.to.iter().any(|t| t == to) && m.body.contains(request_id))
+        .find_map(SentEmail::review_link)
+        .unwrap_or_else(|| panic!("no email to {to} about {request_id}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "story").await;
+    moto::verify_sender(SENDER).await;
+    let running = start(LocalConfig {
+        port: 0,
+        backends: Backends {
+            table: Some(table.clone()),
+            sender: Some(format!("Data Consent <{SENDER}>")),
+            sdk: Some(moto::sdk_config().await),
+            outbox: temp_dir("unused-outbox"),
+            ..Backends::default()
+        },
+        tick: Duration::from_millis(500),
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = Client::new(&running.base_url);
+    let auth = consent_local::auth::DevAuth::new(consent_local::auth::DEFAULT_DEV_SECRET).unwrap();
+    let token = |user: &str, admin: bool| {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        auth.mint(&consent_local::auth::DevClaims {
+            iss: consent_local::auth::ISSUER.into(),
+            aud: consent_local::auth::AUDIENCE.into(),
+            sub: user.into(),
+            iat: now,
+            exp: now + 600,
+            tid: PARTNER.into(),
+            oid: user.into(),
+            email: Some(format!("{user}@fabrikam.example")),
+            roles: if admin {
+                vec!["ConsentAdmin".into()]
+            } else {
+                vec![]
+            },
+        })
+    };
+    let (alice, adam) = (token("alice", false), token("adam", true));
+    let create = |env: &str| {
+        json!({"targetTenantId": CUSTOMER, "environmentId": env, "environmentName": "Prod", "reviewers": ["bob@contoso.example", "carol@contoso.example"]}).to_string()
+    };
+
+    // Create; both reviewers get an email through SES.
+    let created = c
+        .post_json("/consent-requests", Some(&alice), &create("prod"))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let bob = link_for("bob@contoso.example", &id).await;
+    let carol = link_for("carol@contoso.example", &id).await;
+    assert!(bob.starts_with(&running.base_url));
+
+    // A second open request for the same scope: 409 naming the first.
+    let dup = c
+        .post_json("/consent-requests", Some(&alice), &create("prod"))
+        .await;
+    assert_eq!(dup.assert_problem(409)["existingRequestId"], id.as_str());
+
+    // Looking changes nothing; both approve; access is granted with the name.
+    for _ in 0..2 {
+        assert_eq!(c.get(&bob, None).await.status, 200);
+        assert_eq!(c.send("HEAD", &bob, None, None).await.status, 200);
+    }
+    let view = c
+        .get(&format!("/consent-requests/{id}"), Some(&alice))
+        .await
+        .json();
+    assert_eq!(view["reviewers"][0]["decision"], "pending");
+    assert_eq!(c.post_form(&bob, "decision=approve").await.status, 200);
+    let access = c
+        .get(
+            &format!("/access?tenantId={CUSTOMER}&environmentId=prod"),
+            Some(&alice),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (access["status"].as_str(), access["customerName"].clone()),
+        (Some("pending"), serde_json::Value::Null)
+    );
+    assert_eq!(c.post_form(&carol, "decision=approve").await.status, 200);
+    let access = c
+        .get(
+            &format!("/access?tenantId={CUSTOMER}&environmentId=prod"),
+            Some(&alice),
+        )
+        .await
+        .json();
+    assert_eq!(access["status"], "allowed");
+    assert_eq!(access["customerName"], "Contoso Ltd");
+    assert_eq!(
+        c.post_form(&bob, "decision=reject").await.status,
+        409,
+        "a link decides once"
+    );
+
+    // Reject on another request; the other link says closed.
+    let second = c
+        .post_json("/consent-requests", Some(&alice), &create("test"))
+        .await
+        .json();
+    let id2 = second["id"].as_str().unwrap();
+    c.post_form(
+        &link_for("carol@contoso.example", id2).await,
+        "decision=reject",
+    )
+    .await;
+    assert_eq!(
+        c.get(&link_for("bob@contoso.example", id2).await, None)
+            .await
+            .status,
+        409
+    );
+
+    // Cancel and reopen by replacing a reviewer: old links die, new ones arrive.
+    let third = c
+        .post_json("/consent-requests", Some(&alice), &create("stage"))
+        .await
+        .json();
+    let id3 = third["id"].as_str().unwrap();
+    let old = link_for("bob@contoso.example", id3).await;
+    c.send(
+        "POST",
+        &format!("/consent-requests/{id3}/cancel"),
+        Some(&alice),
+        None,
+    )
+    .await
+    .assert_problem(403);
+    assert_eq!(
+        c.send(
+            "POST",
+            &format!("/consent-requests/{id3}/cancel"),
+            Some(&adam),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(c.get(&old, None).await.status, 410);
+    let erin =
+        json!({"email": "erin@contoso.example", "confirmedInTargetTenant": true}).to_string();
+    let reopened = c
+        .put_json(
+            &format!("/consent-requests/{id3}/reviewers/2"),
+            Some(&adam),
+            &erin,
+        )
+        .await;
+    assert_eq!(reopened.json()["status"], "pending");
+    let erin_link = link_for("erin@contoso.example", id3).await;
+    assert_eq!(c.get(&erin_link, None).await.status, 200);
+    assert_ne!(
+        link_for("bob@contoso.example", id3).await,
+        old,
+        "bob got a fresh link"
+    );
+
+    // The list pages through all three, newest first.
+    let page = c
+        .get("/consent-requests?limit=2", Some(&alice))
+        .await
+        .json();
+    let cursor = page["nextCursor"].as_str().unwrap();
+    let rest = c
+        .get(
+            &format!("/consent-requests?limit=2&cursor={cursor}"),
+            Some(&alice),
+        )
+        .await
+        .json();
+    let ids: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, vec![id3.to_owned(), id2.to_owned(), id.clone()]);
+    assert!(rest["nextCursor"].is_null());
+    running.stop().await;
+}
