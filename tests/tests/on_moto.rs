@@ -230,6 +230,29 @@ async fn the_ses_mailer_sends_through_ses_v2() {
 }
 
 #[tokio::test]
+async fn the_ses_mailer_sends_with_a_configuration_set() {
+    moto::verify_sender(SENDER).await;
+    let set = format!("consent-{}", uuid::Uuid::new_v4().simple());
+    moto::ses()
+        .await
+        .create_configuration_set()
+        .configuration_set_name(&set)
+        .send()
+        .await
+        .unwrap();
+    let mailer = SesMailer::new(moto::ses().await, SENDER, Some(set), None);
+    let subject = format!("With set {}", uuid::Uuid::new_v4());
+    mailer
+        .send(&message("carol@contoso.example", &subject))
+        .await
+        .unwrap();
+    assert_eq!(
+        emails_with_subject(&moto::sent_emails().await, &subject).len(),
+        1
+    );
+}
+
+#[tokio::test]
 async fn an_unverified_sender_is_refused_for_good() {
     let mailer = SesMailer::new(moto::ses().await, "nobody@unverified.test", None, None);
     match mailer.send(&message("bob@contoso.example", "never")).await {
