@@ -173,6 +173,9 @@ pub struct RequestView {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     pub version: u64,
+    /// While pending: when the request ends as expired if not decided.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<AuditView>>,
 }
@@ -208,6 +211,7 @@ impl RequestView {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            expires_at: r.expires_at,
             history: None,
         }
     }

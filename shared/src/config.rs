@@ -26,6 +26,106 @@ pub mod vars {
     pub const SENDER: &str = "CONSENT_SENDER";
     pub const CONFIGURATION_SET: &str = "CONSENT_SES_CONFIGURATION_SET";
     pub const REPLY_TO: &str = "CONSENT_REPLY_TO";
+    pub const REMIND_AFTER: &str = "CONSENT_REMIND_AFTER";
+    pub const MAX_REMINDERS: &str = "CONSENT_MAX_REMINDERS";
+    pub const EXPIRE_AFTER: &str = "CONSENT_EXPIRE_AFTER";
+    pub const SEND_LEASE: &str = "CONSENT_SEND_LEASE";
+    pub const REVOKE_LINK_TTL: &str = "CONSENT_REVOKE_LINK_TTL";
+}
+
+/// The schedule of a request's life, as text (environment, flags or a
+/// config file); unset ones keep the production defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleSettings {
+    /// Delays before each reminder, comma separated: `2days,4days,7days`.
+    pub remind_after: Option<String>,
+    pub max_reminders: Option<u32>,
+    pub expire_after: Option<String>,
+    pub send_lease: Option<String>,
+    pub link_ttl: Option<String>,
+    pub revoke_link_ttl: Option<String>,
+}
+
+impl ScheduleSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let max_reminders = match var(vars::MAX_REMINDERS) {
+            None => None,
+            Some(text) => Some(text.trim().parse().map_err(|_| ConfigError {
+                setting: vars::MAX_REMINDERS,
+                problem: format!("{text:?} is not a whole number"),
+            })?),
+        };
+        Ok(Self {
+            remind_after: var(vars::REMIND_AFTER),
+            max_reminders,
+            expire_after: var(vars::EXPIRE_AFTER),
+            send_lease: var(vars::SEND_LEASE),
+            link_ttl: var(vars::LINK_TTL),
+            revoke_link_ttl: var(vars::REVOKE_LINK_TTL),
+        })
+    }
+
+    /// Values set here win over those of `base`.
+    pub fn over(self, base: Self) -> Self {
+        Self {
+            remind_after: self.remind_after.or(base.remind_after),
+            max_reminders: self.max_reminders.or(base.max_reminders),
+            expire_after: self.expire_after.or(base.expire_after),
+            send_lease: self.send_lease.or(base.send_lease),
+            link_ttl: self.link_ttl.or(base.link_ttl),
+            revoke_link_ttl: self.revoke_link_ttl.or(base.revoke_link_ttl),
+        }
+    }
+
+    /// Writes the set values into `settings`.
+    pub fn apply(&self, settings: &mut Settings) -> Result<(), ConfigError> {
+        if let Some(list) = &self.remind_after {
+            let intervals = list
+                .split(',')
+                .map(|d| parse_duration(vars::REMIND_AFTER, d))
+                .collect::<Result<Vec<_>, _>>()?;
+            if intervals.iter().any(|d| d.is_zero() || d.is_negative()) {
+                return Err(ConfigError {
+                    setting: vars::REMIND_AFTER,
+                    problem: "every delay must be longer than zero".to_owned(),
+                });
+            }
+            settings.policy.reminder_intervals = intervals;
+        }
+        if let Some(n) = self.max_reminders {
+            settings.policy.max_reminders = n;
+        }
+        let positive = |setting: &'static str, text: &str| {
+            let d = parse_duration(setting, text)?;
+            if d.is_zero() {
+                return Err(ConfigError {
+                    setting,
+                    problem: "must be longer than zero".to_owned(),
+                });
+            }
+            Ok(d)
+        };
+        if let Some(d) = &self.expire_after {
+            settings.policy.expire_after = positive(vars::EXPIRE_AFTER, d)?;
+        }
+        if let Some(d) = &self.send_lease {
+            settings.policy.send_lease = positive(vars::SEND_LEASE, d)?;
+        }
+        if let Some(d) = &self.link_ttl {
+            settings.link_ttl = positive(vars::LINK_TTL, d)?;
+        }
+        if let Some(d) = &self.revoke_link_ttl {
+            settings.revoke_link_ttl = positive(vars::REVOKE_LINK_TTL, d)?;
+        }
+        if settings.policy.reminder_intervals.is_empty() && settings.policy.max_reminders > 0 {
+            return Err(ConfigError {
+                setting: vars::REMIND_AFTER,
+                problem: "reminders are allowed but no delay is given".to_owned(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Where state and email go: the embedded defaults unless a table or a sender is named.
@@ -224,9 +324,7 @@ pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
     if let Some(role) = var(vars::ADMIN_ROLE) {
         settings.admin_role = role;
     }
-    if let Some(ttl) = var(vars::LINK_TTL) {
-        settings.link_ttl = parse_duration(vars::LINK_TTL, &ttl)?;
-    }
+    ScheduleSettings::from_env()?.apply(&mut settings)?;
     let links = parse_link_keys(vars::LINK_KEYS, &required(vars::LINK_KEYS)?)?;
     let directory_path = PathBuf::from(required(vars::TENANT_DIRECTORY)?);
     let directory = StaticDirectory::from_file(&directory_path).map_err(|problem| ConfigError {

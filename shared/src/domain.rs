@@ -361,6 +361,66 @@ pub struct ConsentRequest {
     pub updated_at: OffsetDateTime,
     /// Incremented by every stored change; writes are conditional on it.
     pub version: u64,
+    /// While pending: when the request ends as not allowed (expired).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Receipts and notices still to be emailed.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
+}
+
+/// Why a notice is sent: the outcome it reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    Allowed,
+    Rejected,
+    Expired,
+    Revoked,
+    Canceled,
+}
+
+impl NoticeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NoticeKind::Allowed => "allowed",
+            NoticeKind::Rejected => "rejected",
+            NoticeKind::Expired => "expired",
+            NoticeKind::Revoked => "revoked",
+            NoticeKind::Canceled => "canceled",
+        }
+    }
+}
+
+/// Who a notice is for: that decides what it may say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Recipient {
+    Requester,
+    Reviewer {
+        slot: u8,
+    },
+    /// A partner admin contact from the tenant directory.
+    PartnerContact,
+}
+
+/// Identifies a notice within its request: the version that created it and its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NoticeId {
+    pub version: u64,
+    pub index: u8,
+}
+
+/// An email owed about an outcome (a receipt), delivered like an ask:
+/// due until sent, retried by the scheduled function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: NoticeId,
+    pub kind: NoticeKind,
+    pub to: Email,
+    pub recipient: Recipient,
+    #[serde(with = "time::serde::rfc3339")]
+    pub due_at: OffsetDateTime,
 }
 
 impl ConsentRequest {
@@ -372,12 +432,16 @@ impl ConsentRequest {
         self.reviewer(slot).and_then(|r| r.ask.as_ref())
     }
 
-    /// When the next email of any ask is due, if one is owed.
-    pub fn next_email_at(&self) -> Option<OffsetDateTime> {
-        self.reviewers
+    /// When the scheduled function next has work on this request: an email
+    /// due (ask or notice) or the expiry of a pending request.
+    pub fn next_due_at(&self) -> Option<OffsetDateTime> {
+        let asks = self
+            .reviewers
             .iter()
-            .filter_map(|r| r.ask.as_ref()?.next_email_at)
-            .min()
+            .filter_map(|r| r.ask.as_ref()?.next_email_at);
+        let notices = self.notices.iter().map(|n| n.due_at);
+        let expiry = self.expires_at.filter(|_| self.status == Status::Pending);
+        asks.chain(notices).chain(expiry).min()
     }
 
     /// The key under which at most one open request may exist.
@@ -423,6 +487,10 @@ pub enum AuditAction {
     Rejected,
     Canceled,
     ReviewerReplaced,
+    Expired,
+    Revoked,
+    /// Emails due are being sent (claimed, so that no other run sends them too).
+    EmailSending,
     EmailSent,
     EmailRefused,
 }

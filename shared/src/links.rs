@@ -30,12 +30,19 @@ pub const MAX_TOKEN_LEN: usize = 160;
 /// What a link is for; a token for one purpose never works for another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
+    /// Approve or reject an ask.
     Review = 1,
+    /// Withdraw consent given with an ask.
+    Revoke = 2,
 }
 
 impl Purpose {
     fn from_byte(b: u8) -> Option<Self> {
-        (b == Purpose::Review as u8).then_some(Purpose::Review)
+        match b {
+            1 => Some(Purpose::Review),
+            2 => Some(Purpose::Revoke),
+            _ => None,
+        }
     }
 }
 

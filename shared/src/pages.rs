@@ -44,7 +44,8 @@ struct Page<'a> {
     title: &'a str,
     message: Vec<String>,
     facts: Option<Facts>,
-    show_form: bool,
+    /// `review`, `revoke`, or empty for no form.
+    form: &'static str,
     link_expires: String,
     style: &'static str,
 }
@@ -94,7 +95,7 @@ pub fn review_form(ctx: &ReviewContext) -> RenderedPage {
             title: "Consent request",
             message,
             facts: Some(facts(ctx)),
-            show_form: true,
+            form: "review",
             link_expires: display_time(ctx.link_expires_at),
             style: STYLE,
         },
@@ -123,7 +124,7 @@ pub fn decision_taken(verdict: Verdict, ctx: &ReviewContext) -> RenderedPage {
             title,
             message: vec![line.to_owned()],
             facts: Some(facts(ctx)),
-            show_form: false,
+            form: "",
             link_expires: String::new(),
             style: STYLE,
         },
@@ -161,6 +162,11 @@ pub fn link_problem(problem: &LinkProblem) -> RenderedPage {
                 other => format!("The request is {}; there is nothing left to decide.", other.label()),
             },
         ),
+        LinkProblem::AlreadyWithdrawn => (
+            409,
+            "Consent was already withdrawn",
+            "The consent given with this link was withdrawn already; the partner has no access.".to_owned(),
+        ),
         LinkProblem::AlreadyDecided { decision, status } => (
             409,
             "You already decided",
@@ -186,7 +192,46 @@ pub fn link_problem(problem: &LinkProblem) -> RenderedPage {
             title,
             message: vec![line],
             facts: None,
-            show_form: false,
+            form: "",
+            link_expires: String::new(),
+            style: STYLE,
+        },
+    )
+}
+
+/// The page with the button that withdraws consent.
+pub fn revoke_form(ctx: &ReviewContext) -> RenderedPage {
+    let message = vec![
+        format!(
+            "You approved access for {} to telemetry of your organization. You can withdraw that consent here.",
+            ctx.partner_name
+        ),
+        "Once withdrawn, the partner no longer sees your organization's name or any telemetry insights.".to_owned(),
+    ];
+    render(
+        200,
+        Page {
+            title: "Withdraw consent",
+            message,
+            facts: Some(facts(ctx)),
+            form: "revoke",
+            link_expires: display_time(ctx.link_expires_at),
+            style: STYLE,
+        },
+    )
+}
+
+/// After consent was withdrawn.
+pub fn revoked(ctx: &ReviewContext) -> RenderedPage {
+    render(
+        200,
+        Page {
+            title: "Consent withdrawn",
+            message: vec![
+                "The partner no longer has access to this environment's telemetry insights. The partner's admins are told.".to_owned(),
+            ],
+            facts: Some(facts(ctx)),
+            form: "",
             link_expires: String::new(),
             style: STYLE,
         },
@@ -204,7 +249,7 @@ pub fn bad_form(detail: &str) -> RenderedPage {
                 "Nothing was changed. Go back and try again.".to_owned(),
             ],
             facts: None,
-            show_form: false,
+            form: "",
             link_expires: String::new(),
             style: STYLE,
         },

@@ -38,13 +38,6 @@ pub struct ScopeState {
     pub status: Status,
 }
 
-/// A request with an email due: the earliest `next_email_at` of its asks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DueRequest {
-    pub request_id: RequestId,
-    pub due_at: OffsetDateTime,
-}
-
 /// Durable state. Every write is atomic with its audit event and conditional.
 #[async_trait]
 pub trait ConsentStore: Send + Sync {
@@ -75,13 +68,15 @@ pub trait ConsentStore: Send + Sync {
     /// The newest request of a scope, open or not (one read: the access check).
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError>;
 
-    /// Requests with an email due at `now`, at most `limit`, earliest first.
-    /// Its cost grows with the due requests, not with all requests.
+    /// Requests with work due at `now` (an email, an expiry), at most
+    /// `limit`, earliest first. Reads only what is due: its cost grows with
+    /// the due requests, not with all requests. The copies may lag the
+    /// latest write; every write is conditional, so a stale copy only costs a retry.
     async fn due_requests(
         &self,
         now: OffsetDateTime,
         limit: usize,
-    ) -> Result<Vec<DueRequest>, StoreError>;
+    ) -> Result<Vec<ConsentRequest>, StoreError>;
 }
 
 /// A rendered email.
@@ -129,6 +124,9 @@ pub struct DirectoryError(pub String);
 pub trait TenantDirectory: Send + Sync {
     /// The display name of a tenant, None when the tenant is unknown.
     async fn tenant_name(&self, id: &TenantId) -> Result<Option<String>, DirectoryError>;
+
+    /// Who to tell about a partner tenant's consents (its admins), if anyone.
+    async fn partner_contacts(&self, id: &TenantId) -> Result<Vec<Email>, DirectoryError>;
 }
 
 pub trait Clock: Send + Sync {

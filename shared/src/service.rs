@@ -7,15 +7,14 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::{
-    Actor, AskId, AuditEvent, Comment, ConsentRequest, Decision, Email, EnvironmentId,
-    EnvironmentName, RequestId, Requester, ScopeKey, Slot, Status, TenantId, Verdict,
+    Actor, AskId, AuditAction, AuditEvent, ClosedReason, Comment, ConsentRequest, Decision, Email,
+    EnvironmentId, EnvironmentName, Notice, NoticeKind, Recipient, RequestId, Requester, ScopeKey,
+    Slot, Status, TenantId, Verdict,
 };
 use crate::links::{LinkClaims, LinkError, LinkSigner, Purpose};
 use crate::notify;
 use crate::ports::{Clock, ConsentStore, MailError, Mailer, StoreError, TenantDirectory};
-use crate::workflow::{
-    self, Command, DeliveryPolicy, Effect, FieldError, Transition, WorkflowError,
-};
+use crate::workflow::{self, Command, Emails, FieldError, Policy, Transition, WorkflowError};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 4;
@@ -27,7 +26,9 @@ pub struct Settings {
     pub public_base_url: String,
     /// How long a review link stays valid after it is emailed.
     pub link_ttl: Duration,
-    pub delivery: DeliveryPolicy,
+    /// How long the link to withdraw consent stays valid after it is emailed.
+    pub revoke_link_ttl: Duration,
+    pub policy: Policy,
     /// Due emails one scheduled run handles at most.
     pub run_batch: usize,
     /// The JWT role that makes a partner user an admin.
@@ -39,7 +40,8 @@ impl Default for Settings {
         Self {
             public_base_url: "http://127.0.0.1:3000".to_owned(),
             link_ttl: Duration::days(30),
-            delivery: DeliveryPolicy::default(),
+            revoke_link_ttl: Duration::days(365),
+            policy: Policy::default(),
             run_batch: 100,
             admin_role: "ConsentAdmin".to_owned(),
         }
@@ -140,6 +142,8 @@ pub enum LinkProblem {
         decision: Decision,
         status: Status,
     },
+    /// Consent was already withdrawn.
+    AlreadyWithdrawn,
     Unavailable,
 }
 
@@ -174,6 +178,8 @@ pub struct RunReport {
     pub failed: usize,
     /// Emails refused for good by the mail service; recorded on the ask.
     pub refused: usize,
+    /// Pending requests that reached their expiry.
+    pub expired: usize,
 }
 
 pub struct ConsentService {
@@ -240,15 +246,11 @@ impl ConsentService {
             reviewers: input.reviewers,
             ask_ids: fresh_ask_ids(),
         };
-        let transition =
-            workflow::create(new, caller.actor(), self.now(), &self.settings.delivery)?;
+        let transition = workflow::create(new, caller.actor(), self.now(), &self.settings.policy)?;
         self.store
             .insert(&transition.request, &transition.audit)
             .await?;
-        let Transition {
-            request, effects, ..
-        } = transition;
-        Ok(self.carry_out(request, effects).await)
+        Ok(self.carry_out(transition).await)
     }
 
     /// A request of the caller's tenant; another tenant's is not found.
@@ -322,11 +324,11 @@ impl ConsentService {
                     command(),
                     caller.actor(),
                     self.now(),
-                    &self.settings.delivery,
+                    &self.settings.policy,
                 )?)
             })
             .await?;
-        Ok(self.carry_out(transition.request, transition.effects).await)
+        Ok(self.carry_out(transition).await)
     }
 
     /// Loads, decides and saves; a lost race is re-read and re-decided.
@@ -362,49 +364,67 @@ impl ConsentService {
 
     /// Sends the emails a committed change calls for and records how it went.
     /// A send that failed for now stays due and is retried by the scheduled run.
-    async fn carry_out(&self, request: ConsentRequest, effects: Vec<Effect>) -> ConsentRequest {
-        let asks: Vec<(Slot, AskId)> = effects
-            .into_iter()
-            .map(|effect| match effect {
-                Effect::SendAsk { slot, ask_id } => (slot, ask_id),
-            })
-            .collect();
-        if asks.is_empty() {
-            return request;
+    async fn carry_out(&self, transition: Transition) -> ConsentRequest {
+        let emails = transition.emails();
+        if emails.is_empty() {
+            return transition.request;
         }
-        self.deliver(request, &asks).await.1
+        self.deliver(transition.request, emails).await.1
     }
 
-    /// Emails the given asks of `request`, then stores the outcome in one
+    /// Sends the given emails of `request`, then stores the outcome in one
     /// write. Returns what happened and the request as now stored.
     async fn deliver(
         &self,
         request: ConsentRequest,
-        asks: &[(Slot, AskId)],
+        emails: Emails,
     ) -> (RunReport, ConsentRequest) {
         let mut report = RunReport::default();
-        let (mut sent, mut refused) = (Vec::new(), Vec::new());
-        for &(slot, ask_id) in asks {
-            match self.send_ask(&request, slot, ask_id).await {
+        let mut sent = Emails::default();
+        let (mut refused, mut refused_notices) = (Vec::new(), Vec::new());
+        let mut outcome = |result: Result<(), MailError>, what: &str| -> Option<Option<String>> {
+            match result {
                 Ok(()) => {
                     report.sent += 1;
-                    sent.push((slot, ask_id));
+                    Some(None)
                 }
                 Err(MailError::Permanent(reason)) => {
-                    tracing::warn!(request_id = %request.id, slot = slot.number(), %reason, "review email refused for good");
+                    tracing::warn!(request_id = %request.id, email = what, %reason, "email refused for good");
                     report.refused += 1;
-                    refused.push((slot, ask_id, reason));
+                    Some(Some(reason))
                 }
                 Err(MailError::Transient(error)) => {
-                    tracing::warn!(request_id = %request.id, slot = slot.number(), %error, "review email not sent; it stays due");
+                    tracing::warn!(request_id = %request.id, email = what, %error, "email not sent; it stays due");
                     report.failed += 1;
+                    None
                 }
             }
+        };
+        for (slot, ask_id) in emails.asks {
+            match outcome(self.send_ask(&request, slot, ask_id).await, "review") {
+                Some(None) => sent.asks.push((slot, ask_id)),
+                Some(Some(reason)) => refused.push((slot, ask_id, reason)),
+                None => {}
+            }
         }
-        if sent.is_empty() && refused.is_empty() {
+        for id in emails.notices {
+            let Some(notice) = request.notices.iter().find(|n| n.id == id) else {
+                continue;
+            };
+            match outcome(self.send_notice(&request, notice).await, notice.kind.name()) {
+                Some(None) => sent.notices.push(id),
+                Some(Some(reason)) => refused_notices.push((id, reason)),
+                None => {}
+            }
+        }
+        if sent.is_empty() && refused.is_empty() && refused_notices.is_empty() {
             return (report, request);
         }
-        let command = Command::RecordDelivery { sent, refused };
+        let command = Command::RecordDelivery {
+            sent,
+            refused,
+            refused_notices,
+        };
         let id = request.id;
         let recorded = self
             .apply_with_retry(id, Some(request.clone()), |current| {
@@ -413,18 +433,47 @@ impl ConsentService {
                     command.clone(),
                     Actor::System,
                     self.now(),
-                    &self.settings.delivery,
+                    &self.settings.policy,
                 )?)
             })
             .await;
         match recorded {
             Ok(t) => (report, t.request),
             Err(error) => {
-                // The asks changed meanwhile (decided, replaced): nothing more is owed.
+                // What was sent is no longer owed (decided, replaced): nothing to record.
                 tracing::info!(request_id = %id, %error, "emails sent; delivery not recorded");
                 (report, request)
             }
         }
+    }
+
+    fn link(
+        &self,
+        purpose: Purpose,
+        request: &ConsentRequest,
+        slot: Slot,
+        ask_id: AskId,
+    ) -> (String, OffsetDateTime) {
+        let (path, ttl) = match purpose {
+            Purpose::Review => ("review", self.settings.link_ttl),
+            Purpose::Revoke => ("revoke", self.settings.revoke_link_ttl),
+        };
+        let expires_at = self.now() + ttl;
+        let token = self.links.sign(&LinkClaims {
+            purpose,
+            request_id: request.id,
+            slot,
+            ask_id,
+            expires_at,
+        });
+        (
+            format!(
+                "{}/{path}/{}",
+                self.settings.public_base_url,
+                token.as_str()
+            ),
+            expires_at,
+        )
     }
 
     /// Renders and sends the email of one ask, with a fresh link.
@@ -437,20 +486,7 @@ impl ConsentService {
         let Some(reviewer) = request.reviewer(slot) else {
             return Err(MailError::Permanent("no reviewer in this slot".to_owned()));
         };
-        let now = self.now();
-        let expires_at = now + self.settings.link_ttl;
-        let token = self.links.sign(&LinkClaims {
-            purpose: Purpose::Review,
-            request_id: request.id,
-            slot,
-            ask_id,
-            expires_at,
-        });
-        let link = format!(
-            "{}/review/{}",
-            self.settings.public_base_url,
-            token.as_str()
-        );
+        let (link, link_expires_at) = self.link(Purpose::Review, request, slot, ask_id);
         let partner_name = self.display_name(&request.partner_tenant_id).await;
         let customer_name = self.display_name(&request.target_tenant_id).await;
         let message = notify::review_ask(&notify::AskEmail {
@@ -462,44 +498,93 @@ impl ConsentService {
             reminder: request
                 .current_ask(slot)
                 .is_some_and(|ask| ask.emails_sent > 0),
-            link_expires_at: expires_at,
+            link_expires_at,
         });
         self.mailer.send(&message).await
     }
 
-    /// Sends every due email, up to the batch size of requests: first sends
-    /// that failed, and reminders.
-    pub async fn run_due_emails(&self) -> Result<RunReport, ServiceError> {
-        let now = self.now();
+    /// Renders and sends a notice (receipt). A reviewer told of an allowed
+    /// request gets the link to withdraw consent.
+    async fn send_notice(
+        &self,
+        request: &ConsentRequest,
+        notice: &Notice,
+    ) -> Result<(), MailError> {
+        let withdraw = match notice.recipient {
+            Recipient::Reviewer { slot } if notice.kind == NoticeKind::Allowed => {
+                Slot::from_number(slot)
+                    .and_then(|slot| request.current_ask(slot).map(|ask| (slot, ask.id)))
+                    .map(|(slot, ask_id)| self.link(Purpose::Revoke, request, slot, ask_id))
+            }
+            _ => None,
+        };
+        // The partner learns the customer's name only with an allowed outcome.
+        let customer_may_be_named = matches!(notice.recipient, Recipient::Reviewer { .. })
+            || notice.kind == NoticeKind::Allowed;
+        let customer = if customer_may_be_named {
+            self.display_name(&request.target_tenant_id).await
+        } else {
+            request.target_tenant_id.to_string()
+        };
+        let partner_name = self.display_name(&request.partner_tenant_id).await;
+        let message = notify::notice(&notify::NoticeEmail {
+            request,
+            notice,
+            partner_name: &partner_name,
+            customer: &customer,
+            withdraw_link: withdraw.as_ref().map(|(link, _)| link.as_str()),
+        });
+        self.mailer.send(&message).await
+    }
+
+    /// One scheduled run, up to the batch size of due requests: ends pending
+    /// requests past their expiry, and sends every email due (first sends
+    /// that failed, reminders, notices), each claimed first so that an
+    /// overlapping run never sends it too.
+    pub async fn run_schedule(&self) -> Result<RunReport, ServiceError> {
         let due = self
             .store
-            .due_requests(now, self.settings.run_batch)
+            .due_requests(self.now(), self.settings.run_batch)
             .await?;
         let mut report = RunReport {
             seen: due.len(),
             ..RunReport::default()
         };
-        for item in due {
-            // The index may lag: decide from the request as stored now.
-            let Some(request) = self.store.get(item.request_id).await? else {
-                report.skipped += 1;
-                continue;
-            };
-            let still_due: Vec<(Slot, AskId)> = Slot::ALL
-                .into_iter()
-                .filter_map(|slot| {
-                    let ask = request.current_ask(slot)?;
-                    let due = request.status == Status::Pending
-                        && ask.decision.is_none()
-                        && ask.next_email_at.is_some_and(|at| at <= now);
-                    due.then_some((slot, ask.id))
+        for copy in due {
+            let id = copy.id;
+            let taken = self
+                .apply_with_retry(id, Some(copy), |current| {
+                    let now = self.now();
+                    let expired = current.status == Status::Pending
+                        && current.expires_at.is_some_and(|at| at <= now);
+                    let command = if expired {
+                        Command::Expire
+                    } else {
+                        Command::ClaimDelivery(Emails::due(current, now))
+                    };
+                    Ok(workflow::apply(
+                        current,
+                        command,
+                        Actor::System,
+                        now,
+                        &self.settings.policy,
+                    )?)
                 })
-                .collect();
-            if still_due.is_empty() {
-                report.skipped += 1;
-                continue;
+                .await;
+            let transition = match taken {
+                Ok(t) => t,
+                Err(ServiceError::Unavailable(e)) => return Err(ServiceError::Unavailable(e)),
+                // Nothing is due any more: another run or a change got there first.
+                Err(_) => {
+                    report.skipped += 1;
+                    continue;
+                }
+            };
+            if transition.audit.action == AuditAction::Expired {
+                report.expired += 1;
             }
-            let (outcome, _) = self.deliver(request, &still_due).await;
+            let emails = transition.emails();
+            let (outcome, _) = self.deliver(transition.request, emails).await;
             report.sent += outcome.sent;
             report.failed += outcome.failed;
             report.refused += outcome.refused;
@@ -510,18 +595,41 @@ impl ConsentService {
             skipped = report.skipped,
             failed = report.failed,
             refused = report.refused,
+            expired = report.expired,
             "scheduled run done"
         );
         Ok(report)
     }
 
-    /// Resolves a review link to what its reviewer should see.
-    pub async fn review_context(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
-        let now = self.now();
-        let claims = self.links.verify(token, now).map_err(|e| match e {
+    /// Checks a link's signature, expiry and purpose.
+    fn verify_link(&self, token: &str, purpose: Purpose) -> Result<LinkClaims, LinkProblem> {
+        let claims = self.links.verify(token, self.now()).map_err(|e| match e {
             LinkError::Expired { .. } => LinkProblem::Expired,
             LinkError::Invalid | LinkError::UnknownKey => LinkProblem::Invalid,
         })?;
+        if claims.purpose != purpose {
+            return Err(LinkProblem::Invalid);
+        }
+        Ok(claims)
+    }
+
+    async fn context(&self, request: ConsentRequest, claims: &LinkClaims) -> ReviewContext {
+        ReviewContext {
+            partner_name: self.display_name(&request.partner_tenant_id).await,
+            customer_name: self.display_name(&request.target_tenant_id).await,
+            slot: claims.slot,
+            request,
+            link_expires_at: claims.expires_at,
+        }
+    }
+
+    /// What the holder of a link should see; changes nothing.
+    async fn link_context(
+        &self,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<ReviewContext, LinkProblem> {
+        let claims = self.verify_link(token, purpose)?;
         let request = self
             .store
             .get(claims.request_id)
@@ -529,27 +637,17 @@ impl ConsentService {
             .map_err(|_| LinkProblem::Unavailable)?
             .ok_or(LinkProblem::Invalid)?;
         check_link(&request, &claims)?;
-        Ok(ReviewContext {
-            partner_name: self.display_name(&request.partner_tenant_id).await,
-            customer_name: self.display_name(&request.target_tenant_id).await,
-            slot: claims.slot,
-            request,
-            link_expires_at: claims.expires_at,
-        })
+        Ok(self.context(request, &claims).await)
     }
 
-    /// Takes a reviewer's decision from a review link.
-    pub async fn decide(
+    /// Applies the command a link stands for, once, and carries out its effects.
+    async fn act_on_link(
         &self,
         token: &str,
-        verdict: Verdict,
-        comment: Option<Comment>,
+        purpose: Purpose,
+        command: impl Fn(&LinkClaims) -> Command,
     ) -> Result<ReviewContext, LinkProblem> {
-        let now = self.now();
-        let claims = self.links.verify(token, now).map_err(|e| match e {
-            LinkError::Expired { .. } => LinkProblem::Expired,
-            LinkError::Invalid | LinkError::UnknownKey => LinkProblem::Invalid,
-        })?;
+        let claims = self.verify_link(token, purpose)?;
         let outcome = self
             .apply_with_retry(claims.request_id, None, |request| {
                 check_link(request, &claims).map_err(|p| ServiceError::Conflict {
@@ -558,35 +656,26 @@ impl ConsentService {
                 })?;
                 let reviewer = request
                     .reviewer(claims.slot)
-                    .expect("checked by check_link");
+                    .ok_or(ServiceError::NotFound)?;
                 Ok(workflow::apply(
                     request,
-                    Command::Decide {
-                        slot: claims.slot,
-                        ask_id: claims.ask_id,
-                        verdict,
-                        comment: comment.clone(),
-                    },
+                    command(&claims),
                     Actor::Reviewer {
                         slot: claims.slot.number(),
                         email: reviewer.email.clone(),
                     },
                     self.now(),
-                    &self.settings.delivery,
+                    &self.settings.policy,
                 )?)
             })
             .await;
         match outcome {
             Ok(t) => {
-                tracing::info!(request_id = %t.request.id, slot = claims.slot.number(), ?verdict, status = t.request.status.code(), "decision recorded");
-                let request = self.carry_out(t.request, t.effects).await;
-                Ok(ReviewContext {
-                    partner_name: self.display_name(&request.partner_tenant_id).await,
-                    customer_name: self.display_name(&request.target_tenant_id).await,
-                    slot: claims.slot,
-                    request,
-                    link_expires_at: claims.expires_at,
-                })
+                tracing::info!(request_id = %t.request.id, slot = claims.slot.number(), action = ?t.audit.action, status = t.request.status.code(), "link used");
+                // The page tells what this use of the link did, whatever happened since.
+                let committed = t.request.clone();
+                self.carry_out(t).await;
+                Ok(self.context(committed, &claims).await)
             }
             Err(ServiceError::Unavailable(_)) => Err(LinkProblem::Unavailable),
             Err(_) => {
@@ -602,6 +691,55 @@ impl ConsentService {
                     .unwrap_or(LinkProblem::Unavailable))
             }
         }
+    }
+
+    /// Resolves a review link to what its reviewer should see.
+    pub async fn review_context(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
+        self.link_context(token, Purpose::Review).await
+    }
+
+    /// Takes a reviewer's decision from a review link.
+    pub async fn decide(
+        &self,
+        token: &str,
+        verdict: Verdict,
+        comment: Option<Comment>,
+    ) -> Result<ReviewContext, LinkProblem> {
+        self.act_on_link(token, Purpose::Review, |claims| Command::Decide {
+            slot: claims.slot,
+            ask_id: claims.ask_id,
+            verdict,
+            comment: comment.clone(),
+        })
+        .await
+    }
+
+    /// Resolves a withdrawal link to what its reviewer should see.
+    pub async fn revoke_context(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
+        self.link_context(token, Purpose::Revoke).await
+    }
+
+    /// Withdraws the consent a reviewer gave; access ends at once and the
+    /// partner's admins are told.
+    pub async fn revoke(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
+        let claims = self.verify_link(token, Purpose::Revoke)?;
+        let request = self
+            .store
+            .get(claims.request_id)
+            .await
+            .map_err(|_| LinkProblem::Unavailable)?
+            .ok_or(LinkProblem::Invalid)?;
+        let contacts = self
+            .directory
+            .partner_contacts(&request.partner_tenant_id)
+            .await
+            .map_err(|_| LinkProblem::Unavailable)?;
+        self.act_on_link(token, Purpose::Revoke, |claims| Command::Revoke {
+            slot: claims.slot,
+            ask_id: claims.ask_id,
+            partner_contacts: contacts.clone(),
+        })
+        .await
     }
 
     pub async fn access(
@@ -665,27 +803,35 @@ fn fresh_ask_ids() -> [AskId; 2] {
     [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())]
 }
 
-/// Whether the link may still decide, and if not, why.
+/// Whether the link may still act, and if not, why.
 fn check_link(request: &ConsentRequest, claims: &LinkClaims) -> Result<(), LinkProblem> {
     let Some(reviewer) = request.reviewer(claims.slot) else {
         return Err(LinkProblem::Invalid);
     };
-    let current = reviewer.ask.as_ref().filter(|ask| ask.id == claims.ask_id);
-    let Some(ask) = current else {
+    let Some(ask) = reviewer.ask.as_ref().filter(|ask| ask.id == claims.ask_id) else {
         return Err(if request.status == Status::Canceled {
             LinkProblem::Canceled
         } else {
             LinkProblem::Superseded
         });
     };
-    if let Some(decision) = &ask.decision {
-        return Err(LinkProblem::AlreadyDecided {
-            decision: decision.clone(),
-            status: request.status,
-        });
-    }
-    if request.status != Status::Pending {
-        return Err(LinkProblem::Closed(request.status));
+    match claims.purpose {
+        Purpose::Review => {
+            if let Some(decision) = &ask.decision {
+                return Err(LinkProblem::AlreadyDecided {
+                    decision: decision.clone(),
+                    status: request.status,
+                });
+            }
+            if request.status != Status::Pending {
+                return Err(LinkProblem::Closed(request.status));
+            }
+        }
+        Purpose::Revoke => match request.status {
+            Status::Allowed => {}
+            Status::NotAllowed(ClosedReason::Revoked) => return Err(LinkProblem::AlreadyWithdrawn),
+            other => return Err(LinkProblem::Closed(other)),
+        },
     }
     Ok(())
 }

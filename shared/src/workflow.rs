@@ -7,34 +7,47 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::{
     Actor, Ask, AskId, AuditAction, AuditEvent, ClosedReason, Comment, ConsentRequest, Decision,
-    DeliveryFailure, Email, EnvironmentId, EnvironmentName, RequestId, Requester, Reviewer, Slot,
-    Status, TenantId, Verdict,
+    DeliveryFailure, Email, EnvironmentId, EnvironmentName, Notice, NoticeId, NoticeKind,
+    Recipient, RequestId, Requester, Reviewer, Slot, Status, TenantId, Verdict,
 };
 
-/// Timing rules of email delivery.
+/// Timing rules of a request's life: delivery, reminders, expiry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeliveryPolicy {
+pub struct Policy {
     /// How long a sender may take before the email counts as not sent and is
     /// due again (the handler that committed may have died before sending).
     pub send_lease: Duration,
-    /// Delays after the first email and after each reminder; one reminder per entry.
+    /// Delays before each reminder; the last one repeats if more reminders are allowed.
     pub reminder_intervals: Vec<Duration>,
+    /// Reminders per ask after its first email.
+    pub max_reminders: u32,
+    /// How long a request may stay pending before it ends as expired.
+    pub expire_after: Duration,
 }
 
-impl Default for DeliveryPolicy {
+impl Default for Policy {
     fn default() -> Self {
         Self {
             send_lease: Duration::minutes(5),
             reminder_intervals: vec![Duration::days(2), Duration::days(4), Duration::days(7)],
+            max_reminders: 3,
+            expire_after: Duration::days(30),
         }
     }
 }
 
-impl DeliveryPolicy {
+impl Policy {
     /// When the email after `emails_sent` delivered ones is due, if any.
     fn next_after(&self, emails_sent: u32, sent_at: OffsetDateTime) -> Option<OffsetDateTime> {
-        let index = usize::try_from(emails_sent).ok()?.checked_sub(1)?;
-        self.reminder_intervals.get(index).map(|d| sent_at + *d)
+        if emails_sent == 0 || emails_sent > self.max_reminders {
+            return None;
+        }
+        let index = usize::try_from(emails_sent - 1).ok()?;
+        let interval = self
+            .reminder_intervals
+            .get(index)
+            .or(self.reminder_intervals.last())?;
+        Some(sent_at + *interval)
     }
 }
 
@@ -84,6 +97,60 @@ pub struct Transition {
 pub enum Effect {
     /// Email the reviewer of `slot` a link for `ask_id`.
     SendAsk { slot: Slot, ask_id: AskId },
+    /// Email a notice (receipt) of the request.
+    SendNotice { id: NoticeId },
+}
+
+/// Emails of one request to send in one round.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Emails {
+    pub asks: Vec<(Slot, AskId)>,
+    pub notices: Vec<NoticeId>,
+}
+
+impl Emails {
+    pub fn is_empty(&self) -> bool {
+        self.asks.is_empty() && self.notices.is_empty()
+    }
+
+    /// The emails of `request` that are due at `now`.
+    pub fn due(request: &ConsentRequest, now: OffsetDateTime) -> Self {
+        let asks = Slot::ALL
+            .into_iter()
+            .filter_map(|slot| {
+                let ask = request.current_ask(slot)?;
+                let due = request.status == Status::Pending
+                    && ask.decision.is_none()
+                    && ask.next_email_at.is_some_and(|at| at <= now);
+                due.then_some((slot, ask.id))
+            })
+            .collect();
+        let notices = request
+            .notices
+            .iter()
+            .filter(|n| n.due_at <= now)
+            .map(|n| n.id)
+            .collect();
+        Self { asks, notices }
+    }
+
+    fn from_effects(effects: &[Effect]) -> Self {
+        let mut emails = Self::default();
+        for effect in effects {
+            match *effect {
+                Effect::SendAsk { slot, ask_id } => emails.asks.push((slot, ask_id)),
+                Effect::SendNotice { id } => emails.notices.push(id),
+            }
+        }
+        emails
+    }
+}
+
+impl Transition {
+    /// The emails its effects call for.
+    pub fn emails(&self) -> Emails {
+        Emails::from_effects(&self.effects)
+    }
 }
 
 /// A create command with already-parsed fields.
@@ -118,16 +185,29 @@ pub enum Command {
         /// Fresh ask ids, one per slot (a reopened request asks both).
         ask_ids: [AskId; 2],
     },
-    /// The outcome of a round of review emails: delivered ones move to their
-    /// next reminder; permanently refused ones stop being due and say why.
-    /// Asks that are no longer current are ignored.
+    /// A pending request past its expiry ends as not allowed.
+    Expire,
+    /// A reviewer withdraws the consent given with the ask `ask_id`.
+    Revoke {
+        slot: Slot,
+        ask_id: AskId,
+        /// Partner admins to tell, from the tenant directory.
+        partner_contacts: Vec<Email>,
+    },
+    /// Take the due emails of a scheduled run for `send_lease`, so that an
+    /// overlapping run does not send them too.
+    ClaimDelivery(Emails),
+    /// The outcome of a round of emails: delivered asks move to their next
+    /// reminder and delivered notices are done; permanently refused ones stop
+    /// being due and say why. Emails no longer owed are ignored.
     RecordDelivery {
-        sent: Vec<(Slot, AskId)>,
+        sent: Emails,
         refused: Vec<(Slot, AskId, String)>,
+        refused_notices: Vec<(NoticeId, String)>,
     },
 }
 
-fn new_ask(id: AskId, now: OffsetDateTime, policy: &DeliveryPolicy) -> Ask {
+fn new_ask(id: AskId, now: OffsetDateTime, policy: &Policy) -> Ask {
     Ask {
         id,
         asked_at: now,
@@ -165,7 +245,7 @@ pub fn create(
     input: NewRequest,
     actor: Actor,
     now: OffsetDateTime,
-    policy: &DeliveryPolicy,
+    policy: &Policy,
 ) -> Result<Transition, WorkflowError> {
     let own_tenant = input.target_tenant_id == input.partner_tenant_id;
     let (status, reviewers) = if own_tenant {
@@ -209,6 +289,8 @@ pub fn create(
         created_at: now,
         updated_at: now,
         version: 1,
+        expires_at: (status == Status::Pending).then(|| now + policy.expire_after),
+        notices: Vec::new(),
     };
     let effects = ask_effects(&request, &Slot::ALL);
     let audit = AuditEvent {
@@ -247,7 +329,7 @@ pub fn apply(
     command: Command,
     actor: Actor,
     now: OffsetDateTime,
-    policy: &DeliveryPolicy,
+    policy: &Policy,
 ) -> Result<Transition, WorkflowError> {
     let mut next = request.clone();
     let mut slot_touched = None;
@@ -276,6 +358,7 @@ pub fn apply(
             match verdict {
                 Verdict::Rejected => {
                     next.status = Status::NotAllowed(ClosedReason::Rejected);
+                    notify(&mut next, NoticeKind::Rejected, &[], now);
                     AuditAction::Rejected
                 }
                 Verdict::Approved => {
@@ -287,6 +370,7 @@ pub fn apply(
                     });
                     if both {
                         next.status = Status::Allowed;
+                        notify(&mut next, NoticeKind::Allowed, &[], now);
                     }
                     AuditAction::Approved
                 }
@@ -297,6 +381,7 @@ pub fn apply(
                 return Err(wrong_status(request, "canceled"));
             }
             next.status = Status::Canceled;
+            notify(&mut next, NoticeKind::Canceled, &[], now);
             for reviewer in &mut next.reviewers {
                 reviewer.ask = None;
             }
@@ -350,17 +435,74 @@ pub fn apply(
                 next.reviewers[other_slot.index()].ask =
                     Some(new_ask(ask_ids[other_slot.index()], now, policy));
                 next.status = Status::Pending;
+                next.expires_at = Some(now + policy.expire_after);
                 effects = ask_effects(&next, &Slot::ALL);
             } else {
                 effects = ask_effects(&next, &[slot]);
             }
             AuditAction::ReviewerReplaced
         }
-        Command::RecordDelivery { sent, refused } => {
+        Command::Expire => {
+            let due = request.expires_at.is_some_and(|at| at <= now);
+            if request.status != Status::Pending || !due {
+                return Err(wrong_status(request, "expired now"));
+            }
+            next.status = Status::NotAllowed(ClosedReason::Expired);
+            notify(&mut next, NoticeKind::Expired, &[], now);
+            AuditAction::Expired
+        }
+        Command::Revoke {
+            slot,
+            ask_id,
+            partner_contacts,
+        } => {
+            let ask = current_ask_mut(&mut next, slot, ask_id)?;
+            let approved = ask
+                .decision
+                .as_ref()
+                .is_some_and(|d| d.verdict == Verdict::Approved);
+            if request.status != Status::Allowed || !approved {
+                return Err(wrong_status(request, "withdrawn"));
+            }
+            next.status = Status::NotAllowed(ClosedReason::Revoked);
+            notify(&mut next, NoticeKind::Revoked, &partner_contacts, now);
+            slot_touched = Some(slot);
+            AuditAction::Revoked
+        }
+        Command::ClaimDelivery(emails) => {
+            let due = Emails::due(request, now);
+            let asks: Vec<_> = emails
+                .asks
+                .into_iter()
+                .filter(|a| due.asks.contains(a))
+                .collect();
+            let notices: Vec<_> = emails
+                .notices
+                .into_iter()
+                .filter(|n| due.notices.contains(n))
+                .collect();
+            if asks.is_empty() && notices.is_empty() {
+                // Another run took them, or they are no longer owed.
+                return Err(WorkflowError::Superseded);
+            }
+            let until = now + policy.send_lease;
+            for &(slot, ask_id) in &asks {
+                current_ask_mut(&mut next, slot, ask_id)?.next_email_at = Some(until);
+            }
+            for notice in next.notices.iter_mut().filter(|n| notices.contains(&n.id)) {
+                notice.due_at = until;
+            }
+            detail = Some(describe(request, &asks, &notices, "sending"));
+            AuditAction::EmailSending
+        }
+        Command::RecordDelivery {
+            sent,
+            refused,
+            refused_notices,
+        } => {
             let pending = request.status == Status::Pending;
             let mut lines = Vec::new();
-            let mut any_sent = false;
-            for (slot, ask_id) in sent {
+            for &(slot, ask_id) in &sent.asks {
                 let Ok(ask) = current_ask_mut(&mut next, slot, ask_id) else {
                     continue;
                 };
@@ -372,12 +514,26 @@ pub fn apply(
                 } else {
                     None
                 };
-                any_sent = true;
+                let n = ask.emails_sent;
                 lines.push(format!(
-                    "review email {} to reviewer {} sent",
-                    ask.emails_sent,
-                    slot.number()
+                    "sent review email {n} to reviewer {} <{}>",
+                    slot.number(),
+                    request.reviewers[slot.index()].email
                 ));
+            }
+            let mut done: Vec<NoticeId> = Vec::new();
+            for notice in request
+                .notices
+                .iter()
+                .filter(|n| sent.notices.contains(&n.id))
+            {
+                lines.push(format!(
+                    "sent {} notice to {} <{}>",
+                    notice.kind.name(),
+                    recipient_name(notice.recipient),
+                    notice.to
+                ));
+                done.push(notice.id);
             }
             for (slot, ask_id, reason) in refused {
                 let Ok(ask) = current_ask_mut(&mut next, slot, ask_id) else {
@@ -385,14 +541,27 @@ pub fn apply(
                 };
                 ask.next_email_at = None;
                 lines.push(format!(
-                    "review email to reviewer {} refused: {reason}",
-                    slot.number()
+                    "review email to reviewer {} <{}> refused: {reason}",
+                    slot.number(),
+                    request.reviewers[slot.index()].email
                 ));
                 ask.delivery_failure = Some(DeliveryFailure { at: now, reason });
             }
+            for (id, reason) in refused_notices {
+                if let Some(notice) = request.notices.iter().find(|n| n.id == id) {
+                    lines.push(format!(
+                        "{} notice to <{}> refused: {reason}",
+                        notice.kind.name(),
+                        notice.to
+                    ));
+                    done.push(id);
+                }
+            }
+            next.notices.retain(|n| !done.contains(&n.id));
             if lines.is_empty() {
                 return Err(WorkflowError::Superseded);
             }
+            let any_sent = lines.iter().any(|l| l.starts_with("sent "));
             detail = Some(lines.join("; "));
             if any_sent {
                 AuditAction::EmailSent
@@ -402,7 +571,8 @@ pub fn apply(
         }
     };
     if next.status != Status::Pending {
-        // Nothing more to send once a request leaves Pending.
+        // No more asks or expiry once a request leaves Pending; only its notices.
+        next.expires_at = None;
         for reviewer in &mut next.reviewers {
             if let Some(ask) = &mut reviewer.ask {
                 ask.next_email_at = None;
@@ -410,6 +580,13 @@ pub fn apply(
         }
     }
     next.version = request.version + 1;
+    // Notices created by this change are sent at once by the caller.
+    effects.extend(
+        next.notices
+            .iter()
+            .filter(|n| n.id.version == next.version)
+            .map(|n| Effect::SendNotice { id: n.id }),
+    );
     next.updated_at = now;
     let audit = AuditEvent {
         request_id: next.id,
@@ -427,6 +604,73 @@ pub fn apply(
         audit,
         effects,
     })
+}
+
+/// Queues the notice of an outcome for the requester, the reviewers and any
+/// extra contacts (each address once). Created with the version about to be
+/// written, due after the send lease, as asks are.
+fn notify(request: &mut ConsentRequest, kind: NoticeKind, contacts: &[Email], now: OffsetDateTime) {
+    let version = request.version + 1;
+    let mut recipients: Vec<(Email, Recipient)> =
+        vec![(request.requester.email.clone(), Recipient::Requester)];
+    for (slot, reviewer) in Slot::ALL.iter().zip(&request.reviewers) {
+        recipients.push((
+            reviewer.email.clone(),
+            Recipient::Reviewer {
+                slot: slot.number(),
+            },
+        ));
+    }
+    for contact in contacts {
+        recipients.push((contact.clone(), Recipient::PartnerContact));
+    }
+    let mut seen: Vec<Email> = Vec::new();
+    for (to, recipient) in recipients {
+        if seen.iter().any(|e| e.same_person(&to)) {
+            continue;
+        }
+        seen.push(to.clone());
+        let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
+        request.notices.push(Notice {
+            id: NoticeId { version, index },
+            kind,
+            to,
+            recipient,
+            // Sent by the committing caller; due again if it dies first.
+            due_at: now + NOTICE_LEASE,
+        });
+    }
+}
+
+/// Notices are due again this long after their change, if not sent by then.
+const NOTICE_LEASE: Duration = Duration::minutes(5);
+
+fn recipient_name(recipient: Recipient) -> String {
+    match recipient {
+        Recipient::Requester => "requester".to_owned(),
+        Recipient::Reviewer { slot } => format!("reviewer {slot}"),
+        Recipient::PartnerContact => "partner contact".to_owned(),
+    }
+}
+
+fn describe(
+    request: &ConsentRequest,
+    asks: &[(Slot, AskId)],
+    notices: &[NoticeId],
+    verb: &str,
+) -> String {
+    let mut parts: Vec<String> = asks
+        .iter()
+        .map(|(slot, _)| format!("{verb} review email to reviewer {}", slot.number()))
+        .collect();
+    for notice in request.notices.iter().filter(|n| notices.contains(&n.id)) {
+        parts.push(format!(
+            "{verb} {} notice to {}",
+            notice.kind.name(),
+            recipient_name(notice.recipient)
+        ));
+    }
+    parts.join("; ")
 }
 
 fn wrong_status(request: &ConsentRequest, action: &'static str) -> WorkflowError {

@@ -3,7 +3,7 @@
 
 use consent_shared::domain::*;
 use consent_shared::workflow::{
-    self, Command, DeliveryPolicy, Effect, NewRequest, Transition, WorkflowError,
+    self, Command, Effect, Emails, NewRequest, Policy, Transition, WorkflowError,
 };
 use proptest::prelude::*;
 use time::{Duration, OffsetDateTime};
@@ -46,8 +46,8 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
     }
 }
 
-fn policy() -> DeliveryPolicy {
-    DeliveryPolicy::default()
+fn policy() -> Policy {
+    Policy::default()
 }
 
 fn created() -> ConsentRequest {
@@ -177,12 +177,10 @@ fn create_for_another_tenant_is_pending_and_asks_both() {
     assert_eq!(t.request.status, Status::Pending);
     assert_eq!(t.request.version, 1);
     assert_eq!(t.audit.action, AuditAction::Created);
-    let asked: Vec<Slot> = t
-        .effects
-        .iter()
-        .map(|Effect::SendAsk { slot, .. }| *slot)
-        .collect();
+    let asked: Vec<Slot> = t.emails().asks.iter().map(|(slot, _)| *slot).collect();
     assert_eq!(asked, vec![Slot::One, Slot::Two]);
+    assert_eq!(t.effects.len(), 2, "asks only: no notices");
+    assert_eq!(t.request.expires_at, Some(t0() + policy().expire_after));
     for slot in Slot::ALL {
         let ask = t.request.current_ask(slot).unwrap();
         assert_eq!(ask.next_email_at, Some(t0() + policy().send_lease));
@@ -355,8 +353,12 @@ fn record_email_sent_from_every_state() {
         run(
             r,
             Command::RecordDelivery {
-                sent: vec![(Slot::One, ask_id)],
+                sent: Emails {
+                    asks: vec![(Slot::One, ask_id)],
+                    notices: vec![],
+                },
                 refused: vec![],
+                refused_notices: vec![],
             },
         )
     };
@@ -473,8 +475,12 @@ fn recording_an_email_schedules_the_next_reminder_until_none_are_left() {
         let t = workflow::apply(
             &request,
             Command::RecordDelivery {
-                sent: vec![(Slot::One, ask_id)],
+                sent: Emails {
+                    asks: vec![(Slot::One, ask_id)],
+                    notices: vec![],
+                },
                 refused: vec![],
+                refused_notices: vec![],
             },
             Actor::System,
             at,
@@ -500,8 +506,12 @@ fn a_refused_email_stops_being_due_and_says_why() {
     let t = run(
         &request,
         Command::RecordDelivery {
-            sent: vec![(Slot::Two, two)],
+            sent: Emails {
+                asks: vec![(Slot::Two, two)],
+                notices: vec![],
+            },
             refused: vec![(Slot::One, one, "address rejected".into())],
+            refused_notices: vec![],
         },
     )
     .unwrap();
@@ -524,8 +534,12 @@ fn a_refused_email_stops_being_due_and_says_why() {
     let stale = run(
         &t.request,
         Command::RecordDelivery {
-            sent: vec![(Slot::One, AskId(Uuid::new_v4()))],
+            sent: Emails {
+                asks: vec![(Slot::One, AskId(Uuid::new_v4()))],
+                notices: vec![],
+            },
             refused: vec![],
+            refused_notices: vec![],
         },
     );
     assert_eq!(stale.unwrap_err(), WorkflowError::Superseded);
@@ -656,7 +670,7 @@ proptest! {
                     slot, email: email(PEOPLE[who]), confirmed_in_target_tenant: true, ask_ids: ask_ids(),
                 },
                 Op::Record { slot } => match request.current_ask(slot) {
-                    Some(a) => Command::RecordDelivery { sent: vec![(slot, a.id)], refused: vec![] },
+                    Some(a) => Command::RecordDelivery { sent: Emails { asks: vec![(slot, a.id)], notices: vec![] }, refused: vec![], refused_notices: vec![] },
                     None => continue,
                 },
             };

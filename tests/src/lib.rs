@@ -19,7 +19,7 @@ use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{
-    ConsentStore, DueRequest, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
+    ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
 };
 use consent_shared::service::{ConsentService, Settings};
 use http_body_util::{BodyExt, Full};
@@ -155,7 +155,7 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
         &self,
         now: OffsetDateTime,
         limit: usize,
-    ) -> Result<Vec<DueRequest>, StoreError> {
+    ) -> Result<Vec<ConsentRequest>, StoreError> {
         network_delay().await;
         self.inner.due_requests(now, limit).await
     }

@@ -62,9 +62,10 @@ impl Local {
     /// The newest review link emailed to `to`.
     fn link_for(&self, to: &str) -> String {
         self.emails_to(to)
-            .last()
-            .and_then(|e| e.review_link())
-            .unwrap_or_else(|| panic!("no link for {to}"))
+            .iter()
+            .rev()
+            .find_map(OutboxEmail::review_link)
+            .unwrap_or_else(|| panic!("no review link for {to}"))
     }
 
     fn emails_to(&self, to: &str) -> Vec<OutboxEmail> {

@@ -77,12 +77,12 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         "decision"
     );
 
-    // Cancel: one read, one write.
+    // Cancel: one read, one write, and one write recording its receipts.
     w.app.cancel(&admin(), id).await.unwrap();
     assert_eq!(
         calls.take(),
-        counts(&[("GetItem", 1), ("TransactWriteItems", 1)]),
-        "cancel"
+        counts(&[("GetItem", 1), ("TransactWriteItems", 2)]),
+        "cancel + delivery record"
     );
 
     // A reviewer change: one read, one write, and one write recording its emails.
@@ -127,7 +127,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     assert_eq!(calls.take(), counts(&[("Query", 1)]), "request view");
 
     // A scheduled run with nothing due: one query per shard, no reads of requests.
-    let report = w.app.run_due_emails().await.unwrap();
+    let report = w.app.run_schedule().await.unwrap();
     assert_eq!(report.seen, 0);
     assert_eq!(
         calls.take(),

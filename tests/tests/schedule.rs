@@ -6,7 +6,7 @@ use consent_shared::domain::{
     AuditAction, Email, EnvironmentId, EnvironmentName, TenantId, Verdict,
 };
 use consent_shared::service::{Caller, CreateInput, RunReport};
-use consent_shared::workflow::DeliveryPolicy;
+use consent_shared::workflow::Policy;
 use consent_tests::*;
 use time::Duration;
 
@@ -52,7 +52,7 @@ async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
     w.mailer.fail(false);
     // Within the lease the committing handler might still be sending: not yet due.
     assert_eq!(scheduled_run(&w).await, RunReport::default());
-    w.clock.advance(DeliveryPolicy::default().send_lease);
+    w.clock.advance(Policy::default().send_lease);
     let report = scheduled_run(&w).await;
     assert_eq!((report.seen, report.sent, report.failed), (1, 2, 0));
     assert_eq!(w.mailer.links_to("bob@contoso.example").len(), 1);
@@ -127,7 +127,7 @@ async fn a_run_while_email_is_down_counts_failures_and_keeps_the_asks_due() {
 async fn reminders_follow_the_policy_and_stop_once_decided() {
     let w = World::new();
     let r = w.app.create(&alice(), input()).await.unwrap();
-    let policy = DeliveryPolicy::default();
+    let policy = Policy::default();
     w.app
         .decide(
             &w.token_for("carol@contoso.example"),

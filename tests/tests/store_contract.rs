@@ -4,7 +4,7 @@ use consent_shared::adapters::dynamo::DynamoStore;
 use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::*;
 use consent_shared::ports::{ConsentStore, StoreError};
-use consent_shared::workflow::{self, Command, DeliveryPolicy, NewRequest, Transition};
+use consent_shared::workflow::{self, Command, Emails, NewRequest, Policy, Transition};
 use consent_tests::{moto, start_time};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -29,20 +29,13 @@ fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
         },
         Actor::System,
         at,
-        &DeliveryPolicy::default(),
+        &Policy::default(),
     )
     .unwrap()
 }
 
 fn apply(request: &ConsentRequest, command: Command, at: OffsetDateTime) -> Transition {
-    workflow::apply(
-        request,
-        command,
-        Actor::System,
-        at,
-        &DeliveryPolicy::default(),
-    )
-    .unwrap()
+    workflow::apply(request, command, Actor::System, at, &Policy::default()).unwrap()
 }
 
 fn reject(request: &ConsentRequest, at: OffsetDateTime) -> Transition {
@@ -227,20 +220,20 @@ async fn listing_pages_newest_first(store: &dyn ConsentStore) {
 }
 
 async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &dyn ConsentStore) {
-    let lease = DeliveryPolicy::default().send_lease;
+    let lease = Policy::default().send_lease;
     let base = start_time() + Duration::days(1000);
     let early = new_request("p6", "e1", base);
     let late = new_request("p6", "e2", base + Duration::hours(1));
     for t in [&early, &late] {
         store.insert(&t.request, &t.audit).await.unwrap();
     }
-    let ids = |due: Vec<consent_shared::ports::DueRequest>| -> Vec<RequestId> {
-        due.into_iter().map(|d| d.request_id).collect()
-    };
+    let ids =
+        |due: Vec<ConsentRequest>| -> Vec<RequestId> { due.into_iter().map(|d| d.id).collect() };
     assert!(!ids(store.due_requests(base, 1000).await.unwrap()).contains(&early.request.id));
     let due = store.due_requests(base + lease, 1000).await.unwrap();
     assert!(
-        due.windows(2).all(|w| w[0].due_at <= w[1].due_at),
+        due.windows(2)
+            .all(|w| w[0].next_due_at() <= w[1].next_due_at()),
         "earliest first"
     );
     let found = ids(due.clone());
@@ -253,11 +246,8 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
         !found.contains(&late.request.id),
         "the late one is not yet due"
     );
-    let mine = due
-        .iter()
-        .find(|d| d.request_id == early.request.id)
-        .unwrap();
-    assert_eq!(Some(mine.due_at), early.request.next_email_at());
+    let mine = due.iter().find(|d| d.id == early.request.id).unwrap();
+    assert_eq!(mine, &early.request, "the due request comes whole");
     assert_eq!(
         store
             .due_requests(base + Duration::hours(2), 1)
@@ -286,8 +276,12 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
     let delivered = apply(
         &late.request,
         Command::RecordDelivery {
-            sent: vec![(Slot::One, ask_one), (Slot::Two, ask_two)],
+            sent: Emails {
+                asks: vec![(Slot::One, ask_one), (Slot::Two, ask_two)],
+                notices: vec![],
+            },
             refused: vec![],
+            refused_notices: vec![],
         },
         sent_at,
     );
@@ -295,7 +289,7 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
         .update(&delivered.request, &delivered.audit)
         .await
         .unwrap();
-    let next = delivered.request.next_email_at().unwrap();
+    let next = delivered.request.next_due_at().unwrap();
     assert!(
         !ids(store
             .due_requests(next - Duration::seconds(1), 1000)

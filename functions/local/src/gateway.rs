@@ -115,6 +115,18 @@ pub fn routes() -> Vec<Route> {
             auth: true,
             handler: route_to!(access_check::handle),
         },
+        Route {
+            method: Method::GET,
+            path: "/revoke/{token}",
+            auth: false,
+            handler: route_to!(revoke_page::handle),
+        },
+        Route {
+            method: Method::POST,
+            path: "/revoke/{token}",
+            auth: false,
+            handler: route_to!(revoke_decision::handle),
+        },
     ]
 }
 

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, start};
-use consent_shared::config::Backends;
+use consent_shared::config::{Backends, ScheduleSettings};
 
 /// Runs the data consent service locally: every route, the scheduled
 /// function, an in-memory store and an outbox folder for emails.
@@ -24,9 +24,22 @@ struct Cli {
     /// Base URL that review links point to (default: this server).
     #[arg(long)]
     base_url: Option<String>,
-    /// How often the scheduled function runs, e.g. 10s.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    tick: std::time::Duration,
+    /// How often the scheduled function runs, e.g. 1s [default: 10s].
+    #[arg(long)]
+    tick: Option<String>,
+    /// Delays before each reminder, e.g. 5s,10s [default: 2days,4days,7days].
+    #[arg(long)]
+    remind_after: Option<String>,
+    /// Reminders per reviewer after the first email [default: 3].
+    #[arg(long)]
+    max_reminders: Option<u32>,
+    /// How long a request may stay pending before it expires, e.g. 30s [default: 30days].
+    #[arg(long)]
+    expire_after: Option<String>,
+    /// A JSON file with any of: tick, remindAfter, maxReminders, expireAfter,
+    /// sendLease, linkTtl, revokeLinkTtl (flags win over the file).
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Keep state in this DynamoDB table instead of memory (AWS_ENDPOINT_URL
     /// points at an emulator).
     #[arg(long, env = "CONSENT_TABLE")]
@@ -67,6 +80,42 @@ enum Command {
         #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
     },
+}
+
+/// The config file of `--config`: the schedule, plus the tick.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConfigFile {
+    tick: Option<String>,
+    #[serde(flatten)]
+    schedule: ScheduleSettings,
+}
+
+/// The tick and the service settings from flags over the config file over defaults.
+fn schedule(
+    file: Option<&std::path::Path>,
+    tick: Option<String>,
+    flags: ScheduleSettings,
+) -> Result<(std::time::Duration, consent_shared::service::Settings), String> {
+    let from_file: ConfigFile = match file {
+        None => ConfigFile::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--config {}: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?
+        }
+    };
+    let tick_text = tick.or(from_file.tick).unwrap_or_else(|| "10s".to_owned());
+    let tick = humantime::parse_duration(tick_text.trim())
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("--tick {tick_text:?} is not a duration such as 1s or 10s"))?;
+    let mut settings = consent_shared::service::Settings::default();
+    flags
+        .over(from_file.schedule)
+        .apply(&mut settings)
+        .map_err(|e| e.to_string())?;
+    Ok((tick, settings))
 }
 
 fn dev_secret() -> String {
@@ -143,12 +192,42 @@ async fn main() -> std::process::ExitCode {
         Some(table) => format!("DynamoDB table {table}"),
         None => "memory (gone when the process stops)".to_owned(),
     };
+    let (tick, settings) = match schedule(
+        cli.config.as_deref(),
+        cli.tick,
+        ScheduleSettings {
+            remind_after: cli.remind_after,
+            max_reminders: cli.max_reminders,
+            expire_after: cli.expire_after,
+            ..ScheduleSettings::default()
+        },
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("consent-local: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let schedule_line = format!(
+        "  Scheduled run every {}; reminders after {} (at most {}); pending requests expire after {}.",
+        humantime::format_duration(tick),
+        settings
+            .policy
+            .reminder_intervals
+            .iter()
+            .map(|d| humantime::format_duration(d.unsigned_abs()).to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        settings.policy.max_reminders,
+        humantime::format_duration(settings.policy.expire_after.unsigned_abs()),
+    );
     let config = LocalConfig {
         port: cli.port,
         backends,
+        settings,
         tenants: cli.tenants,
         public_base_url: cli.base_url,
-        tick: cli.tick,
+        tick,
         link_keys: std::env::var("CONSENT_LINK_KEYS")
             .unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),
         dev_jwt_secret: dev_secret(),
@@ -168,6 +247,7 @@ async fn main() -> std::process::ExitCode {
     );
     println!("  State lives in {where_state}.");
     println!("  Emails {where_emails}.");
+    println!("{schedule_line}");
     println!("  Stop with Ctrl-C.");
     let _ = tokio::signal::ctrl_c().await;
     running.stop().await;

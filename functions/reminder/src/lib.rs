@@ -1,5 +1,6 @@
-//! The scheduled function: sends every email that is due (first sends that
-//! failed, reminders). EventBridge invokes it on a schedule.
+//! The scheduled function: ends pending requests past their expiry and sends
+//! every email that is due (first sends that failed, reminders, receipts).
+//! EventBridge invokes it on a schedule.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_shared::service::{ConsentService, RunReport, ServiceError};
@@ -10,5 +11,5 @@ pub async fn handle(
     event: EventBridgeEvent<Value>,
 ) -> Result<RunReport, ServiceError> {
     tracing::info!(source = %event.source, detail_type = %event.detail_type, "scheduled run");
-    app.run_due_emails().await
+    app.run_schedule().await
 }

@@ -6,9 +6,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let app = consent_shared::runtime::leaked_service().await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
         let report = reminder::handle(app, event.payload).await?;
-        Ok::<_, lambda_runtime::Error>(serde_json::json!({
-            "seen": report.seen, "sent": report.sent, "skipped": report.skipped, "failed": report.failed
-        }))
+        Ok::<_, lambda_runtime::Error>(report)
     }))
     .await
 }

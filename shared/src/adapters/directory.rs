@@ -1,5 +1,6 @@
 //! A tenant directory loaded from a JSON file:
-//! `{"tenants": [{"id": "contoso", "name": "Contoso Ltd"}, …]}`.
+//! `{"tenants": [{"id": "contoso", "name": "Contoso Ltd", "contacts": ["admin@…"]}, …]}`
+//! (`contacts`, optional: who to tell when consent given to a partner is withdrawn).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -7,12 +8,13 @@ use std::path::Path;
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use crate::domain::TenantId;
+use crate::domain::{Email, TenantId};
 use crate::ports::{DirectoryError, TenantDirectory};
 
 #[derive(Clone, Debug, Default)]
 pub struct StaticDirectory {
     names: HashMap<TenantId, String>,
+    contacts: HashMap<TenantId, Vec<Email>>,
 }
 
 #[derive(Deserialize)]
@@ -26,6 +28,8 @@ struct DirectoryFile {
 struct TenantEntry {
     id: String,
     name: String,
+    #[serde(default)]
+    contacts: Vec<String>,
 }
 
 impl StaticDirectory {
@@ -36,13 +40,21 @@ impl StaticDirectory {
     {
         Self {
             names: entries.into_iter().map(|(id, n)| (id, n.into())).collect(),
+            contacts: HashMap::new(),
         }
+    }
+
+    /// Adds the contacts of a tenant.
+    pub fn with_contacts(mut self, id: TenantId, contacts: Vec<Email>) -> Self {
+        self.contacts.insert(id, contacts);
+        self
     }
 
     pub fn from_json(text: &str) -> Result<Self, String> {
         let file: DirectoryFile =
             serde_json::from_str(text).map_err(|e| format!("tenant directory: {e}"))?;
         let mut names = HashMap::new();
+        let mut contacts = HashMap::new();
         for entry in file.tenants {
             let id = TenantId::parse(&entry.id)
                 .ok_or_else(|| format!("tenant directory: bad tenant id {:?}", entry.id))?;
@@ -53,8 +65,18 @@ impl StaticDirectory {
             if names.insert(id.clone(), name.to_owned()).is_some() {
                 return Err(format!("tenant directory: tenant {id} is listed twice"));
             }
+            let emails = entry
+                .contacts
+                .iter()
+                .map(|c| {
+                    Email::parse(c).ok_or_else(|| {
+                        format!("tenant directory: tenant {id} has a bad contact {c:?}")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            contacts.insert(id, emails);
         }
-        Ok(Self { names })
+        Ok(Self { names, contacts })
     }
 
     pub fn from_file(path: &Path) -> Result<Self, String> {
@@ -68,5 +90,9 @@ impl StaticDirectory {
 impl TenantDirectory for StaticDirectory {
     async fn tenant_name(&self, id: &TenantId) -> Result<Option<String>, DirectoryError> {
         Ok(self.names.get(id).cloned())
+    }
+
+    async fn partner_contacts(&self, id: &TenantId) -> Result<Vec<Email>, DirectoryError> {
+        Ok(self.contacts.get(id).cloned().unwrap_or_default())
     }
 }

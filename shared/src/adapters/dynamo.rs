@@ -25,10 +25,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, Status, TenantId};
-use crate::ports::{ConsentStore, DueRequest, Page, ScopeState, StoreError};
+use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
 
 /// The table's definition, shared with `template.yaml` (a test keeps them equal).
 pub const TABLE_DEFINITION: &str = include_str!("../../../infra/table.json");
@@ -110,7 +109,7 @@ fn request_item(r: &ConsentRequest) -> Result<HashMap<String, AttributeValue>, S
             s(format!("{}#{}", sortable_time(r.created_at), r.id)),
         ),
     ]);
-    if let Some(due) = r.next_email_at() {
+    if let Some(due) = r.next_due_at() {
         item.insert("due_shard".to_owned(), s(due_shard(r.id)));
         item.insert("due_at".to_owned(), s(sortable_time(due)));
     }
@@ -470,9 +469,9 @@ impl ConsentStore for DynamoStore {
         &self,
         now: OffsetDateTime,
         limit: usize,
-    ) -> Result<Vec<DueRequest>, StoreError> {
+    ) -> Result<Vec<ConsentRequest>, StoreError> {
         let page = i32::try_from(limit).unwrap_or(i32::MAX);
-        let mut due = Vec::new();
+        let mut due: Vec<(String, ConsentRequest)> = Vec::new();
         for shard in 0..DUE_SHARDS {
             let out = self
                 .client
@@ -487,23 +486,17 @@ impl ConsentStore for DynamoStore {
                 .await
                 .map_err(unavailable)?;
             for item in out.items() {
-                let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok());
-                let request_id = text("pk")
-                    .and_then(|pk| pk.strip_prefix("REQ#"))
-                    .and_then(|id| Uuid::try_parse(id).ok())
-                    .map(RequestId)
-                    .ok_or_else(|| corrupt("due item without request id"))?;
-                let nanos: i128 = text("due_at")
-                    .and_then(|t| t.parse().ok())
-                    .ok_or_else(|| corrupt("due item without due time"))?;
-                let due_at = OffsetDateTime::from_unix_timestamp_nanos(nanos)
-                    .map_err(|e| corrupt(&e.to_string()))?;
-                due.push(DueRequest { request_id, due_at });
+                let at = item
+                    .get("due_at")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                due.push((at, body_of(item)?));
             }
         }
-        due.sort_by_key(|d| d.due_at);
+        due.sort_by(|a, b| a.0.cmp(&b.0));
         due.truncate(limit);
-        Ok(due)
+        Ok(due.into_iter().map(|(_, r)| r).collect())
     }
 }
 

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
-use crate::ports::{ConsentStore, DueRequest, Page, ScopeState, StoreError};
+use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
 
 /// Sort key of the partner listing: creation time, then id.
 type ListKey = (TenantId, i128, RequestId);
@@ -51,7 +51,7 @@ impl MemoryStore {
 }
 
 fn due_key(request: &ConsentRequest) -> Option<DueKey> {
-    Some((request.next_email_at()?, request.id))
+    Some((request.next_due_at()?, request.id))
 }
 
 impl Tables {
@@ -184,14 +184,14 @@ impl ConsentStore for MemoryStore {
         &self,
         now: OffsetDateTime,
         limit: usize,
-    ) -> Result<Vec<DueRequest>, StoreError> {
+    ) -> Result<Vec<ConsentRequest>, StoreError> {
         let t = self.tables.lock().expect("store lock");
-        let due: Vec<DueRequest> = t
+        let due: Vec<ConsentRequest> = t
             .due
             .iter()
             .take_while(|(at, _)| *at <= now)
             .take(limit)
-            .map(|&(due_at, request_id)| DueRequest { request_id, due_at })
+            .map(|(_, id)| t.requests[id].clone())
             .collect();
         self.count_reads(due.len());
         Ok(due)

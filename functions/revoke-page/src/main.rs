@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    consent_shared::runtime::run_http(revoke_page::handle).await
+}
