@@ -493,6 +493,11 @@ pub fn apply(
                 notice.due_at = until;
             }
             detail = Some(describe(request, &asks, &notices, "sending"));
+            effects = asks
+                .iter()
+                .map(|&(slot, ask_id)| Effect::SendAsk { slot, ask_id })
+                .chain(notices.iter().map(|&id| Effect::SendNotice { id }))
+                .collect();
             AuditAction::EmailSending
         }
         Command::RecordDelivery {

@@ -257,16 +257,37 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
         1,
         "limit holds"
     );
-    // Canceling leaves nothing owed: the request leaves the due set.
+    // Canceling leaves no asks owed, only its receipts; once they are sent
+    // the request leaves the due set.
     let canceled = apply(&early.request, Command::Cancel, base);
     store
         .update(&canceled.request, &canceled.audit)
         .await
         .unwrap();
-    let found = ids(store
-        .due_requests(base + Duration::hours(2), 1000)
+    assert!(
+        canceled.request.notices.len() == 3
+            && canceled.request.reviewers.iter().all(|r| r.ask.is_none())
+    );
+    let receipts_due = base + Duration::hours(2);
+    assert!(ids(store.due_requests(receipts_due, 1000).await.unwrap()).contains(&early.request.id));
+    let notices = canceled.request.notices.iter().map(|n| n.id).collect();
+    let receipts = apply(
+        &canceled.request,
+        Command::RecordDelivery {
+            sent: Emails {
+                asks: vec![],
+                notices,
+            },
+            refused: vec![],
+            refused_notices: vec![],
+        },
+        base,
+    );
+    store
+        .update(&receipts.request, &receipts.audit)
         .await
-        .unwrap());
+        .unwrap();
+    let found = ids(store.due_requests(receipts_due, 1000).await.unwrap());
     assert!(!found.contains(&early.request.id));
     assert!(found.contains(&late.request.id));
     // A delivery moves the due time forward.
