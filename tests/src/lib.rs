@@ -68,6 +68,8 @@ impl RecordingMailer {
 #[async_trait]
 impl Mailer for RecordingMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
+        // A mail service takes a moment: long enough for other work to interleave.
+        network_delay().await;
         if *self.failing.lock().unwrap() {
             return Err(MailError::Transient("mail service down (test)".into()));
         }

@@ -37,13 +37,23 @@ pub async fn sdk_config() -> SdkConfig {
         .await
 }
 
-/// Counts SDK operations by name (`TransactWriteItems`, `GetItem`, …).
+/// Counts SDK operations by name (`TransactWriteItems`, `GetItem`, …), and
+/// the items that reads returned.
 #[derive(Clone, Debug, Default)]
-pub struct CallCounter(Arc<Mutex<HashMap<String, usize>>>);
+pub struct CallCounter {
+    calls: Arc<Mutex<HashMap<String, usize>>>,
+    items: Arc<Mutex<usize>>,
+}
 
 impl CallCounter {
+    /// The calls since the last take.
     pub fn take(&self) -> HashMap<String, usize> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+
+    /// Items returned by queries and gets since the last take.
+    pub fn take_items(&self) -> usize {
+        std::mem::take(&mut *self.items.lock().unwrap())
     }
 }
 
@@ -61,7 +71,29 @@ impl Intercept for CallCounter {
         let name = cfg
             .load::<Metadata>()
             .map_or_else(|| "unknown".to_owned(), |m| m.name().to_owned());
-        *self.0.lock().unwrap().entry(name).or_default() += 1;
+        *self.calls.lock().unwrap().entry(name).or_default() += 1;
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<
+            '_,
+        >,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::{get_item::GetItemOutput, query::QueryOutput};
+        if let Ok(output) = context.output_or_error() {
+            let n = if let Some(q) = output.downcast_ref::<QueryOutput>() {
+                usize::try_from(q.count()).unwrap_or(0)
+            } else if let Some(g) = output.downcast_ref::<GetItemOutput>() {
+                usize::from(g.item().is_some())
+            } else {
+                0
+            };
+            *self.items.lock().unwrap() += n;
+        }
         Ok(())
     }
 }
