@@ -475,12 +475,19 @@ pub struct OutboxEmail {
 impl OutboxEmail {
     /// The review link in the plain-text body.
     pub fn review_link(&self) -> Option<String> {
-        let start = self.text.find("http")?;
-        let link: String = self.text[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .collect();
-        link.contains("/review/").then_some(link)
+        self.link_to("/review/")
+    }
+
+    /// The link to withdraw consent in the plain-text body.
+    pub fn revoke_link(&self) -> Option<String> {
+        self.link_to("/revoke/")
+    }
+
+    fn link_to(&self, path: &str) -> Option<String> {
+        self.text
+            .split_whitespace()
+            .find(|word| word.starts_with("http") && word.contains(path))
+            .map(str::to_owned)
     }
 }
 

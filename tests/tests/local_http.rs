@@ -468,3 +468,135 @@ async fn the_served_api_document_is_the_one_in_the_repo() {
     assert_eq!(served, file);
     l.running.stop().await;
 }
+
+/// Polls the outbox until `found` picks an email, for at most `seconds`.
+async fn wait_for_email(
+    dir: &std::path::Path,
+    seconds: u64,
+    found: impl Fn(&OutboxEmail) -> bool,
+) -> OutboxEmail {
+    for _ in 0..seconds * 10 {
+        if let Some(e) = read_outbox(dir).into_iter().find(|e| found(e)) {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no such email within {seconds}s in {}", dir.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requests_whole_life_in_seconds_with_short_settings() {
+    let outbox = temp_dir("life");
+    let mut settings = consent_shared::service::Settings::default();
+    consent_shared::config::ScheduleSettings {
+        remind_after: Some("1s".into()),
+        max_reminders: Some(1),
+        expire_after: Some("3s".into()),
+        send_lease: Some("1s".into()),
+        ..Default::default()
+    }
+    .apply(&mut settings)
+    .unwrap();
+    let running = start(LocalConfig {
+        port: 0,
+        backends: Backends {
+            outbox: outbox.clone(),
+            ..Backends::default()
+        },
+        tick: Duration::from_millis(200),
+        settings,
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let l = Local {
+        client: Client::new(&running.base_url),
+        running,
+        outbox: outbox.clone(),
+        auth: DevAuth::new(auth::DEFAULT_DEV_SECRET).unwrap(),
+    };
+    let alice = l.token(PARTNER, "alice", false);
+
+    // Nobody answers: one reminder after a second, then it expires and all are told.
+    let a = l
+        .create(
+            &alice,
+            "quiet",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    assert!(a["expiresAt"].is_string());
+    wait_for_email(&outbox, 5, |e| {
+        e.to == "bob@contoso.example" && e.subject.starts_with("Reminder:")
+    })
+    .await;
+    wait_for_email(&outbox, 8, |e| {
+        e.to == format!("alice@{PARTNER}.example") && e.subject.contains("expired")
+    })
+    .await;
+    let view = l.request(&alice, &a["id"]).await;
+    assert_eq!(
+        (view["status"].as_str(), view["reason"].as_str()),
+        (Some("not_allowed"), Some("expired"))
+    );
+
+    // Both approve at once; the receipt lets a reviewer withdraw, which ends access.
+    let b = l
+        .create(
+            &alice,
+            "prod",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    let id = b["id"].as_str().unwrap().to_owned();
+    for who in ["bob@contoso.example", "carol@contoso.example"] {
+        let link = read_outbox(&outbox)
+            .into_iter()
+            .rev()
+            .find(|e| e.to == who && e.text.contains(&id))
+            .and_then(|e| e.review_link())
+            .unwrap();
+        assert_eq!(
+            l.client.post_form(&link, "decision=approve").await.status,
+            200
+        );
+    }
+    assert_eq!(l.access(&alice, "prod").await["status"], "allowed");
+    let receipt = wait_for_email(&outbox, 5, |e| {
+        e.to == "carol@contoso.example" && e.subject.starts_with("Consent given")
+    })
+    .await;
+    let withdraw = receipt.revoke_link().expect("a withdraw link");
+    for _ in 0..2 {
+        let page = l.client.get(&withdraw, None).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Withdraw consent"));
+        assert_eq!(
+            l.client.send("HEAD", &withdraw, None, None).await.status,
+            200
+        );
+    }
+    assert_eq!(
+        l.access(&alice, "prod").await["status"],
+        "allowed",
+        "looking withdrew nothing"
+    );
+    assert_eq!(
+        l.client.post_form(&withdraw, "").await.status,
+        400,
+        "no confirmation, no change"
+    );
+    let done = l.client.post_form(&withdraw, "confirm=withdraw").await;
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("Consent withdrawn"));
+    let access = l.access(&alice, "prod").await;
+    assert_eq!(
+        (access["status"].as_str(), access["reason"].as_str()),
+        (Some("not_allowed"), Some("revoked"))
+    );
+    assert_eq!(access["customerName"], Value::Null);
+    let again = l.client.post_form(&withdraw, "confirm=withdraw").await;
+    assert_eq!(again.status, 409);
+    assert!(again.body.contains("already withdrawn"));
+    l.running.stop().await;
+}

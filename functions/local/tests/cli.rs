@@ -46,21 +46,99 @@ fn token_without_required_flags_fails_with_usage() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--user"));
 }
 
-#[test]
-fn the_server_starts_prints_how_to_use_it_and_answers_health() {
-    let outbox = std::env::temp_dir().join(format!("consent-cli-outbox-{}", std::process::id()));
+/// Starts the server with `args` and returns it with its start-up banner.
+fn start(args: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
-        .args(["--port", "0", "--outbox"])
-        .arg(&outbox)
+        .args(["--port", "0"])
+        .args(args)
+        .env_remove("CONSENT_TABLE")
+        .env_remove("CONSENT_SENDER")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
-    for _ in 0..5 {
-        stdout.read_line(&mut banner).unwrap();
+    while !banner.contains("Stop with Ctrl-C") {
+        if stdout.read_line(&mut banner).unwrap() == 0 {
+            panic!("the server stopped: {banner}");
+        }
     }
+    (child, banner)
+}
+
+#[test]
+fn schedule_settings_come_from_flags_over_the_config_file() {
+    let file = std::env::temp_dir().join(format!("consent-cli-config-{}.json", std::process::id()));
+    std::fs::write(
+        &file,
+        r#"{"tick": "2s", "expireAfter": "45s", "maxReminders": 5}"#,
+    )
+    .unwrap();
+    let outbox = std::env::temp_dir().join(format!("consent-cli-outbox-s-{}", std::process::id()));
+    let outbox = outbox.to_str().unwrap();
+    let (mut child, banner) = start(&[
+        "--outbox",
+        outbox,
+        "--config",
+        file.to_str().unwrap(),
+        "--remind-after",
+        "5s,10s",
+        "--max-reminders",
+        "2",
+    ]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        banner.contains("Scheduled run every 2s; reminders after 5s, 10s (at most 2); pending requests expire after 45s."),
+        "{banner}"
+    );
+    let (mut child, banner) = start(&["--outbox", outbox]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        banner.contains(
+            "reminders after 2days, 4days, 7days (at most 3); pending requests expire after 30days."
+        ),
+        "the defaults are the production ones: {banner}"
+    );
+    for (args, says) in [
+        (vec!["--remind-after", "soon"], "CONSENT_REMIND_AFTER"),
+        (vec!["--tick", "0s"], "--tick"),
+        (vec!["--expire-after", "0s"], "CONSENT_EXPIRE_AFTER"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["--port", "0", "--outbox", outbox])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}"
+        );
+    }
+    std::fs::write(&file, r#"{"expireAfter": "45s", "colour": "blue"}"#).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "--port",
+            "0",
+            "--outbox",
+            outbox,
+            "--config",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("colour"));
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn the_server_starts_prints_how_to_use_it_and_answers_health() {
+    let outbox = std::env::temp_dir().join(format!("consent-cli-outbox-{}", std::process::id()));
+    let (mut child, banner) = start(&["--outbox", outbox.to_str().unwrap()]);
     let url = banner
         .split_whitespace()
         .find(|w| w.starts_with("http://127.0.0.1:"))
