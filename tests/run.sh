@@ -25,21 +25,27 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
 
-moto_pid=""
+# Two moto servers: one for DynamoDB, one for SES (reading back SES's
+# messages dumps the whole server, so DynamoDB's tables stay out of it).
+moto_pids=()
 stop_moto() {
-  if [ -n "$moto_pid" ]; then
-    kill "$moto_pid" 2>/dev/null || true
-    wait "$moto_pid" 2>/dev/null || true
-  fi
+  for pid in "${moto_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
 }
 log=$(mktemp)
 trap 'stop_moto; rm -f "$log"' EXIT
 
-port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$TOOLS/moto.log" 2>&1 &
-moto_pid=$!
-export CONSENT_MOTO_ENDPOINT="http://127.0.0.1:$port"
-"$venv/bin/python" - "$CONSENT_MOTO_ENDPOINT" <<'PY'
+start_moto() { # name -> prints the endpoint
+  local port
+  port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$TOOLS/moto-$1.log" 2>&1 &
+  moto_pids+=($!)
+  MOTO_ENDPOINT="http://127.0.0.1:$port"
+}
+wait_moto() {
+  "$venv/bin/python" - "$1" <<'PY'
 import sys, time, urllib.request
 for _ in range(100):
     try:
@@ -47,9 +53,16 @@ for _ in range(100):
         sys.exit(0)
     except Exception:
         time.sleep(0.1)
-sys.exit("moto did not start; see .tools/moto.log")
+sys.exit("moto did not start on " + sys.argv[1] + "; see .tools/moto-*.log")
 PY
-echo "== moto $MOTO_VERSION on $CONSENT_MOTO_ENDPOINT"
+}
+start_moto dynamodb
+export CONSENT_MOTO_ENDPOINT="$MOTO_ENDPOINT"
+start_moto ses
+export CONSENT_MOTO_SES_ENDPOINT="$MOTO_ENDPOINT"
+wait_moto "$CONSENT_MOTO_ENDPOINT"
+wait_moto "$CONSENT_MOTO_SES_ENDPOINT"
+echo "== moto $MOTO_VERSION: DynamoDB on $CONSENT_MOTO_ENDPOINT, SES on $CONSENT_MOTO_SES_ENDPOINT"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -141,6 +141,9 @@ pub struct Backends {
     /// The AWS SDK configuration to use; None reads the standard environment.
     #[cfg(any(feature = "dynamodb", feature = "ses"))]
     pub sdk: Option<aws_config::SdkConfig>,
+    /// The AWS SDK configuration for SES alone, when it differs from `sdk`.
+    #[cfg(any(feature = "dynamodb", feature = "ses"))]
+    pub ses_sdk: Option<aws_config::SdkConfig>,
 }
 
 /// The From of emails written to the outbox when no sender is named.
@@ -158,6 +161,8 @@ impl Backends {
             ),
             #[cfg(any(feature = "dynamodb", feature = "ses"))]
             sdk: None,
+            #[cfg(any(feature = "dynamodb", feature = "ses"))]
+            ses_sdk: None,
         }
     }
 
@@ -242,7 +247,11 @@ impl Backends {
             }
             #[cfg(feature = "ses")]
             Some(sender) => {
-                let client = aws_sdk_sesv2::Client::new(&self.sdk_config().await);
+                let config = match &self.ses_sdk {
+                    Some(config) => config.clone(),
+                    None => self.sdk_config().await,
+                };
+                let client = aws_sdk_sesv2::Client::new(&config);
                 Ok(Arc::new(crate::adapters::ses::SesMailer::new(
                     client,
                     sender.clone(),

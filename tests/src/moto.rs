@@ -12,23 +12,46 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::Value;
 
+/// The moto server that stands in for DynamoDB.
 pub const ENDPOINT_VAR: &str = "CONSENT_MOTO_ENDPOINT";
+/// The moto server that stands in for SES: one of its own, so that reading
+/// back its sent messages does not dump every DynamoDB table too.
+pub const SES_ENDPOINT_VAR: &str = "CONSENT_MOTO_SES_ENDPOINT";
 
-/// The moto endpoint, or a failure that says how to get one. Never a skip.
-pub fn endpoint() -> String {
-    std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+fn endpoint_of(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
         panic!(
-            "{ENDPOINT_VAR} is not set, so there is no moto server for the DynamoDB and SES tests. \
+            "{var} is not set, so there is no moto server for the DynamoDB and SES tests. \
              Run tests/run.sh, which installs a pinned moto[server] and starts it; or start \
-             `moto_server -H 127.0.0.1 -p 5000` yourself and set {ENDPOINT_VAR}=http://127.0.0.1:5000"
+             `moto_server -H 127.0.0.1 -p 5000` (and another on 5001) yourself and set \
+             {ENDPOINT_VAR}=http://127.0.0.1:5000 {SES_ENDPOINT_VAR}=http://127.0.0.1:5001"
         )
     })
 }
 
-/// SDK configuration pointed at moto, with dummy credentials.
+/// The DynamoDB moto endpoint, or a failure that says how to get one. Never a skip.
+pub fn endpoint() -> String {
+    endpoint_of(ENDPOINT_VAR)
+}
+
+/// The SES moto endpoint, or a failure that says how to get one.
+pub fn ses_endpoint() -> String {
+    endpoint_of(SES_ENDPOINT_VAR)
+}
+
+/// SDK configuration pointed at the DynamoDB moto, with dummy credentials.
 pub async fn sdk_config() -> SdkConfig {
+    config_for(endpoint()).await
+}
+
+/// SDK configuration pointed at the SES moto.
+pub async fn ses_sdk_config() -> SdkConfig {
+    config_for(ses_endpoint()).await
+}
+
+async fn config_for(endpoint: String) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
+        .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "test", "test", None, None, "moto",
@@ -117,7 +140,7 @@ pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Str
 }
 
 pub async fn ses() -> aws_sdk_sesv2::Client {
-    aws_sdk_sesv2::Client::new(&sdk_config().await)
+    aws_sdk_sesv2::Client::new(&ses_sdk_config().await)
 }
 
 /// Lets moto's SES send from `address` (it refuses unverified senders, as SES does).
@@ -154,7 +177,7 @@ impl SentEmail {
 
 /// Every message moto's SES accepted so far.
 pub async fn sent_emails() -> Vec<SentEmail> {
-    let url = format!("{}/moto-api/data.json", endpoint());
+    let url = format!("{}/moto-api/data.json", ses_endpoint());
     let client = crate::Client::new(&url);
     let data: Value = client.get(&url, None).await.json();
     data["ses"]["Message"]

@@ -266,7 +266,7 @@ async fn an_unverified_sender_is_refused_for_good() {
 
 #[tokio::test]
 async fn an_unreachable_ses_is_a_failure_for_now() {
-    let config = aws_sdk_sesv2::config::Builder::from(&moto::sdk_config().await)
+    let config = aws_sdk_sesv2::config::Builder::from(&moto::ses_sdk_config().await)
         .endpoint_url("http://127.0.0.1:9")
         .retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled())
         .build();
@@ -298,6 +298,7 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
             table: Some(table.clone()),
             sender: Some(format!("Data Consent <{SENDER}>")),
             sdk: Some(moto::sdk_config().await),
+            ses_sdk: Some(moto::ses_sdk_config().await),
             outbox: temp_dir("unused-outbox"),
             ..Backends::default()
         },

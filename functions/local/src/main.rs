@@ -180,6 +180,7 @@ async fn main() -> std::process::ExitCode {
         reply_to: cli.reply_to,
         outbox: cli.outbox,
         sdk: None,
+        ses_sdk: None,
     };
     let where_emails = match &backends.sender {
         Some(sender) => format!("are sent through SES from {sender}"),
