@@ -10,13 +10,14 @@ use crate::adapters::directory::StaticDirectory;
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::outbox::OutboxMailer;
 use crate::domain::Email;
-use crate::links::LinkSigner;
+use crate::links::{LinkKey, LinkSigner};
 use crate::ports::{ConsentStore, Mailer};
 use crate::service::{ConsentService, Settings};
 
 /// Environment variable names.
 pub mod vars {
     pub const LINK_KEYS: &str = "CONSENT_LINK_KEYS";
+    pub const LINK_KEYS_SECRET: &str = "CONSENT_LINK_KEYS_SECRET_ARN";
     pub const PUBLIC_BASE_URL: &str = "CONSENT_PUBLIC_BASE_URL";
     pub const ADMIN_ROLE: &str = "CONSENT_ADMIN_ROLE";
     pub const LINK_TTL: &str = "CONSENT_LINK_TTL";
@@ -267,7 +268,7 @@ impl Backends {
 
 /// The AWS SDK configuration from the standard environment (region,
 /// credentials, `AWS_ENDPOINT_URL` for emulators), loaded once per process.
-#[cfg(any(feature = "dynamodb", feature = "ses"))]
+#[cfg(any(feature = "dynamodb", feature = "ses", feature = "secrets"))]
 pub async fn sdk_config() -> aws_config::SdkConfig {
     static CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> =
         tokio::sync::OnceCell::const_new();
@@ -324,6 +325,103 @@ pub fn parse_link_keys(setting: &'static str, text: &str) -> Result<LinkSigner, 
     LinkSigner::from_spec(text).map_err(|problem| ConfigError { setting, problem })
 }
 
+/// The link-signing keys of the secret's value: JSON, either one key
+/// `{"kid": "k1", "secret": "…"}` (as the template generates it) or, while
+/// rotating, `{"keys": [{"kid": "k2", "secret": "…"}, {"kid": "k1", "secret": "…"}]}`
+/// (the first signs, all verify). A secret is used as text, at least 32 bytes.
+pub fn parse_secret_keys(setting: &'static str, value: &str) -> Result<LinkSigner, ConfigError> {
+    #[derive(serde::Deserialize)]
+    struct Key {
+        kid: String,
+        secret: String,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Rotating { keys: Vec<Key> },
+        Single(Key),
+    }
+    let problem = |p: String| ConfigError {
+        setting,
+        problem: p,
+    };
+    let keys = match serde_json::from_str::<Value>(value).map_err(|_| {
+        problem("the secret is not {\"kid\", \"secret\"} or {\"keys\": [...]} JSON".to_owned())
+    })? {
+        Value::Single(key) => vec![key],
+        Value::Rotating { keys } => keys,
+    };
+    let mut keys = keys
+        .into_iter()
+        .map(|k| LinkKey::new(&k.kid, k.secret.into_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(problem)?;
+    if keys.is_empty() {
+        return Err(problem("the secret holds no key".to_owned()));
+    }
+    let active = keys.remove(0);
+    Ok(LinkSigner::new(active, keys))
+}
+
+/// The link keys: from Secrets Manager (read once, at start) when an ARN is
+/// given, else inline, else none (a function that handles no links).
+pub async fn link_keys_from_env() -> Result<Option<LinkSigner>, ConfigError> {
+    if let Some(arn) = var(vars::LINK_KEYS_SECRET) {
+        #[cfg(feature = "secrets")]
+        {
+            let client = aws_sdk_secretsmanager::Client::new(&sdk_config().await);
+            return link_keys_from_secret(&client, &arn).await.map(Some);
+        }
+        #[cfg(not(feature = "secrets"))]
+        {
+            let _ = arn;
+            return Err(ConfigError {
+                setting: vars::LINK_KEYS_SECRET,
+                problem: "this function was built without Secrets Manager support".to_owned(),
+            });
+        }
+    }
+    var(vars::LINK_KEYS)
+        .map(|spec| parse_link_keys(vars::LINK_KEYS, &spec))
+        .transpose()
+}
+
+/// Reads the link keys from a Secrets Manager secret.
+#[cfg(feature = "secrets")]
+pub async fn link_keys_from_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> Result<LinkSigner, ConfigError> {
+    let value = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| ConfigError {
+            setting: vars::LINK_KEYS_SECRET,
+            problem: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+        })?;
+    let text = value.secret_string().ok_or(ConfigError {
+        setting: vars::LINK_KEYS_SECRET,
+        problem: "the secret has no string value".to_owned(),
+    })?;
+    parse_secret_keys(vars::LINK_KEYS_SECRET, text)
+}
+
+/// The tenant directory: a JSON file's path, or the JSON itself.
+pub fn directory_from_env() -> Result<StaticDirectory, ConfigError> {
+    let value = required(vars::TENANT_DIRECTORY)?;
+    let parsed = if value.trim_start().starts_with('{') {
+        StaticDirectory::from_json(&value)
+    } else {
+        StaticDirectory::from_file(&PathBuf::from(value))
+    };
+    parsed.map_err(|problem| ConfigError {
+        setting: vars::TENANT_DIRECTORY,
+        problem,
+    })
+}
+
 /// The service as a Lambda function runs it, configured from its environment.
 pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
     let mut settings = Settings {
@@ -334,19 +432,13 @@ pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
         settings.admin_role = role;
     }
     ScheduleSettings::from_env()?.apply(&mut settings)?;
-    let links = parse_link_keys(vars::LINK_KEYS, &required(vars::LINK_KEYS)?)?;
-    let directory_path = PathBuf::from(required(vars::TENANT_DIRECTORY)?);
-    let directory = StaticDirectory::from_file(&directory_path).map_err(|problem| ConfigError {
-        setting: vars::TENANT_DIRECTORY,
-        problem,
-    })?;
     let backends = Backends::from_env();
     Ok(ConsentService::new(
         backends.store().await?,
         backends.mailer().await?,
-        Arc::new(directory),
+        Arc::new(directory_from_env()?),
         Arc::new(SystemClock),
-        links,
+        link_keys_from_env().await?,
         settings,
     ))
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod links;
+pub mod metrics;
 pub mod notify;
 pub mod pages;
 pub mod ports;

@@ -187,7 +187,8 @@ pub struct ConsentService {
     mailer: Arc<dyn Mailer>,
     directory: Arc<dyn TenantDirectory>,
     clock: Arc<dyn Clock>,
-    links: LinkSigner,
+    /// None in functions that neither send nor read links.
+    links: Option<LinkSigner>,
     settings: Settings,
 }
 
@@ -197,7 +198,7 @@ impl ConsentService {
         mailer: Arc<dyn Mailer>,
         directory: Arc<dyn TenantDirectory>,
         clock: Arc<dyn Clock>,
-        links: LinkSigner,
+        links: impl Into<Option<LinkSigner>>,
         settings: Settings,
     ) -> Self {
         Self {
@@ -205,7 +206,7 @@ impl ConsentService {
             mailer,
             directory,
             clock,
-            links,
+            links: links.into(),
             settings,
         }
     }
@@ -417,6 +418,14 @@ impl ConsentService {
                 None => {}
             }
         }
+        crate::metrics::emit(
+            &[],
+            &[
+                ("EmailsSent", report.sent as f64),
+                ("EmailsFailed", report.failed as f64),
+                ("EmailsRefused", report.refused as f64),
+            ],
+        );
         if sent.is_empty() && refused.is_empty() && refused_notices.is_empty() {
             return (report, request);
         }
@@ -453,27 +462,31 @@ impl ConsentService {
         request: &ConsentRequest,
         slot: Slot,
         ask_id: AskId,
-    ) -> (String, OffsetDateTime) {
+    ) -> Result<(String, OffsetDateTime), MailError> {
+        let Some(links) = &self.links else {
+            // Left due: the scheduled function, which holds the key, sends it.
+            return Err(MailError::Transient("no link-signing key here".to_owned()));
+        };
         let (path, ttl) = match purpose {
             Purpose::Review => ("review", self.settings.link_ttl),
             Purpose::Revoke => ("revoke", self.settings.revoke_link_ttl),
         };
         let expires_at = self.now() + ttl;
-        let token = self.links.sign(&LinkClaims {
+        let token = links.sign(&LinkClaims {
             purpose,
             request_id: request.id,
             slot,
             ask_id,
             expires_at,
         });
-        (
+        Ok((
             format!(
                 "{}/{path}/{}",
                 self.settings.public_base_url,
                 token.as_str()
             ),
             expires_at,
-        )
+        ))
     }
 
     /// Renders and sends the email of one ask, with a fresh link.
@@ -486,7 +499,7 @@ impl ConsentService {
         let Some(reviewer) = request.reviewer(slot) else {
             return Err(MailError::Permanent("no reviewer in this slot".to_owned()));
         };
-        let (link, link_expires_at) = self.link(Purpose::Review, request, slot, ask_id);
+        let (link, link_expires_at) = self.link(Purpose::Review, request, slot, ask_id)?;
         let partner_name = self.display_name(&request.partner_tenant_id).await;
         let customer_name = self.display_name(&request.target_tenant_id).await;
         let message = notify::review_ask(&notify::AskEmail {
@@ -515,6 +528,7 @@ impl ConsentService {
                 Slot::from_number(slot)
                     .and_then(|slot| request.current_ask(slot).map(|ask| (slot, ask.id)))
                     .map(|(slot, ask_id)| self.link(Purpose::Revoke, request, slot, ask_id))
+                    .transpose()?
             }
             _ => None,
         };
@@ -598,12 +612,22 @@ impl ConsentService {
             expired = report.expired,
             "scheduled run done"
         );
+        crate::metrics::emit(
+            &[],
+            &[
+                ("ScheduledRuns", 1.0),
+                ("DueRequestsSeen", report.seen as f64),
+                ("DueRequestsSkipped", report.skipped as f64),
+                ("RequestsExpired", report.expired as f64),
+            ],
+        );
         Ok(report)
     }
 
     /// Checks a link's signature, expiry and purpose.
     fn verify_link(&self, token: &str, purpose: Purpose) -> Result<LinkClaims, LinkProblem> {
-        let claims = self.links.verify(token, self.now()).map_err(|e| match e {
+        let links = self.links.as_ref().ok_or(LinkProblem::Unavailable)?;
+        let claims = links.verify(token, self.now()).map_err(|e| match e {
             LinkError::Expired { .. } => LinkProblem::Expired,
             LinkError::Invalid | LinkError::UnknownKey => LinkProblem::Invalid,
         })?;
@@ -672,6 +696,8 @@ impl ConsentService {
         match outcome {
             Ok(t) => {
                 tracing::info!(request_id = %t.request.id, slot = claims.slot.number(), action = ?t.audit.action, status = t.request.status.code(), "link used");
+                let action = format!("{:?}", t.audit.action);
+                crate::metrics::emit(&[("Action", &action)], &[("LinkActions", 1.0)]);
                 // The page tells what this use of the link did, whatever happened since.
                 let committed = t.request.clone();
                 self.carry_out(t).await;

@@ -59,3 +59,158 @@ fn the_code_uses_the_indexes_the_definition_declares() {
             .all(|k| !table_keys.contains(&k.attribute_name.as_str()))
     );
 }
+
+/// (METHOD, path) of every HttpApi event of the template, and the crate of each function.
+fn template_routes() -> (std::collections::BTreeSet<(String, String)>, Vec<String>) {
+    let template = template();
+    let mut routes = std::collections::BTreeSet::new();
+    let mut crates = Vec::new();
+    for (_, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let props = &resource["Properties"];
+        crates.push(props["CodeUri"].as_str().unwrap().to_owned());
+        assert_eq!(resource["Metadata"]["BuildMethod"], "rust-cargolambda");
+        for (_, event) in props["Events"].as_object().into_iter().flatten() {
+            if event["Type"] == "HttpApi" {
+                routes.insert((
+                    event["Properties"]["Method"].as_str().unwrap().to_owned(),
+                    event["Properties"]["Path"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+    }
+    (routes, crates)
+}
+
+#[test]
+fn every_documented_route_has_its_event_in_the_template_and_the_reverse() {
+    let doc: Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let local_only = op["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "local"));
+            if !local_only {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let (mut deployed, _) = template_routes();
+    // HEAD routes only mirror pages' GET routes, for mail scanners.
+    let heads: Vec<_> = deployed
+        .iter()
+        .filter(|(m, _)| m == "HEAD")
+        .cloned()
+        .collect();
+    for (_, path) in &heads {
+        assert!(
+            documented.contains(&("GET".to_owned(), path.clone())),
+            "HEAD {path} without GET"
+        );
+        deployed.remove(&("HEAD".to_owned(), path.clone()));
+    }
+    let missing: Vec<_> = documented.difference(&deployed).collect();
+    let extra: Vec<_> = deployed.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "documented routes without an event in template.yaml: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "template routes missing from openapi.json: {extra:?}"
+    );
+}
+
+#[test]
+fn every_function_crate_is_deployed_and_every_deployed_function_is_a_crate() {
+    let (_, crates) = template_routes();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut on_disk: Vec<String> = std::fs::read_dir(root.join("functions"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| format!("functions/{}", e.file_name().to_string_lossy()))
+        .filter(|dir| dir != "functions/local")
+        .collect();
+    on_disk.sort();
+    let mut deployed = crates.clone();
+    deployed.sort();
+    assert_eq!(deployed, on_disk);
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    for dir in crates {
+        assert!(
+            root.join(&dir).join("src/main.rs").is_file(),
+            "{dir} has a bootstrap"
+        );
+        assert!(
+            workspace.contains(&format!("\"{dir}\"")),
+            "{dir} is a workspace member"
+        );
+    }
+}
+
+#[test]
+fn each_function_may_do_only_what_it_needs() {
+    let template = template();
+    for (name, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let statements = resource["Properties"]["Policies"][0]["Statement"]
+            .as_array()
+            .unwrap();
+        let actions: Vec<&str> = statements
+            .iter()
+            .flat_map(|s| {
+                s["Action"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap())
+            })
+            .collect();
+        assert!(
+            actions.iter().all(|a| !a.contains('*')),
+            "{name}: no wildcard actions"
+        );
+        for s in statements {
+            assert_eq!(s["Effect"], "Allow");
+            assert!(
+                !s["Resource"].to_string().contains("\"*\""),
+                "{name}: no wildcard resources"
+            );
+        }
+        let crate_dir = resource["Properties"]["CodeUri"].as_str().unwrap();
+        let manifest = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(crate_dir)
+                .join("Cargo.toml"),
+        )
+        .unwrap();
+        // What the code can call is what the policy allows, and the reverse.
+        assert_eq!(
+            actions.contains(&"ses:SendEmail"),
+            manifest.contains("\"ses\""),
+            "{name}: SES"
+        );
+        assert_eq!(
+            actions.contains(&"secretsmanager:GetSecretValue"),
+            manifest.contains("\"secrets\""),
+            "{name}: secret"
+        );
+        let writes = actions.contains(&"dynamodb:PutItem");
+        let reads_only = [
+            "list-requests",
+            "get-request",
+            "review-page",
+            "revoke-page",
+            "access-check",
+        ]
+        .iter()
+        .any(|c| crate_dir.ends_with(c));
+        assert_eq!(writes, !reads_only, "{name}: writes");
+    }
+}
