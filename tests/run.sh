@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, then every test of the workspace,
-# with a local moto server standing in for DynamoDB and SES.
+# The whole test suite: formatting, lints, the template (cfn-lint), the
+# Lambda builds (cargo-lambda, arm64), then every test of the workspace with
+# local moto servers standing in for DynamoDB and SES.
 # Usage: tests/run.sh [extra cargo test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION=5.2.5
+CFN_LINT_VERSION=1.58.0
+CARGO_LAMBDA_VERSION=1.9.2
 TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
 
 need() {
@@ -16,14 +19,21 @@ need python3 "Install Python 3 (3.9 or newer, with the venv module): moto, which
 cargo fmt --version >/dev/null 2>&1 || { echo "tests/run.sh: rustfmt is missing: rustup component add rustfmt" >&2; exit 1; }
 cargo clippy --version >/dev/null 2>&1 || { echo "tests/run.sh: clippy is missing: rustup component add clippy" >&2; exit 1; }
 
-# moto[server], pinned, in a virtual environment of its own.
+# Each Python tool, pinned, in a virtual environment of its own.
+python_tool() { # dir requirement command
+  if [ ! -x "$1/bin/$3" ]; then
+    echo "== installing $2 into $1"
+    rm -rf "$1"
+    python3 -m venv "$1" || { echo "tests/run.sh: python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
+    "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+  fi
+}
 venv="$TOOLS/moto-$MOTO_VERSION"
-if [ ! -x "$venv/bin/moto_server" ]; then
-  echo "== installing moto[server]==$MOTO_VERSION into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv" || { echo "tests/run.sh: python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
-fi
+python_tool "$venv" "moto[server]==$MOTO_VERSION" moto_server
+cfn_lint="$TOOLS/cfn-lint-$CFN_LINT_VERSION"
+python_tool "$cfn_lint" "cfn-lint==$CFN_LINT_VERSION" cfn-lint
+cargo_lambda="$TOOLS/cargo-lambda-$CARGO_LAMBDA_VERSION"
+python_tool "$cargo_lambda" "cargo-lambda==$CARGO_LAMBDA_VERSION" cargo-lambda
 
 # Two moto servers: one for DynamoDB, one for SES (reading back SES's
 # messages dumps the whole server, so DynamoDB's tables stay out of it).
@@ -66,8 +76,22 @@ echo "== moto $MOTO_VERSION: DynamoDB on $CONSENT_MOTO_ENDPOINT, SES on $CONSENT
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== cfn-lint template.yaml"
+"$cfn_lint/bin/cfn-lint" template.yaml
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo lambda build --release --arm64 (every function)"
+# One build per function: features are not unified across functions, so each
+# links only the SDK crates it uses.
+for dir in functions/*/; do
+  name=$(basename "$dir")
+  [ "$name" = local ] && continue
+  PATH="$cargo_lambda/bin:$PATH" cargo lambda build --release --arm64 --locked -p "$name"
+done
+for dir in functions/*/; do
+  name=$(basename "$dir")
+  [ "$name" = local ] || [ -s "target/lambda/$name/bootstrap" ] || { echo "tests/run.sh: no bootstrap for $name" >&2; exit 1; }
+done
 echo "== cargo test"
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

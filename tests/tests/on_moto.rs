@@ -473,3 +473,74 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
     assert!(rest["nextCursor"].is_null());
     running.stop().await;
 }
+
+#[tokio::test]
+async fn link_keys_are_read_from_secrets_manager_and_rotate() {
+    use consent_shared::config::link_keys_from_secret;
+    use consent_shared::links::{LinkClaims, LinkError, Purpose};
+    let client = aws_sdk_secretsmanager::Client::new(&moto::sdk_config().await);
+    let old = "a".repeat(64);
+    let created = client
+        .create_secret()
+        .name(format!("link-keys-{}", uuid::Uuid::new_v4().simple()))
+        .secret_string(json!({"kid": "k1", "secret": old}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let arn = created.arn().unwrap().to_owned();
+    let claims = LinkClaims {
+        purpose: Purpose::Review,
+        request_id: consent_shared::domain::RequestId(uuid::Uuid::new_v4()),
+        slot: Slot::One,
+        ask_id: consent_shared::domain::AskId(uuid::Uuid::new_v4()),
+        // Tokens carry whole seconds.
+        expires_at: time::OffsetDateTime::from_unix_timestamp(
+            time::OffsetDateTime::now_utc().unix_timestamp() + 86_400,
+        )
+        .unwrap(),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let before = link_keys_from_secret(&client, &arn).await.unwrap();
+    let old_link = before.sign(&claims);
+
+    // Rotation: the new key signs, the old one still verifies.
+    let new = "b".repeat(64);
+    client
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(
+            json!({"keys": [{"kid": "k2", "secret": new}, {"kid": "k1", "secret": old}]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let after = link_keys_from_secret(&client, &arn).await.unwrap();
+    assert_eq!(after.verify(old_link.as_str(), now), Ok(claims));
+    let new_link = after.sign(&claims);
+    assert_eq!(
+        before.verify(new_link.as_str(), now),
+        Err(LinkError::UnknownKey),
+        "signed with k2"
+    );
+
+    // A weak or malformed secret stops the start, naming the setting.
+    for bad in [
+        json!({"kid": "k1", "secret": "short"}),
+        json!({"nope": 1}),
+        json!({"keys": []}),
+    ] {
+        client
+            .put_secret_value()
+            .secret_id(&arn)
+            .secret_string(bad.to_string())
+            .send()
+            .await
+            .unwrap();
+        let e = link_keys_from_secret(&client, &arn)
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(e.setting, "CONSENT_LINK_KEYS_SECRET_ARN", "{bad}");
+    }
+}
