@@ -173,17 +173,7 @@ pub fn unauthorized(detail: &str) -> Response<Body> {
 
 /// The signed-in caller from the JWT claims that the authorizer put in the context.
 pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
-    let unauthorized = |detail: &str| {
-        let mut r = problem(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Unauthorized",
-            detail,
-        );
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        r
-    };
+    let unauthorized = |detail: &str| Rejection::from(unauthorized(detail));
     let claims = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx
             .authorizer

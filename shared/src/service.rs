@@ -647,6 +647,15 @@ impl ConsentService {
         }
     }
 
+    /// The request a link names; a link to a request that is gone is invalid.
+    async fn linked_request(&self, claims: &LinkClaims) -> Result<ConsentRequest, LinkProblem> {
+        self.store
+            .get(claims.request_id)
+            .await
+            .map_err(|_| LinkProblem::Unavailable)?
+            .ok_or(LinkProblem::Invalid)
+    }
+
     /// What the holder of a link should see; changes nothing.
     async fn link_context(
         &self,
@@ -654,12 +663,7 @@ impl ConsentService {
         purpose: Purpose,
     ) -> Result<ReviewContext, LinkProblem> {
         let claims = self.verify_link(token, purpose)?;
-        let request = self
-            .store
-            .get(claims.request_id)
-            .await
-            .map_err(|_| LinkProblem::Unavailable)?
-            .ok_or(LinkProblem::Invalid)?;
+        let request = self.linked_request(&claims).await?;
         check_link(&request, &claims)?;
         Ok(self.context(request, &claims).await)
     }
@@ -706,12 +710,7 @@ impl ConsentService {
             Err(ServiceError::Unavailable(_)) => Err(LinkProblem::Unavailable),
             Err(_) => {
                 // Explain from the state as it is now.
-                let request = self
-                    .store
-                    .get(claims.request_id)
-                    .await
-                    .map_err(|_| LinkProblem::Unavailable)?
-                    .ok_or(LinkProblem::Invalid)?;
+                let request = self.linked_request(&claims).await?;
                 Err(check_link(&request, &claims)
                     .err()
                     .unwrap_or(LinkProblem::Unavailable))
@@ -749,12 +748,7 @@ impl ConsentService {
     /// partner's admins are told.
     pub async fn revoke(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
         let claims = self.verify_link(token, Purpose::Revoke)?;
-        let request = self
-            .store
-            .get(claims.request_id)
-            .await
-            .map_err(|_| LinkProblem::Unavailable)?
-            .ok_or(LinkProblem::Invalid)?;
+        let request = self.linked_request(&claims).await?;
         let contacts = self
             .directory
             .partner_contacts(&request.partner_tenant_id)

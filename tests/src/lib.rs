@@ -16,12 +16,15 @@ use aws_lambda_events::apigw::{
 use consent_shared::adapters::clock::ManualClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
+use consent_shared::domain::{
+    AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, RequestId, ScopeKey,
+    TenantId,
+};
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{
     ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
 };
-use consent_shared::service::{ConsentService, Settings};
+use consent_shared::service::{Caller, ConsentService, CreateInput, Settings};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use lambda_http::request::RequestContext;
@@ -173,6 +176,29 @@ pub fn directory() -> StaticDirectory {
         (TenantId::parse(CUSTOMER).unwrap(), "Contoso Ltd"),
         (TenantId::parse("adatum").unwrap(), "Adatum Corporation"),
     ])
+}
+
+/// Alice, a partner user of [`PARTNER`] (an admin when asked).
+pub fn partner_caller(admin: bool) -> Caller {
+    Caller {
+        tenant_id: TenantId::parse(PARTNER).unwrap(),
+        user_id: "alice".into(),
+        email: Email::parse("alice@fabrikam.example"),
+        admin,
+    }
+}
+
+/// A request for [`CUSTOMER`]'s environment `env`, reviewed by Bob and Carol.
+pub fn create_input(env: &str) -> CreateInput {
+    CreateInput {
+        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+        environment_id: EnvironmentId::parse(env).unwrap(),
+        environment_name: EnvironmentName::parse("Production").unwrap(),
+        reviewers: vec![
+            Email::parse("bob@contoso.example").unwrap(),
+            Email::parse("carol@contoso.example").unwrap(),
+        ],
+    }
 }
 
 pub fn start_time() -> OffsetDateTime {

@@ -4,35 +4,11 @@
 use std::sync::Arc;
 
 use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::{
-    AuditAction, AuditEvent, Email, EnvironmentId, EnvironmentName, Slot, Status, TenantId, Verdict,
-};
-use consent_shared::service::{Caller, CreateInput};
+use consent_shared::domain::{AuditAction, AuditEvent, Slot, Status, Verdict};
 use consent_tests::*;
 use tokio::sync::Barrier;
 
 const ROUNDS: usize = 200;
-
-fn admin() -> Caller {
-    Caller {
-        tenant_id: TenantId::parse(PARTNER).unwrap(),
-        user_id: "alice".into(),
-        email: Email::parse("alice@fabrikam.example"),
-        admin: true,
-    }
-}
-
-fn input(env: usize) -> CreateInput {
-    CreateInput {
-        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
-        environment_id: EnvironmentId::parse(&format!("env-{env}")).unwrap(),
-        environment_name: EnvironmentName::parse("Production").unwrap(),
-        reviewers: vec![
-            Email::parse("bob@contoso.example").unwrap(),
-            Email::parse("carol@contoso.example").unwrap(),
-        ],
-    }
-}
 
 /// Events are one per version, in order, ending at the request's version.
 fn assert_history_in_step(events: &[AuditEvent], version: u64) {
@@ -56,7 +32,12 @@ async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
     let store = Arc::new(LatentStore::new(MemoryStore::new()));
     let w = World::on(store.clone());
     for round in 0..ROUNDS {
-        let id = w.app.create(&admin(), input(round)).await.unwrap().id;
+        let id = w
+            .app
+            .create(&partner_caller(true), create_input(&format!("env-{round}")))
+            .await
+            .unwrap()
+            .id;
         let tokens = [
             w.token_for("bob@contoso.example"),
             w.token_for("carol@contoso.example"),
@@ -76,7 +57,7 @@ async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
         for t in tasks {
             t.await.unwrap().expect("each approval is accepted");
         }
-        let (request, events) = w.app.get(&admin(), id).await.unwrap();
+        let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
         assert_eq!(request.status, Status::Allowed, "round {round}");
         for slot in Slot::ALL {
             let decision = request
@@ -107,7 +88,12 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
     let w = World::on(Arc::new(LatentStore::new(MemoryStore::new())));
     let (mut approved_first, mut canceled_first) = (0, 0);
     for round in 0..ROUNDS {
-        let id = w.app.create(&admin(), input(round)).await.unwrap().id;
+        let id = w
+            .app
+            .create(&partner_caller(true), create_input(&format!("env-{round}")))
+            .await
+            .unwrap()
+            .id;
         // Bob approved earlier; Carol's approval would make it Allowed.
         w.app
             .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
@@ -126,7 +112,7 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
             let (app, barrier) = (w.app.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                app.cancel(&admin(), id).await
+                app.cancel(&partner_caller(true), id).await
             })
         };
         let approval = approve.await.unwrap();
@@ -134,7 +120,7 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
             .await
             .unwrap()
             .expect("cancel applies to pending and allowed alike");
-        let (request, events) = w.app.get(&admin(), id).await.unwrap();
+        let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
         assert_eq!(request.status, Status::Canceled);
         assert!(
             request.reviewers.iter().all(|r| r.ask.is_none()),

@@ -11,36 +11,13 @@ use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::*;
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{ConsentStore, EmailMessage};
-use consent_shared::service::{
-    Caller, ConsentService, CreateInput, LinkProblem, RunReport, Settings,
-};
+use consent_shared::service::{ConsentService, LinkProblem, RunReport, Settings};
 use consent_shared::workflow::{self, NewRequest, Policy};
 use consent_tests::*;
 use time::Duration;
 use uuid::Uuid;
 
 const ADMIN_CONTACT: &str = "admins@fabrikam.example";
-
-fn alice() -> Caller {
-    Caller {
-        tenant_id: TenantId::parse(PARTNER).unwrap(),
-        user_id: "alice".into(),
-        email: Email::parse("alice@fabrikam.example"),
-        admin: true,
-    }
-}
-
-fn input(env: &str) -> CreateInput {
-    CreateInput {
-        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
-        environment_id: EnvironmentId::parse(env).unwrap(),
-        environment_name: EnvironmentName::parse("Production").unwrap(),
-        reviewers: vec![
-            Email::parse("bob@contoso.example").unwrap(),
-            Email::parse("carol@contoso.example").unwrap(),
-        ],
-    }
-}
 
 fn policy() -> Policy {
     Policy {
@@ -112,7 +89,7 @@ fn token(link: &str) -> String {
 }
 
 async fn history(w: &World, id: RequestId) -> Vec<AuditEvent> {
-    w.app.get(&alice(), id).await.unwrap().1
+    w.app.get(&partner_caller(true), id).await.unwrap().1
 }
 
 #[tokio::test]
@@ -123,7 +100,11 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
 
     // SES is down when the request is made: it is stored, nothing is sent.
     w.mailer.fail(true);
-    let r = w.app.create(&alice(), input("prod")).await.unwrap();
+    let r = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
     assert_eq!(
         r.expires_at,
         Some(start_time() + p.expire_after),
@@ -169,7 +150,7 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
     w.clock.set(start_time() + p.expire_after);
     let report = w.app.run_schedule().await.unwrap();
     assert_eq!(report.expired, 1);
-    let (expired, events) = w.app.get(&alice(), r.id).await.unwrap();
+    let (expired, events) = w.app.get(&partner_caller(true), r.id).await.unwrap();
     assert_eq!(expired.status, Status::NotAllowed(ClosedReason::Expired));
     assert_eq!(expired.expires_at, None);
     let receipts = inbox.new_mail(&w);
@@ -229,7 +210,11 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
 async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     let w = world();
     let mut inbox = Inbox::new();
-    let r = w.app.create(&alice(), input("prod")).await.unwrap();
+    let r = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
     inbox.new_mail(&w);
     w.app
         .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
@@ -288,14 +273,17 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     );
 
     // Looking at the withdraw page changes nothing.
-    let before = w.app.get(&alice(), r.id).await.unwrap().0;
+    let before = w.app.get(&partner_caller(true), r.id).await.unwrap().0;
     w.app.revoke_context(&token(&withdraw)).await.unwrap();
-    assert_eq!(w.app.get(&alice(), r.id).await.unwrap().0, before);
+    assert_eq!(
+        w.app.get(&partner_caller(true), r.id).await.unwrap().0,
+        before
+    );
     let access = |w: &World| {
         let app = w.app.clone();
         async move {
             app.access(
-                &alice(),
+                &partner_caller(true),
                 TenantId::parse(CUSTOMER).unwrap(),
                 EnvironmentId::parse("prod").unwrap(),
             )
@@ -340,12 +328,15 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     );
 
     // Twice changes nothing.
-    let after = w.app.get(&alice(), r.id).await.unwrap().0;
+    let after = w.app.get(&partner_caller(true), r.id).await.unwrap().0;
     assert_eq!(
         w.app.revoke(&token(&withdraw)).await.unwrap_err(),
         LinkProblem::AlreadyWithdrawn
     );
-    assert_eq!(w.app.get(&alice(), r.id).await.unwrap().0, after);
+    assert_eq!(
+        w.app.get(&partner_caller(true), r.id).await.unwrap().0,
+        after
+    );
     assert!(inbox.new_mail(&w).is_empty());
     let events = history(&w, r.id).await;
     assert_eq!(
@@ -361,7 +352,10 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
 async fn rejected_and_canceled_requests_send_receipts_without_the_customer_name() {
     let w = world();
     let mut inbox = Inbox::new();
-    w.app.create(&alice(), input("one")).await.unwrap();
+    w.app
+        .create(&partner_caller(true), create_input("one"))
+        .await
+        .unwrap();
     inbox.new_mail(&w);
     w.app
         .decide(
@@ -389,9 +383,14 @@ async fn rejected_and_canceled_requests_send_receipts_without_the_customer_name(
         "the customer's own people see its name"
     );
 
-    let id = w.app.create(&alice(), input("two")).await.unwrap().id;
+    let id = w
+        .app
+        .create(&partner_caller(true), create_input("two"))
+        .await
+        .unwrap()
+        .id;
     inbox.new_mail(&w);
-    w.app.cancel(&alice(), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id).await.unwrap();
     let canceled = inbox.new_mail(&w);
     assert_eq!(
         recipients(&canceled),
@@ -412,10 +411,15 @@ async fn rejected_and_canceled_requests_send_receipts_without_the_customer_name(
 async fn a_receipt_that_could_not_be_sent_goes_out_with_the_next_run() {
     let w = world();
     let mut inbox = Inbox::new();
-    let id = w.app.create(&alice(), input("prod")).await.unwrap().id;
+    let id = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap()
+        .id;
     inbox.new_mail(&w);
     w.mailer.fail(true);
-    w.app.cancel(&alice(), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id).await.unwrap();
     assert!(inbox.new_mail(&w).is_empty());
     w.mailer.fail(false);
     w.clock.advance(policy().send_lease);
@@ -436,7 +440,7 @@ async fn overlapping_scheduled_runs_never_send_an_email_twice() {
     w.mailer.fail(true);
     for i in 0..30 {
         w.app
-            .create(&alice(), input(&format!("env-{i}")))
+            .create(&partner_caller(true), create_input(&format!("env-{i}")))
             .await
             .unwrap();
     }

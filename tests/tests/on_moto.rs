@@ -9,35 +9,13 @@ use consent_local::{LocalConfig, start};
 use consent_shared::adapters::dynamo::{DUE_SHARDS, DynamoStore};
 use consent_shared::adapters::ses::SesMailer;
 use consent_shared::config::Backends;
-use consent_shared::domain::{Email, EnvironmentId, EnvironmentName, Slot, TenantId, Verdict};
+use consent_shared::domain::{Email, EnvironmentId, Slot, TenantId, Verdict};
 use consent_shared::ports::{EmailMessage, MailError, Mailer};
-use consent_shared::service::{Caller, CreateInput};
 use consent_tests::moto::{self, SentEmail};
 use consent_tests::*;
 use serde_json::json;
 
 const SENDER: &str = "consent@consent.test";
-
-fn admin() -> Caller {
-    Caller {
-        tenant_id: TenantId::parse(PARTNER).unwrap(),
-        user_id: "alice".into(),
-        email: Email::parse("alice@fabrikam.example"),
-        admin: true,
-    }
-}
-
-fn input(env: &str) -> CreateInput {
-    CreateInput {
-        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
-        environment_id: EnvironmentId::parse(env).unwrap(),
-        environment_name: EnvironmentName::parse("Production").unwrap(),
-        reviewers: vec![
-            Email::parse("bob@contoso.example").unwrap(),
-            Email::parse("carol@contoso.example").unwrap(),
-        ],
-    }
-}
 
 fn counts(pairs: &[(&str, usize)]) -> HashMap<String, usize> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
@@ -52,14 +30,22 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
 
     // Create: one transactional write. Recording the two delivered emails is one more.
     w.mailer.fail(true);
-    w.app.create(&admin(), input("quiet")).await.unwrap();
+    w.app
+        .create(&partner_caller(true), create_input("quiet"))
+        .await
+        .unwrap();
     assert_eq!(
         calls.take(),
         counts(&[("TransactWriteItems", 1)]),
         "create alone"
     );
     w.mailer.fail(false);
-    let id = w.app.create(&admin(), input("prod")).await.unwrap().id;
+    let id = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap()
+        .id;
     assert_eq!(
         calls.take(),
         counts(&[("TransactWriteItems", 2)]),
@@ -78,7 +64,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     );
 
     // Cancel: one read, one write, and one write recording its receipts.
-    w.app.cancel(&admin(), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id).await.unwrap();
     assert_eq!(
         calls.take(),
         counts(&[("GetItem", 1), ("TransactWriteItems", 2)]),
@@ -88,7 +74,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     // A reviewer change: one read, one write, and one write recording its emails.
     w.app
         .replace_reviewer(
-            &admin(),
+            &partner_caller(true),
             id,
             Slot::Two,
             Email::parse("erin@contoso.example").unwrap(),
@@ -106,7 +92,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     let access = w
         .app
         .access(
-            &admin(),
+            &partner_caller(true),
             TenantId::parse(CUSTOMER).unwrap(),
             EnvironmentId::parse("prod").unwrap(),
         )
@@ -116,14 +102,14 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     assert_eq!(calls.take(), counts(&[("GetItem", 1)]), "access check");
 
     // A list page: one query. The request view: one query.
-    let page = w.app.list(&admin(), 1, None).await.unwrap();
+    let page = w.app.list(&partner_caller(true), 1, None).await.unwrap();
     assert_eq!(calls.take(), counts(&[("Query", 1)]), "list page");
     w.app
-        .list(&admin(), 1, page.next_cursor.as_deref())
+        .list(&partner_caller(true), 1, page.next_cursor.as_deref())
         .await
         .unwrap();
     assert_eq!(calls.take(), counts(&[("Query", 1)]), "next list page");
-    w.app.get(&admin(), id).await.unwrap();
+    w.app.get(&partner_caller(true), id).await.unwrap();
     assert_eq!(calls.take(), counts(&[("Query", 1)]), "request view");
 
     // A scheduled run with nothing due: one query per shard, no reads of requests.
@@ -141,8 +127,16 @@ async fn a_duplicate_open_request_is_409_naming_the_first_on_dynamodb() {
     let (client, _) = moto::dynamodb().await;
     let table = moto::fresh_table(&client, "dup").await;
     let w = World::on(Arc::new(DynamoStore::new(client, table)));
-    let first = w.app.create(&admin(), input("prod")).await.unwrap();
-    match w.app.create(&admin(), input("prod")).await {
+    let first = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
+    match w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+    {
         Err(consent_shared::service::ServiceError::Conflict { existing, .. }) => {
             assert_eq!(existing, Some(first.id));
         }
@@ -158,7 +152,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
     for round in 0..10 {
         let id = w
             .app
-            .create(&admin(), input(&format!("env-{round}")))
+            .create(&partner_caller(true), create_input(&format!("env-{round}")))
             .await
             .unwrap()
             .id;
@@ -176,7 +170,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
         for t in tasks {
             t.await.unwrap().expect("both approvals are accepted");
         }
-        let (request, events) = w.app.get(&admin(), id).await.unwrap();
+        let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
         assert_eq!(request.status.code(), "allowed", "round {round}");
         assert_eq!(
             events
@@ -539,8 +533,7 @@ async fn link_keys_are_read_from_secrets_manager_and_rotate() {
             .unwrap();
         let e = link_keys_from_secret(&client, &arn)
             .await
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert_eq!(e.setting, "CONSENT_LINK_KEYS_SECRET_ARN", "{bad}");
     }
 }

@@ -3,37 +3,19 @@
 //! never change state.
 
 use consent_shared::domain::{RequestId, Status, Verdict};
-use consent_shared::service::{Caller, CreateInput, LinkProblem};
+use consent_shared::service::LinkProblem;
 use consent_tests::*;
 
-fn alice(admin: bool) -> Caller {
-    Caller {
-        tenant_id: consent_shared::domain::TenantId::parse(PARTNER).unwrap(),
-        user_id: "alice".into(),
-        email: consent_shared::domain::Email::parse("alice@fabrikam.example"),
-        admin,
-    }
-}
-
-fn input() -> CreateInput {
-    use consent_shared::domain::*;
-    CreateInput {
-        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
-        environment_id: EnvironmentId::parse("prod").unwrap(),
-        environment_name: EnvironmentName::parse("Production").unwrap(),
-        reviewers: vec![
-            Email::parse("bob@contoso.example").unwrap(),
-            Email::parse("carol@contoso.example").unwrap(),
-        ],
-    }
-}
-
 async fn created(w: &World) -> RequestId {
-    w.app.create(&alice(false), input()).await.unwrap().id
+    w.app
+        .create(&partner_caller(false), create_input("prod"))
+        .await
+        .unwrap()
+        .id
 }
 
 async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
-    let (r, events) = w.app.get(&alice(false), id).await.unwrap();
+    let (r, events) = w.app.get(&partner_caller(false), id).await.unwrap();
     (r.status, r.version, events.len())
 }
 
@@ -154,7 +136,7 @@ async fn a_link_from_before_a_replace_is_superseded() {
     let old = w.token_for("bob@contoso.example");
     w.app
         .replace_reviewer(
-            &alice(true),
+            &partner_caller(true),
             id,
             consent_shared::domain::Slot::One,
             consent_shared::domain::Email::parse("dave@contoso.example").unwrap(),
@@ -186,7 +168,7 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     let id = created(&w).await;
     let bob_old = w.token_for("bob@contoso.example");
     let carol_old = w.token_for("carol@contoso.example");
-    w.app.cancel(&alice(true), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id).await.unwrap();
     assert_eq!(
         w.app
             .decide(&bob_old, Verdict::Approved, None)
@@ -196,7 +178,7 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     );
     w.app
         .replace_reviewer(
-            &alice(true),
+            &partner_caller(true),
             id,
             consent_shared::domain::Slot::Two,
             consent_shared::domain::Email::parse("erin@contoso.example").unwrap(),

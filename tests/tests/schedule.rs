@@ -2,34 +2,11 @@
 //! the delivery policy, and decided or closed asks are left alone.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use consent_shared::domain::{
-    AuditAction, Email, EnvironmentId, EnvironmentName, TenantId, Verdict,
-};
-use consent_shared::service::{Caller, CreateInput, RunReport};
+use consent_shared::domain::{AuditAction, Email, Verdict};
+use consent_shared::service::RunReport;
 use consent_shared::workflow::Policy;
 use consent_tests::*;
 use time::Duration;
-
-fn alice() -> Caller {
-    Caller {
-        tenant_id: TenantId::parse(PARTNER).unwrap(),
-        user_id: "alice".into(),
-        email: Email::parse("alice@fabrikam.example"),
-        admin: true,
-    }
-}
-
-fn input() -> CreateInput {
-    CreateInput {
-        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
-        environment_id: EnvironmentId::parse("prod").unwrap(),
-        environment_name: EnvironmentName::parse("Production").unwrap(),
-        reviewers: vec![
-            Email::parse("bob@contoso.example").unwrap(),
-            Email::parse("carol@contoso.example").unwrap(),
-        ],
-    }
-}
 
 async fn scheduled_run(w: &World) -> RunReport {
     let mut event = EventBridgeEvent::<serde_json::Value>::default();
@@ -42,7 +19,11 @@ async fn scheduled_run(w: &World) -> RunReport {
 async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
     let w = World::new();
     w.mailer.fail(true);
-    let r = w.app.create(&alice(), input()).await.unwrap();
+    let r = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
     assert_eq!(
         r.status.code(),
         "pending",
@@ -59,7 +40,7 @@ async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
     assert_eq!(w.mailer.links_to("carol@contoso.example").len(), 1);
     // Sent once: the next run finds nothing due.
     assert_eq!(scheduled_run(&w).await.sent, 0);
-    let (request, events) = w.app.get(&alice(), r.id).await.unwrap();
+    let (request, events) = w.app.get(&partner_caller(true), r.id).await.unwrap();
     let sent: Vec<_> = events
         .iter()
         .filter(|e| e.action == AuditAction::EmailSent)
@@ -74,7 +55,11 @@ async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
 async fn a_refused_address_is_recorded_and_not_retried() {
     let w = World::new();
     w.mailer.refuse("bob@contoso.example");
-    let r = w.app.create(&alice(), input()).await.unwrap();
+    let r = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
     let bob = r.current_ask(consent_shared::domain::Slot::One).unwrap();
     assert_eq!(bob.next_email_at, None);
     assert!(
@@ -93,7 +78,7 @@ async fn a_refused_address_is_recorded_and_not_retried() {
     let fixed = w
         .app
         .replace_reviewer(
-            &alice(),
+            &partner_caller(true),
             r.id,
             consent_shared::domain::Slot::One,
             Email::parse("dave@contoso.example").unwrap(),
@@ -115,7 +100,10 @@ async fn a_refused_address_is_recorded_and_not_retried() {
 async fn a_run_while_email_is_down_counts_failures_and_keeps_the_asks_due() {
     let w = World::new();
     w.mailer.fail(true);
-    w.app.create(&alice(), input()).await.unwrap();
+    w.app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
     w.clock.advance(Duration::hours(1));
     let report = scheduled_run(&w).await;
     assert_eq!((report.seen, report.sent, report.failed), (1, 0, 2));
@@ -129,7 +117,11 @@ async fn a_run_while_email_is_down_counts_failures_and_keeps_the_asks_due() {
 #[tokio::test]
 async fn reminders_follow_the_policy_and_stop_once_decided() {
     let w = World::new();
-    let r = w.app.create(&alice(), input()).await.unwrap();
+    let r = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
     let policy = Policy::default();
     w.app
         .decide(
@@ -173,7 +165,7 @@ async fn reminders_follow_the_policy_and_stop_once_decided() {
     // Every reminder link is a valid link for the same ask.
     let links = w.mailer.links_to("bob@contoso.example");
     assert_eq!(links.len(), 1 + policy.reminder_intervals.len());
-    let (request, _) = w.app.get(&alice(), r.id).await.unwrap();
+    let (request, _) = w.app.get(&partner_caller(true), r.id).await.unwrap();
     assert_eq!(
         request
             .current_ask(consent_shared::domain::Slot::One)

@@ -223,17 +223,7 @@ impl Gateway {
                     authorizer.jwt = Some(jwt);
                     context.authorizer = Some(authorizer);
                 }
-                Err(detail) => {
-                    let mut r = problem(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthorized",
-                        "Unauthorized",
-                        &detail,
-                    );
-                    r.headers_mut()
-                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                    return r;
-                }
+                Err(detail) => return consent_shared::http::unauthorized(&detail),
             }
         }
 

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::builders::PutBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, PointInTimeRecoverySpecification, Projection, ProjectionType, Put,
@@ -53,6 +54,32 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// A put of `item` on `condition`, as one item of a transaction.
+    fn put_if(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        condition: &str,
+        configure: impl FnOnce(PutBuilder) -> PutBuilder,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = configure(
+            Put::builder()
+                .set_item(Some(item))
+                .table_name(&self.table)
+                .condition_expression(condition),
+        );
+        Ok(TransactWriteItem::builder()
+            .put(built(put.build())?)
+            .build())
+    }
+
+    /// A put of an item that must not exist yet.
+    fn new_item(
+        &self,
+        item: HashMap<String, AttributeValue>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        self.put_if(item, "attribute_not_exists(pk)", |put| put)
     }
 }
 
@@ -148,10 +175,6 @@ fn status_attributes(status: Status) -> [(String, AttributeValue); 3] {
     ]
 }
 
-fn put(item: HashMap<String, AttributeValue>) -> aws_sdk_dynamodb::types::builders::PutBuilder {
-    Put::builder().set_item(Some(item))
-}
-
 fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Unavailable(format!("request not built: {e}")))
 }
@@ -187,35 +210,19 @@ impl ConsentStore for DynamoStore {
         ]);
         scope_item.extend(status_attributes(request.status));
         let items = vec![
-            TransactWriteItem::builder()
-                .put(built(
-                    put(request_item(request)?)
-                        .table_name(&self.table)
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build(),
-                )?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(built(
-                    put(event_item(event)?)
-                        .table_name(&self.table)
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build(),
-                )?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(built(
-                    put(scope_item)
-                        .table_name(&self.table)
-                        .condition_expression("attribute_not_exists(pk) OR #open = :closed")
-                        .expression_attribute_names("#open", "open")
+            self.new_item(request_item(request)?)?,
+            self.new_item(event_item(event)?)?,
+            self.put_if(
+                scope_item,
+                "attribute_not_exists(pk) OR #open = :closed",
+                |put| {
+                    put.expression_attribute_names("#open", "open")
                         .expression_attribute_values(":closed", AttributeValue::Bool(false))
                         .return_values_on_condition_check_failure(
                             ReturnValuesOnConditionCheckFailure::AllOld,
                         )
-                        .build(),
-                )?)
-                .build(),
+                },
+            )?,
         ];
         let result = self
             .client
@@ -254,27 +261,14 @@ impl ConsentStore for DynamoStore {
             .checked_sub(1)
             .ok_or(StoreError::VersionConflict)?;
         let mut items = vec![
-            TransactWriteItem::builder()
-                .put(built(
-                    put(request_item(request)?)
-                        .table_name(&self.table)
-                        .condition_expression("#version = :expected")
-                        .expression_attribute_names("#version", "version")
-                        .expression_attribute_values(
-                            ":expected",
-                            AttributeValue::N(expected.to_string()),
-                        )
-                        .build(),
-                )?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(built(
-                    put(event_item(event)?)
-                        .table_name(&self.table)
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build(),
-                )?)
-                .build(),
+            self.put_if(request_item(request)?, "#version = :expected", |put| {
+                put.expression_attribute_names("#version", "version")
+                    .expression_attribute_values(
+                        ":expected",
+                        AttributeValue::N(expected.to_string()),
+                    )
+            })?,
+            self.new_item(event_item(event)?)?,
         ];
         if event.from_status != Some(event.to_status) {
             // Only the newest request of a scope is open, so only it changes status.
