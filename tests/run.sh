@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the template (cfn-lint), the
 # Lambda builds (cargo-lambda, arm64), then every test of the workspace with
-# local moto servers standing in for DynamoDB and SES.
+# local moto servers standing in for DynamoDB and SES, and headless Chromium.
 # Usage: tests/run.sh [extra cargo test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,44 +35,66 @@ python_tool "$cfn_lint" "cfn-lint==$CFN_LINT_VERSION" cfn-lint
 cargo_lambda="$TOOLS/cargo-lambda-$CARGO_LAMBDA_VERSION"
 python_tool "$cargo_lambda" "cargo-lambda==$CARGO_LAMBDA_VERSION" cargo-lambda
 
-# Two moto servers: one for DynamoDB, one for SES (reading back SES's
-# messages dumps the whole server, so DynamoDB's tables stay out of it).
-moto_pids=()
-stop_moto() {
-  for pid in "${moto_pids[@]}"; do
+# Debian's Chromium and its WebDriver, for the review page in a real browser.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium and chromium-driver (Debian)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "tests/run.sh: chromium and chromedriver are missing; install Debian's chromium and chromium-driver (sudo apt-get install chromium chromium-driver)" >&2
+    exit 1
+  fi
+fi
+
+# The services the tests talk to, stopped again on any exit: two moto servers,
+# one for DynamoDB and one for SES (reading back SES's messages dumps the
+# whole server, so DynamoDB's tables stay out of it), and chromedriver.
+service_pids=()
+stop_services() {
+  for pid in "${service_pids[@]}"; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
 }
 log=$(mktemp)
-trap 'stop_moto; rm -f "$log"' EXIT
+trap 'stop_services; rm -f "$log"' EXIT
 
-start_moto() { # name -> prints the endpoint
+free_port() {
+  "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+start_moto() { # name; sets MOTO_ENDPOINT
   local port
-  port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$TOOLS/moto-$1.log" 2>&1 &
-  moto_pids+=($!)
+  service_pids+=($!)
   MOTO_ENDPOINT="http://127.0.0.1:$port"
 }
-wait_moto() {
+wait_url() {
   "$venv/bin/python" - "$1" <<'PY'
 import sys, time, urllib.request
 for _ in range(100):
     try:
-        urllib.request.urlopen(sys.argv[1] + "/moto-api/", timeout=1)
+        urllib.request.urlopen(sys.argv[1], timeout=1)
         sys.exit(0)
     except Exception:
         time.sleep(0.1)
-sys.exit("moto did not start on " + sys.argv[1] + "; see .tools/moto-*.log")
+sys.exit("nothing answers on " + sys.argv[1] + "; see the logs in .tools/")
 PY
 }
 start_moto dynamodb
 export CONSENT_MOTO_ENDPOINT="$MOTO_ENDPOINT"
 start_moto ses
 export CONSENT_MOTO_SES_ENDPOINT="$MOTO_ENDPOINT"
-wait_moto "$CONSENT_MOTO_ENDPOINT"
-wait_moto "$CONSENT_MOTO_SES_ENDPOINT"
+wait_url "$CONSENT_MOTO_ENDPOINT/moto-api/"
+wait_url "$CONSENT_MOTO_SES_ENDPOINT/moto-api/"
 echo "== moto $MOTO_VERSION: DynamoDB on $CONSENT_MOTO_ENDPOINT, SES on $CONSENT_MOTO_SES_ENDPOINT"
+driver_port=$(free_port)
+chromedriver --port="$driver_port" >"$TOOLS/chromedriver.log" 2>&1 &
+service_pids+=($!)
+export CONSENT_CHROMEDRIVER="http://127.0.0.1:$driver_port"
+wait_url "$CONSENT_CHROMEDRIVER/status"
+echo "== chromedriver on $CONSENT_CHROMEDRIVER ($(chromium --version 2>/dev/null))"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

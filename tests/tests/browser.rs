@@ -1,0 +1,251 @@
+//! The review page in a real browser: headless Chromium driven over the
+//! WebDriver protocol (chromedriver, started by tests/run.sh).
+
+use std::time::Duration;
+
+use consent_local::auth::{self, DevAuth, DevClaims};
+use consent_local::{LocalConfig, start};
+use consent_shared::config::Backends;
+use consent_tests::*;
+use serde_json::{Value, json};
+
+const DRIVER_VAR: &str = "CONSENT_CHROMEDRIVER";
+/// The W3C WebDriver key of an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A WebDriver session on headless Chromium.
+struct Browser {
+    driver: Client,
+    session: String,
+}
+
+impl Browser {
+    async fn open() -> Self {
+        let url = std::env::var(DRIVER_VAR).unwrap_or_else(|_| {
+            panic!(
+                "{DRIVER_VAR} is not set, so there is no browser for this test. Run tests/run.sh, which \
+                 installs Debian's chromium and chromium-driver and starts chromedriver; or run \
+                 `chromedriver --port=9515` yourself and set {DRIVER_VAR}=http://127.0.0.1:9515"
+            )
+        });
+        let driver = Client::new(&url);
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1000,900",
+        ];
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+        }}});
+        let created = driver
+            .post_json("/session", None, &capabilities.to_string())
+            .await;
+        assert_eq!(created.status, 200, "chromedriver: {}", created.body);
+        let session = created.json()["value"]["sessionId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Self { driver, session }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let body = body.to_string();
+        let answer = match method {
+            "GET" => self.driver.get(&path, None).await,
+            _ => {
+                self.driver
+                    .send(method, &path, None, Some(("application/json", &body)))
+                    .await
+            }
+        };
+        assert_eq!(answer.status, 200, "{method} {path}: {}", answer.body);
+        answer.json()["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call("POST", "/url", json!({"url": url})).await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let element = self.find(css).await;
+        self.call("GET", &format!("/element/{element}/text"), Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .call(
+                "POST",
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.call("POST", &format!("/element/{element}/click"), json!({}))
+            .await;
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// Waits until the page's first heading reads `heading`.
+    async fn wait_for_heading(&self, heading: &str) {
+        for _ in 0..50 {
+            let h1 = self
+                .script("const h = document.querySelector('h1'); return h ? h.textContent : '';")
+                .await;
+            if h1 == heading {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never said {heading:?}");
+    }
+
+    async fn close(self) {
+        let path = format!("/session/{}", self.session);
+        self.driver.send("DELETE", &path, None, None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_opens_the_emailed_link_sees_the_request_and_approves() {
+    let outbox = temp_dir("browser");
+    let running = start(LocalConfig {
+        port: 0,
+        backends: Backends {
+            outbox: outbox.clone(),
+            ..Backends::default()
+        },
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = Client::new(&running.base_url);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let token = DevAuth::new(auth::DEFAULT_DEV_SECRET)
+        .unwrap()
+        .mint(&DevClaims {
+            iss: auth::ISSUER.into(),
+            aud: auth::AUDIENCE.into(),
+            sub: "alice".into(),
+            iat: now,
+            exp: now + 600,
+            tid: PARTNER.into(),
+            oid: "alice".into(),
+            email: Some("alice@fabrikam.example".into()),
+            roles: vec![],
+        });
+    let payload = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">";
+    let body = json!({
+        "targetTenantId": CUSTOMER, "environmentId": "prod", "environmentName": payload,
+        "reviewers": ["bob@contoso.example", "carol@contoso.example"]
+    });
+    let created = client
+        .post_json("/consent-requests", Some(&token), &body.to_string())
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let link = read_outbox(&outbox)
+        .into_iter()
+        .find(|e| e.to == "bob@contoso.example")
+        .and_then(|e| e.review_link())
+        .unwrap();
+
+    // A mail scanner looks first: GET and HEAD, nothing changes.
+    for method in ["GET", "HEAD", "GET"] {
+        assert_eq!(client.send(method, &link, None, None).await.status, 200);
+    }
+    let headers = client.get(&link, None).await;
+    assert_eq!(headers.header("cache-control"), "no-store");
+    assert_eq!(headers.header("referrer-policy"), "no-referrer");
+    assert_eq!(headers.header("x-frame-options"), "DENY");
+    assert!(
+        headers
+            .header("content-security-policy")
+            .contains("frame-ancestors 'none'")
+    );
+    let version = |v: Value| v["version"].clone();
+    let before = version(
+        client
+            .get(&format!("/consent-requests/{id}"), Some(&token))
+            .await
+            .json(),
+    );
+
+    let browser = Browser::open().await;
+    browser.go(&link).await;
+    browser.wait_for_heading("Consent request").await;
+    let page = browser.text("main").await;
+    for shown in [
+        "alice@fabrikam.example",
+        "Fabrikam Consulting",
+        "Contoso Ltd (contoso)",
+        "Telemetry insights",
+        "Pending",
+    ] {
+        assert!(page.contains(shown), "the reviewer sees {shown:?}: {page}");
+    }
+    assert!(page.contains(payload), "the payload shows as text");
+    assert_eq!(
+        browser.script("return window.pwned === undefined;").await,
+        true,
+        "the payload stays inert"
+    );
+    assert_eq!(
+        version(
+            client
+                .get(&format!("/consent-requests/{id}"), Some(&token))
+                .await
+                .json()
+        ),
+        before,
+        "opening the page changed nothing"
+    );
+
+    browser.click("#approve").await;
+    browser.wait_for_heading("You approved the request").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("once the other reviewer approves")
+    );
+    assert_eq!(
+        browser.script("return window.pwned === undefined;").await,
+        true
+    );
+    browser.close().await;
+
+    let view = client
+        .get(&format!("/consent-requests/{id}"), Some(&token))
+        .await
+        .json();
+    assert_eq!(view["reviewers"][0]["decision"], "approved");
+    assert_eq!(view["reviewers"][1]["decision"], "pending");
+    running.stop().await;
+}
