@@ -47,9 +47,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   fi
 fi
 
-# The services the tests talk to, stopped again on any exit: two moto servers,
-# one for DynamoDB and one for SES (reading back SES's messages dumps the
-# whole server, so DynamoDB's tables stay out of it), and chromedriver.
+# The services the tests talk to, stopped again on any exit: two moto servers
+# (one request at a time, see tests/moto_serial.py), one for DynamoDB and one
+# for SES (reading back SES's messages dumps the whole server, so DynamoDB's
+# tables stay out of it), and chromedriver.
 service_pids=()
 stop_services() {
   for pid in "${service_pids[@]}"; do
@@ -66,7 +67,7 @@ free_port() {
 start_moto() { # name; sets MOTO_ENDPOINT
   local port
   port=$(free_port)
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$TOOLS/moto-$1.log" 2>&1 &
+  "$venv/bin/python" tests/moto_serial.py 127.0.0.1 "$port" >"$TOOLS/moto-$1.log" 2>&1 &
   service_pids+=($!)
   MOTO_ENDPOINT="http://127.0.0.1:$port"
 }

@@ -149,7 +149,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
     let (client, _) = moto::dynamodb().await;
     let table = moto::fresh_table(&client, "race").await;
     let w = World::on(Arc::new(DynamoStore::new(client, table)));
-    for round in 0..10 {
+    for round in 0..40 {
         let id = w
             .app
             .create(&partner_caller(true), create_input(&format!("env-{round}")))
