@@ -1,0 +1,142 @@
+//! Tokens never reach a log line: the whole life of a request, through the
+//! handlers, with every log line captured and searched.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use consent_shared::domain::Verdict;
+use consent_tests::*;
+use serde_json::json;
+
+/// A log sink the test can read back.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn no_link_token_appears_in_any_log_line() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    // This test's runtime runs on this thread only: every log line lands here.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let w = World::new();
+    let admin = claims(PARTNER, "alice", Some("alice@fabrikam.example"), true);
+    let body = json!({"targetTenantId": CUSTOMER, "environmentId": "prod", "environmentName": "Prod",
+        "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
+    let req = ApiRequest::new("POST", "/consent-requests")
+        .claims(admin.clone())
+        .json(&body.to_string())
+        .build();
+    let created = Answer::from_lambda(create_request::handle(&w.app, req).await);
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+
+    // Reviewers look, approve (one of them twice), a link is tampered with.
+    let mut tokens = Vec::new();
+    for who in ["bob@contoso.example", "carol@contoso.example"] {
+        let token = w.token_for(who);
+        let page = ApiRequest::new("GET", "/review/x")
+            .param("token", &token)
+            .build();
+        assert_eq!(
+            Answer::from_lambda(review_page::handle(&w.app, page).await).status,
+            200
+        );
+        let decide = ApiRequest::new("POST", "/review/x")
+            .param("token", &token)
+            .body("application/x-www-form-urlencoded", "decision=approve")
+            .build();
+        assert_eq!(
+            Answer::from_lambda(review_decision::handle(&w.app, decide).await).status,
+            200
+        );
+        tokens.push(token);
+    }
+    let replay = ApiRequest::new("POST", "/review/x")
+        .param("token", &tokens[0])
+        .body("application/x-www-form-urlencoded", "decision=reject")
+        .build();
+    assert_eq!(
+        Answer::from_lambda(review_decision::handle(&w.app, replay).await).status,
+        409
+    );
+    let tampered = format!("{}A", tokens[1]);
+    let bad = ApiRequest::new("GET", "/review/x")
+        .param("token", &tampered)
+        .build();
+    assert_eq!(
+        Answer::from_lambda(review_page::handle(&w.app, bad).await).status,
+        404
+    );
+
+    // A reviewer withdraws; mail fails for a while, and the schedule catches up.
+    let withdraw = w
+        .mailer
+        .messages()
+        .into_iter()
+        .filter_map(|m| m.link)
+        .find(|l| l.contains("/revoke/"))
+        .unwrap();
+    let withdraw_token = token_of(&withdraw);
+    w.mailer.fail(true);
+    let revoke = ApiRequest::new("POST", "/revoke/x")
+        .param("token", &withdraw_token)
+        .body("application/x-www-form-urlencoded", "confirm=withdraw")
+        .build();
+    assert_eq!(
+        Answer::from_lambda(revoke_decision::handle(&w.app, revoke).await).status,
+        200
+    );
+    w.mailer.fail(false);
+    w.clock.advance(time::Duration::hours(1));
+    w.app.run_schedule().await.unwrap();
+    let view = ApiRequest::new("GET", "/x")
+        .claims(admin)
+        .param("id", &id)
+        .build();
+    assert_eq!(
+        Answer::from_lambda(get_request::handle(&w.app, view).await).json()["reason"],
+        "revoked"
+    );
+
+    let logs = captured.text();
+    assert!(logs.lines().count() >= 5, "the story was logged: {logs}");
+    assert!(logs.contains(&id), "logs name the request");
+    for token in tokens.iter().chain([&withdraw_token, &tampered]) {
+        assert!(
+            !logs.contains(token.as_str()),
+            "a token reached the logs:\n{logs}"
+        );
+        // Not even a long piece of one.
+        assert!(
+            !logs.contains(&token[10..40]),
+            "part of a token reached the logs:\n{logs}"
+        );
+    }
+    assert!(
+        !logs.contains("/review/") && !logs.contains("/revoke/"),
+        "no link in the logs:\n{logs}"
+    );
+}
