@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use consent_shared::domain::Verdict;
 use consent_tests::*;
 use serde_json::json;
 
