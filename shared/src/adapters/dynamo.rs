@@ -74,6 +74,27 @@ impl DynamoStore {
             .build())
     }
 
+    /// Writes `items` in one transaction. A canceled transaction gives its
+    /// per-item reasons; any other failure is the store being unavailable.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Result<(), Vec<CancellationReason>>, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match cancellation_reasons(&e) {
+                Some(reasons) => Ok(Err(reasons.to_vec())),
+                None => Err(unavailable(e)),
+            },
+        }
+    }
+
     /// A put of an item that must not exist yet.
     fn new_item(
         &self,
@@ -224,15 +245,8 @@ impl ConsentStore for DynamoStore {
                 },
             )?,
         ];
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        let Err(e) = result else { return Ok(()) };
-        let Some(reasons) = cancellation_reasons(&e) else {
-            return Err(unavailable(e));
+        let Err(reasons) = self.transact(items).await? else {
+            return Ok(());
         };
         if failed_condition(reasons.first()) {
             return Err(StoreError::VersionConflict);
@@ -252,7 +266,9 @@ impl ConsentStore for DynamoStore {
                 .ok_or_else(|| corrupt("scope item without request id"))?;
             return Err(StoreError::Duplicate { existing });
         }
-        Err(unavailable(e))
+        Err(StoreError::Unavailable(format!(
+            "transaction canceled: {reasons:?}"
+        )))
     }
 
     async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
@@ -296,18 +312,14 @@ impl ConsentStore for DynamoStore {
                     .build(),
             );
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        let Err(e) = result else { return Ok(()) };
-        match cancellation_reasons(&e) {
-            Some(reasons) if reasons.iter().any(|r| failed_condition(Some(r))) => {
+        match self.transact(items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) if reasons.iter().any(|r| failed_condition(Some(r))) => {
                 Err(StoreError::VersionConflict)
             }
-            _ => Err(unavailable(e)),
+            Err(reasons) => Err(StoreError::Unavailable(format!(
+                "transaction canceled: {reasons:?}"
+            ))),
         }
     }
 
