@@ -57,9 +57,11 @@ impl Mailer for OutboxMailer {
             .map_err(|e| MailError::Transient(e.to_string()))?;
         let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
         let path = self.dir.join(format!("{stamp}-{seq:04}.eml"));
-        tokio::fs::write(&path, bytes)
-            .await
-            .map_err(|e| MailError::Transient(format!("{}: {e}", path.display())))?;
+        // Written aside and renamed, so whoever watches the outbox never sees half an email.
+        let partial = path.with_extension("eml.part");
+        let io_error = |e: std::io::Error| MailError::Transient(format!("{}: {e}", path.display()));
+        tokio::fs::write(&partial, bytes).await.map_err(io_error)?;
+        tokio::fs::rename(&partial, &path).await.map_err(io_error)?;
         match &message.link {
             Some(link) => {
                 tracing::info!(target: "outbox", to = %message.to, file = %path.display(), "email written; open {link}")
