@@ -3,6 +3,7 @@
 //! client for `consent-local`, reading review links out of `.eml` files, and moto.
 
 pub mod moto;
+pub mod routes;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,6 +43,7 @@ pub struct RecordingMailer {
     pub sent: Mutex<Vec<EmailMessage>>,
     pub failing: Mutex<bool>,
     pub refused: Mutex<Vec<String>>,
+    pub hanging: std::sync::atomic::AtomicBool,
 }
 
 impl RecordingMailer {
@@ -62,6 +64,12 @@ impl RecordingMailer {
         *self.failing.lock().unwrap() = failing;
     }
 
+    /// From now on, sends never return: as if the process died while sending.
+    pub fn hang(&self, hanging: bool) {
+        self.hanging
+            .store(hanging, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// From now on, refuse this address for good (as SES does for a rejected one).
     pub fn refuse(&self, address: &str) {
         self.refused.lock().unwrap().push(address.to_owned());
@@ -73,6 +81,9 @@ impl Mailer for RecordingMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
         // A mail service takes a moment: long enough for other work to interleave.
         network_delay().await;
+        if self.hanging.load(std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
         if *self.failing.lock().unwrap() {
             return Err(MailError::Transient("mail service down (test)".into()));
         }
@@ -205,6 +216,25 @@ pub fn start_time() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap()
 }
 
+/// The service as the tests configure it, on the given store, mailer and clock.
+pub fn service_on(
+    store: Arc<dyn ConsentStore>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<ManualClock>,
+) -> ConsentService {
+    ConsentService::new(
+        store,
+        mailer,
+        Arc::new(directory()),
+        clock,
+        LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+        Settings {
+            public_base_url: "https://consent.test".into(),
+            ..Settings::default()
+        },
+    )
+}
+
 /// A service on the in-memory store, a recording mailer and a manual clock.
 pub struct World {
     pub app: Arc<ConsentService>,
@@ -221,17 +251,7 @@ impl World {
     pub fn on(store: Arc<dyn ConsentStore>) -> Self {
         let mailer = Arc::new(RecordingMailer::default());
         let clock = Arc::new(ManualClock::new(start_time()));
-        let app = Arc::new(ConsentService::new(
-            store.clone(),
-            mailer.clone(),
-            Arc::new(directory()),
-            clock.clone(),
-            LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
-            Settings {
-                public_base_url: "https://consent.test".into(),
-                ..Settings::default()
-            },
-        ));
+        let app = Arc::new(service_on(store.clone(), mailer.clone(), clock.clone()));
         Self {
             app,
             store,
@@ -564,4 +584,21 @@ fn uuid_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Events are one per version, in order, ending at the request's version.
+pub fn assert_history_in_step(events: &[consent_shared::domain::AuditEvent], version: u64) {
+    let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
+    assert_eq!(
+        versions,
+        (1..=version).collect::<Vec<_>>(),
+        "one event per write"
+    );
+    for pair in events.windows(2) {
+        assert_eq!(
+            pair[0].to_status,
+            pair[1].from_status.unwrap(),
+            "events chain"
+        );
+    }
 }

@@ -201,3 +201,144 @@ pub async fn sent_emails() -> Vec<SentEmail> {
         })
         .collect()
 }
+
+/// What an AWS call meets while a fault is set for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Nothing listens: the connection is refused.
+    Unreachable,
+    /// The service answers that the caller is throttled, and does nothing.
+    Throttled,
+}
+
+/// Breaks chosen SDK operations (by name, or `*` for all) on the wire: the
+/// request is sent to a closed port or to a server that throttles every call,
+/// so it never reaches moto and the SDK sees a real network error or a real
+/// throttling answer, retries as configured, then gives up.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    broken: Arc<Mutex<HashMap<String, Fault>>>,
+    throttler: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl Faults {
+    pub fn set(&self, operation: &str, fault: Fault) {
+        self.broken
+            .lock()
+            .unwrap()
+            .insert(operation.to_owned(), fault);
+    }
+
+    pub fn heal(&self) {
+        self.broken.lock().unwrap().clear();
+    }
+
+    /// Starts the throttling server; an interceptor cannot, as it is not async.
+    pub async fn ready(&self) {
+        self.throttler.get_or_init(start_throttler).await;
+    }
+
+    fn fault_for(&self, operation: &str) -> Option<Fault> {
+        let broken = self.broken.lock().unwrap();
+        broken.get(operation).or_else(|| broken.get("*")).copied()
+    }
+}
+
+impl Intercept for Faults {
+    fn name(&self) -> &'static str {
+        "Faults"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut<
+            '_,
+        >,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map_or_else(String::new, |m| m.name().to_owned());
+        let origin = match self.fault_for(&operation) {
+            None => return Ok(()),
+            Some(Fault::Unreachable) => "http://127.0.0.1:9".to_owned(),
+            Some(Fault::Throttled) => self
+                .throttler
+                .get()
+                .cloned()
+                .ok_or("call Faults::ready() before setting Fault::Throttled")?,
+        };
+        let uri = context.request().uri().to_owned();
+        let path = uri
+            .find("://")
+            .and_then(|scheme| uri[scheme + 3..].find('/').map(|p| &uri[scheme + 3 + p..]))
+            .unwrap_or("/");
+        context.request_mut().set_uri(format!("{origin}{path}"))?;
+        Ok(())
+    }
+}
+
+/// A server that answers every call as a throttled AWS service does:
+/// DynamoDB's JSON protocol error, or SES v2's 429.
+async fn start_throttler() -> String {
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                    let ses = req.uri().path().starts_with("/v2/");
+                    let (status, kind, content_type, body) = if ses {
+                        (
+                            429,
+                            "TooManyRequestsException",
+                            "application/json",
+                            r#"{"message":"Too many requests (fault injected by a test)"}"#,
+                        )
+                    } else {
+                        (
+                            400,
+                            "ThrottlingException",
+                            "application/x-amz-json-1.0",
+                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput (fault injected by a test)"}"#,
+                        )
+                    };
+                    hyper::Response::builder()
+                        .status(status)
+                        .header("content-type", content_type)
+                        .header("x-amzn-errortype", kind)
+                        .body(http_body_util::Full::new(hyper::body::Bytes::from_static(
+                            body.as_bytes(),
+                        )))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    origin
+}
+
+/// A DynamoDB client on moto whose operations a test can break.
+pub async fn faulty_dynamodb() -> (aws_sdk_dynamodb::Client, Faults) {
+    let faults = Faults::default();
+    faults.ready().await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
+        .interceptor(faults.clone())
+        .build();
+    (aws_sdk_dynamodb::Client::from_conf(config), faults)
+}
+
+/// An SES v2 client on moto whose operations a test can break.
+pub async fn faulty_ses() -> (aws_sdk_sesv2::Client, Faults) {
+    let faults = Faults::default();
+    faults.ready().await;
+    let config = aws_sdk_sesv2::config::Builder::from(&ses_sdk_config().await)
+        .interceptor(faults.clone())
+        .build();
+    (aws_sdk_sesv2::Client::from_conf(config), faults)
+}

@@ -4,28 +4,11 @@
 use std::sync::Arc;
 
 use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::{AuditAction, AuditEvent, Slot, Status, Verdict};
+use consent_shared::domain::{AuditAction, Slot, Status, Verdict};
 use consent_tests::*;
 use tokio::sync::Barrier;
 
 const ROUNDS: usize = 200;
-
-/// Events are one per version, in order, ending at the request's version.
-fn assert_history_in_step(events: &[AuditEvent], version: u64) {
-    let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
-    assert_eq!(
-        versions,
-        (1..=version).collect::<Vec<_>>(),
-        "one event per write"
-    );
-    for pair in events.windows(2) {
-        assert_eq!(
-            pair[0].to_status,
-            pair[1].from_status.unwrap(),
-            "events chain"
-        );
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
