@@ -5,109 +5,22 @@ use std::path::Path;
 use std::time::Duration;
 
 use consent_local::auth::{self, DevAuth, DevClaims};
-use consent_local::{LocalConfig, Running, start};
+use consent_local::{LocalConfig, start};
 use consent_shared::config::Backends;
+use consent_tests::local::Local;
 use consent_tests::*;
 use serde_json::{Value, json};
 
-struct Local {
-    running: Running,
-    client: Client,
-    outbox: std::path::PathBuf,
-    auth: DevAuth,
-}
-
 async fn local() -> Local {
     let outbox = temp_dir("outbox");
-    let running = start(LocalConfig {
-        port: 0,
-        backends: Backends {
-            outbox: outbox.clone(),
+    Local::start(
+        Backends {
+            outbox,
             ..Backends::default()
         },
-        tick: Duration::from_millis(200),
-        ..LocalConfig::default()
-    })
+        Duration::from_millis(200),
+    )
     .await
-    .unwrap();
-    let client = Client::new(&running.base_url);
-    Local {
-        running,
-        client,
-        outbox,
-        auth: DevAuth::new(auth::DEFAULT_DEV_SECRET).unwrap(),
-    }
-}
-
-impl Local {
-    fn token(&self, tenant: &str, user: &str, admin: bool) -> String {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        self.auth.mint(&DevClaims {
-            iss: auth::ISSUER.into(),
-            aud: auth::AUDIENCE.into(),
-            sub: user.into(),
-            iat: now,
-            exp: now + 3600,
-            tid: tenant.into(),
-            oid: user.into(),
-            email: Some(format!("{user}@{tenant}.example")),
-            roles: if admin {
-                vec!["ConsentAdmin".into()]
-            } else {
-                vec![]
-            },
-        })
-    }
-
-    /// The newest review link emailed to `to`.
-    fn link_for(&self, to: &str) -> String {
-        self.emails_to(to)
-            .iter()
-            .rev()
-            .find_map(OutboxEmail::review_link)
-            .unwrap_or_else(|| panic!("no review link for {to}"))
-    }
-
-    fn emails_to(&self, to: &str) -> Vec<OutboxEmail> {
-        read_outbox(&self.outbox)
-            .into_iter()
-            .filter(|e| e.to == to)
-            .collect()
-    }
-
-    async fn create(&self, token: &str, env: &str, reviewers: [&str; 2]) -> Value {
-        let body = json!({"targetTenantId": CUSTOMER, "environmentId": env, "environmentName": format!("Env {env}"), "reviewers": reviewers});
-        let a = self
-            .client
-            .post_json("/consent-requests", Some(token), &body.to_string())
-            .await;
-        assert_eq!(a.status, 201, "{}", a.body);
-        a.json()
-    }
-
-    async fn request(&self, token: &str, id: &Value) -> Value {
-        let a = self
-            .client
-            .get(
-                &format!("/consent-requests/{}", id.as_str().unwrap()),
-                Some(token),
-            )
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
-        a.json()
-    }
-
-    async fn access(&self, token: &str, env: &str) -> Value {
-        let a = self
-            .client
-            .get(
-                &format!("/access?tenantId={CUSTOMER}&environmentId={env}"),
-                Some(token),
-            )
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
-        a.json()
-    }
 }
 
 fn outbox_count(dir: &Path) -> usize {
