@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the template (cfn-lint), the
 # Lambda builds (cargo-lambda, arm64), then every test of the workspace with
-# local moto servers standing in for DynamoDB and SES, and headless Chromium.
+# local moto servers standing in for DynamoDB and SES, and headless Chromium,
+# then schemathesis against consent-local's OpenAPI document.
 # Usage: tests/run.sh [extra cargo test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
 CARGO_LAMBDA_VERSION=1.9.2
+SCHEMATHESIS_VERSION=4.32.5
 TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
 
 need() {
@@ -34,6 +36,8 @@ cfn_lint="$TOOLS/cfn-lint-$CFN_LINT_VERSION"
 python_tool "$cfn_lint" "cfn-lint==$CFN_LINT_VERSION" cfn-lint
 cargo_lambda="$TOOLS/cargo-lambda-$CARGO_LAMBDA_VERSION"
 python_tool "$cargo_lambda" "cargo-lambda==$CARGO_LAMBDA_VERSION" cargo-lambda
+schemathesis="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION"
+python_tool "$schemathesis" "schemathesis==$SCHEMATHESIS_VERSION" schemathesis
 
 # Debian's Chromium and its WebDriver, for the review page in a real browser.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
@@ -120,6 +124,34 @@ set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+# Schemathesis against the OpenAPI document consent-local serves: every
+# operation, with a valid admin token and with none. Its results count in the
+# closing line as one test per run.
+echo "== schemathesis $SCHEMATHESIS_VERSION against consent-local"
+cargo build --locked -p consent-local --quiet
+st_port=$(free_port)
+st_outbox=$(mktemp -d)
+target/debug/consent-local --port "$st_port" --outbox "$st_outbox" >"$TOOLS/consent-local-schemathesis.log" 2>&1 &
+service_pids+=($!)
+wait_url "http://127.0.0.1:$st_port/health"
+admin_token=$(target/debug/consent-local token --tenant partner-fabrikam --user st-admin --email st-admin@fabrikam.example --admin)
+schemathesis_run() { # name, then extra schemathesis arguments
+  local name=$1
+  shift
+  if (cd tests/schemathesis && "$schemathesis/bin/schemathesis" run "http://127.0.0.1:$st_port/openapi.json" \
+        --checks all --max-examples "${CONSENT_SCHEMATHESIS_EXAMPLES:-100}" --workers 2 --no-color "$@"); then
+    echo "test result: ok. 1 passed; 0 failed (schemathesis, $name)" >>"$log"
+  else
+    echo "test result: FAILED. 0 passed; 1 failed (schemathesis, $name)" >>"$log"
+    echo "schemathesis $name: FAILED" >&2
+    status=1
+  fi
+}
+schemathesis_run "with an admin token" --header "Authorization: Bearer $admin_token"
+schemathesis_run "without a token"
+rm -rf "$st_outbox"
+
 # One closing line for the whole run: the sum of every test binary's result.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"

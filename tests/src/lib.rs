@@ -306,7 +306,7 @@ pub struct ApiRequest {
     pub claims: Option<HashMap<String, String>>,
     pub path_params: HashMap<String, String>,
     pub query: HashMap<String, String>,
-    pub body: Option<(String, String)>,
+    pub body: Option<(String, Body)>,
 }
 
 impl ApiRequest {
@@ -337,12 +337,18 @@ impl ApiRequest {
     }
 
     pub fn json(mut self, body: &str) -> Self {
-        self.body = Some(("application/json".into(), body.into()));
+        self.body = Some(("application/json".into(), Body::Text(body.into())));
         self
     }
 
     pub fn body(mut self, content_type: &str, body: &str) -> Self {
-        self.body = Some((content_type.into(), body.into()));
+        self.body = Some((content_type.into(), Body::Text(body.into())));
+        self
+    }
+
+    /// A body of raw bytes, which need not be UTF-8.
+    pub fn bytes(mut self, content_type: &str, body: Vec<u8>) -> Self {
+        self.body = Some((content_type.into(), Body::Binary(body)));
         self
     }
 
@@ -369,7 +375,7 @@ impl ApiRequest {
         let body = match self.body {
             Some((ct, b)) => {
                 builder = builder.header("content-type", ct);
-                Body::Text(b)
+                b
             }
             None => Body::Empty,
         };
