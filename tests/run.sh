@@ -7,86 +7,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MOTO_VERSION=5.2.5
-CFN_LINT_VERSION=1.58.0
-CARGO_LAMBDA_VERSION=1.9.2
-SCHEMATHESIS_VERSION=4.32.5
-TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
-
-need() {
-  command -v "$1" >/dev/null 2>&1 || { echo "tests/run.sh: '$1' is missing. $2" >&2; exit 1; }
-}
+# Pinned tool versions, need(), python_tool(), free_port(), start_moto(), wait_url().
+. tests/tools.sh
 need cargo "Install Rust with rustup (https://rustup.rs), then run this again."
 need python3 "Install Python 3 (3.9 or newer, with the venv module): moto, which stands in for DynamoDB and SES, is a Python program."
 cargo fmt --version >/dev/null 2>&1 || { echo "tests/run.sh: rustfmt is missing: rustup component add rustfmt" >&2; exit 1; }
 cargo clippy --version >/dev/null 2>&1 || { echo "tests/run.sh: clippy is missing: rustup component add clippy" >&2; exit 1; }
-
-# Each Python tool, pinned, in a virtual environment of its own.
-python_tool() { # dir requirement command
-  if [ ! -x "$1/bin/$3" ]; then
-    echo "== installing $2 into $1"
-    rm -rf "$1"
-    python3 -m venv "$1" || { echo "tests/run.sh: python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
-    "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
-  fi
-}
-venv="$TOOLS/moto-$MOTO_VERSION"
-python_tool "$venv" "moto[server]==$MOTO_VERSION" moto_server
+moto_tool
 cfn_lint="$TOOLS/cfn-lint-$CFN_LINT_VERSION"
 python_tool "$cfn_lint" "cfn-lint==$CFN_LINT_VERSION" cfn-lint
-cargo_lambda="$TOOLS/cargo-lambda-$CARGO_LAMBDA_VERSION"
-python_tool "$cargo_lambda" "cargo-lambda==$CARGO_LAMBDA_VERSION" cargo-lambda
+cargo_lambda_tool
 schemathesis="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION"
 python_tool "$schemathesis" "schemathesis==$SCHEMATHESIS_VERSION" schemathesis
 
 # Debian's Chromium and its WebDriver, for the review page in a real browser.
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing chromium and chromium-driver (Debian)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-  else
-    echo "tests/run.sh: chromium and chromedriver are missing; install Debian's chromium and chromium-driver (sudo apt-get install chromium chromium-driver)" >&2
-    exit 1
-  fi
-fi
+debian_packages "the review page is tested in a real browser" chromium chromium-driver -- chromium chromedriver
 
 # The services the tests talk to, stopped again on any exit: two moto servers
 # (one request at a time, see tests/moto_serial.py), one for DynamoDB and one
 # for SES (reading back SES's messages dumps the whole server, so DynamoDB's
 # tables stay out of it), and chromedriver.
-service_pids=()
-stop_services() {
-  for pid in "${service_pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
 log=$(mktemp)
 trap 'stop_services; rm -f "$log"' EXIT
 
-free_port() {
-  "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-start_moto() { # name; sets MOTO_ENDPOINT
-  local port
-  port=$(free_port)
-  "$venv/bin/python" tests/moto_serial.py 127.0.0.1 "$port" >"$TOOLS/moto-$1.log" 2>&1 &
-  service_pids+=($!)
-  MOTO_ENDPOINT="http://127.0.0.1:$port"
-}
-wait_url() {
-  "$venv/bin/python" - "$1" <<'PY'
-import sys, time, urllib.request
-for _ in range(100):
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=1)
-        sys.exit(0)
-    except Exception:
-        time.sleep(0.1)
-sys.exit("nothing answers on " + sys.argv[1] + "; see the logs in .tools/")
-PY
-}
 start_moto dynamodb
 export CONSENT_MOTO_ENDPOINT="$MOTO_ENDPOINT"
 start_moto ses

@@ -609,3 +609,47 @@ pub fn assert_history_in_step(events: &[consent_shared::domain::AuditEvent], ver
         );
     }
 }
+
+/// Stores `total` pending requests, of which the first `due` have their
+/// first emails due at `at` (created a send lease earlier) and the rest a day later.
+pub async fn fill_pending(
+    store: &dyn ConsentStore,
+    total: usize,
+    due: usize,
+    at: OffsetDateTime,
+    p: &consent_shared::workflow::Policy,
+) {
+    for i in 0..total {
+        let made = if i < due {
+            at - p.send_lease
+        } else {
+            at + time::Duration::days(1)
+        };
+        let t = consent_shared::workflow::create(
+            consent_shared::workflow::NewRequest {
+                id: RequestId(uuid::Uuid::new_v4()),
+                partner_tenant_id: TenantId::parse(PARTNER).unwrap(),
+                requester: consent_shared::domain::Requester {
+                    user_id: "alice".into(),
+                    email: Email::parse("alice@fabrikam.example").unwrap(),
+                },
+                target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+                environment_id: EnvironmentId::parse(&format!("env-{i}")).unwrap(),
+                environment_name: EnvironmentName::parse("Env").unwrap(),
+                reviewers: vec![
+                    Email::parse("bob@contoso.example").unwrap(),
+                    Email::parse("carol@contoso.example").unwrap(),
+                ],
+                ask_ids: [
+                    consent_shared::domain::AskId(uuid::Uuid::new_v4()),
+                    consent_shared::domain::AskId(uuid::Uuid::new_v4()),
+                ],
+            },
+            consent_shared::domain::Actor::System,
+            made,
+            p,
+        )
+        .unwrap();
+        store.insert(&t.request, &t.audit).await.unwrap();
+    }
+}

@@ -12,10 +12,9 @@ use consent_shared::domain::*;
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{ConsentStore, EmailMessage};
 use consent_shared::service::{ConsentService, LinkProblem, RunReport, Settings};
-use consent_shared::workflow::{self, NewRequest, Policy};
+use consent_shared::workflow::Policy;
 use consent_tests::*;
 use time::Duration;
-use uuid::Uuid;
 
 const ADMIN_CONTACT: &str = "admins@fabrikam.example";
 
@@ -476,44 +475,10 @@ async fn overlapping_scheduled_runs_never_send_an_email_twice() {
 }
 
 /// Requests made straight in a store: `due` of them due at `at`, the rest a day later.
-async fn fill(store: &dyn ConsentStore, total: usize, due: usize, at: time::OffsetDateTime) {
-    let p = policy();
-    for i in 0..total {
-        let made = if i < due {
-            at - p.send_lease
-        } else {
-            at + Duration::days(1)
-        };
-        let t = workflow::create(
-            NewRequest {
-                id: RequestId(Uuid::new_v4()),
-                partner_tenant_id: TenantId::parse(PARTNER).unwrap(),
-                requester: Requester {
-                    user_id: "alice".into(),
-                    email: Email::parse("alice@fabrikam.example").unwrap(),
-                },
-                target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
-                environment_id: EnvironmentId::parse(&format!("env-{i}")).unwrap(),
-                environment_name: EnvironmentName::parse("Env").unwrap(),
-                reviewers: vec![
-                    Email::parse("bob@contoso.example").unwrap(),
-                    Email::parse("carol@contoso.example").unwrap(),
-                ],
-                ask_ids: [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())],
-            },
-            Actor::System,
-            made,
-            &p,
-        )
-        .unwrap();
-        store.insert(&t.request, &t.audit).await.unwrap();
-    }
-}
-
 #[tokio::test]
 async fn a_run_reads_what_is_due_not_everything_in_memory() {
     let store = Arc::new(MemoryStore::new());
-    fill(store.as_ref(), 100_000, 100, start_time()).await;
+    fill_pending(store.as_ref(), 100_000, 100, start_time(), &policy()).await;
     let w = world_on(store.clone());
     let before = store.items_read();
     let report = w.app.run_schedule().await.unwrap();
@@ -533,7 +498,7 @@ async fn a_run_reads_what_is_due_not_everything_on_dynamodb() {
     let store = Arc::new(consent_shared::adapters::dynamo::DynamoStore::new(
         client, table,
     ));
-    fill(store.as_ref(), 400, 10, start_time()).await;
+    fill_pending(store.as_ref(), 400, 10, start_time(), &policy()).await;
     let w = world_on(store);
     calls.take();
     calls.take_items();

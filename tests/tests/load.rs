@@ -305,7 +305,7 @@ async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
                 events
                     .iter()
                     .rev()
-                    .find(|e| e.from_status != Some(e.to_status.clone()))
+                    .find(|e| e.from_status != Some(e.to_status))
                     .map(|e| e.action),
                 Some(AuditAction::Canceled),
                 "scope {scope}"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The benchmark command. Builds every function (native, for timing; arm64
+# zips, for size), a hello-world lambda_runtime function and a bare hyper
+# server with the same release profile, starts moto, and prints the tables
+# of bench/README.md. The report is also written to target/bench/report.md.
+# Usage: bench/run.sh    (CONSENT_BENCH_RUNS, CONSENT_BENCH_WRK_SECONDS tune it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+. tests/tools.sh
+need cargo "Install Rust with rustup (https://rustup.rs), then run this again."
+need python3 "Install Python 3 (with the venv module): moto, which stands in for AWS, is a Python program."
+moto_tool
+cargo_lambda_tool
+debian_packages "the throughput figures are measured with wrk" wrk -- wrk
+trap stop_services EXIT
+
+functions=()
+for dir in functions/*/; do
+  name=$(basename "$dir")
+  [ "$name" = local ] || functions+=("$name")
+done
+
+echo "== building ${#functions[@]} functions and hello-lambda (release, one build each so each links only its SDKs)"
+for name in "${functions[@]}" hello-lambda; do
+  cargo build --release --locked --quiet -p "$name"
+  PATH="$cargo_lambda/bin:$PATH" cargo lambda build --release --arm64 --locked --quiet \
+    --output-format Zip -p "$name" >/dev/null
+done
+cargo build --release --locked --quiet -p consent-local -p consent-bench
+
+start_moto bench
+export CONSENT_MOTO_ENDPOINT="$MOTO_ENDPOINT"
+wait_url "$CONSENT_MOTO_ENDPOINT/moto-api/"
+mkdir -p target/bench
+target/release/consent-bench | tee target/bench/report.md

@@ -1,0 +1,353 @@
+//! The AWS side of the cold-start runs, on moto: the table, the sender, the
+//! link-key secret, the requests each event refers to, and the events.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use consent_shared::adapters::clock::SystemClock;
+use consent_shared::adapters::directory::StaticDirectory;
+use consent_shared::adapters::dynamo::DynamoStore;
+use consent_shared::adapters::outbox::NoMailer;
+use consent_shared::config::parse_secret_keys;
+use consent_shared::domain::{ConsentRequest, RequestId, Slot, Verdict};
+use consent_shared::links::{LinkClaims, LinkSigner, Purpose};
+use consent_shared::service::{ConsentService, Settings};
+use consent_tests::{CUSTOMER, PARTNER, create_input, partner_caller};
+use serde_json::{Value, json};
+
+pub const SENDER: &str = "consent@bench.example";
+const SECRET_VALUE: &str =
+    r#"{"kid":"k1","secret":"bench-link-key-bench-link-key-bench-link-key"}"#;
+pub const DIRECTORY: &str = r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam Consulting"},{"id":"contoso","name":"Contoso Ltd"}]}"#;
+
+pub struct Seed {
+    pub table: String,
+    pub secret_arn: String,
+    app: ConsentService,
+    signer: LinkSigner,
+    /// A pending request, for the routes that only look.
+    pending: ConsentRequest,
+    /// An allowed request, for the withdraw page.
+    allowed: ConsentRequest,
+}
+
+impl Seed {
+    pub async fn new() -> Self {
+        let (dynamodb, _) = consent_tests::moto::dynamodb().await;
+        let table = consent_tests::moto::fresh_table(&dynamodb, "bench").await;
+        let config = consent_tests::moto::sdk_config().await;
+        aws_sdk_sesv2::Client::new(&config)
+            .create_email_identity()
+            .email_identity(SENDER)
+            .send()
+            .await
+            .expect("create the SES identity on moto");
+        let secret_arn = aws_sdk_secretsmanager::Client::new(&config)
+            .create_secret()
+            .name(format!("bench-link-keys-{}", uuid::Uuid::new_v4().simple()))
+            .secret_string(SECRET_VALUE)
+            .send()
+            .await
+            .expect("create the link-key secret on moto")
+            .arn()
+            .unwrap()
+            .to_owned();
+        let signer = parse_secret_keys("bench", SECRET_VALUE).unwrap();
+        let app = ConsentService::new(
+            Arc::new(DynamoStore::new(dynamodb, table.clone())),
+            Arc::new(NoMailer),
+            Arc::new(StaticDirectory::from_json(DIRECTORY).unwrap()),
+            Arc::new(SystemClock),
+            parse_secret_keys("bench", SECRET_VALUE).unwrap(),
+            Settings::default(),
+        );
+        let pending = app
+            .create(&partner_caller(true), create_input("bench-pending"))
+            .await
+            .unwrap();
+        let mut seed = Self {
+            table,
+            secret_arn,
+            app,
+            signer,
+            allowed: pending.clone(),
+            pending,
+        };
+        seed.allowed = seed.allowed_request("bench-allowed").await;
+        seed
+    }
+
+    /// The environment of a Lambda function as the template sets it, pointed at `endpoint`.
+    pub fn env(&self, function: &str, endpoint: &str) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = [
+            ("PATH", "/usr/bin:/bin"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "bench"),
+            ("AWS_SECRET_ACCESS_KEY", "bench"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+            ("CONSENT_SENDER", SENDER),
+            ("CONSENT_PUBLIC_BASE_URL", "https://consent.example"),
+            ("CONSENT_TENANT_DIRECTORY", DIRECTORY),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        // As the template sets it for Lambda (there /etc/pki/tls/certs/ca-bundle.crt).
+        let bundle = "/etc/ssl/certs/ca-certificates.crt";
+        if std::env::var_os("CONSENT_BENCH_CERT_DIR").is_none() && Path::new(bundle).exists() {
+            env.push(("SSL_CERT_FILE".into(), bundle.into()));
+        }
+        env.push((
+            "AWS_LAMBDA_FUNCTION_NAME".into(),
+            format!("consent-{function}"),
+        ));
+        env.push(("AWS_ENDPOINT_URL".into(), endpoint.to_owned()));
+        env.push(("CONSENT_TABLE".into(), self.table.clone()));
+        if handles_links(function) {
+            env.push((
+                "CONSENT_LINK_KEYS_SECRET_ARN".into(),
+                self.secret_arn.clone(),
+            ));
+        }
+        env
+    }
+
+    /// One realistic event for `function`; what it changes is made fresh for each run.
+    pub async fn event(&self, function: &str, run: usize) -> Value {
+        let id = self.pending.id.to_string();
+        let unique = format!(
+            "bench-{run}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        match function {
+            "hello-lambda" | "access-check" => api_event(
+                "GET /access",
+                "/access",
+                &[],
+                &[("tenantId", CUSTOMER), ("environmentId", "bench-pending")],
+                None,
+            ),
+            "create-request" => {
+                let body = json!({"targetTenantId": CUSTOMER, "environmentId": unique, "environmentName": "Production", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
+                api_event(
+                    "POST /consent-requests",
+                    "/consent-requests",
+                    &[],
+                    &[],
+                    Some(body.to_string()),
+                )
+            }
+            "list-requests" => {
+                api_event("GET /consent-requests", "/consent-requests", &[], &[], None)
+            }
+            "get-request" => api_event(
+                "GET /consent-requests/{id}",
+                &format!("/consent-requests/{id}"),
+                &[("id", &id)],
+                &[],
+                None,
+            ),
+            "cancel-request" => {
+                let fresh = self.fresh(&unique).await.id.to_string();
+                api_event(
+                    "POST /consent-requests/{id}/cancel",
+                    &format!("/consent-requests/{fresh}/cancel"),
+                    &[("id", &fresh)],
+                    &[],
+                    None,
+                )
+            }
+            "replace-reviewer" => {
+                let fresh = self.fresh(&unique).await.id.to_string();
+                let body =
+                    json!({"email": "dave@contoso.example", "confirmedInTargetTenant": true});
+                api_event(
+                    "PUT /consent-requests/{id}/reviewers/{slot}",
+                    &format!("/consent-requests/{fresh}/reviewers/2"),
+                    &[("id", &fresh), ("slot", "2")],
+                    &[],
+                    Some(body.to_string()),
+                )
+            }
+            "review-page" => {
+                let token = self.token(&self.pending, Purpose::Review);
+                page_event("GET /review/{token}", "review", &token, None)
+            }
+            "review-decision" => {
+                let token = self.token(&self.fresh(&unique).await, Purpose::Review);
+                page_event(
+                    "POST /review/{token}",
+                    "review",
+                    &token,
+                    Some("decision=approve"),
+                )
+            }
+            "revoke-page" => {
+                let token = self.token(&self.allowed, Purpose::Revoke);
+                page_event("GET /revoke/{token}", "revoke", &token, None)
+            }
+            "revoke-decision" => {
+                let token = self.token(&self.allowed_request(&unique).await, Purpose::Revoke);
+                page_event(
+                    "POST /revoke/{token}",
+                    "revoke",
+                    &token,
+                    Some("confirm=withdraw"),
+                )
+            }
+            "reminder" => json!({
+                "version": "0",
+                "id": uuid::Uuid::new_v4().to_string(),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "123456789012",
+                "time": "2026-12-01T00:00:00Z",
+                "region": "us-east-1",
+                "resources": ["arn:aws:events:us-east-1:123456789012:rule/consent-reminders"],
+                "detail": {}
+            }),
+            other => panic!("no event for {other}"),
+        }
+    }
+
+    async fn fresh(&self, env: &str) -> ConsentRequest {
+        self.app
+            .create(&partner_caller(true), create_input(env))
+            .await
+            .unwrap()
+    }
+
+    async fn allowed_request(&self, env: &str) -> ConsentRequest {
+        let request = self.fresh(env).await;
+        for _ in 0..2 {
+            let current = self.get(request.id).await;
+            let slot = if current.reviewers[0]
+                .ask
+                .as_ref()
+                .unwrap()
+                .decision
+                .is_none()
+            {
+                Slot::One
+            } else {
+                Slot::Two
+            };
+            let token = self.token_for(&current, Purpose::Review, slot);
+            self.app
+                .decide(&token, Verdict::Approved, None)
+                .await
+                .unwrap();
+        }
+        self.get(request.id).await
+    }
+
+    async fn get(&self, id: RequestId) -> ConsentRequest {
+        self.app.get(&partner_caller(true), id).await.unwrap().0
+    }
+
+    fn token(&self, request: &ConsentRequest, purpose: Purpose) -> String {
+        self.token_for(request, purpose, Slot::One)
+    }
+
+    fn token_for(&self, request: &ConsentRequest, purpose: Purpose, slot: Slot) -> String {
+        let index = usize::from(slot.number() - 1);
+        let ask = request.reviewers[index].ask.as_ref().unwrap();
+        self.signer
+            .sign(&LinkClaims {
+                purpose,
+                request_id: request.id,
+                slot,
+                ask_id: ask.id,
+                expires_at: time::OffsetDateTime::now_utc() + time::Duration::days(1),
+            })
+            .as_str()
+            .to_owned()
+    }
+}
+
+/// The functions the template gives the link-key secret.
+pub fn handles_links(function: &str) -> bool {
+    matches!(
+        function,
+        "create-request"
+            | "replace-reviewer"
+            | "review-page"
+            | "review-decision"
+            | "revoke-page"
+            | "revoke-decision"
+            | "reminder"
+    )
+}
+
+fn api_event(
+    route: &str,
+    path: &str,
+    path_params: &[(&str, &str)],
+    query: &[(&str, &str)],
+    body: Option<String>,
+) -> Value {
+    let (method, _) = route.split_once(' ').unwrap();
+    let raw_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": path,
+        "rawQueryString": raw_query.join("&"),
+        "headers": {"host": "api.example", "user-agent": "bench", "content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "domainName": "api.example",
+            "domainPrefix": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "bench"},
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": route,
+            "stage": "$default",
+            "time": "01/Dec/2026:00:00:00 +0000",
+            "timeEpoch": 1_796_083_200_000_u64,
+            "authorizer": {"jwt": {"claims": {
+                "tid": PARTNER, "oid": "alice", "sub": "alice",
+                "email": "alice@fabrikam.example", "roles": "[ConsentAdmin]"
+            }, "scopes": null}}
+        },
+        "isBase64Encoded": false
+    });
+    if !path_params.is_empty() {
+        event["pathParameters"] = path_params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+    }
+    if let Some(body) = body {
+        event["body"] = json!(body);
+    }
+    event
+}
+
+/// A review or withdraw page event: no JWT, the token in the path.
+fn page_event(route: &str, kind: &str, token: &str, form: Option<&str>) -> Value {
+    let path = format!("/{kind}/{token}");
+    let mut event = api_event(
+        route,
+        &path,
+        &[("token", token)],
+        &[],
+        form.map(str::to_owned),
+    );
+    event["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    event["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
+    event
+}

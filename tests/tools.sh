@@ -1,0 +1,83 @@
+# Sourced by tests/run.sh and bench/run.sh from the repository root: the
+# pinned tools, installed into .tools/ on first use, and the services they start.
+# shellcheck shell=bash
+
+MOTO_VERSION=5.2.5
+CFN_LINT_VERSION=1.58.0
+CARGO_LAMBDA_VERSION=1.9.2
+SCHEMATHESIS_VERSION=4.32.5
+TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "$(basename "$0"): '$1' is missing. $2" >&2; exit 1; }
+}
+
+# Each Python tool, pinned, in a virtual environment of its own.
+python_tool() { # dir requirement command
+  if [ ! -x "$1/bin/$3" ]; then
+    echo "== installing $2 into $1"
+    rm -rf "$1"
+    python3 -m venv "$1" || { echo "$(basename "$0"): python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
+    "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+  fi
+}
+
+# Debian packages, installed when their commands are missing (as root).
+debian_packages() { # why package… -- command…
+  local why=$1 packages=() missing=0
+  shift
+  while [ "$1" != -- ]; do packages+=("$1"); shift; done
+  shift
+  for command in "$@"; do command -v "$command" >/dev/null 2>&1 || missing=1; done
+  [ "$missing" = 0 ] && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${packages[*]} (Debian): $why"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+  else
+    echo "$(basename "$0"): $* missing: $why. Install Debian's ${packages[*]} (sudo apt-get install ${packages[*]})" >&2
+    exit 1
+  fi
+}
+
+moto_tool() { # sets venv
+  venv="$TOOLS/moto-$MOTO_VERSION"
+  python_tool "$venv" "moto[server]==$MOTO_VERSION" moto_server
+}
+
+cargo_lambda_tool() { # sets cargo_lambda
+  cargo_lambda="$TOOLS/cargo-lambda-$CARGO_LAMBDA_VERSION"
+  python_tool "$cargo_lambda" "cargo-lambda==$CARGO_LAMBDA_VERSION" cargo-lambda
+}
+
+# Services started in the background, stopped by stop_services (set a trap).
+service_pids=()
+stop_services() {
+  for pid in "${service_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+free_port() {
+  "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+start_moto() { # name; sets MOTO_ENDPOINT
+  local port
+  port=$(free_port)
+  "$venv/bin/python" tests/moto_serial.py 127.0.0.1 "$port" >"$TOOLS/moto-$1.log" 2>&1 &
+  service_pids+=($!)
+  MOTO_ENDPOINT="http://127.0.0.1:$port"
+}
+wait_url() {
+  "$venv/bin/python" - "$1" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit("nothing answers on " + sys.argv[1] + "; see the logs in .tools/")
+PY
+}
