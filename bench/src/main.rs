@@ -4,7 +4,6 @@
 //! `consent-local` beside a bare hyper server; DynamoDB round trips per
 //! operation; sweep scaling; and the AWS cost of 1,000 requests' lives.
 
-mod capacity;
 mod fake_runtime;
 mod proxy;
 mod seed;
@@ -21,7 +20,7 @@ use consent_tests::routes::*;
 use consent_tests::{Client, World, fill_pending, start_time, token_of};
 use serde_json::{Value, json};
 
-use capacity::{Capacity, Usage};
+use consent_tests::moto::CallCounter;
 use fake_runtime::ColdRun;
 
 const FUNCTIONS: [&str; 11] = [
@@ -374,16 +373,33 @@ async fn throughput(root: &Path, seconds: u64) {
 
 /// A World on DynamoDB (moto) whose calls and capacity units are counted.
 async fn counted_world() -> (World, Capacity) {
-    let capacity = Capacity::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(&consent_tests::moto::sdk_config().await)
-        .interceptor(capacity.clone())
-        .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let (client, counter) = consent_tests::moto::dynamodb().await;
     let table = consent_tests::moto::fresh_table(&client, "bench-trips").await;
     (
         World::on(Arc::new(DynamoStore::new(client, table))),
-        capacity,
+        Capacity(counter),
     )
+}
+
+/// Calls by operation and capacity units, taken together.
+struct Capacity(CallCounter);
+
+struct Usage {
+    calls: std::collections::HashMap<String, usize>,
+    write_units: f64,
+    read_units: f64,
+}
+
+impl Capacity {
+    fn take(&self) -> Usage {
+        let units = self.0.take_units();
+        self.0.take_items();
+        Usage {
+            calls: self.0.take(),
+            write_units: units.write,
+            read_units: units.read,
+        }
+    }
 }
 
 fn calls_of(u: &Usage) -> String {
@@ -509,7 +525,7 @@ async fn lifecycle_usage(w: &World, capacity: &Capacity) -> PerRequest {
     let n = REQUESTS as f64;
     PerRequest {
         api_requests: f64::from(api) / n,
-        dynamodb_calls: usage.total_calls() as f64 / n,
+        dynamodb_calls: usage.calls.values().sum::<usize>() as f64 / n,
         write_units: usage.write_units / n,
         read_units: usage.read_units / n,
         emails: (w.mailer.messages().len() - emails_before) as f64 / n,

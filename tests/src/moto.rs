@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Intercept;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -60,12 +61,42 @@ async fn config_for(endpoint: String) -> SdkConfig {
         .await
 }
 
-/// Counts SDK operations by name (`TransactWriteItems`, `GetItem`, …), and
-/// the items that reads returned.
+/// Counts SDK operations by name (`TransactWriteItems`, `GetItem`, …), the
+/// items that reads returned, and the capacity units the calls would consume
+/// on demand: 2 write units per KB of each item written in a transaction, 1
+/// read unit per 4 KB read strongly consistent (as the store reads).
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter {
     calls: Arc<Mutex<HashMap<String, usize>>>,
     items: Arc<Mutex<usize>>,
+    units: Arc<Mutex<CapacityUnits>>,
+}
+
+/// Write and read capacity units.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CapacityUnits {
+    pub write: f64,
+    pub read: f64,
+}
+
+/// DynamoDB's item size: attribute names plus values.
+fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+fn value_size(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::M(m) => 3 + item_size(m),
+        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::Ss(s) | AttributeValue::Ns(s) => s.iter().map(String::len).sum(),
+        _ => 1,
+    }
+}
+
+fn units(bytes: usize, unit: usize) -> f64 {
+    bytes.div_ceil(unit).max(1) as f64
 }
 
 impl CallCounter {
@@ -78,6 +109,11 @@ impl CallCounter {
     pub fn take_items(&self) -> usize {
         std::mem::take(&mut *self.items.lock().unwrap())
     }
+
+    /// Capacity units since the last take.
+    pub fn take_units(&self) -> CapacityUnits {
+        std::mem::take(&mut *self.units.lock().unwrap())
+    }
 }
 
 impl Intercept for CallCounter {
@@ -87,14 +123,34 @@ impl Intercept for CallCounter {
 
     fn read_before_serialization(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
         _components: &aws_sdk_dynamodb::config::RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
         let name = cfg
             .load::<Metadata>()
             .map_or_else(|| "unknown".to_owned(), |m| m.name().to_owned());
         *self.calls.lock().unwrap().entry(name).or_default() += 1;
+        if let Some(input) = context.input().downcast_ref::<TransactWriteItemsInput>() {
+            let written: f64 = input
+                .transact_items()
+                .iter()
+                .map(|item| {
+                    let size = if let Some(put) = item.put() {
+                        item_size(put.item())
+                    } else if let Some(update) = item.update() {
+                        item_size(update.key()) + update.update_expression().len()
+                    } else if let Some(delete) = item.delete() {
+                        item_size(delete.key())
+                    } else {
+                        item.condition_check().map_or(0, |c| item_size(c.key()))
+                    };
+                    2.0 * units(size, 1024)
+                })
+                .sum();
+            self.units.lock().unwrap().write += written;
+        }
         Ok(())
     }
 
@@ -108,14 +164,23 @@ impl Intercept for CallCounter {
     ) -> Result<(), BoxError> {
         use aws_sdk_dynamodb::operation::{get_item::GetItemOutput, query::QueryOutput};
         if let Ok(output) = context.output_or_error() {
-            let n = if let Some(q) = output.downcast_ref::<QueryOutput>() {
-                usize::try_from(q.count()).unwrap_or(0)
-            } else if let Some(g) = output.downcast_ref::<GetItemOutput>() {
-                usize::from(g.item().is_some())
+            let read = if let Some(q) = output.downcast_ref::<QueryOutput>() {
+                Some((
+                    usize::try_from(q.count()).unwrap_or(0),
+                    q.items().iter().map(item_size).sum::<usize>(),
+                ))
             } else {
-                0
+                output.downcast_ref::<GetItemOutput>().map(|g| {
+                    (
+                        usize::from(g.item().is_some()),
+                        g.item().map_or(0, item_size),
+                    )
+                })
             };
-            *self.items.lock().unwrap() += n;
+            if let Some((items, bytes)) = read {
+                *self.items.lock().unwrap() += items;
+                self.units.lock().unwrap().read += units(bytes, 4096);
+            }
         }
         Ok(())
     }
