@@ -54,8 +54,21 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// Programs started in the background, stopped even when the benchmark
+/// panics (the release profile aborts, so no destructor would run).
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
 #[tokio::main]
 async fn main() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        for pid in CHILDREN.lock().map(|c| c.clone()).unwrap_or_default() {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+        report(info);
+    }));
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let runs = setting("CONSENT_BENCH_RUNS", 21) as usize;
     let wrk_seconds = setting("CONSENT_BENCH_WRK_SECONDS", 10);
@@ -222,13 +235,15 @@ fn check_answer(name: &str, response: &Value) {
 
 /// Starts a program in the background, killed when dropped.
 fn background(program: &Path, args: &[&str]) -> tokio::process::Child {
-    tokio::process::Command::new(program)
+    let child = tokio::process::Command::new(program)
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", program.display()))
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    CHILDREN.lock().unwrap().extend(child.id());
+    child
 }
 
 fn free_port() -> u16 {
