@@ -261,6 +261,15 @@ impl World {
         }
     }
 
+    /// A request by Alice for [`CUSTOMER`]'s environment `env`, reviewed by Bob and Carol.
+    pub async fn created(&self, env: &str) -> RequestId {
+        self.app
+            .create(&partner_caller(true), create_input(env))
+            .await
+            .expect("the request is created")
+            .id
+    }
+
     /// The token part of the newest link sent to `to`.
     pub fn token_for(&self, to: &str) -> String {
         let link = self.mailer.links_to(to).pop().expect("a link was sent");

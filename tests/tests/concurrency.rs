@@ -15,12 +15,7 @@ async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
     let store = Arc::new(LatentStore::new(MemoryStore::new()));
     let w = World::on(store.clone());
     for round in 0..ROUNDS {
-        let id = w
-            .app
-            .create(&partner_caller(true), create_input(&format!("env-{round}")))
-            .await
-            .unwrap()
-            .id;
+        let id = w.created(&format!("env-{round}")).await;
         let tokens = [
             w.token_for("bob@contoso.example"),
             w.token_for("carol@contoso.example"),
@@ -71,12 +66,7 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
     let w = World::on(Arc::new(LatentStore::new(MemoryStore::new())));
     let (mut approved_first, mut canceled_first) = (0, 0);
     for round in 0..ROUNDS {
-        let id = w
-            .app
-            .create(&partner_caller(true), create_input(&format!("env-{round}")))
-            .await
-            .unwrap()
-            .id;
+        let id = w.created(&format!("env-{round}")).await;
         // Bob approved earlier; Carol's approval would make it Allowed.
         w.app
             .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)

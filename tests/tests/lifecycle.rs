@@ -382,12 +382,7 @@ async fn rejected_and_canceled_requests_send_receipts_without_the_customer_name(
         "the customer's own people see its name"
     );
 
-    let id = w
-        .app
-        .create(&partner_caller(true), create_input("two"))
-        .await
-        .unwrap()
-        .id;
+    let id = w.created("two").await;
     inbox.new_mail(&w);
     w.app.cancel(&partner_caller(true), id).await.unwrap();
     let canceled = inbox.new_mail(&w);
@@ -410,12 +405,7 @@ async fn rejected_and_canceled_requests_send_receipts_without_the_customer_name(
 async fn a_receipt_that_could_not_be_sent_goes_out_with_the_next_run() {
     let w = world();
     let mut inbox = Inbox::new();
-    let id = w
-        .app
-        .create(&partner_caller(true), create_input("prod"))
-        .await
-        .unwrap()
-        .id;
+    let id = w.created("prod").await;
     inbox.new_mail(&w);
     w.mailer.fail(true);
     w.app.cancel(&partner_caller(true), id).await.unwrap();

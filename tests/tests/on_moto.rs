@@ -40,12 +40,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         "create alone"
     );
     w.mailer.fail(false);
-    let id = w
-        .app
-        .create(&partner_caller(true), create_input("prod"))
-        .await
-        .unwrap()
-        .id;
+    let id = w.created("prod").await;
     assert_eq!(
         calls.take(),
         counts(&[("TransactWriteItems", 2)]),
@@ -150,12 +145,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
     let table = moto::fresh_table(&client, "race").await;
     let w = World::on(Arc::new(DynamoStore::new(client, table)));
     for round in 0..40 {
-        let id = w
-            .app
-            .create(&partner_caller(true), create_input(&format!("env-{round}")))
-            .await
-            .unwrap()
-            .id;
+        let id = w.created(&format!("env-{round}")).await;
         let tokens = [
             w.token_for("bob@contoso.example"),
             w.token_for("carol@contoso.example"),

@@ -6,14 +6,6 @@ use consent_shared::domain::{RequestId, Status, Verdict};
 use consent_shared::service::LinkProblem;
 use consent_tests::*;
 
-async fn created(w: &World) -> RequestId {
-    w.app
-        .create(&partner_caller(false), create_input("prod"))
-        .await
-        .unwrap()
-        .id
-}
-
 async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
     let (r, events) = w.app.get(&partner_caller(false), id).await.unwrap();
     (r.status, r.version, events.len())
@@ -22,7 +14,7 @@ async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
 #[tokio::test]
 async fn both_approve_and_the_request_is_allowed() {
     let w = World::new();
-    let id = created(&w).await;
+    let id = w.created("prod").await;
     let bob = w.token_for("bob@contoso.example");
     let carol = w.token_for("carol@contoso.example");
     let after_bob = w.app.decide(&bob, Verdict::Approved, None).await.unwrap();
@@ -35,7 +27,7 @@ async fn both_approve_and_the_request_is_allowed() {
 #[tokio::test]
 async fn a_link_decides_once_and_a_replay_changes_nothing() {
     let w = World::new();
-    let id = created(&w).await;
+    let id = w.created("prod").await;
     let bob = w.token_for("bob@contoso.example");
     w.app.decide(&bob, Verdict::Approved, None).await.unwrap();
     let before = status(&w, id).await;
@@ -52,7 +44,7 @@ async fn a_link_decides_once_and_a_replay_changes_nothing() {
 #[tokio::test]
 async fn after_a_rejection_the_other_link_says_closed() {
     let w = World::new();
-    let id = created(&w).await;
+    let id = w.created("prod").await;
     let bob = w.token_for("bob@contoso.example");
     let carol = w.token_for("carol@contoso.example");
     w.app
@@ -79,7 +71,7 @@ async fn after_a_rejection_the_other_link_says_closed() {
 #[tokio::test]
 async fn expired_tampered_and_foreign_links_change_nothing() {
     let w = World::new();
-    let id = created(&w).await;
+    let id = w.created("prod").await;
     let bob = w.token_for("bob@contoso.example");
     let before = status(&w, id).await;
     let mut tampered = bob.clone().into_bytes();
@@ -132,7 +124,7 @@ async fn expired_tampered_and_foreign_links_change_nothing() {
 #[tokio::test]
 async fn a_link_from_before_a_replace_is_superseded() {
     let w = World::new();
-    let id = created(&w).await;
+    let id = w.created("prod").await;
     let old = w.token_for("bob@contoso.example");
     w.app
         .replace_reviewer(
@@ -165,7 +157,7 @@ async fn a_link_from_before_a_replace_is_superseded() {
 #[tokio::test]
 async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     let w = World::new();
-    let id = created(&w).await;
+    let id = w.created("prod").await;
     let bob_old = w.token_for("bob@contoso.example");
     let carol_old = w.token_for("carol@contoso.example");
     w.app.cancel(&partner_caller(true), id).await.unwrap();
@@ -211,7 +203,7 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
 #[tokio::test]
 async fn looking_at_a_link_any_number_of_times_changes_nothing() {
     let w = World::new();
-    let id = created(&w).await;
+    let id = w.created("prod").await;
     let bob = w.token_for("bob@contoso.example");
     let before = status(&w, id).await;
     let emails_before = w.mailer.messages().len();
