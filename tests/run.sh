@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the template (cfn-lint), the
-# Lambda builds (cargo-lambda, arm64), then every test of the workspace with
-# local moto servers standing in for DynamoDB and SES, and headless Chromium,
-# then schemathesis against consent-local's OpenAPI document.
+# The whole test suite: formatting, lints, `sam validate --lint` and
+# `sam build` (every function for arm64, as a user deploys it), then every
+# test of the workspace with local moto servers standing in for DynamoDB and
+# SES, headless Chromium, and the deploy tools (the SAM translator, cfn-lint,
+# checkov), then schemathesis against consent-local's OpenAPI document.
 # Usage: tests/run.sh [extra cargo test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +15,13 @@ need python3 "Install Python 3 (3.9 or newer, with the venv module): moto, which
 cargo fmt --version >/dev/null 2>&1 || { echo "tests/run.sh: rustfmt is missing: rustup component add rustfmt" >&2; exit 1; }
 cargo clippy --version >/dev/null 2>&1 || { echo "tests/run.sh: clippy is missing: rustup component add clippy" >&2; exit 1; }
 moto_tool
-cfn_lint="$TOOLS/cfn-lint-$CFN_LINT_VERSION"
-python_tool "$cfn_lint" "cfn-lint==$CFN_LINT_VERSION" cfn-lint
+sam_tool
+checkov_tool
 cargo_lambda_tool
 schemathesis="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION"
-python_tool "$schemathesis" "schemathesis==$SCHEMATHESIS_VERSION" schemathesis
+python_tool "$schemathesis" schemathesis "schemathesis==$SCHEMATHESIS_VERSION"
+# For tests/tests/deploy.rs.
+export CONSENT_SAM_PYTHON="$sam/bin/python" CONSENT_CFN_LINT="$sam/bin/cfn-lint" CONSENT_CHECKOV="$checkov/bin/checkov"
 
 # Debian's Chromium and its WebDriver, for the review page in a real browser.
 debian_packages "the review page is tested in a real browser" chromium chromium-driver -- chromium chromedriver
@@ -46,22 +49,16 @@ echo "== chromedriver on $CONSENT_CHROMEDRIVER ($(chromium --version 2>/dev/null
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cfn-lint template.yaml"
-"$cfn_lint/bin/cfn-lint" template.yaml
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo lambda build --release --arm64 (every function)"
-# One build per function: features are not unified across functions, so each
-# links only the SDK crates it uses.
-for dir in functions/*/; do
-  name=$(basename "$dir")
-  [ "$name" = local ] && continue
-  PATH="$cargo_lambda/bin:$PATH" cargo lambda build --release --arm64 --locked -p "$name"
-done
-for dir in functions/*/; do
-  name=$(basename "$dir")
-  [ "$name" = local ] || [ -s "target/lambda/$name/bootstrap" ] || { echo "tests/run.sh: no bootstrap for $name" >&2; exit 1; }
-done
+echo "== sam validate --lint"
+"$sam/bin/sam" validate --lint --region eu-west-1
+# As infra/README.md has users build: cargo-lambda for each function in its
+# own crate, so each links only the SDK crates it uses.
+echo "== sam build (every function, arm64)"
+rm -rf .aws-sam/build
+PATH="$cargo_lambda/bin:$PATH" SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 "$sam/bin/sam" build --beta-features
+"$sam/bin/python" tests/deploy/check_build.py template.yaml .aws-sam/build
 echo "== cargo test"
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

@@ -3,7 +3,12 @@
 # shellcheck shell=bash
 
 MOTO_VERSION=5.2.5
+# The deploy tools: SAM CLI with the translator and cfn-lint pinned beside it
+# (cfn-lint no longer brings the translator itself), and checkov.
+SAM_CLI_VERSION=1.170.0
+SAM_TRANSLATOR_VERSION=1.115.0
 CFN_LINT_VERSION=1.58.0
+CHECKOV_VERSION=3.3.30
 CARGO_LAMBDA_VERSION=1.9.2
 SCHEMATHESIS_VERSION=4.32.5
 TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
@@ -13,12 +18,14 @@ need() {
 }
 
 # Each Python tool, pinned, in a virtual environment of its own.
-python_tool() { # dir requirement command
-  if [ ! -x "$1/bin/$3" ]; then
-    echo "== installing $2 into $1"
-    rm -rf "$1"
-    python3 -m venv "$1" || { echo "$(basename "$0"): python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
-    "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+python_tool() { # dir command requirement…
+  local dir=$1 command=$2
+  shift 2
+  if [ ! -x "$dir/bin/$command" ]; then
+    echo "== installing $* into $dir"
+    rm -rf "$dir"
+    python3 -m venv "$dir" || { echo "$(basename "$0"): python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" || { rm -rf "$dir"; echo "$(basename "$0"): pip could not install $*" >&2; exit 1; }
   fi
 }
 
@@ -42,12 +49,24 @@ debian_packages() { # why package… -- command…
 
 moto_tool() { # sets venv
   venv="$TOOLS/moto-$MOTO_VERSION"
-  python_tool "$venv" "moto[server]==$MOTO_VERSION" moto_server
+  python_tool "$venv" moto_server "moto[server]==$MOTO_VERSION"
 }
 
 cargo_lambda_tool() { # sets cargo_lambda
   cargo_lambda="$TOOLS/cargo-lambda-$CARGO_LAMBDA_VERSION"
-  python_tool "$cargo_lambda" "cargo-lambda==$CARGO_LAMBDA_VERSION" cargo-lambda
+  python_tool "$cargo_lambda" cargo-lambda "cargo-lambda==$CARGO_LAMBDA_VERSION"
+}
+
+sam_tool() { # sets sam
+  sam="$TOOLS/sam-$SAM_CLI_VERSION-translator-$SAM_TRANSLATOR_VERSION-cfn-lint-$CFN_LINT_VERSION"
+  python_tool "$sam" sam "aws-sam-cli==$SAM_CLI_VERSION" \
+    "aws-sam-translator==$SAM_TRANSLATOR_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+  export SAM_CLI_TELEMETRY=0
+}
+
+checkov_tool() { # sets checkov
+  checkov="$TOOLS/checkov-$CHECKOV_VERSION"
+  python_tool "$checkov" checkov "checkov==$CHECKOV_VERSION"
 }
 
 # Services started in the background, stopped by stop_services (set a trap).

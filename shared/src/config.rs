@@ -19,6 +19,8 @@ pub mod vars {
     pub const LINK_KEYS: &str = "CONSENT_LINK_KEYS";
     pub const LINK_KEYS_SECRET: &str = "CONSENT_LINK_KEYS_SECRET_ARN";
     pub const PUBLIC_BASE_URL: &str = "CONSENT_PUBLIC_BASE_URL";
+    /// The API's own URL, for links sent by a function no request invokes.
+    pub const API_URL: &str = "CONSENT_API_URL";
     pub const ADMIN_ROLE: &str = "CONSENT_ADMIN_ROLE";
     pub const LINK_TTL: &str = "CONSENT_LINK_TTL";
     pub const TENANT_DIRECTORY: &str = "CONSENT_TENANT_DIRECTORY";
@@ -290,6 +292,22 @@ fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The service of a function that no request invokes (the scheduled one):
+/// its links need the configured public base URL.
+pub async fn scheduled_service_from_env() -> Result<ConsentService, ConfigError> {
+    let service = service_from_env().await?;
+    if service.settings().public_base_url.is_none() {
+        return Err(ConfigError {
+            setting: vars::API_URL,
+            problem: format!(
+                "not set, nor {}: the scheduled function has no request to take the links' address from",
+                vars::PUBLIC_BASE_URL
+            ),
+        });
+    }
+    Ok(service)
+}
+
 fn required(name: &'static str) -> Result<String, ConfigError> {
     var(name).ok_or(ConfigError {
         setting: name,
@@ -319,6 +337,18 @@ pub fn parse_base_url(setting: &'static str, text: &str) -> Result<String, Confi
         });
     }
     Ok(url.to_owned())
+}
+
+/// Where links point, from a function's environment (`var` reads it): the
+/// configured public base URL, else the API's URL, else None (then each
+/// request names it).
+pub fn public_base_url(
+    var: impl Fn(&'static str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    [vars::PUBLIC_BASE_URL, vars::API_URL]
+        .into_iter()
+        .find_map(|name| var(name).map(|url| parse_base_url(name, &url)))
+        .transpose()
 }
 
 pub fn parse_link_keys(setting: &'static str, text: &str) -> Result<LinkSigner, ConfigError> {
@@ -423,9 +453,11 @@ pub fn directory_from_env() -> Result<StaticDirectory, ConfigError> {
 }
 
 /// The service as a Lambda function runs it, configured from its environment.
+/// Links point at `CONSENT_PUBLIC_BASE_URL`, else `CONSENT_API_URL`, else
+/// where each request came in.
 pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
     let mut settings = Settings {
-        public_base_url: parse_base_url(vars::PUBLIC_BASE_URL, &required(vars::PUBLIC_BASE_URL)?)?,
+        public_base_url: public_base_url(var)?,
         ..Settings::default()
     };
     if let Some(role) = var(vars::ADMIN_ROLE) {

@@ -216,6 +216,32 @@ fn parse_roles(raw: &str) -> impl Iterator<Item = &str> {
         .filter(|r| !r.is_empty())
 }
 
+/// The API's own address as this request reached it: `https://{domainName}`,
+/// with `/{stage}` unless the stage is `$default`. API Gateway sets both from
+/// the endpoint that was called, never from the client's `Host` header; a
+/// context without them (the local gateway) gives None.
+pub fn api_origin(req: &Request) -> Option<String> {
+    let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
+        return None;
+    };
+    let domain = ctx.domain_name.as_deref().filter(|d| {
+        !d.is_empty()
+            && d.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+    })?;
+    match ctx.stage.as_deref() {
+        None | Some("$default") | Some("") => Some(format!("https://{domain}")),
+        Some(stage)
+            if stage
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')) =>
+        {
+            Some(format!("https://{domain}/{stage}"))
+        }
+        Some(_) => None,
+    }
+}
+
 /// The JSON body, or a 4xx problem saying what is wrong with it.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Rejection> {
     let content_type = req

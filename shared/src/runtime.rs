@@ -7,7 +7,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use tracing::Instrument;
 
-use crate::config::service_from_env;
+use crate::config::{scheduled_service_from_env, service_from_env};
 use crate::service::ConsentService;
 
 /// Logs: JSON lines inside Lambda (with the fields of the current request's
@@ -34,6 +34,11 @@ pub fn init_tracing() {
 /// The service for the life of this process (built at cold start, reused by every invocation).
 pub async fn leaked_service() -> Result<&'static ConsentService, lambda_http::Error> {
     Ok(Box::leak(Box::new(service_from_env().await?)))
+}
+
+/// The scheduled function's service, built once like [`leaked_service`].
+pub async fn leaked_scheduled_service() -> Result<&'static ConsentService, lambda_http::Error> {
+    Ok(Box::leak(Box::new(scheduled_service_from_env().await?)))
 }
 
 /// Serves one HTTP route handler on the Lambda runtime.

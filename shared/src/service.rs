@@ -1,6 +1,7 @@
 //! The application service: load → workflow → conditional save → effects.
 //! Handlers parse and authorize, then call this.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
@@ -22,8 +23,10 @@ const MAX_ATTEMPTS: usize = 4;
 /// Service-wide settings.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Where the review page is reachable, without a trailing slash.
-    pub public_base_url: String,
+    /// Where the review page is reachable, without a trailing slash. None in
+    /// an API function without a configured one: there each request names the
+    /// API's own address ([`ConsentService::reached_at`]).
+    pub public_base_url: Option<String>,
     /// How long a review link stays valid after it is emailed.
     pub link_ttl: Duration,
     /// How long the link to withdraw consent stays valid after it is emailed.
@@ -38,7 +41,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            public_base_url: "http://127.0.0.1:3000".to_owned(),
+            public_base_url: None,
             link_ttl: Duration::days(30),
             revoke_link_ttl: Duration::days(365),
             policy: Policy::default(),
@@ -182,6 +185,7 @@ pub struct RunReport {
     pub expired: usize,
 }
 
+#[derive(Clone)]
 pub struct ConsentService {
     store: Arc<dyn ConsentStore>,
     mailer: Arc<dyn Mailer>,
@@ -213,6 +217,19 @@ impl ConsentService {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The service as one request reached it: links in the emails it sends
+    /// point at `origin`, unless a public base URL is configured, which always wins.
+    pub fn reached_at(&self, origin: Option<String>) -> Cow<'_, Self> {
+        match origin {
+            Some(origin) if self.settings.public_base_url.is_none() => {
+                let mut scoped = self.clone();
+                scoped.settings.public_base_url = Some(origin);
+                Cow::Owned(scoped)
+            }
+            _ => Cow::Borrowed(self),
+        }
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -463,9 +480,12 @@ impl ConsentService {
         slot: Slot,
         ask_id: AskId,
     ) -> Result<(String, OffsetDateTime), MailError> {
+        // Left due in either case: the scheduled function, which has both, sends it.
         let Some(links) = &self.links else {
-            // Left due: the scheduled function, which holds the key, sends it.
             return Err(MailError::Transient("no link-signing key here".to_owned()));
+        };
+        let Some(base_url) = &self.settings.public_base_url else {
+            return Err(MailError::Transient("no public base URL here".to_owned()));
         };
         let (path, ttl) = match purpose {
             Purpose::Review => ("review", self.settings.link_ttl),
@@ -479,14 +499,7 @@ impl ConsentService {
             ask_id,
             expires_at,
         });
-        Ok((
-            format!(
-                "{}/{path}/{}",
-                self.settings.public_base_url,
-                token.as_str()
-            ),
-            expires_at,
-        ))
+        Ok((format!("{base_url}/{path}/{}", token.as_str()), expires_at))
     }
 
     /// Renders and sends the email of one ask, with a fresh link.

@@ -5,6 +5,7 @@
 pub mod local;
 pub mod moto;
 pub mod routes;
+pub mod template;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -230,7 +231,7 @@ pub fn service_on(
         clock,
         LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
         Settings {
-            public_base_url: "https://consent.test".into(),
+            public_base_url: Some("https://consent.test".into()),
             ..Settings::default()
         },
     )
@@ -316,6 +317,8 @@ pub struct ApiRequest {
     pub path_params: HashMap<String, String>,
     pub query: HashMap<String, String>,
     pub body: Option<(String, Body)>,
+    /// API Gateway's `domainName` and `stage` of the endpoint that was called.
+    pub endpoint: Option<(String, String)>,
 }
 
 impl ApiRequest {
@@ -327,7 +330,14 @@ impl ApiRequest {
             path_params: HashMap::new(),
             query: HashMap::new(),
             body: None,
+            endpoint: None,
         }
+    }
+
+    /// As if called on the API's own endpoint, e.g. `abc123.execute-api.eu-west-1.amazonaws.com` and `$default`.
+    pub fn endpoint(mut self, domain_name: &str, stage: &str) -> Self {
+        self.endpoint = Some((domain_name.into(), stage.into()));
+        self
     }
 
     pub fn claims(mut self, c: HashMap<String, String>) -> Self {
@@ -365,6 +375,10 @@ impl ApiRequest {
         let mut ctx = ApiGatewayV2httpRequestContext::default();
         ctx.http.method = self.method.parse().unwrap();
         ctx.http.path = Some(self.path.clone());
+        if let Some((domain_name, stage)) = self.endpoint {
+            ctx.domain_name = Some(domain_name);
+            ctx.stage = Some(stage);
+        }
         if let Some(c) = self.claims {
             let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
             jwt.claims = c;

@@ -42,7 +42,7 @@ fn world_on(store: Arc<dyn ConsentStore>) -> World {
         clock.clone(),
         LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
         Settings {
-            public_base_url: "https://consent.test".into(),
+            public_base_url: Some("https://consent.test".into()),
             policy: policy(),
             ..Settings::default()
         },

@@ -7,7 +7,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    http::respond(cancel(app, req).await)
+    // Links in the emails point where this request came in, unless configured.
+    let app = app.reached_at(http::api_origin(&req));
+    http::respond(cancel(&app, req).await)
 }
 
 async fn cancel(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {

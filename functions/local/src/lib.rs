@@ -100,10 +100,12 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     let mailer = config.backends.mailer().await.map_err(|e| e.to_string())?;
     let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
     let settings = Settings {
-        public_base_url: config
-            .public_base_url
-            .clone()
-            .unwrap_or_else(|| base_url.clone()),
+        public_base_url: Some(
+            config
+                .public_base_url
+                .clone()
+                .unwrap_or_else(|| base_url.clone()),
+        ),
         ..config.settings.clone()
     };
     let app = Arc::new(ConsentService::new(

@@ -9,7 +9,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    http::respond(replace(app, req).await)
+    // Links in the emails point where this request came in, unless configured.
+    let app = app.reached_at(http::api_origin(&req));
+    http::respond(replace(&app, req).await)
 }
 
 async fn replace(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {

@@ -36,6 +36,8 @@ fn parse_form(body: &[u8]) -> Result<(Verdict, Option<Comment>), &'static str> {
 }
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
+    // Links in the emails point where this request came in, unless configured.
+    let app = app.reached_at(http::api_origin(&req));
     let token = http::token_param(&req);
     let page = match parse_form(req.body().as_ref()) {
         Err(why) => pages::bad_form(why),

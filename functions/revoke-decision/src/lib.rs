@@ -17,6 +17,8 @@ fn confirmed(body: &[u8]) -> bool {
 }
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
+    // Links in the emails point where this request came in, unless configured.
+    let app = app.reached_at(http::api_origin(&req));
     let token = http::token_param(&req);
     let page = if !confirmed(req.body().as_ref()) {
         pages::bad_form("Use the Withdraw consent button on the page.")

@@ -1,0 +1,564 @@
+//! The template as the tools users deploy with see it: the SAM translator's
+//! output has no dependency cycle, cfn-lint and checkov pass it, and the links
+//! the deployed functions email open the review page.
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::Arc;
+
+use consent_shared::adapters::clock::ManualClock;
+use consent_shared::links::LinkSigner;
+use consent_shared::ports::ConsentStore;
+use consent_shared::service::{ConsentService, Settings};
+use consent_tests::routes::*;
+use consent_tests::template::{self, Branches, Evaluation};
+use consent_tests::*;
+use serde_json::Value;
+
+const TEMPLATE: &str = "template.yaml";
+const CYCLE_FIXTURE: &str = "tests/deploy/fixtures/api-cycle.yaml";
+const CUSTOM_DOMAIN: &str = "https://consent.example.com";
+/// The physical id CloudFormation gives the API, as in its execute-api host.
+const API_ID: &str = "abc123defg";
+
+/// The parameters without a default, as `sam deploy --guided` asks for them, and `extra`.
+fn deployed_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut parameters = vec![
+        ("JwtIssuer", "https://login.example.com/tenant/v2.0"),
+        ("JwtAudience", "api://consent"),
+        ("PortalOrigin", "https://portal.example.com"),
+        ("SenderAddress", "Data Consent <consent@example.com>"),
+        ("SenderIdentity", "example.com"),
+        (
+            "TenantDirectory",
+            r#"{"tenants":[{"id":"contoso","name":"Contoso Ltd"}]}"#,
+        ),
+    ];
+    parameters.extend_from_slice(extra);
+    parameters
+}
+
+fn with_custom_domain() -> Vec<(&'static str, &'static str)> {
+    deployed_with(&[("PublicBaseUrl", CUSTOM_DOMAIN)])
+}
+
+/// The cycles CloudFormation would refuse, with these parameter values; also
+/// read with both branches of every condition, the strictest way.
+fn assert_no_cycle(path: &str, parameters: &[(&str, &str)]) {
+    let transformed = template::transformed(path, parameters);
+    let evaluation = Evaluation::new(&transformed, parameters);
+    for (reading, branches) in [
+        ("with these parameters", Branches::Taken(&evaluation)),
+        ("with both branches of every condition", Branches::Both),
+    ] {
+        let graph = template::dependency_graph(&transformed, branches);
+        assert!(
+            graph.len() > 20,
+            "the transformed template has its resources"
+        );
+        let cycles = template::cycles(&graph);
+        assert!(
+            cycles.is_empty(),
+            "{path} {parameters:?}, {reading}: CloudFormation refuses a circular dependency:\n{}",
+            template::describe(&cycles)
+        );
+    }
+}
+
+#[test]
+fn the_transformed_template_has_no_dependency_cycle_without_a_custom_domain() {
+    assert_no_cycle(TEMPLATE, &[("PublicBaseUrl", "")]);
+}
+
+#[test]
+fn the_transformed_template_has_no_dependency_cycle_with_a_custom_domain() {
+    assert_no_cycle(TEMPLATE, &with_custom_domain());
+}
+
+#[test]
+fn the_cycle_check_finds_a_function_that_references_its_api() {
+    let transformed = template::transformed(CYCLE_FIXTURE, &[]);
+    let evaluation = Evaluation::new(&transformed, &[]);
+    let graph = template::dependency_graph(&transformed, Branches::Taken(&evaluation));
+    let cycles = template::cycles(&graph);
+    assert_eq!(cycles.len(), 1, "{}", template::describe(&cycles));
+    let cycle = &cycles[0];
+    assert_eq!(cycle.first(), cycle.last(), "a cycle ends where it starts");
+    assert!(
+        cycle.contains(&"Api".to_owned()) && cycle.contains(&"PageFunction".to_owned()),
+        "{cycle:?}"
+    );
+    // Each step is a real dependency of the transformed template.
+    for pair in cycle.windows(2) {
+        assert!(
+            graph[&pair[0]].contains(&pair[1]),
+            "{} -> {}",
+            pair[0],
+            pair[1]
+        );
+    }
+}
+
+fn cfn_lint(path: &std::path::Path) -> std::process::Output {
+    Command::new(template::tool("CONSENT_CFN_LINT", "cfn-lint"))
+        .arg(path)
+        .output()
+        .expect("cfn-lint runs")
+}
+
+/// The translator's output of `path`, in a file for the command-line tools.
+fn transformed_file(path: &str, name: &str) -> std::path::PathBuf {
+    let file = temp_dir(name).join("transformed.json");
+    let transformed = template::transformed(path, &[]);
+    std::fs::write(&file, serde_json::to_string_pretty(&transformed).unwrap()).unwrap();
+    file
+}
+
+#[test]
+fn cfn_lint_passes_the_template_and_its_transformed_form() {
+    for file in [
+        template::root().join(TEMPLATE),
+        transformed_file(TEMPLATE, "lint"),
+    ] {
+        let out = cfn_lint(&file);
+        assert!(
+            out.status.success(),
+            "cfn-lint {}:\n{}{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn cfn_lint_of_the_transformed_form_reports_the_cycle_of_the_fixture() {
+    let out = cfn_lint(&transformed_file(CYCLE_FIXTURE, "lint-cycle"));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{report}");
+    assert!(report.contains("E3004"), "{report}");
+}
+
+fn checkov(extra: &[&str]) -> (bool, String) {
+    let out = Command::new(template::tool("CONSENT_CHECKOV", "checkov"))
+        .current_dir(template::root())
+        .args(["--config-file", "infra/checkov.yaml"])
+        .args(extra)
+        .output()
+        .expect("checkov runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn checkov_passes_the_template_with_the_documented_skips() {
+    let (ok, report) = checkov(&[]);
+    assert!(ok, "{report}");
+    assert!(report.contains("Failed checks: 0"), "{report}");
+}
+
+#[test]
+fn checkov_with_the_same_settings_still_reports_a_fault() {
+    let (ok, report) = checkov(&["-f", "tests/deploy/fixtures/unencrypted-queue.yaml"]);
+    assert!(!ok, "{report}");
+    assert!(report.contains("CKV_AWS_27"), "{report}");
+}
+
+#[test]
+fn every_skipped_checkov_check_is_in_the_deploy_guide_with_its_reason() {
+    let root = template::root();
+    let settings = std::fs::read_to_string(root.join("infra/checkov.yaml")).unwrap();
+    let settings: Value = serde_yaml_ng::from_str(&settings).unwrap();
+    let mut skipped: Vec<String> = settings["skip-check"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(root.join(TEMPLATE)).unwrap()).unwrap();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        for skip in resource["Metadata"]["checkov"]["skip"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                skip["comment"].as_str().is_some_and(|c| c.len() > 20),
+                "{skip}"
+            );
+            skipped.push(skip["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(skipped.len() >= 5, "{skipped:?}");
+    let guide = std::fs::read_to_string(root.join("infra/README.md")).unwrap();
+    for id in skipped {
+        let line = guide
+            .lines()
+            .find(|l| l.contains(&format!("`{id}`")))
+            .unwrap_or_else(|| panic!("infra/README.md does not list {id}"));
+        assert!(
+            line.split('|')
+                .filter(|cell| cell.trim().len() > 20)
+                .count()
+                >= 1,
+            "{line}"
+        );
+    }
+}
+
+/// The transformed Lambda function `name` of the template.
+fn function<'t>(transformed: &'t Value, name: &str) -> &'t Value {
+    let f = &transformed["Resources"][name];
+    assert_eq!(f["Type"], "AWS::Lambda::Function", "{name}");
+    f
+}
+
+/// A function's environment as deployed, with the API's physical id (other
+/// resources' ids are their logical ids).
+fn environment(transformed: &Value, e: &Evaluation, name: &str) -> HashMap<String, String> {
+    let mut ids: HashMap<&str, &str> = transformed["Resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (k.as_str(), k.as_str()))
+        .collect();
+    ids.insert("ConsentApi", API_ID);
+    function(transformed, name)["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), e.render(v, &ids)?)))
+        .collect()
+}
+
+fn api_functions(transformed: &Value) -> Vec<String> {
+    let names: Vec<String> = transformed["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Permission")
+        .filter(|(_, r)| r["Properties"]["Principal"] == "apigateway.amazonaws.com")
+        .map(|(_, r)| {
+            r["Properties"]["FunctionName"]["Ref"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(names.len(), 10, "{names:?}");
+    names
+}
+
+/// The service as the template configures function `name`, on a shared store, mailer and clock.
+fn deployed_service(
+    transformed: &Value,
+    e: &Evaluation,
+    name: &str,
+    world: &(
+        Arc<dyn ConsentStore>,
+        Arc<RecordingMailer>,
+        Arc<ManualClock>,
+    ),
+) -> ConsentService {
+    let env = environment(transformed, e, name);
+    let settings = Settings {
+        public_base_url: consent_shared::config::public_base_url(|var| env.get(var).cloned())
+            .expect("the template's URLs are valid"),
+        ..Settings::default()
+    };
+    ConsentService::new(
+        world.0.clone(),
+        world.1.clone(),
+        Arc::new(directory()),
+        world.2.clone(),
+        LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+        settings,
+    )
+}
+
+/// The review page that `link` opens, requested as a reviewer's browser
+/// would: on the API's host (or the custom domain), through the template's route.
+async fn open(link: &str, expected_origin: &str, transformed: &Value, world: &World) -> Answer {
+    let path = link
+        .strip_prefix(expected_origin)
+        .unwrap_or_else(|| panic!("{link} is not on {expected_origin}"));
+    let token = path
+        .strip_prefix("/review/")
+        .unwrap_or_else(|| panic!("{link} is not a review link"));
+    let routes: Vec<&Value> = transformed["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::ApiGatewayV2::Api")
+        .collect();
+    assert_eq!(routes.len(), 1);
+    let body = routes[0]["Properties"]["Body"].to_string();
+    assert!(
+        body.contains("\"/review/{token}\""),
+        "the API routes /review/{{token}}"
+    );
+    review_get(world, token).await
+}
+
+async fn links_open_the_review_page(parameters: &[(&str, &str)], origin: &str) {
+    let transformed = template::transformed(TEMPLATE, parameters);
+    let e = Evaluation::new(&transformed, parameters);
+    let world = World::new();
+    let shared = (
+        world.store.clone(),
+        world.mailer.clone(),
+        world.clock.clone(),
+    );
+    let api_host = format!("{API_ID}.execute-api.eu-west-1.amazonaws.com");
+
+    // An API function, reached on the API's own endpoint.
+    let create_function = deployed_service(&transformed, &e, "CreateRequestFunction", &shared);
+    let req = ApiRequest::new("POST", "/consent-requests")
+        .claims(alice())
+        .json(&create_body("prod"))
+        .endpoint(&api_host, "$default")
+        .build();
+    let created = Answer::from_lambda(create_request::handle(&create_function, req).await);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let ask = world.mailer.links_to("bob@contoso.example").pop().unwrap();
+    let page = open(&ask, origin, &transformed, &world).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("value=\"approve\""), "{}", page.body);
+
+    // The scheduled function, which no request invokes, sends the reminder.
+    let reminder_function = deployed_service(&transformed, &e, "ReminderFunction", &shared);
+    world.clock.advance(time::Duration::days(3));
+    let mut event = aws_lambda_events::event::eventbridge::EventBridgeEvent::<Value>::default();
+    event.source = "aws.events".into();
+    event.detail_type = "Scheduled Event".into();
+    let report = reminder::handle(&reminder_function, event).await.unwrap();
+    assert_eq!(report.sent, 2, "{report:?}");
+    let reminder = world.mailer.links_to("bob@contoso.example").pop().unwrap();
+    assert_ne!(reminder, ask, "a reminder carries a fresh link");
+    let page = open(&reminder, origin, &transformed, &world).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("value=\"approve\""), "{}", page.body);
+}
+
+#[tokio::test]
+async fn without_a_custom_domain_emailed_links_open_the_page_on_the_api_url() {
+    let parameters = deployed_with(&[("PublicBaseUrl", "")]);
+    let transformed = template::transformed(TEMPLATE, &parameters);
+    let e = Evaluation::new(&transformed, &parameters);
+    // Where the deployed API answers: the stack's ApiUrl output.
+    let api_url = e
+        .render(
+            &transformed["Outputs"]["ApiUrl"]["Value"],
+            &HashMap::from([("ConsentApi", API_ID)]),
+        )
+        .unwrap();
+    assert_eq!(
+        api_url,
+        format!("https://{API_ID}.execute-api.eu-west-1.amazonaws.com")
+    );
+    for name in api_functions(&transformed) {
+        let env = environment(&transformed, &e, &name);
+        assert!(
+            !env.contains_key("CONSENT_PUBLIC_BASE_URL"),
+            "{name}: {env:?}"
+        );
+        assert!(
+            !env.contains_key("CONSENT_API_URL"),
+            "{name} must not reference the API"
+        );
+    }
+    links_open_the_review_page(&parameters, &api_url).await;
+}
+
+#[tokio::test]
+async fn with_a_custom_domain_emailed_links_open_the_page_there() {
+    let transformed = template::transformed(TEMPLATE, &with_custom_domain());
+    let e = Evaluation::new(&transformed, &with_custom_domain());
+    for name in api_functions(&transformed)
+        .iter()
+        .map(String::as_str)
+        .chain(["ReminderFunction"])
+    {
+        let env = environment(&transformed, &e, name);
+        assert_eq!(
+            env.get("CONSENT_PUBLIC_BASE_URL").map(String::as_str),
+            Some(CUSTOM_DOMAIN),
+            "{name}"
+        );
+    }
+    links_open_the_review_page(&with_custom_domain(), CUSTOM_DOMAIN).await;
+}
+
+#[test]
+fn a_failing_scheduled_run_lands_in_a_dead_letter_queue_with_an_alarm() {
+    let t = template::transformed(TEMPLATE, &[]);
+    let queue_arn = serde_json::json!({"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]});
+    let reminder = function(&t, "ReminderFunction");
+    assert_eq!(
+        reminder["Properties"]["DeadLetterConfig"]["TargetArn"],
+        queue_arn
+    );
+    let schedules: Vec<&Value> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Scheduler::Schedule")
+        .collect();
+    assert_eq!(schedules.len(), 1);
+    assert_eq!(
+        schedules[0]["Properties"]["Target"]["DeadLetterConfig"]["Arn"],
+        queue_arn
+    );
+    let invoke_config: Vec<&Value> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Lambda::EventInvokeConfig")
+        .collect();
+    assert_eq!(invoke_config.len(), 1);
+    assert_eq!(invoke_config[0]["Properties"]["MaximumRetryAttempts"], 0);
+    let queue = &t["Resources"]["ScheduleDeadLetterQueue"]["Properties"];
+    assert_eq!(queue["SqsManagedSseEnabled"], true);
+    let alarm = &t["Resources"]["ScheduleDeadLetters"]["Properties"];
+    assert_eq!(alarm["Namespace"], "AWS/SQS");
+    assert_eq!(
+        alarm["Dimensions"][0]["Value"],
+        serde_json::json!({"Fn::GetAtt": ["ScheduleDeadLetterQueue", "QueueName"]})
+    );
+    // Only the scheduled function is invoked asynchronously; the API's are not.
+    for name in api_functions(&t) {
+        assert!(
+            function(&t, &name)["Properties"]["DeadLetterConfig"].is_null(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_api_is_throttled_and_page_concurrency_can_be_reserved() {
+    let pages = [
+        "ReviewPageFunction",
+        "ReviewDecisionFunction",
+        "RevokePageFunction",
+        "RevokeDecisionFunction",
+    ];
+    let reserved = |parameters: &[(&str, &str)]| -> Vec<(String, Option<String>)> {
+        let t = template::transformed(TEMPLATE, parameters);
+        let e = Evaluation::new(&t, parameters);
+        t["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+            .map(|(name, r)| {
+                let value = &r["Properties"]["ReservedConcurrentExecutions"];
+                let n = (!value.is_null())
+                    .then(|| e.render(value, &HashMap::new()))
+                    .flatten();
+                (name.clone(), n)
+            })
+            .collect()
+    };
+    // Off by default: a new account may have only 10 concurrent executions.
+    assert!(
+        reserved(&[]).iter().all(|(_, n)| n.is_none()),
+        "{:?}",
+        reserved(&[])
+    );
+    for (name, n) in reserved(&[("PageReservedConcurrency", "20")]) {
+        let expected = pages.contains(&name.as_str()).then(|| "20".to_owned());
+        assert_eq!(n, expected, "{name}");
+    }
+
+    let parameters = [
+        ("ApiThrottlingRateLimit", "7"),
+        ("ApiThrottlingBurstLimit", "9"),
+    ];
+    let t = template::transformed(TEMPLATE, &parameters);
+    let e = Evaluation::new(&t, &parameters);
+    let stages: Vec<&Value> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::ApiGatewayV2::Stage")
+        .collect();
+    assert_eq!(stages.len(), 1);
+    let limits = &stages[0]["Properties"]["DefaultRouteSettings"];
+    let none = HashMap::new();
+    assert_eq!(
+        e.render(&limits["ThrottlingRateLimit"], &none).as_deref(),
+        Some("7")
+    );
+    assert_eq!(
+        e.render(&limits["ThrottlingBurstLimit"], &none).as_deref(),
+        Some("9")
+    );
+    let defaults = Evaluation::new(&t, &[]);
+    assert_eq!(defaults.parameters["ApiThrottlingRateLimit"], "50");
+    assert_eq!(defaults.parameters["ApiThrottlingBurstLimit"], "100");
+}
+
+/// A service as an API function runs it without a configured public base URL.
+fn unconfigured_api_function(world: &World) -> ConsentService {
+    ConsentService::new(
+        world.store.clone(),
+        world.mailer.clone(),
+        Arc::new(directory()),
+        world.clock.clone(),
+        LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+        Settings::default(),
+    )
+}
+
+async fn create_on(app: &ConsentService, domain_name: &str, stage: &str) -> Answer {
+    let req = ApiRequest::new("POST", "/consent-requests")
+        .claims(alice())
+        .json(&create_body("prod"))
+        .endpoint(domain_name, stage)
+        .build();
+    Answer::from_lambda(create_request::handle(app, req).await)
+}
+
+#[tokio::test]
+async fn on_a_named_stage_links_carry_the_stage() {
+    let world = World::new();
+    let app = unconfigured_api_function(&world);
+    let created = create_on(
+        &app,
+        "abc123defg.execute-api.eu-west-1.amazonaws.com",
+        "prod",
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let link = world.mailer.links_to("bob@contoso.example").pop().unwrap();
+    assert!(
+        link.starts_with("https://abc123defg.execute-api.eu-west-1.amazonaws.com/prod/review/"),
+        "{link}"
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_that_is_no_host_name_sends_no_link_and_leaves_the_email_due() {
+    let world = World::new();
+    let app = unconfigured_api_function(&world);
+    let created = create_on(&app, "evil.example/phish?x=", "$default").await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(
+        world.mailer.messages().is_empty(),
+        "no link is built on that address"
+    );
+    // The scheduled function, which knows the API's URL, sends it after the send lease.
+    let id =
+        consent_shared::domain::RequestId::parse(created.json()["id"].as_str().unwrap()).unwrap();
+    let stored = world.store.get(id).await.unwrap().unwrap();
+    assert!(stored.next_due_at().is_some(), "{stored:?}");
+}
