@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{
-    Actor, AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, Reviewer, Slot,
-    Status, TenantId, Verdict,
+    Actor, AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, InvalidValue,
+    Reviewer, Slot, Status, TenantId, Verdict,
 };
 use crate::service::{Access, CreateInput};
 use crate::workflow::FieldError;
@@ -25,49 +25,33 @@ impl CreateBody {
     /// Parses every field, reporting all problems at once.
     pub fn parse(self) -> Result<CreateInput, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let target = TenantId::parse(&self.target_tenant_id);
-        if target.is_none() {
-            errors.push(FieldError::new(
-                "/targetTenantId",
-                format!(
-                    "1 to {} characters of A-Z, a-z, 0-9, '.', '_' or '-'",
-                    TenantId::MAX_LEN
-                ),
-            ));
-        }
-        let environment = EnvironmentId::parse(&self.environment_id);
-        if environment.is_none() {
-            errors.push(FieldError::new(
-                "/environmentId",
-                format!(
-                    "1 to {} characters of A-Z, a-z, 0-9, '.', '_' or '-'",
-                    EnvironmentId::MAX_LEN
-                ),
-            ));
-        }
-        let name = EnvironmentName::parse(&self.environment_name);
-        if name.is_none() {
-            errors.push(FieldError::new(
-                "/environmentName",
-                format!(
-                    "1 to {} characters, no control characters",
-                    EnvironmentName::MAX_LEN
-                ),
-            ));
-        }
+        let target = field(
+            &mut errors,
+            "/targetTenantId",
+            TenantId::parse(&self.target_tenant_id),
+        );
+        let environment = field(
+            &mut errors,
+            "/environmentId",
+            EnvironmentId::parse(&self.environment_id),
+        );
+        let name = field(
+            &mut errors,
+            "/environmentName",
+            EnvironmentName::parse(&self.environment_name),
+        );
         if self.reviewers.len() > 2 {
             errors.push(FieldError::new("/reviewers", "name exactly two reviewers"));
         }
-        let mut reviewers = Vec::new();
-        for (i, raw) in self.reviewers.iter().take(2).enumerate() {
-            match Email::parse(raw) {
-                Some(e) => reviewers.push(e),
-                None => errors.push(FieldError::new(
-                    format!("/reviewers/{i}"),
-                    "not a valid email address",
-                )),
-            }
-        }
+        let reviewers: Vec<Email> = self
+            .reviewers
+            .iter()
+            .take(2)
+            .enumerate()
+            .filter_map(|(i, raw)| {
+                field(&mut errors, &format!("/reviewers/{i}"), Email::parse(raw))
+            })
+            .collect();
         match (target, environment, name) {
             (Some(target_tenant_id), Some(environment_id), Some(environment_name))
                 if errors.is_empty() =>
@@ -82,6 +66,17 @@ impl CreateBody {
             _ => Err(errors),
         }
     }
+}
+
+/// The parsed value, or its problem added to `errors` under `pointer`.
+pub fn field<T>(
+    errors: &mut Vec<FieldError>,
+    pointer: &str,
+    parsed: Result<T, InvalidValue>,
+) -> Option<T> {
+    parsed
+        .map_err(|e| errors.push(FieldError::new(pointer, e.message())))
+        .ok()
 }
 
 /// `PUT /consent-requests/{id}/reviewers/{slot}` body.
@@ -234,7 +229,7 @@ pub struct AuditView {
     pub actor: String,
     pub from_status: Option<&'static str>,
     pub to_status: &'static str,
-    pub slot: Option<u8>,
+    pub slot: Option<Slot>,
     pub detail: Option<String>,
     pub version: u64,
 }

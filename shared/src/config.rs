@@ -185,7 +185,7 @@ impl Backends {
         }
         if let Some(sender) = &self.sender {
             let (_, address) = crate::adapters::outbox::split_sender(sender);
-            if Email::parse(&address).is_none() {
+            if Email::parse(&address).is_err() {
                 return Err(ConfigError {
                     setting: vars::SENDER,
                     problem: format!(
@@ -195,7 +195,7 @@ impl Backends {
             }
         }
         if let Some(reply_to) = &self.reply_to
-            && Email::parse(reply_to).is_none()
+            && Email::parse(reply_to).is_err()
         {
             return Err(ConfigError {
                 setting: vars::REPLY_TO,

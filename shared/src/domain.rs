@@ -29,6 +29,30 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// Why a value is not valid for its type: the message says what is allowed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(String);
+
+impl InvalidValue {
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Domain strings deserialize through their `parse`, so none exists invalid.
+macro_rules! parsed_from_string {
+    ($($type:ty),*) => {$(
+        impl TryFrom<String> for $type {
+            type Error = InvalidValue;
+            fn try_from(s: String) -> Result<Self, InvalidValue> {
+                Self::parse(&s)
+            }
+        }
+    )*};
+}
+parsed_from_string!(TenantId, EnvironmentId, Email, EnvironmentName);
+
 /// Identifier of one ask: one email-and-link round to one reviewer.
 /// A new ask supersedes every older link of its slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,15 +61,15 @@ pub struct AskId(pub Uuid);
 
 /// A tenant (organization) id as issued by the identity provider.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
 
 impl TenantId {
     pub const MAX_LEN: usize = 64;
 
     /// Accepts 1..=64 characters of `[A-Za-z0-9._-]`.
-    pub fn parse(s: &str) -> Option<Self> {
-        is_identifier(s, Self::MAX_LEN).then(|| Self(s.to_owned()))
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        identifier(s, Self::MAX_LEN).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -61,14 +85,14 @@ impl fmt::Display for TenantId {
 
 /// An environment id inside a customer tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct EnvironmentId(String);
 
 impl EnvironmentId {
     pub const MAX_LEN: usize = 64;
 
-    pub fn parse(s: &str) -> Option<Self> {
-        is_identifier(s, Self::MAX_LEN).then(|| Self(s.to_owned()))
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        identifier(s, Self::MAX_LEN).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -82,26 +106,45 @@ impl fmt::Display for EnvironmentId {
     }
 }
 
-fn is_identifier(s: &str, max: usize) -> bool {
-    !s.is_empty()
+fn identifier(s: &str, max: usize) -> Result<String, InvalidValue> {
+    let valid = !s.is_empty()
         && s.len() <= max
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(s.to_owned())
+    } else {
+        Err(InvalidValue(format!(
+            "1 to {max} characters of A-Z, a-z, 0-9, '.', '_' or '-'"
+        )))
+    }
 }
+
+macro_rules! into_string {
+    ($($type:ty),*) => {$(
+        impl From<$type> for String {
+            fn from(value: $type) -> String {
+                value.0
+            }
+        }
+    )*};
+}
+into_string!(TenantId, EnvironmentId, Email, EnvironmentName, Comment);
 
 /// A syntactically valid email address, kept as given (trimmed).
 /// Equality of people is case-insensitive: see [`Email::same_person`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
 impl Email {
     pub const MAX_LEN: usize = 254;
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let invalid = || InvalidValue("not a valid email address".to_owned());
         let s = s.trim();
         if s.is_empty() || s.len() > Self::MAX_LEN || s.chars().any(|c| c.is_control()) {
-            return None;
+            return Err(invalid());
         }
         let parsed = email_address::EmailAddress::parse_with_options(
             s,
@@ -109,13 +152,13 @@ impl Email {
                 .without_display_text()
                 .without_domain_literal(),
         )
-        .ok()?;
+        .map_err(|_| invalid())?;
         // A reviewer must be reachable on the internet: a dotted domain, no quoted local part.
         let domain = parsed.domain();
         if !domain.contains('.') || parsed.local_part().starts_with('"') {
-            return None;
+            return Err(invalid());
         }
-        Some(Self(s.to_owned()))
+        Ok(Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -135,16 +178,22 @@ impl fmt::Display for Email {
 
 /// Human name of an environment, as the partner typed it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct EnvironmentName(String);
 
 impl EnvironmentName {
     pub const MAX_LEN: usize = 200;
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let s = s.trim();
-        (!s.is_empty() && s.chars().count() <= Self::MAX_LEN && !s.chars().any(char::is_control))
-            .then(|| Self(s.to_owned()))
+        if !s.is_empty() && s.chars().count() <= Self::MAX_LEN && !s.chars().any(char::is_control) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidValue(format!(
+                "1 to {} characters, no control characters",
+                Self::MAX_LEN
+            )))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -154,7 +203,7 @@ impl EnvironmentName {
 
 /// Free text a reviewer may add to a decision.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Comment(String);
 
 impl Comment {
@@ -162,13 +211,16 @@ impl Comment {
 
     /// Empty after trimming means "no comment"; too long or control characters
     /// other than line breaks and tabs are refused.
-    pub fn parse(s: &str) -> Result<Option<Self>, InvalidComment> {
+    pub fn parse(s: &str) -> Result<Option<Self>, InvalidValue> {
         let s = s.trim();
         if s.chars().count() > Self::MAX_LEN
             || s.chars()
                 .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
-            return Err(InvalidComment);
+            return Err(InvalidValue(format!(
+                "at most {} characters, without control characters other than line breaks and tabs",
+                Self::MAX_LEN
+            )));
         }
         Ok((!s.is_empty()).then(|| Self(s.to_owned())))
     }
@@ -178,12 +230,16 @@ impl Comment {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("a comment is at most 1000 characters, without control characters")]
-pub struct InvalidComment;
+impl TryFrom<String> for Comment {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::parse(&s)?.ok_or_else(|| InvalidValue("a stored comment is never empty".to_owned()))
+    }
+}
 
-/// One of the two reviewer positions of a request.
+/// One of the two reviewer positions of a request; 1 or 2 in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
 pub enum Slot {
     One,
     Two,
@@ -216,6 +272,25 @@ impl Slot {
             Slot::One => Slot::Two,
             Slot::Two => Slot::One,
         }
+    }
+}
+
+impl From<Slot> for u8 {
+    fn from(slot: Slot) -> u8 {
+        slot.number()
+    }
+}
+
+impl TryFrom<u8> for Slot {
+    type Error = InvalidValue;
+    fn try_from(n: u8) -> Result<Self, InvalidValue> {
+        Slot::from_number(n).ok_or_else(|| InvalidValue("a reviewer slot is 1 or 2".to_owned()))
+    }
+}
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.number().fmt(f)
     }
 }
 
@@ -398,7 +473,7 @@ impl NoticeKind {
 pub enum Recipient {
     Requester,
     Reviewer {
-        slot: u8,
+        slot: Slot,
     },
     /// A partner admin contact from the tenant directory.
     PartnerContact,
@@ -473,7 +548,7 @@ pub enum Actor {
         admin: bool,
     },
     Reviewer {
-        slot: u8,
+        slot: Slot,
         email: Email,
     },
     System,
@@ -507,6 +582,6 @@ pub struct AuditEvent {
     pub action: AuditAction,
     pub from_status: Option<Status>,
     pub to_status: Status,
-    pub slot: Option<u8>,
+    pub slot: Option<Slot>,
     pub detail: Option<String>,
 }

@@ -185,7 +185,7 @@ pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
     .ok_or_else(|| unauthorized("sign in: a bearer token is required"))?;
     let tenant_id = claims
         .get(claims::TENANT)
-        .and_then(|t| TenantId::parse(t))
+        .and_then(|t| TenantId::parse(t).ok())
         .ok_or_else(|| unauthorized("the token names no valid tenant"))?;
     let user_id = claims
         .get(claims::USER)
@@ -193,7 +193,7 @@ pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
         .filter(|u| !u.is_empty() && u.len() <= 128 && !u.chars().any(char::is_control))
         .cloned()
         .ok_or_else(|| unauthorized("the token names no user"))?;
-    let email = claims.get(claims::EMAIL).and_then(|e| Email::parse(e));
+    let email = claims.get(claims::EMAIL).and_then(|e| Email::parse(e).ok());
     let admin = claims
         .get(claims::ROLES)
         .is_some_and(|roles| parse_roles(roles).any(|r| r == admin_role));

@@ -537,12 +537,10 @@ impl ConsentService {
         notice: &Notice,
     ) -> Result<(), MailError> {
         let withdraw = match notice.recipient {
-            Recipient::Reviewer { slot } if notice.kind == NoticeKind::Allowed => {
-                Slot::from_number(slot)
-                    .and_then(|slot| request.current_ask(slot).map(|ask| (slot, ask.id)))
-                    .map(|(slot, ask_id)| self.link(Purpose::Revoke, request, slot, ask_id))
-                    .transpose()?
-            }
+            Recipient::Reviewer { slot } if notice.kind == NoticeKind::Allowed => request
+                .current_ask(slot)
+                .map(|ask| self.link(Purpose::Revoke, request, slot, ask.id))
+                .transpose()?,
             _ => None,
         };
         // The partner learns the customer's name only with an allowed outcome.
@@ -702,7 +700,7 @@ impl ConsentService {
                     request,
                     command(&claims),
                     Actor::Reviewer {
-                        slot: claims.slot.number(),
+                        slot: claims.slot,
                         email: reviewer.email.clone(),
                     },
                     self.now(),

@@ -601,7 +601,7 @@ pub fn apply(
         action,
         from_status: Some(request.status),
         to_status: next.status,
-        slot: slot_touched.map(Slot::number),
+        slot: slot_touched,
         detail,
     };
     Ok(Transition {
@@ -619,12 +619,7 @@ fn notify(request: &mut ConsentRequest, kind: NoticeKind, contacts: &[Email], no
     let mut recipients: Vec<(Email, Recipient)> =
         vec![(request.requester.email.clone(), Recipient::Requester)];
     for (slot, reviewer) in Slot::ALL.iter().zip(&request.reviewers) {
-        recipients.push((
-            reviewer.email.clone(),
-            Recipient::Reviewer {
-                slot: slot.number(),
-            },
-        ));
+        recipients.push((reviewer.email.clone(), Recipient::Reviewer { slot: *slot }));
     }
     for contact in contacts {
         recipients.push((contact.clone(), Recipient::PartnerContact));

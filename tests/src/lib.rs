@@ -196,7 +196,7 @@ pub fn partner_caller(admin: bool) -> Caller {
     Caller {
         tenant_id: TenantId::parse(PARTNER).unwrap(),
         user_id: "alice".into(),
-        email: Email::parse("alice@fabrikam.example"),
+        email: Email::parse("alice@fabrikam.example").ok(),
         admin,
     }
 }

@@ -101,7 +101,7 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
         );
         let carol_approved = events
             .iter()
-            .any(|e| e.action == AuditAction::Approved && e.slot == Some(2));
+            .any(|e| e.action == AuditAction::Approved && e.slot == Some(Slot::Two));
         match approval {
             Ok(ctx) => {
                 assert!(carol_approved, "an accepted approval has its audit event");

@@ -16,8 +16,12 @@ pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
 async fn check(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {
     let caller = http::caller(&req, &app.settings().admin_role)?;
     let query = req.query_string_parameters();
-    let tenant = query.first("tenantId").and_then(TenantId::parse);
-    let environment = query.first("environmentId").and_then(EnvironmentId::parse);
+    let tenant = query
+        .first("tenantId")
+        .and_then(|t| TenantId::parse(t).ok());
+    let environment = query
+        .first("environmentId")
+        .and_then(|e| EnvironmentId::parse(e).ok());
     let (Some(tenant), Some(environment)) = (tenant.clone(), environment.clone()) else {
         let mut errors = Vec::new();
         if tenant.is_none() {

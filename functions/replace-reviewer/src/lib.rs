@@ -32,7 +32,7 @@ async fn replace(app: &ConsentService, req: Request) -> Result<Response<Body>, R
         })?;
     let body: ReplaceReviewerBody = http::json_body(&req)?;
     let email = Email::parse(&body.email)
-        .ok_or_else(|| http::invalid(&[FieldError::new("/email", "not a valid email address")]))?;
+        .map_err(|e| http::invalid(&[FieldError::new("/email", e.message())]))?;
     let request = app
         .replace_reviewer(&caller, id, slot, email, body.confirmed_in_target_tenant)
         .await?;

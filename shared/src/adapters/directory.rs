@@ -57,7 +57,7 @@ impl StaticDirectory {
         let mut contacts = HashMap::new();
         for entry in file.tenants {
             let id = TenantId::parse(&entry.id)
-                .ok_or_else(|| format!("tenant directory: bad tenant id {:?}", entry.id))?;
+                .map_err(|e| format!("tenant directory: bad tenant id {:?}: {e}", entry.id))?;
             let name = entry.name.trim();
             if name.is_empty() {
                 return Err(format!("tenant directory: tenant {id} has no name"));
@@ -69,8 +69,8 @@ impl StaticDirectory {
                 .contacts
                 .iter()
                 .map(|c| {
-                    Email::parse(c).ok_or_else(|| {
-                        format!("tenant directory: tenant {id} has a bad contact {c:?}")
+                    Email::parse(c).map_err(|e| {
+                        format!("tenant directory: tenant {id} has a bad contact {c:?}: {e}")
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
