@@ -7,7 +7,6 @@ use std::sync::Arc;
 use consent_shared::adapters::clock::SystemClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::adapters::outbox::NoMailer;
 use consent_shared::config::parse_secret_keys;
 use consent_shared::domain::{ConsentRequest, RequestId, Slot, Verdict};
 use consent_shared::links::{LinkClaims, LinkSigner, Purpose};
@@ -53,9 +52,8 @@ impl Seed {
             .unwrap()
             .to_owned();
         let signer = parse_secret_keys("bench", SECRET_VALUE).unwrap();
-        let app = ConsentService::new(
+        let app = ConsentService::without_email(
             Arc::new(DynamoStore::new(dynamodb, table.clone())),
-            Arc::new(NoMailer),
             Arc::new(StaticDirectory::from_json(DIRECTORY).unwrap()),
             Arc::new(SystemClock),
             parse_secret_keys("bench", SECRET_VALUE).unwrap(),

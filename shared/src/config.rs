@@ -11,7 +11,7 @@ use crate::adapters::memory::MemoryStore;
 use crate::adapters::outbox::OutboxMailer;
 use crate::domain::Email;
 use crate::links::{LinkKey, LinkSigner};
-use crate::ports::{ConsentStore, Mailer};
+use crate::ports::{Clock, ConsentStore, Mailer, TenantDirectory};
 use crate::service::{ConsentService, Settings};
 
 /// Environment variable names.
@@ -213,6 +213,21 @@ impl Backends {
         }
     }
 
+    /// The service on these backends: it sends email when it has a mailer.
+    pub async fn service(
+        &self,
+        directory: Arc<dyn TenantDirectory>,
+        clock: Arc<dyn Clock>,
+        links: Option<LinkSigner>,
+        settings: Settings,
+    ) -> Result<ConsentService, ConfigError> {
+        let store = self.store().await?;
+        Ok(match self.mailer().await? {
+            Some(mailer) => ConsentService::new(store, mailer, directory, clock, links, settings),
+            None => ConsentService::without_email(store, directory, clock, links, settings),
+        })
+    }
+
     /// The store: DynamoDB when a table is named, else in memory.
     pub async fn store(&self) -> Result<Arc<dyn ConsentStore>, ConfigError> {
         self.validate()?;
@@ -235,9 +250,9 @@ impl Backends {
     }
 
     /// The mailer: SES when a sender is named, else `.eml` files in the outbox.
-    /// A program built without SES that is given a sender sends nothing: its
-    /// emails stay due for the scheduled function, which has SES.
-    pub async fn mailer(&self) -> Result<Arc<dyn Mailer>, ConfigError> {
+    /// A program built without SES that is given a sender has none: it sends
+    /// nothing, and its emails stay due for the scheduled function, which has SES.
+    pub async fn mailer(&self) -> Result<Option<Arc<dyn Mailer>>, ConfigError> {
         self.validate()?;
         match &self.sender {
             None => {
@@ -246,7 +261,7 @@ impl Backends {
                         setting: vars::OUTBOX_DIR,
                         problem: format!("{}: {e}", self.outbox.display()),
                     })?;
-                Ok(Arc::new(outbox))
+                Ok(Some(Arc::new(outbox)))
             }
             #[cfg(feature = "ses")]
             Some(sender) => {
@@ -255,15 +270,15 @@ impl Backends {
                     None => self.sdk_config().await,
                 };
                 let client = aws_sdk_sesv2::Client::new(&config);
-                Ok(Arc::new(crate::adapters::ses::SesMailer::new(
+                Ok(Some(Arc::new(crate::adapters::ses::SesMailer::new(
                     client,
                     sender.clone(),
                     self.configuration_set.clone(),
                     self.reply_to.clone(),
-                )))
+                ))))
             }
             #[cfg(not(feature = "ses"))]
-            Some(_) => Ok(Arc::new(crate::adapters::outbox::NoMailer)),
+            Some(_) => Ok(None),
         }
     }
 }
@@ -465,12 +480,12 @@ pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
     }
     ScheduleSettings::from_env()?.apply(&mut settings)?;
     let backends = Backends::from_env();
-    Ok(ConsentService::new(
-        backends.store().await?,
-        backends.mailer().await?,
-        Arc::new(directory_from_env()?),
-        Arc::new(SystemClock),
-        link_keys_from_env().await?,
-        settings,
-    ))
+    Ok(backends
+        .service(
+            Arc::new(directory_from_env()?),
+            Arc::new(SystemClock),
+            link_keys_from_env().await?,
+            settings,
+        )
+        .await?)
 }

@@ -3,7 +3,7 @@
 
 use consent_shared::domain::*;
 use consent_shared::workflow::{
-    self, Command, Effect, Emails, NewRequest, Policy, Transition, WorkflowError,
+    self, Command, Emails, NewRequest, Policy, Transition, WorkflowError,
 };
 use proptest::prelude::*;
 use time::{Duration, OffsetDateTime};
@@ -177,9 +177,9 @@ fn create_for_another_tenant_is_pending_and_asks_both() {
     assert_eq!(t.request.status, Status::Pending);
     assert_eq!(t.request.version, 1);
     assert_eq!(t.audit.action, AuditAction::Created);
-    let asked: Vec<Slot> = t.emails().asks.iter().map(|(slot, _)| *slot).collect();
+    let asked: Vec<Slot> = t.emails.asks.iter().map(|(slot, _)| *slot).collect();
     assert_eq!(asked, vec![Slot::One, Slot::Two]);
-    assert_eq!(t.effects.len(), 2, "asks only: no notices");
+    assert_eq!(t.emails.len(), 2, "asks only: no notices");
     assert_eq!(t.request.expires_at, Some(t0() + policy().expire_after));
     for slot in Slot::ALL {
         let ask = t.request.current_ask(slot).unwrap();
@@ -200,7 +200,7 @@ fn create_for_own_tenant_is_not_applicable_without_emails() {
     )
     .unwrap();
     assert_eq!(t.request.status, Status::NotApplicable);
-    assert!(t.effects.is_empty());
+    assert!(t.emails.is_empty());
     assert!(t.request.reviewers.is_empty());
 }
 
@@ -390,11 +390,11 @@ fn replacing_on_pending_asks_only_the_new_reviewer_and_keeps_the_other_decision(
         before.current_ask(Slot::Two).map(|a| a.id)
     );
     assert_eq!(
-        t.effects,
-        vec![Effect::SendAsk {
-            slot: Slot::Two,
-            ask_id: new_ask.id
-        }]
+        t.emails,
+        Emails {
+            asks: vec![(Slot::Two, new_ask.id)],
+            notices: vec![],
+        }
     );
     assert_eq!(
         t.request.current_ask(Slot::One),
@@ -424,7 +424,7 @@ fn replacing_on_canceled_reopens_with_fresh_asks_to_both() {
     let canceled = state("canceled");
     let t = replace(&canceled, Slot::One, "erin@customer.example").unwrap();
     assert_eq!(t.request.status, Status::Pending);
-    assert_eq!(t.effects.len(), 2);
+    assert_eq!(t.emails.len(), 2);
     assert_eq!(
         t.request.reviewers[0].email.as_str(),
         "erin@customer.example"

@@ -96,8 +96,6 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         Some(path) => StaticDirectory::from_file(path)?,
         None => StaticDirectory::from_json(SAMPLE_TENANTS)?,
     };
-    let store = config.backends.store().await.map_err(|e| e.to_string())?;
-    let mailer = config.backends.mailer().await.map_err(|e| e.to_string())?;
     let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
     let settings = Settings {
         public_base_url: Some(
@@ -108,14 +106,18 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         ),
         ..config.settings.clone()
     };
-    let app = Arc::new(ConsentService::new(
-        store,
-        mailer,
-        Arc::new(directory),
-        Arc::new(SystemClock),
-        links,
-        settings,
-    ));
+    let app = Arc::new(
+        config
+            .backends
+            .service(
+                Arc::new(directory),
+                Arc::new(SystemClock),
+                Some(links),
+                settings,
+            )
+            .await
+            .map_err(|e| e.to_string())?,
+    );
     let gateway = Arc::new(Gateway::new(
         app.clone(),
         DevAuth::new(&config.dev_jwt_secret)?,

@@ -84,16 +84,3 @@ pub fn split_sender(from: &str) -> (String, String) {
         None => (String::new(), from.trim().to_owned()),
     }
 }
-
-/// For a program that must not send email: every send fails for now, so the
-/// email stays due and the scheduled function sends it.
-pub struct NoMailer;
-
-#[async_trait]
-impl Mailer for NoMailer {
-    async fn send(&self, _message: &EmailMessage) -> Result<(), MailError> {
-        Err(MailError::Transient(
-            "this function sends no email; the scheduled function will".to_owned(),
-        ))
-    }
-}

@@ -1,0 +1,428 @@
+//! The application service: load → workflow → conditional save → emails.
+//! Handlers parse and authorize, then call this.
+//!
+//! Here: the service, its errors, the retry loop, the partner commands and
+//! the access check; [`links`]: what a review or withdrawal link shows and
+//! does; [`delivery`]: sending what a change owes, and the scheduled run.
+
+mod delivery;
+mod links;
+
+pub use delivery::{Dispatcher, Outcome, RunReport, Tally};
+pub use links::{LinkProblem, ReviewContext};
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::domain::{
+    Actor, AskId, AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, RequestId,
+    Requester, ScopeKey, Slot, Status, TenantId,
+};
+use crate::links::LinkSigner;
+use crate::ports::{Clock, ConsentStore, Mailer, StoreError, TenantDirectory};
+use crate::workflow::{self, Command, FieldError, Policy, Transition, WorkflowError};
+
+/// How often a command is retried after losing a race to another writer.
+const MAX_ATTEMPTS: usize = 4;
+
+/// Service-wide settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the review page is reachable, without a trailing slash. None in
+    /// an API function without a configured one: there each request names the
+    /// API's own address ([`ConsentService::reached_at`]).
+    pub public_base_url: Option<String>,
+    /// How long a review link stays valid after it is emailed.
+    pub link_ttl: Duration,
+    /// How long the link to withdraw consent stays valid after it is emailed.
+    pub revoke_link_ttl: Duration,
+    pub policy: Policy,
+    /// Due emails one scheduled run handles at most.
+    pub run_batch: usize,
+    /// The JWT role that makes a partner user an admin.
+    pub admin_role: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_base_url: None,
+            link_ttl: Duration::days(30),
+            revoke_link_ttl: Duration::days(365),
+            policy: Policy::default(),
+            run_batch: 100,
+            admin_role: "ConsentAdmin".to_owned(),
+        }
+    }
+}
+
+/// The signed-in caller, from the JWT claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub tenant_id: TenantId,
+    pub user_id: String,
+    pub email: Option<Email>,
+    pub admin: bool,
+}
+
+impl Caller {
+    fn actor(&self) -> Actor {
+        Actor::User {
+            tenant_id: self.tenant_id.clone(),
+            user_id: self.user_id.clone(),
+            email: self.email.clone(),
+            admin: self.admin,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    #[error("the input is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        existing: Option<RequestId>,
+    },
+    #[error("the page cursor is not valid")]
+    BadCursor,
+    #[error("a dependency is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::VersionConflict => ServiceError::Conflict {
+                detail: "the request was changed by someone else at the same time; reload it and try again".to_owned(),
+                existing: None,
+            },
+            StoreError::Duplicate { existing } => ServiceError::Conflict {
+                detail: "your tenant already has an open consent request for this tenant and environment".to_owned(),
+                existing: Some(existing),
+            },
+            StoreError::BadCursor => ServiceError::BadCursor,
+            StoreError::Unavailable(msg) => ServiceError::Unavailable(msg),
+        }
+    }
+}
+
+/// The request to change is not stored.
+struct Missing;
+
+impl From<Missing> for ServiceError {
+    fn from(_: Missing) -> Self {
+        ServiceError::NotFound
+    }
+}
+
+impl From<WorkflowError> for ServiceError {
+    fn from(e: WorkflowError) -> Self {
+        match e {
+            WorkflowError::Invalid(errors) => ServiceError::Invalid(errors),
+            other => ServiceError::Conflict {
+                detail: other.to_string(),
+                existing: None,
+            },
+        }
+    }
+}
+
+/// The body of a create call, already parsed into domain types.
+#[derive(Clone, Debug)]
+pub struct CreateInput {
+    pub target_tenant_id: TenantId,
+    pub environment_id: EnvironmentId,
+    pub environment_name: EnvironmentName,
+    pub reviewers: Vec<Email>,
+}
+
+/// Answer to "may this tenant see that environment's telemetry?".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub status: Option<Status>,
+    pub request_id: Option<RequestId>,
+    pub customer_name: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct ConsentService {
+    store: Arc<dyn ConsentStore>,
+    directory: Arc<dyn TenantDirectory>,
+    clock: Arc<dyn Clock>,
+    /// None in functions that neither sign nor check links.
+    links: Option<LinkSigner>,
+    /// None in functions that send no email: what they owe stays due for the
+    /// scheduled function.
+    dispatcher: Option<Dispatcher>,
+    settings: Settings,
+}
+
+impl ConsentService {
+    /// A service that sends the emails its changes owe through `mailer`.
+    pub fn new(
+        store: Arc<dyn ConsentStore>,
+        mailer: Arc<dyn Mailer>,
+        directory: Arc<dyn TenantDirectory>,
+        clock: Arc<dyn Clock>,
+        links: impl Into<Option<LinkSigner>>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            dispatcher: Some(Dispatcher::new(mailer, directory.clone())),
+            ..Self::without_email(store, directory, clock, links, settings)
+        }
+    }
+
+    /// A service that sends no email.
+    pub fn without_email(
+        store: Arc<dyn ConsentStore>,
+        directory: Arc<dyn TenantDirectory>,
+        clock: Arc<dyn Clock>,
+        links: impl Into<Option<LinkSigner>>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            directory,
+            clock,
+            links: links.into(),
+            dispatcher: None,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The service as one request reached it: links in the emails it sends
+    /// point at `origin`, unless a public base URL is configured, which always wins.
+    pub fn reached_at(&self, origin: Option<String>) -> Cow<'_, Self> {
+        match origin {
+            Some(origin) if self.settings.public_base_url.is_none() => {
+                let mut scoped = self.clone();
+                scoped.settings.public_base_url = Some(origin);
+                Cow::Owned(scoped)
+            }
+            _ => Cow::Borrowed(self),
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        input: CreateInput,
+    ) -> Result<ConsentRequest, ServiceError> {
+        let email = caller.email.clone().ok_or(ServiceError::Forbidden(
+            "your sign-in token carries no email address, which reviewers need to see who asks",
+        ))?;
+        let own_tenant = input.target_tenant_id == caller.tenant_id;
+        if !own_tenant && self.tenant_name(&input.target_tenant_id).await?.is_none() {
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "/targetTenantId",
+                "no customer tenant has this id",
+            )]));
+        }
+        let new = workflow::NewRequest {
+            id: RequestId(Uuid::new_v4()),
+            partner_tenant_id: caller.tenant_id.clone(),
+            requester: Requester {
+                user_id: caller.user_id.clone(),
+                email,
+            },
+            target_tenant_id: input.target_tenant_id,
+            environment_id: input.environment_id,
+            environment_name: input.environment_name,
+            reviewers: input.reviewers,
+            ask_ids: fresh_ask_ids(),
+        };
+        let transition = workflow::create(new, caller.actor(), self.now(), &self.settings.policy)?;
+        self.store
+            .insert(&transition.request, &transition.audit)
+            .await?;
+        Ok(self.carry_out(transition).await)
+    }
+
+    /// A request of the caller's tenant; another tenant's is not found.
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+    ) -> Result<(ConsentRequest, Vec<AuditEvent>), ServiceError> {
+        match self.store.get_with_history(id).await? {
+            Some((request, events)) if request.partner_tenant_id == caller.tenant_id => {
+                Ok((request, events))
+            }
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<crate::ports::Page, ServiceError> {
+        Ok(self
+            .store
+            .list_by_partner(&caller.tenant_id, limit, cursor)
+            .await?)
+    }
+
+    pub async fn cancel(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+    ) -> Result<ConsentRequest, ServiceError> {
+        require_admin(caller)?;
+        self.command_as_partner(caller, id, || Command::Cancel)
+            .await
+    }
+
+    pub async fn replace_reviewer(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+        slot: Slot,
+        email: Email,
+        confirmed_in_target_tenant: bool,
+    ) -> Result<ConsentRequest, ServiceError> {
+        require_admin(caller)?;
+        self.command_as_partner(caller, id, || Command::ReplaceReviewer {
+            slot,
+            email: email.clone(),
+            confirmed_in_target_tenant,
+            ask_ids: fresh_ask_ids(),
+        })
+        .await
+    }
+
+    /// Runs a partner's command with optimistic retries, then its effects.
+    async fn command_as_partner(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+        command: impl Fn() -> Command,
+    ) -> Result<ConsentRequest, ServiceError> {
+        let transition = self
+            .apply_with_retry(id, None, |request| {
+                if request.partner_tenant_id != caller.tenant_id {
+                    return Err(ServiceError::NotFound);
+                }
+                Ok(workflow::apply(
+                    request,
+                    command(),
+                    caller.actor(),
+                    self.now(),
+                    &self.settings.policy,
+                )?)
+            })
+            .await?;
+        Ok(self.carry_out(transition).await)
+    }
+
+    /// Loads, decides and saves; a lost race is re-read and re-decided.
+    /// `in_hand` is a copy believed current, tried first without a read.
+    async fn apply_with_retry<E, F>(
+        &self,
+        id: RequestId,
+        mut in_hand: Option<ConsentRequest>,
+        decide: F,
+    ) -> Result<Transition, E>
+    where
+        E: From<StoreError> + From<Missing>,
+        F: Fn(&ConsentRequest) -> Result<Transition, E>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = match in_hand.take() {
+                Some(request) => request,
+                None => self.store.get(id).await?.ok_or(Missing)?,
+            };
+            let transition = decide(&request)?;
+            match self
+                .store
+                .update(&transition.request, &transition.audit)
+                .await
+            {
+                Ok(()) => return Ok(transition),
+                Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    pub async fn access(
+        &self,
+        caller: &Caller,
+        target: TenantId,
+        environment: EnvironmentId,
+    ) -> Result<Access, ServiceError> {
+        let (status, request_id) = if target == caller.tenant_id {
+            (Some(Status::NotApplicable), None)
+        } else {
+            let scope = ScopeKey {
+                partner: caller.tenant_id.clone(),
+                target: target.clone(),
+                environment,
+            };
+            match self.store.latest_in_scope(&scope).await? {
+                Some(scope) => (Some(scope.status), Some(scope.request_id)),
+                None => (None, None),
+            }
+        };
+        // The customer's name is resolved only once access is granted.
+        let customer_name = match status {
+            Some(s) if s.grants_access() => self.tenant_name(&target).await?,
+            _ => None,
+        };
+        Ok(Access {
+            status,
+            request_id,
+            customer_name,
+        })
+    }
+
+    async fn tenant_name(&self, id: &TenantId) -> Result<Option<String>, ServiceError> {
+        self.directory
+            .tenant_name(id)
+            .await
+            .map_err(|e| ServiceError::Unavailable(e.to_string()))
+    }
+
+    /// A tenant's name for people of the customer, falling back to its id.
+    async fn display_name(&self, id: &TenantId) -> String {
+        match self.directory.tenant_name(id).await {
+            Ok(Some(name)) => name,
+            _ => id.to_string(),
+        }
+    }
+}
+
+fn require_admin(caller: &Caller) -> Result<(), ServiceError> {
+    if caller.admin {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "this action needs the partner admin role",
+        ))
+    }
+}
+
+fn fresh_ask_ids() -> [AskId; 2] {
+    [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())]
+}

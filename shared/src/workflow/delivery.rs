@@ -1,0 +1,279 @@
+//! What a request owes by email, and its bookkeeping: asks and notices come
+//! due, a sender claims them for the send lease, and the outcome of a round
+//! is recorded. Asks and notices follow the same lease.
+
+use time::OffsetDateTime;
+
+use super::{Policy, Step, WorkflowError, current_ask_mut};
+use crate::domain::{
+    AskId, AuditAction, ConsentRequest, DeliveryFailure, Email, Notice, NoticeId, NoticeKind,
+    Recipient, Slot, Status,
+};
+
+/// Emails of one request: those owed at once, due in a run, or sent in a round.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Emails {
+    pub asks: Vec<(Slot, AskId)>,
+    pub notices: Vec<NoticeId>,
+}
+
+impl Emails {
+    pub fn is_empty(&self) -> bool {
+        self.asks.is_empty() && self.notices.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.asks.len() + self.notices.len()
+    }
+
+    /// The current asks of these slots.
+    pub fn asks_of(request: &ConsentRequest, slots: &[Slot]) -> Self {
+        let asks = slots
+            .iter()
+            .filter_map(|&slot| request.current_ask(slot).map(|ask| (slot, ask.id)))
+            .collect();
+        Self {
+            asks,
+            notices: Vec::new(),
+        }
+    }
+
+    /// The emails of `request` that are due at `now`.
+    pub fn due(request: &ConsentRequest, now: OffsetDateTime) -> Self {
+        let asks = Slot::ALL
+            .into_iter()
+            .filter_map(|slot| {
+                let ask = request.current_ask(slot)?;
+                let due = request.status == Status::Pending
+                    && ask.decision.is_none()
+                    && ask.next_email_at.is_some_and(|at| at <= now);
+                due.then_some((slot, ask.id))
+            })
+            .collect();
+        let notices = request
+            .notices
+            .iter()
+            .filter(|n| n.due_at <= now)
+            .map(|n| n.id)
+            .collect();
+        Self { asks, notices }
+    }
+}
+
+/// Owes the notice of an outcome to the requester, the reviewers and any
+/// extra contacts (each address once). Created with the version about to be
+/// written; the committing caller sends it at once, and it is due again
+/// after the send lease if that caller dies first.
+pub(super) fn owe_notice(
+    request: &mut ConsentRequest,
+    kind: NoticeKind,
+    contacts: &[Email],
+    now: OffsetDateTime,
+    policy: &Policy,
+) {
+    let version = request.version + 1;
+    let mut recipients: Vec<(Email, Recipient)> =
+        vec![(request.requester.email.clone(), Recipient::Requester)];
+    for (slot, reviewer) in Slot::ALL.iter().zip(&request.reviewers) {
+        recipients.push((reviewer.email.clone(), Recipient::Reviewer { slot: *slot }));
+    }
+    for contact in contacts {
+        recipients.push((contact.clone(), Recipient::PartnerContact));
+    }
+    let mut seen: Vec<Email> = Vec::new();
+    for (to, recipient) in recipients {
+        if seen.iter().any(|e| e.same_person(&to)) {
+            continue;
+        }
+        seen.push(to.clone());
+        let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
+        request.notices.push(Notice {
+            id: NoticeId { version, index },
+            kind,
+            to,
+            recipient,
+            due_at: now + policy.send_lease,
+        });
+    }
+}
+
+/// Takes the due emails of a scheduled run for the send lease, so that an
+/// overlapping run does not send them too. Emails no longer due are left out;
+/// none left means another run took them.
+pub(super) fn claim(
+    request: &ConsentRequest,
+    emails: Emails,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Step, WorkflowError> {
+    let due = Emails::due(request, now);
+    let claimed = Emails {
+        asks: emails
+            .asks
+            .into_iter()
+            .filter(|a| due.asks.contains(a))
+            .collect(),
+        notices: emails
+            .notices
+            .into_iter()
+            .filter(|n| due.notices.contains(n))
+            .collect(),
+    };
+    if claimed.is_empty() {
+        return Err(WorkflowError::Superseded);
+    }
+    let mut next = request.clone();
+    let until = now + policy.send_lease;
+    for &(slot, ask_id) in &claimed.asks {
+        current_ask_mut(&mut next, slot, ask_id)?.next_email_at = Some(until);
+    }
+    for notice in next
+        .notices
+        .iter_mut()
+        .filter(|n| claimed.notices.contains(&n.id))
+    {
+        notice.due_at = until;
+    }
+    let mut step = Step::new(next, AuditAction::EmailSending);
+    step.detail = Some(describe_claim(request, &claimed));
+    step.emails = claimed;
+    Ok(step)
+}
+
+/// Records the outcome of a round: delivered asks move to their next
+/// reminder and delivered notices are done; permanently refused ones stop
+/// being due and say why. Emails no longer owed are ignored; none left
+/// means there is nothing to record.
+pub(super) fn record(
+    request: &ConsentRequest,
+    sent: Emails,
+    refused: Vec<(Slot, AskId, String)>,
+    refused_notices: Vec<(NoticeId, String)>,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Step, WorkflowError> {
+    let mut next = request.clone();
+    let mut lines = Vec::new();
+    let sent_asks = record_sent_asks(&mut next, &sent.asks, now, policy, &mut lines);
+    let mut done: Vec<NoticeId> = Vec::new();
+    for notice in request
+        .notices
+        .iter()
+        .filter(|n| sent.notices.contains(&n.id))
+    {
+        lines.push(format!(
+            "sent {} notice to {} <{}>",
+            notice.kind.name(),
+            recipient_name(notice.recipient),
+            notice.to
+        ));
+        done.push(notice.id);
+    }
+    let sent_notices = done.len();
+    record_refused_asks(&mut next, refused, now, &mut lines);
+    for (id, reason) in refused_notices {
+        if let Some(notice) = request.notices.iter().find(|n| n.id == id) {
+            lines.push(format!(
+                "{} notice to <{}> refused: {reason}",
+                notice.kind.name(),
+                notice.to
+            ));
+            done.push(id);
+        }
+    }
+    next.notices.retain(|n| !done.contains(&n.id));
+    if lines.is_empty() {
+        return Err(WorkflowError::Superseded);
+    }
+    let action = if sent_asks + sent_notices > 0 {
+        AuditAction::EmailSent
+    } else {
+        AuditAction::EmailRefused
+    };
+    let mut step = Step::new(next, action);
+    step.detail = Some(lines.join("; "));
+    Ok(step)
+}
+
+/// Moves each delivered ask still owed to its next reminder; returns how many.
+fn record_sent_asks(
+    next: &mut ConsentRequest,
+    sent: &[(Slot, AskId)],
+    now: OffsetDateTime,
+    policy: &Policy,
+    lines: &mut Vec<String>,
+) -> usize {
+    let pending = next.status == Status::Pending;
+    let mut recorded = 0;
+    for &(slot, ask_id) in sent {
+        let Some(to) = next.reviewer(slot).map(|r| r.email.clone()) else {
+            continue;
+        };
+        let Ok(ask) = current_ask_mut(next, slot, ask_id) else {
+            continue;
+        };
+        ask.emails_sent += 1;
+        ask.last_email_at = Some(now);
+        ask.delivery_failure = None;
+        ask.next_email_at = if ask.decision.is_none() && pending {
+            policy.next_after(ask.emails_sent, now)
+        } else {
+            None
+        };
+        lines.push(format!(
+            "sent review email {} to reviewer {slot} <{to}>",
+            ask.emails_sent
+        ));
+        recorded += 1;
+    }
+    recorded
+}
+
+fn record_refused_asks(
+    next: &mut ConsentRequest,
+    refused: Vec<(Slot, AskId, String)>,
+    now: OffsetDateTime,
+    lines: &mut Vec<String>,
+) {
+    for (slot, ask_id, reason) in refused {
+        let Some(to) = next.reviewer(slot).map(|r| r.email.clone()) else {
+            continue;
+        };
+        let Ok(ask) = current_ask_mut(next, slot, ask_id) else {
+            continue;
+        };
+        ask.next_email_at = None;
+        lines.push(format!(
+            "review email to reviewer {slot} <{to}> refused: {reason}"
+        ));
+        ask.delivery_failure = Some(DeliveryFailure { at: now, reason });
+    }
+}
+
+fn recipient_name(recipient: Recipient) -> String {
+    match recipient {
+        Recipient::Requester => "requester".to_owned(),
+        Recipient::Reviewer { slot } => format!("reviewer {slot}"),
+        Recipient::PartnerContact => "partner contact".to_owned(),
+    }
+}
+
+fn describe_claim(request: &ConsentRequest, claimed: &Emails) -> String {
+    let mut parts: Vec<String> = claimed
+        .asks
+        .iter()
+        .map(|(slot, _)| format!("sending review email to reviewer {slot}"))
+        .collect();
+    for notice in request
+        .notices
+        .iter()
+        .filter(|n| claimed.notices.contains(&n.id))
+    {
+        parts.push(format!(
+            "sending {} notice to {}",
+            notice.kind.name(),
+            recipient_name(notice.recipient)
+        ));
+    }
+    parts.join("; ")
+}
