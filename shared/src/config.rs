@@ -480,12 +480,12 @@ pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
     }
     ScheduleSettings::from_env()?.apply(&mut settings)?;
     let backends = Backends::from_env();
-    Ok(backends
+    backends
         .service(
             Arc::new(directory_from_env()?),
             Arc::new(SystemClock),
             link_keys_from_env().await?,
             settings,
         )
-        .await?)
+        .await
 }
