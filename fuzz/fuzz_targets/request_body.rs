@@ -7,19 +7,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
-    ApiGatewayV2httpRequestContext,
-};
 use consent_shared::adapters::clock::SystemClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::adapters::outbox::NoMailer;
 use consent_shared::domain::Slot;
+use consent_shared::http::GatewayRequest;
 use consent_shared::links::{LinkClaims, LinkSigner, Purpose};
 use consent_shared::service::{ConsentService, Settings};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use libfuzzer_sys::fuzz_target;
 
 const KEYS: &str = "k1:ZnV6ei1saW5rLWtleS1mdXp6LWxpbmsta2V5LWZ1enotbGluay1rZXk";
@@ -47,9 +42,8 @@ fn fixture() -> &'static Fixture {
             r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam"},{"id":"contoso","name":"Contoso Ltd"}]}"#,
         )
         .unwrap();
-        let app = ConsentService::new(
+        let app = ConsentService::without_email(
             Arc::new(MemoryStore::new()),
-            Arc::new(NoMailer),
             Arc::new(directory),
             Arc::new(SystemClock),
             LinkSigner::from_spec(KEYS).unwrap(),
@@ -93,31 +87,23 @@ fn caller(app: &ConsentService) -> consent_shared::service::Caller {
 
 /// A request as API Gateway hands it over, from an admin of the partner tenant.
 fn request(path: &str, content_type: &str, body: &[u8], params: &[(&str, &str)]) -> Request {
-    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-    jwt.claims = HashMap::from([
+    let claims = HashMap::from([
         ("tid".to_owned(), "partner-fabrikam".to_owned()),
         ("oid".to_owned(), "alice".to_owned()),
         ("email".to_owned(), "alice@fabrikam.example".to_owned()),
         ("roles".to_owned(), "[ConsentAdmin]".to_owned()),
     ]);
-    let mut authorizer = ApiGatewayRequestAuthorizer::default();
-    authorizer.jwt = Some(jwt);
-    let mut ctx = ApiGatewayV2httpRequestContext::default();
-    ctx.http.method = lambda_http::http::Method::POST;
-    ctx.authorizer = Some(authorizer);
     let mut builder = lambda_http::http::Request::builder()
         .method("POST")
         .uri(format!("https://api.test{path}"));
     if !content_type.is_empty() {
         builder = builder.header("content-type", content_type);
     }
-    let params: HashMap<String, String> =
-        params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    builder
-        .body(Body::Binary(body.to_vec()))
-        .unwrap()
-        .with_path_parameters(params)
-        .with_request_context(RequestContext::ApiGatewayV2(ctx))
+    let params = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    GatewayRequest::new()
+        .claims(claims)
+        .path_params(params)
+        .wrap(builder.body(Body::Binary(body.to_vec())).unwrap())
 }
 
 fn assert_answer(route: &str, api: bool, response: &Response<Body>) {

@@ -34,6 +34,8 @@ pub mod vars {
     pub const EXPIRE_AFTER: &str = "CONSENT_EXPIRE_AFTER";
     pub const SEND_LEASE: &str = "CONSENT_SEND_LEASE";
     pub const REVOKE_LINK_TTL: &str = "CONSENT_REVOKE_LINK_TTL";
+    /// consent-local only: the key of its dev sign-in tokens.
+    pub const DEV_JWT_SECRET: &str = "CONSENT_DEV_JWT_SECRET";
 }
 
 /// The schedule of a request's life, as text (environment, flags or a

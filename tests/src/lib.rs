@@ -12,10 +12,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
-    ApiGatewayV2httpRequestContext,
-};
 use consent_shared::adapters::clock::ManualClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::memory::MemoryStore;
@@ -23,6 +19,7 @@ use consent_shared::domain::{
     AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, RequestId, ScopeKey,
     TenantId,
 };
+use consent_shared::http::GatewayRequest;
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{
     ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
@@ -30,8 +27,7 @@ use consent_shared::ports::{
 use consent_shared::service::{Caller, ConsentService, CreateInput, Settings};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, RequestExt};
+use lambda_http::Body;
 use time::OffsetDateTime;
 
 pub const PARTNER: &str = "partner-fabrikam";
@@ -372,19 +368,14 @@ impl ApiRequest {
     }
 
     pub fn build(self) -> lambda_http::Request {
-        let mut ctx = ApiGatewayV2httpRequestContext::default();
-        ctx.http.method = self.method.parse().unwrap();
-        ctx.http.path = Some(self.path.clone());
-        if let Some((domain_name, stage)) = self.endpoint {
-            ctx.domain_name = Some(domain_name);
-            ctx.stage = Some(stage);
-        }
+        let mut gateway = GatewayRequest::new()
+            .path_params(self.path_params)
+            .query(self.query.into_iter().map(|(k, v)| (k, vec![v])).collect());
         if let Some(c) = self.claims {
-            let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-            jwt.claims = c;
-            let mut authorizer = ApiGatewayRequestAuthorizer::default();
-            authorizer.jwt = Some(jwt);
-            ctx.authorizer = Some(authorizer);
+            gateway = gateway.claims(c);
+        }
+        if let Some((domain_name, stage)) = self.endpoint {
+            gateway = gateway.endpoint(domain_name, stage);
         }
         let mut builder = lambda_http::http::Request::builder()
             .method(self.method)
@@ -402,12 +393,7 @@ impl ApiRequest {
             }
             None => Body::Empty,
         };
-        builder
-            .body(body)
-            .unwrap()
-            .with_path_parameters(self.path_params)
-            .with_query_string_parameters(self.query)
-            .with_request_context(RequestContext::ApiGatewayV2(ctx))
+        gateway.wrap(builder.body(body).unwrap())
     }
 }
 

@@ -6,17 +6,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
-    ApiGatewayV2httpRequestContext,
-};
-use consent_shared::http::{json_response, problem};
+use consent_shared::http::{GatewayRequest, json_response, problem};
 use consent_shared::service::ConsentService;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::http::{HeaderValue, Method, StatusCode, header};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, RequestExt};
+use lambda_http::Body;
 
 use crate::auth::DevAuth;
 
@@ -208,21 +203,13 @@ impl Gateway {
             .collect();
         let route = route.clone();
 
-        let mut context = ApiGatewayV2httpRequestContext::default();
-        context.route_key = Some(format!("{} {}", route.method, route.path));
-        context.stage = Some("$default".to_owned());
-        context.request_id = Some(uuid_like());
-        context.http.method = route.method.clone();
-        context.http.path = Some(path.clone());
+        let mut gateway = GatewayRequest::new()
+            .route(format!("{} {}", route.method, route.path))
+            .request_id(uuid_like())
+            .path_params(path_params);
         if route.auth {
             match self.authorize(&req) {
-                Ok(claims) => {
-                    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
-                    jwt.claims = claims;
-                    let mut authorizer = ApiGatewayRequestAuthorizer::default();
-                    authorizer.jwt = Some(jwt);
-                    context.authorizer = Some(authorizer);
-                }
+                Ok(claims) => gateway = gateway.claims(claims),
                 Err(detail) => return consent_shared::http::unauthorized(&detail),
             }
         }
@@ -256,10 +243,9 @@ impl Gateway {
                 Err(e) => Body::Binary(e.into_bytes()),
             }
         };
-        let request = lambda_http::Request::from_parts(parts, body)
-            .with_path_parameters(path_params)
-            .with_query_string_parameters(query)
-            .with_request_context(RequestContext::ApiGatewayV2(context));
+        let request = gateway
+            .query(query)
+            .wrap(lambda_http::Request::from_parts(parts, body));
         (route.handler)(self.app.clone(), request).await
     }
 

@@ -1,9 +1,11 @@
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, start};
-use consent_shared::config::{Backends, ScheduleSettings};
+use consent_shared::config::{Backends, ScheduleSettings, vars};
+use consent_shared::service::Settings;
 
 /// Runs the data consent service locally: every route, the scheduled
 /// function, an in-memory store and an outbox folder for emails.
@@ -42,16 +44,16 @@ struct Cli {
     config: Option<PathBuf>,
     /// Keep state in this DynamoDB table instead of memory (AWS_ENDPOINT_URL
     /// points at an emulator).
-    #[arg(long, env = "CONSENT_TABLE")]
+    #[arg(long, env = vars::TABLE)]
     table: Option<String>,
     /// Send email through SES v2 from this verified sender instead of the outbox.
-    #[arg(long, env = "CONSENT_SENDER")]
+    #[arg(long, env = vars::SENDER)]
     sender: Option<String>,
     /// SES configuration set for sent email.
-    #[arg(long, env = "CONSENT_SES_CONFIGURATION_SET")]
+    #[arg(long, env = vars::CONFIGURATION_SET)]
     configuration_set: Option<String>,
     /// Reply-To address of sent email.
-    #[arg(long, env = "CONSENT_REPLY_TO")]
+    #[arg(long, env = vars::REPLY_TO)]
     reply_to: Option<String>,
 }
 
@@ -59,7 +61,7 @@ struct Cli {
 enum Command {
     /// Creates the DynamoDB table from infra/table.json (for emulators and first set-up).
     CreateTable {
-        #[arg(long, env = "CONSENT_TABLE")]
+        #[arg(long, env = vars::TABLE)]
         table: String,
     },
     /// Prints a signed dev bearer token, alone on stdout.
@@ -96,7 +98,7 @@ fn schedule(
     file: Option<&std::path::Path>,
     tick: Option<String>,
     flags: ScheduleSettings,
-) -> Result<(std::time::Duration, consent_shared::service::Settings), String> {
+) -> Result<(std::time::Duration, Settings), String> {
     let from_file: ConfigFile = match file {
         None => ConfigFile::default(),
         Some(path) => {
@@ -110,7 +112,7 @@ fn schedule(
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("--tick {tick_text:?} is not a duration such as 1s or 10s"))?;
-    let mut settings = consent_shared::service::Settings::default();
+    let mut settings = Settings::default();
     flags
         .over(from_file.schedule)
         .apply(&mut settings)
@@ -119,59 +121,71 @@ fn schedule(
 }
 
 fn dev_secret() -> String {
-    std::env::var("CONSENT_DEV_JWT_SECRET").unwrap_or_else(|_| auth::DEFAULT_DEV_SECRET.to_owned())
+    std::env::var(vars::DEV_JWT_SECRET).unwrap_or_else(|_| auth::DEFAULT_DEV_SECRET.to_owned())
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    if let Some(Command::Token {
-        tenant,
-        user,
-        email,
-        admin,
-        ttl,
-    }) = cli.command
-    {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let auth = match DevAuth::new(&dev_secret()) {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("consent-local: {e}");
-                return std::process::ExitCode::FAILURE;
-            }
-        };
-        let token = auth.mint(&DevClaims {
-            iss: auth::ISSUER.to_owned(),
-            aud: auth::AUDIENCE.to_owned(),
-            sub: user.clone(),
-            iat: now,
-            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
-            tid: tenant,
-            oid: user,
+async fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    let done = match cli.command.take() {
+        Some(Command::Token {
+            tenant,
+            user,
             email,
-            roles: if admin {
-                vec![consent_shared::service::Settings::default().admin_role]
-            } else {
-                Vec::new()
-            },
-        });
-        println!("{token}");
-        return std::process::ExitCode::SUCCESS;
+            admin,
+            ttl,
+        }) => print_token(tenant, user, email, admin, ttl),
+        Some(Command::CreateTable { table }) => create_table(&table).await,
+        None => serve(cli).await,
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("consent-local: {e}");
+            ExitCode::FAILURE
+        }
     }
-    if let Some(Command::CreateTable { table }) = cli.command {
-        let client = aws_sdk_dynamodb::Client::new(&consent_shared::config::sdk_config().await);
-        return match consent_shared::adapters::dynamo::create_table(&client, &table).await {
-            Ok(()) => {
-                println!("created table {table}");
-                std::process::ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("consent-local: {e}");
-                std::process::ExitCode::FAILURE
-            }
-        };
-    }
+}
+
+fn print_token(
+    tenant: String,
+    user: String,
+    email: Option<String>,
+    admin: bool,
+    ttl: std::time::Duration,
+) -> Result<(), String> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let auth = DevAuth::new(&dev_secret())?;
+    let token = auth.mint(&DevClaims {
+        iss: auth::ISSUER.to_owned(),
+        aud: auth::AUDIENCE.to_owned(),
+        sub: user.clone(),
+        iat: now,
+        exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+        tid: tenant,
+        oid: user,
+        email,
+        roles: if admin {
+            vec![Settings::default().admin_role]
+        } else {
+            Vec::new()
+        },
+    });
+    println!("{token}");
+    Ok(())
+}
+
+async fn create_table(table: &str) -> Result<(), String> {
+    let client = aws_sdk_dynamodb::Client::new(&consent_shared::config::sdk_config().await);
+    consent_shared::adapters::dynamo::create_table(&client, table)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("created table {table}");
+    Ok(())
+}
+
+/// Serves every route until Ctrl-C.
+async fn serve(cli: Cli) -> Result<(), String> {
     consent_shared::runtime::init_tracing();
     let backends = Backends {
         table: cli.table,
@@ -182,18 +196,7 @@ async fn main() -> std::process::ExitCode {
         sdk: None,
         ses_sdk: None,
     };
-    let where_emails = match &backends.sender {
-        Some(sender) => format!("are sent through SES from {sender}"),
-        None => format!(
-            "land in {}/ (one .eml each); review links are also logged below",
-            backends.outbox.display()
-        ),
-    };
-    let where_state = match &backends.table {
-        Some(table) => format!("DynamoDB table {table}"),
-        None => "memory (gone when the process stops)".to_owned(),
-    };
-    let (tick, settings) = match schedule(
+    let (tick, settings) = schedule(
         cli.config.as_deref(),
         cli.tick,
         ScheduleSettings {
@@ -202,26 +205,8 @@ async fn main() -> std::process::ExitCode {
             expire_after: cli.expire_after,
             ..ScheduleSettings::default()
         },
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("consent-local: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    let schedule_line = format!(
-        "  Scheduled run every {}; reminders after {} (at most {}); pending requests expire after {}.",
-        humantime::format_duration(tick),
-        settings
-            .policy
-            .reminder_intervals
-            .iter()
-            .map(|d| humantime::format_duration(d.unsigned_abs()).to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        settings.policy.max_reminders,
-        humantime::format_duration(settings.policy.expire_after.unsigned_abs()),
-    );
+    )?;
+    let banner = Banner::new(&backends, tick, &settings);
     let config = LocalConfig {
         port: cli.port,
         backends,
@@ -229,28 +214,67 @@ async fn main() -> std::process::ExitCode {
         tenants: cli.tenants,
         public_base_url: cli.base_url,
         tick,
-        link_keys: std::env::var("CONSENT_LINK_KEYS")
+        link_keys: std::env::var(vars::LINK_KEYS)
             .unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),
         dev_jwt_secret: dev_secret(),
         ..LocalConfig::default()
     };
-    let running = match start(config).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("consent-local: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    println!("consent-local serving every route on {}", running.base_url);
-    println!("  API document:  {}/openapi.json", running.base_url);
-    println!(
-        "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"
-    );
-    println!("  State lives in {where_state}.");
-    println!("  Emails {where_emails}.");
-    println!("{schedule_line}");
-    println!("  Stop with Ctrl-C.");
+    let running = start(config).await?;
+    banner.print(&running.base_url);
     let _ = tokio::signal::ctrl_c().await;
     running.stop().await;
-    std::process::ExitCode::SUCCESS
+    Ok(())
+}
+
+/// What the start-up lines tell a newcomer.
+struct Banner {
+    state: String,
+    emails: String,
+    schedule: String,
+}
+
+impl Banner {
+    fn new(backends: &Backends, tick: std::time::Duration, settings: &Settings) -> Self {
+        let emails = match &backends.sender {
+            Some(sender) => format!("are sent through SES from {sender}"),
+            None => format!(
+                "land in {}/ (one .eml each); review links are also logged below",
+                backends.outbox.display()
+            ),
+        };
+        let state = match &backends.table {
+            Some(table) => format!("DynamoDB table {table}"),
+            None => "memory (gone when the process stops)".to_owned(),
+        };
+        let policy = &settings.policy;
+        let schedule = format!(
+            "  Scheduled run every {}; reminders after {} (at most {}); pending requests expire after {}.",
+            humantime::format_duration(tick),
+            policy
+                .reminder_intervals
+                .iter()
+                .map(|d| humantime::format_duration(d.unsigned_abs()).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            policy.max_reminders,
+            humantime::format_duration(policy.expire_after.unsigned_abs()),
+        );
+        Self {
+            state,
+            emails,
+            schedule,
+        }
+    }
+
+    fn print(&self, base_url: &str) {
+        println!("consent-local serving every route on {base_url}");
+        println!("  API document:  {base_url}/openapi.json");
+        println!(
+            "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"
+        );
+        println!("  State lives in {}.", self.state);
+        println!("  Emails {}.", self.emails);
+        println!("{}", self.schedule);
+        println!("  Stop with Ctrl-C.");
+    }
 }

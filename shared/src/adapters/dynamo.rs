@@ -220,6 +220,73 @@ struct Cursor {
     g: String,
 }
 
+impl Cursor {
+    /// The cursor that continues after `last`.
+    fn after(last: &HashMap<String, AttributeValue>) -> String {
+        let get = |k: &str| {
+            last.get(k)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let c = Cursor {
+            pk: get("pk"),
+            sk: get("sk"),
+            g: get("gsi1sk"),
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
+    }
+
+    /// The exclusive start key of a cursor this store issued for `partner_pk`.
+    fn start_key(
+        text: &str,
+        partner_pk: &str,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let c: Cursor = URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(StoreError::BadCursor)?;
+        if !c.pk.starts_with("REQ#") {
+            return Err(StoreError::BadCursor);
+        }
+        Ok(HashMap::from([
+            ("pk".to_owned(), s(c.pk)),
+            ("sk".to_owned(), s(c.sk)),
+            ("gsi1pk".to_owned(), s(partner_pk.to_owned())),
+            ("gsi1sk".to_owned(), s(c.g)),
+        ]))
+    }
+}
+
+impl DynamoStore {
+    /// The write that moves a scope's status with its newest request.
+    fn scope_status_update(
+        &self,
+        request: &ConsentRequest,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let [(_, state), (_, status), (_, open)] = status_attributes(request.status);
+        Ok(TransactWriteItem::builder()
+            .update(built(
+                Update::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(scope_key(&request.scope_key())))
+                    .key("sk", s("SCOPE"))
+                    .update_expression("SET #state = :state, #status = :status, #open = :open")
+                    .condition_expression("request_id = :id")
+                    .expression_attribute_names("#state", "state")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_names("#open", "open")
+                    .expression_attribute_values(":state", state)
+                    .expression_attribute_values(":status", status)
+                    .expression_attribute_values(":open", open)
+                    .expression_attribute_values(":id", s(request.id.to_string()))
+                    .build(),
+            )?)
+            .build())
+    }
+}
+
 #[async_trait]
 impl ConsentStore for DynamoStore {
     async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
@@ -288,29 +355,7 @@ impl ConsentStore for DynamoStore {
         ];
         if event.from_status != Some(event.to_status) {
             // Only the newest request of a scope is open, so only it changes status.
-            let [(_, state), (_, status), (_, open)] = status_attributes(request.status);
-            items.push(
-                TransactWriteItem::builder()
-                    .update(built(
-                        Update::builder()
-                            .table_name(&self.table)
-                            .key("pk", s(scope_key(&request.scope_key())))
-                            .key("sk", s("SCOPE"))
-                            .update_expression(
-                                "SET #state = :state, #status = :status, #open = :open",
-                            )
-                            .condition_expression("request_id = :id")
-                            .expression_attribute_names("#state", "state")
-                            .expression_attribute_names("#status", "status")
-                            .expression_attribute_names("#open", "open")
-                            .expression_attribute_values(":state", state)
-                            .expression_attribute_values(":status", status)
-                            .expression_attribute_values(":open", open)
-                            .expression_attribute_values(":id", s(request.id.to_string()))
-                            .build(),
-                    )?)
-                    .build(),
-            );
+            items.push(self.scope_status_update(request)?);
         }
         match self.transact(items).await? {
             Ok(()) => Ok(()),
@@ -383,25 +428,9 @@ impl ConsentStore for DynamoStore {
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
         let partner_pk = partner_key(partner);
-        let start = match cursor {
-            None => None,
-            Some(text) => {
-                let c: Cursor = URL_SAFE_NO_PAD
-                    .decode(text)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok())
-                    .ok_or(StoreError::BadCursor)?;
-                if !c.pk.starts_with("REQ#") {
-                    return Err(StoreError::BadCursor);
-                }
-                Some(HashMap::from([
-                    ("pk".to_owned(), s(c.pk)),
-                    ("sk".to_owned(), s(c.sk)),
-                    ("gsi1pk".to_owned(), s(partner_pk.clone())),
-                    ("gsi1sk".to_owned(), s(c.g)),
-                ]))
-            }
-        };
+        let start = cursor
+            .map(|text| Cursor::start_key(text, &partner_pk))
+            .transpose()?;
         // One more than asked tells whether another page exists, in the same call.
         let fetch = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
         let out = self
@@ -424,20 +453,7 @@ impl ConsentStore for DynamoStore {
             .map(body_of)
             .collect::<Result<Vec<ConsentRequest>, _>>()?;
         let next_cursor = if items.len() > limit {
-            page.last().map(|last| {
-                let get = |k: &str| {
-                    last.get(k)
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                let c = Cursor {
-                    pk: get("pk"),
-                    sk: get("sk"),
-                    g: get("gsi1sk"),
-                };
-                URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
-            })
+            page.last().map(Cursor::after)
         } else {
             None
         };

@@ -227,18 +227,17 @@ impl Dispatcher {
         notice: &Notice,
         links: &LinkMaker<'_>,
     ) -> Outcome {
-        let withdraw =
-            match notice.recipient {
-                Recipient::Reviewer { slot } if notice.kind == NoticeKind::Allowed => match request
-                    .current_ask(slot)
-                    .map(|ask| links.link(Purpose::Revoke, request, slot, ask.id))
-                {
-                    Some(Err(why)) => return Outcome::Deferred(why),
-                    Some(Ok((link, _))) => Some(link),
-                    None => None,
-                },
-                _ => None,
-            };
+        let withdraw = match notice.recipient {
+            Recipient::Reviewer { slot } if notice.kind == NoticeKind::Allowed => match request
+                .current_ask(slot)
+                .map(|ask| links.link(Purpose::Revoke, request, slot, ask.id))
+            {
+                Some(Err(why)) => return Outcome::Deferred(why),
+                Some(Ok((link, _))) => Some(link),
+                None => None,
+            },
+            _ => None,
+        };
         // The partner learns the customer's name only with an allowed outcome.
         let customer_may_be_named = matches!(notice.recipient, Recipient::Reviewer { .. })
             || notice.kind == NoticeKind::Allowed;
