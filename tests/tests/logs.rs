@@ -139,3 +139,35 @@ async fn no_link_token_appears_in_any_log_line() {
         "no link in the logs:\n{logs}"
     );
 }
+
+#[tokio::test]
+async fn an_idle_scheduled_run_logs_at_debug_and_a_busy_one_at_info() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let w = World::new();
+    let mut event =
+        aws_lambda_events::event::eventbridge::EventBridgeEvent::<serde_json::Value>::default();
+    event.source = "aws.events".into();
+    event.detail_type = "Scheduled Event".into();
+    for _ in 0..3 {
+        reminder::handle(&w.app, event.clone()).await.unwrap();
+    }
+    assert_eq!(captured.text(), "", "idle runs say nothing at info");
+
+    w.created("prod").await;
+    w.clock.advance(time::Duration::days(3));
+    let report = reminder::handle(&w.app, event).await.unwrap();
+    assert_eq!(report.sent, 2);
+    let logs = captured.text();
+    let run = logs
+        .lines()
+        .find(|l| l.contains("scheduled run done"))
+        .unwrap_or_else(|| panic!("a run that sent reminders is logged at info:\n{logs}"));
+    assert!(run.contains("INFO") && run.contains("sent=2"), "{run}");
+}

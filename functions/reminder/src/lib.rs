@@ -10,6 +10,6 @@ pub async fn handle(
     app: &ConsentService,
     event: EventBridgeEvent<Value>,
 ) -> Result<RunReport, ServiceError> {
-    tracing::info!(source = %event.source, detail_type = %event.detail_type, "scheduled run");
+    tracing::debug!(source = %event.source, detail_type = %event.detail_type, "scheduled run");
     app.run_schedule().await
 }

@@ -368,7 +368,8 @@ impl ConsentService {
     }
 }
 
-/// Logs and counts a scheduled run.
+/// Logs and counts a scheduled run: an idle one at debug, so that a short
+/// tick does not bury the lines that matter.
 fn log_run(report: &RunReport) {
     let RunReport {
         seen,
@@ -378,15 +379,19 @@ fn log_run(report: &RunReport) {
         refused,
         expired,
     } = *report;
-    tracing::info!(
-        seen,
-        sent,
-        skipped,
-        failed,
-        refused,
-        expired,
-        "scheduled run done"
-    );
+    if seen == 0 {
+        tracing::debug!("scheduled run done: nothing due");
+    } else {
+        tracing::info!(
+            seen,
+            sent,
+            skipped,
+            failed,
+            refused,
+            expired,
+            "scheduled run done"
+        );
+    }
     crate::metrics::emit(
         &[],
         &[
