@@ -457,3 +457,30 @@ async fn a_malformed_decision_form_is_400_and_changes_nothing() {
     let after = get(&w, alice(), r["id"].as_str().unwrap()).await.json();
     assert_eq!(after["reviewers"][0]["decision"], "pending");
 }
+
+#[tokio::test]
+async fn a_partner_tenant_the_directory_does_not_know_cannot_create() {
+    let w = World::new();
+    let stranger = claims("nosuch", "eve", Some("eve@nosuch.example"), true);
+    for body in [
+        create_body("prod"),
+        json!({"targetTenantId": "nosuch", "environmentId": "dev", "environmentName": "Dev"})
+            .to_string(),
+    ] {
+        let a = create(&w, stranger.clone(), &body).await;
+        let p = a.assert_problem(403);
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not in the tenant directory"),
+            "{p}"
+        );
+    }
+    assert!(w.mailer.messages().is_empty(), "nobody is asked");
+    let listed = ApiRequest::new("GET", "/consent-requests")
+        .claims(stranger)
+        .build();
+    let listed = Answer::from_lambda(list_requests::handle(&w.app, listed).await);
+    assert_eq!(listed.json()["items"], json!([]), "nothing was stored");
+}

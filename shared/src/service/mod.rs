@@ -229,6 +229,11 @@ impl ConsentService {
         let email = caller.email.clone().ok_or(ServiceError::Forbidden(
             "your sign-in token carries no email address, which reviewers need to see who asks",
         ))?;
+        if self.tenant_name(&caller.tenant_id).await?.is_none() {
+            return Err(ServiceError::Forbidden(
+                "your tenant is not in the tenant directory, so reviewers could not be told who asks; ask the operator of this service to add it",
+            ));
+        }
         let own_tenant = input.target_tenant_id == caller.tenant_id;
         if !own_tenant && self.tenant_name(&input.target_tenant_id).await?.is_none() {
             return Err(ServiceError::Invalid(vec![FieldError::new(
