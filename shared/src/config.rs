@@ -52,6 +52,28 @@ pub struct ScheduleSettings {
     pub revoke_link_ttl: Option<String>,
 }
 
+/// What each schedule setting is called where the user gave it, so that an
+/// error names what they typed.
+#[derive(Clone, Copy, Debug)]
+pub struct SettingNames {
+    pub remind_after: &'static str,
+    pub expire_after: &'static str,
+    pub send_lease: &'static str,
+    pub link_ttl: &'static str,
+    pub revoke_link_ttl: &'static str,
+}
+
+impl SettingNames {
+    /// The environment variables of a Lambda function.
+    pub const ENV: Self = Self {
+        remind_after: vars::REMIND_AFTER,
+        expire_after: vars::EXPIRE_AFTER,
+        send_lease: vars::SEND_LEASE,
+        link_ttl: vars::LINK_TTL,
+        revoke_link_ttl: vars::REVOKE_LINK_TTL,
+    };
+}
+
 impl ScheduleSettings {
     pub fn from_env() -> Result<Self, ConfigError> {
         let max_reminders = match var(vars::MAX_REMINDERS) {
@@ -83,16 +105,25 @@ impl ScheduleSettings {
         }
     }
 
-    /// Writes the set values into `settings`.
+    /// Writes the set values into `settings`, as given in the environment.
     pub fn apply(&self, settings: &mut Settings) -> Result<(), ConfigError> {
+        self.apply_as(settings, &SettingNames::ENV)
+    }
+
+    /// Writes the set values into `settings`; errors name them as `names` says.
+    pub fn apply_as(
+        &self,
+        settings: &mut Settings,
+        names: &SettingNames,
+    ) -> Result<(), ConfigError> {
         if let Some(list) = &self.remind_after {
             let intervals = list
                 .split(',')
-                .map(|d| parse_duration(vars::REMIND_AFTER, d))
+                .map(|d| parse_duration(names.remind_after, d))
                 .collect::<Result<Vec<_>, _>>()?;
             if intervals.iter().any(|d| d.is_zero() || d.is_negative()) {
                 return Err(ConfigError {
-                    setting: vars::REMIND_AFTER,
+                    setting: names.remind_after,
                     problem: "every delay must be longer than zero".to_owned(),
                 });
             }
@@ -112,20 +143,20 @@ impl ScheduleSettings {
             Ok(d)
         };
         if let Some(d) = &self.expire_after {
-            settings.policy.expire_after = positive(vars::EXPIRE_AFTER, d)?;
+            settings.policy.expire_after = positive(names.expire_after, d)?;
         }
         if let Some(d) = &self.send_lease {
-            settings.policy.send_lease = positive(vars::SEND_LEASE, d)?;
+            settings.policy.send_lease = positive(names.send_lease, d)?;
         }
         if let Some(d) = &self.link_ttl {
-            settings.link_ttl = positive(vars::LINK_TTL, d)?;
+            settings.link_ttl = positive(names.link_ttl, d)?;
         }
         if let Some(d) = &self.revoke_link_ttl {
-            settings.revoke_link_ttl = positive(vars::REVOKE_LINK_TTL, d)?;
+            settings.revoke_link_ttl = positive(names.revoke_link_ttl, d)?;
         }
         if settings.policy.reminder_intervals.is_empty() && settings.policy.max_reminders > 0 {
             return Err(ConfigError {
-                setting: vars::REMIND_AFTER,
+                setting: names.remind_after,
                 problem: "reminders are allowed but no delay is given".to_owned(),
             });
         }
@@ -343,17 +374,28 @@ pub fn parse_duration(setting: &'static str, text: &str) -> Result<Duration, Con
     })
 }
 
+/// An absolute http(s) URL with a host and nothing after its path, without
+/// a trailing slash: what links are built on.
 pub fn parse_base_url(setting: &'static str, text: &str) -> Result<String, ConfigError> {
-    let url = text.trim().trim_end_matches('/');
-    if !(url.starts_with("https://") || url.starts_with("http://"))
-        || url.contains(char::is_whitespace)
-    {
-        return Err(ConfigError {
-            setting,
-            problem: format!("{url:?} is not an http(s) URL"),
-        });
+    let trimmed = text.trim().trim_end_matches('/');
+    let problem = |why: &str| ConfigError {
+        setting,
+        problem: format!(
+            "{:?} is not an absolute http(s) URL such as https://consent.example.com ({why})",
+            text.trim()
+        ),
+    };
+    let url = url::Url::parse(trimmed).map_err(|e| problem(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(problem("the scheme must be http or https"));
     }
-    Ok(url.to_owned())
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(problem("it names no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(problem("a base URL has no query, fragment or user"));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// Where links point, from a function's environment (`var` reads it): the

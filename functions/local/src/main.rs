@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, start};
-use consent_shared::config::{Backends, ScheduleSettings, vars};
+use consent_shared::config::{
+    Backends, ConfigError, ScheduleSettings, SettingNames, parse_base_url, vars,
+};
 use consent_shared::service::Settings;
 
 /// Runs the data consent service locally: every route, the scheduled
@@ -93,6 +95,24 @@ struct ConfigFile {
     schedule: ScheduleSettings,
 }
 
+/// The schedule settings as flags name them.
+const FLAGS: SettingNames = SettingNames {
+    remind_after: "--remind-after",
+    expire_after: "--expire-after",
+    send_lease: "sendLease (--config)",
+    link_ttl: "linkTtl (--config)",
+    revoke_link_ttl: "revokeLinkTtl (--config)",
+};
+
+/// The schedule settings as the `--config` file names them.
+const FILE_KEYS: SettingNames = SettingNames {
+    remind_after: "remindAfter",
+    expire_after: "expireAfter",
+    send_lease: "sendLease",
+    link_ttl: "linkTtl",
+    revoke_link_ttl: "revokeLinkTtl",
+};
+
 /// The tick and the service settings from flags over the config file over defaults.
 fn schedule(
     file: Option<&std::path::Path>,
@@ -107,15 +127,31 @@ fn schedule(
             serde_json::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?
         }
     };
-    let tick_text = tick.or(from_file.tick).unwrap_or_else(|| "10s".to_owned());
+    let (tick_text, tick_name) = match (tick, from_file.tick) {
+        (Some(text), _) => (text, "--tick"),
+        (None, Some(text)) => (text, "tick (--config)"),
+        (None, None) => ("10s".to_owned(), "--tick"),
+    };
     let tick = humantime::parse_duration(tick_text.trim())
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("--tick {tick_text:?} is not a duration such as 1s or 10s"))?;
+        .ok_or_else(|| format!("{tick_name} {tick_text:?} is not a duration such as 1s or 10s"))?;
+    // Each source is checked under its own names, so an error names what was typed.
+    let file_error = |e: ConfigError| match file {
+        Some(path) => format!("--config {}: {e}", path.display()),
+        None => e.to_string(),
+    };
+    from_file
+        .schedule
+        .apply_as(&mut Settings::default(), &FILE_KEYS)
+        .map_err(file_error)?;
+    flags
+        .apply_as(&mut Settings::default(), &FLAGS)
+        .map_err(|e| e.to_string())?;
     let mut settings = Settings::default();
     flags
         .over(from_file.schedule)
-        .apply(&mut settings)
+        .apply_as(&mut settings, &FLAGS)
         .map_err(|e| e.to_string())?;
     Ok((tick, settings))
 }
@@ -206,13 +242,18 @@ async fn serve(cli: Cli) -> Result<(), String> {
             ..ScheduleSettings::default()
         },
     )?;
+    let public_base_url = cli
+        .base_url
+        .map(|url| parse_base_url("--base-url", &url))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let banner = Banner::new(&backends, tick, &settings);
     let config = LocalConfig {
         port: cli.port,
         backends,
         settings,
         tenants: cli.tenants,
-        public_base_url: cli.base_url,
+        public_base_url,
         tick,
         link_keys: std::env::var(vars::LINK_KEYS)
             .unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),

@@ -103,9 +103,13 @@ fn schedule_settings_come_from_flags_over_the_config_file() {
         "the defaults are the production ones: {banner}"
     );
     for (args, says) in [
-        (vec!["--remind-after", "soon"], "CONSENT_REMIND_AFTER"),
+        (vec!["--remind-after", "soon"], "--remind-after"),
+        (vec!["--remind-after", "5s,,10s"], "--remind-after"),
         (vec!["--tick", "0s"], "--tick"),
-        (vec!["--expire-after", "0s"], "CONSENT_EXPIRE_AFTER"),
+        (vec!["--expire-after", "0s"], "--expire-after"),
+        (vec!["--base-url", "not-a-url"], "--base-url"),
+        (vec!["--base-url", "ftp://consent.example"], "--base-url"),
+        (vec!["--base-url", "https://"], "--base-url"),
     ] {
         let out = Command::new(BIN)
             .args(["--port", "0", "--outbox", outbox])
@@ -116,6 +120,34 @@ fn schedule_settings_come_from_flags_over_the_config_file() {
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(says),
             "{args:?}"
+        );
+    }
+    for (config, says) in [
+        (r#"{"expireAfter": "0s"}"#, "expireAfter"),
+        (r#"{"remindAfter": "5s,,10s"}"#, "remindAfter"),
+        (r#"{"tick": "never"}"#, "tick (--config)"),
+    ] {
+        std::fs::write(&file, config).unwrap();
+        let out = Command::new(BIN)
+            .args([
+                "--port",
+                "0",
+                "--outbox",
+                outbox,
+                "--config",
+                file.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{config}");
+        assert!(
+            stderr.contains(says) && stderr.contains("--config"),
+            "{config}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("CONSENT_"),
+            "{config} names no variable: {stderr}"
         );
     }
     std::fs::write(&file, r#"{"expireAfter": "45s", "colour": "blue"}"#).unwrap();
