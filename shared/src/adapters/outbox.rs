@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use mail_builder::MessageBuilder;
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -41,14 +43,14 @@ impl OutboxMailer {
 impl Mailer for OutboxMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
         let now = OffsetDateTime::now_utc();
-        let bytes = MessageBuilder::new()
+        let mut bytes = subject_header(&message.subject).into_bytes();
+        MessageBuilder::new()
             .from((self.from_name.clone(), self.from_address.clone()))
             .to(message.to.as_str().to_owned())
-            .subject(message.subject.clone())
             .date(now.unix_timestamp())
             .text_body(message.text.clone())
             .html_body(message.html.clone())
-            .write_to_vec()
+            .write_to(&mut bytes)
             .map_err(|e| MailError::Transient(e.to_string()))?;
         let stamp = now
             .format(format_description!(
@@ -72,6 +74,51 @@ impl Mailer for OutboxMailer {
         }
         Ok(())
     }
+}
+
+/// The Subject header line, folded as RFC 5322 folds: a line break goes
+/// before a space, so unfolding gives the text back. (mail-builder folds
+/// with a tab added, which mail programs then show.) Text that is not plain
+/// ASCII becomes RFC 2047 encoded words, one per line.
+pub fn subject_header(subject: &str) -> String {
+    const WIDTH: usize = 78;
+    let plain = subject.bytes().all(|b| (0x20..0x7f).contains(&b)) && !subject.contains("=?");
+    let mut header = String::from("Subject:");
+    let mut line = header.len();
+    let mut add = |piece: &str, header: &mut String| {
+        if line + piece.len() > WIDTH && !header.ends_with(':') {
+            header.push_str("\r\n");
+            line = 0;
+        }
+        header.push_str(piece);
+        line += piece.len();
+    };
+    if plain {
+        for word in subject.split(' ') {
+            add(&format!(" {word}"), &mut header);
+        }
+    } else {
+        // 42 bytes make 56 base64 characters: a word of 68, a line under 78.
+        let mut chunk = String::new();
+        for ch in subject.chars() {
+            if chunk.len() + ch.len_utf8() > 42 {
+                add(
+                    &format!(" =?utf-8?B?{}?=", STANDARD.encode(&chunk)),
+                    &mut header,
+                );
+                chunk.clear();
+            }
+            chunk.push(ch);
+        }
+        if !chunk.is_empty() {
+            add(
+                &format!(" =?utf-8?B?{}?=", STANDARD.encode(&chunk)),
+                &mut header,
+            );
+        }
+    }
+    header.push_str("\r\n");
+    header
 }
 
 /// `Name <address>` → (name, address); a bare address has an empty name.
