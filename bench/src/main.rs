@@ -336,7 +336,7 @@ async fn throughput(root: &Path, seconds: u64) {
     .unwrap()
     .trim()
     .to_owned();
-    let body = json!({"targetTenantId": "contoso", "environmentId": "prod", "environmentName": "Production", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
+    let body = json!({"targetTenantId": "contoso", "environmentId": "prod", "environmentName": "Production", "purpose": "Tune alerting for the EU rollout", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
     let created = Client::new(&base)
         .post_json("/consent-requests", Some(&token), &body.to_string())
         .await;
@@ -508,7 +508,7 @@ async fn lifecycle_usage(w: &World, capacity: &Capacity) -> PerRequest {
             format!("bob{n}@contoso.example"),
             format!("carol{n}@contoso.example"),
         ];
-        let body = json!({"targetTenantId": "contoso", "environmentId": env, "environmentName": "Production", "reviewers": reviewers});
+        let body = json!({"targetTenantId": "contoso", "environmentId": env, "environmentName": "Production", "purpose": "Tune alerting for the EU rollout", "reviewers": reviewers});
         let id = create(w, alice(), &body.to_string()).await.json()["id"]
             .as_str()
             .unwrap()

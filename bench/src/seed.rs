@@ -130,7 +130,7 @@ impl Seed {
                 None,
             ),
             "create-request" => {
-                let body = json!({"targetTenantId": CUSTOMER, "environmentId": unique, "environmentName": "Production", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
+                let body = json!({"targetTenantId": CUSTOMER, "environmentId": unique, "environmentName": "Production", "purpose": "Tune alerting for the EU rollout", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
                 api_event(
                     "POST /consent-requests",
                     "/consent-requests",

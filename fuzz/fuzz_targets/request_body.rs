@@ -49,7 +49,7 @@ fn fixture() -> &'static Fixture {
             LinkSigner::from_spec(KEYS).unwrap(),
             Settings::default(),
         );
-        let body = r#"{"targetTenantId":"contoso","environmentId":"prod","environmentName":"Production","reviewers":["bob@contoso.example","carol@contoso.example"]}"#;
+        let body = r#"{"targetTenantId":"contoso","environmentId":"prod","environmentName":"Production","purpose":"Tune alerting for the EU rollout","reviewers":["bob@contoso.example","carol@contoso.example"]}"#;
         let created = runtime.block_on(create_request::handle(&app, request("/consent-requests", "application/json", body.as_bytes(), &[])));
         let view: serde_json::Value = serde_json::from_slice(created.body().as_ref()).unwrap();
         let request_id = view["id"].as_str().unwrap().to_owned();

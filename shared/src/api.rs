@@ -1,70 +1,167 @@
 //! JSON shapes of the HTTP API (camelCase), and their mapping from the domain.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    Actor, AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, InvalidValue,
-    Reviewer, Slot, Status, TenantId, Verdict,
+    AccessPurpose, Actor, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
+    EnvironmentName, InvalidValue, Reviewer, Slot, Status, TenantId, Verdict,
 };
 use crate::service::{Access, CreateInput};
 use crate::workflow::FieldError;
 
-/// `POST /consent-requests` body.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateBody {
-    pub target_tenant_id: String,
-    pub environment_id: String,
-    pub environment_name: String,
-    #[serde(default)]
-    pub reviewers: Vec<String>,
+/// A JSON object body read field by field, so that every problem is
+/// reported at once, each at its JSON pointer: missing fields, wrong types,
+/// unknown fields, and values the domain refuses.
+pub struct Fields {
+    map: serde_json::Map<String, serde_json::Value>,
+    known: Vec<&'static str>,
+    pub errors: Vec<FieldError>,
 }
 
-impl CreateBody {
-    /// Parses every field, reporting all problems at once.
-    pub fn parse(self) -> Result<CreateInput, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let target = field(
-            &mut errors,
-            "/targetTenantId",
-            TenantId::parse(&self.target_tenant_id),
-        );
-        let environment = field(
-            &mut errors,
-            "/environmentId",
-            EnvironmentId::parse(&self.environment_id),
-        );
-        let name = field(
-            &mut errors,
-            "/environmentName",
-            EnvironmentName::parse(&self.environment_name),
-        );
-        if self.reviewers.len() > 2 {
-            errors.push(FieldError::new("/reviewers", "name exactly two reviewers"));
+impl Fields {
+    /// The fields of a body; a body that is not an object is one problem.
+    pub fn of(value: serde_json::Value) -> Result<Self, Vec<FieldError>> {
+        match value {
+            serde_json::Value::Object(map) => Ok(Self {
+                map,
+                known: Vec::new(),
+                errors: Vec::new(),
+            }),
+            _ => Err(vec![FieldError::new("", "the body must be a JSON object")]),
         }
-        let reviewers: Vec<Email> = self
-            .reviewers
-            .iter()
-            .take(2)
-            .enumerate()
-            .filter_map(|(i, raw)| {
-                field(&mut errors, &format!("/reviewers/{i}"), Email::parse(raw))
-            })
-            .collect();
-        match (target, environment, name) {
-            (Some(target_tenant_id), Some(environment_id), Some(environment_name))
-                if errors.is_empty() =>
-            {
-                Ok(CreateInput {
-                    target_tenant_id,
-                    environment_id,
-                    environment_name,
-                    reviewers,
-                })
+    }
+
+    fn take(&mut self, name: &'static str) -> Option<serde_json::Value> {
+        self.known.push(name);
+        self.map.get(name).filter(|v| !v.is_null()).cloned()
+    }
+
+    fn wrong(&mut self, pointer: String, expected: &str) {
+        self.errors
+            .push(FieldError::new(pointer, format!("must be {expected}")));
+    }
+
+    /// An optional string field.
+    pub fn optional_string(&mut self, name: &'static str) -> Option<String> {
+        match self.take(name)? {
+            serde_json::Value::String(s) => Some(s),
+            _ => {
+                self.wrong(format!("/{name}"), "a string");
+                None
             }
-            _ => Err(errors),
         }
+    }
+
+    /// A required string field.
+    pub fn string(&mut self, name: &'static str) -> Option<String> {
+        if !self.map.get(name).is_some_and(|v| !v.is_null()) {
+            self.errors
+                .push(FieldError::new(format!("/{name}"), "is required"));
+        }
+        self.optional_string(name)
+    }
+
+    /// An optional array of strings (empty when absent).
+    pub fn strings(&mut self, name: &'static str) -> Vec<String> {
+        let Some(value) = self.take(name) else {
+            return Vec::new();
+        };
+        let Some(items) = value.as_array() else {
+            self.wrong(format!("/{name}"), "an array of strings");
+            return Vec::new();
+        };
+        let mut strings = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(s) => strings.push(s.to_owned()),
+                None => self.wrong(format!("/{name}/{i}"), "a string"),
+            }
+        }
+        strings
+    }
+
+    /// A required boolean field.
+    pub fn boolean(&mut self, name: &'static str) -> Option<bool> {
+        match self.take(name) {
+            Some(serde_json::Value::Bool(b)) => Some(b),
+            Some(_) => {
+                self.wrong(format!("/{name}"), "true or false");
+                None
+            }
+            None => {
+                self.errors
+                    .push(FieldError::new(format!("/{name}"), "is required"));
+                None
+            }
+        }
+    }
+
+    /// The parsed value, or its problem at `pointer`.
+    pub fn parsed<T>(&mut self, pointer: &str, parsed: Result<T, InvalidValue>) -> Option<T> {
+        field(&mut self.errors, pointer, parsed)
+    }
+
+    /// Every problem found, unknown fields included; none means the body is good.
+    pub fn finish(mut self) -> Result<(), Vec<FieldError>> {
+        let mut unknown: Vec<&String> = self
+            .map
+            .keys()
+            .filter(|k| !self.known.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        for name in unknown {
+            self.errors.push(FieldError::new(
+                format!("/{name}"),
+                "is not a field of this body",
+            ));
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+/// The `POST /consent-requests` body, every field checked at once.
+pub fn create_input(body: serde_json::Value) -> Result<CreateInput, Vec<FieldError>> {
+    let mut f = Fields::of(body)?;
+    let target = f.string("targetTenantId");
+    let environment = f.string("environmentId");
+    let name = f.string("environmentName");
+    let purpose = f.string("purpose");
+    let raw_reviewers = f.strings("reviewers");
+    let target = target.and_then(|t| f.parsed("/targetTenantId", TenantId::parse(&t)));
+    let environment =
+        environment.and_then(|e| f.parsed("/environmentId", EnvironmentId::parse(&e)));
+    let name = name.and_then(|n| f.parsed("/environmentName", EnvironmentName::parse(&n)));
+    let purpose = purpose.and_then(|p| f.parsed("/purpose", AccessPurpose::parse(&p)));
+    if raw_reviewers.len() > 2 {
+        f.errors
+            .push(FieldError::new("/reviewers", "name exactly two reviewers"));
+    }
+    let reviewers: Vec<Email> = raw_reviewers
+        .iter()
+        .take(2)
+        .enumerate()
+        .filter_map(|(i, raw)| f.parsed(&format!("/reviewers/{i}"), Email::parse(raw)))
+        .collect();
+    f.finish()?;
+    match (target, environment, name, purpose) {
+        (Some(target_tenant_id), Some(environment_id), Some(environment_name), Some(purpose)) => {
+            Ok(CreateInput {
+                target_tenant_id,
+                environment_id,
+                environment_name,
+                purpose,
+                reviewers,
+            })
+        }
+        _ => Err(vec![FieldError::new(
+            "",
+            "the body is not a consent request",
+        )]),
     }
 }
 
@@ -79,12 +176,31 @@ pub fn field<T>(
         .ok()
 }
 
-/// `PUT /consent-requests/{id}/reviewers/{slot}` body.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ReplaceReviewerBody {
-    pub email: String,
-    pub confirmed_in_target_tenant: bool,
+/// The `PUT /consent-requests/{id}/reviewers/{slot}` body: the new address
+/// and the admin's confirmation.
+pub fn replace_reviewer_input(body: serde_json::Value) -> Result<(Email, bool), Vec<FieldError>> {
+    let mut f = Fields::of(body)?;
+    let email = f.string("email");
+    let confirmed = f.boolean("confirmedInTargetTenant");
+    let email = email.and_then(|e| f.parsed("/email", Email::parse(&e)));
+    f.finish()?;
+    email
+        .zip(confirmed)
+        .ok_or_else(|| vec![FieldError::new("", "the body is not a reviewer change")])
+}
+
+/// The optional `POST /consent-requests/{id}/cancel` body: `{"reason": "…"}`.
+pub fn cancel_reason(body: Option<serde_json::Value>) -> Result<Option<Comment>, Vec<FieldError>> {
+    let Some(body) = body else {
+        return Ok(None);
+    };
+    let mut f = Fields::of(body)?;
+    let reason = f.optional_string("reason");
+    let reason = reason
+        .and_then(|r| f.parsed("/reason", Comment::parse(&r)))
+        .flatten();
+    f.finish()?;
+    Ok(reason)
 }
 
 #[derive(Debug, Serialize)]
@@ -157,6 +273,8 @@ pub struct RequestView {
     pub target_tenant_id: String,
     pub environment_id: String,
     pub environment_name: String,
+    /// Why the partner asks.
+    pub purpose: String,
     pub status: &'static str,
     pub status_label: &'static str,
     /// Why a request is not allowed: `rejected`, `expired` or `revoked`.
@@ -191,6 +309,7 @@ impl RequestView {
             target_tenant_id: r.target_tenant_id.to_string(),
             environment_id: r.environment_id.to_string(),
             environment_name: r.environment_name.as_str().to_owned(),
+            purpose: r.purpose.as_str().to_owned(),
             status: r.status.code(),
             status_label: r.status.label(),
             reason: reason_code(r.status),
@@ -227,6 +346,10 @@ pub struct AuditView {
     pub action: crate::domain::AuditAction,
     /// `user:<id>`, `reviewer:<slot>` or `system`.
     pub actor: String,
+    /// The acting user's email, or the address that held the reviewer slot then.
+    pub actor_email: Option<String>,
+    /// The reviewer's comment on a decision, or the admin's reason for canceling.
+    pub comment: Option<String>,
     pub from_status: Option<&'static str>,
     pub to_status: &'static str,
     pub slot: Option<Slot>,
@@ -244,6 +367,12 @@ impl AuditView {
                 Actor::Reviewer { slot, .. } => format!("reviewer:{slot}"),
                 Actor::System => "system".to_owned(),
             },
+            actor_email: match &e.actor {
+                Actor::User { email, .. } => email.as_ref().map(ToString::to_string),
+                Actor::Reviewer { email, .. } => Some(email.to_string()),
+                Actor::System => None,
+            },
+            comment: e.comment.as_ref().map(|c| c.as_str().to_owned()),
             from_status: e.from_status.map(Status::code),
             to_status: e.to_status.code(),
             slot: e.slot,

@@ -51,7 +51,13 @@ macro_rules! parsed_from_string {
         }
     )*};
 }
-parsed_from_string!(TenantId, EnvironmentId, Email, EnvironmentName);
+parsed_from_string!(
+    TenantId,
+    EnvironmentId,
+    Email,
+    EnvironmentName,
+    AccessPurpose
+);
 
 /// Identifier of one ask: one email-and-link round to one reviewer.
 /// A new ask supersedes every older link of its slot.
@@ -129,7 +135,14 @@ macro_rules! into_string {
         }
     )*};
 }
-into_string!(TenantId, EnvironmentId, Email, EnvironmentName, Comment);
+into_string!(
+    TenantId,
+    EnvironmentId,
+    Email,
+    EnvironmentName,
+    Comment,
+    AccessPurpose
+);
 
 /// A syntactically valid email address, kept as given (trimmed).
 /// Equality of people is case-insensitive: see [`Email::same_person`].
@@ -194,6 +207,36 @@ impl EnvironmentName {
                 Self::MAX_LEN
             )))
         }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why the partner asks: shown to reviewers wherever they decide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccessPurpose(String);
+
+impl AccessPurpose {
+    pub const MAX_LEN: usize = 500;
+
+    /// 1 to 500 characters after trimming; line breaks are kept, no other
+    /// control characters are allowed.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let s = s.trim();
+        let count = s.chars().count();
+        let controls = s
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r'));
+        if count == 0 || count > Self::MAX_LEN || controls {
+            return Err(InvalidValue(format!(
+                "1 to {} characters saying why you ask; line breaks are allowed, other control characters are not",
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -426,6 +469,7 @@ pub struct ConsentRequest {
     pub target_tenant_id: TenantId,
     pub environment_id: EnvironmentId,
     pub environment_name: EnvironmentName,
+    pub purpose: AccessPurpose,
     /// Exactly two, except for Not Applicable requests, which have none.
     pub reviewers: Vec<Reviewer>,
     #[serde(flatten)]
@@ -496,6 +540,28 @@ pub struct Notice {
     pub recipient: Recipient,
     #[serde(with = "time::serde::rfc3339")]
     pub due_at: OffsetDateTime,
+    pub receipt: Receipt,
+}
+
+/// What a receipt states, fixed when the outcome happened: who did it, when,
+/// why, from which state, and what each reviewer had decided by then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub by: Actor,
+    pub from_status: Status,
+    /// A partner admin's reason for canceling.
+    pub reason: Option<Comment>,
+    pub reviewers: Vec<ReviewerFacts>,
+}
+
+/// A reviewer as a receipt names them: the address that held the slot then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewerFacts {
+    pub slot: Slot,
+    pub email: Email,
+    pub decision: Option<Decision>,
 }
 
 impl ConsentRequest {
@@ -584,4 +650,7 @@ pub struct AuditEvent {
     pub to_status: Status,
     pub slot: Option<Slot>,
     pub detail: Option<String>,
+    /// A reviewer's comment on a decision, or an admin's reason for canceling.
+    #[serde(default)]
+    pub comment: Option<Comment>,
 }

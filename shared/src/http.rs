@@ -369,6 +369,14 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Rejection> {
     })
 }
 
+/// The JSON body if there is one: an empty body is None.
+pub fn optional_json_body<T: DeserializeOwned>(req: &Request) -> Result<Option<T>, Rejection> {
+    if req.body().is_empty() {
+        return Ok(None);
+    }
+    json_body(req).map(Some)
+}
+
 /// The `{id}` path parameter as a request id.
 pub fn request_id_param(req: &Request) -> Result<RequestId, Rejection> {
     req.path_parameters()

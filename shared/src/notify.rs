@@ -4,10 +4,11 @@ use askama::Template;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    ConsentRequest, DATA_SCOPE, Email, Notice, NoticeKind, Recipient, Slot, Verdict,
+    Actor, ConsentRequest, DATA_SCOPE, Email, Notice, NoticeKind, Receipt, Recipient, Status,
+    Verdict,
 };
 use crate::ports::EmailMessage;
-use crate::text::{display_time, single_line};
+use crate::text::{display_time, indented, single_line};
 
 /// What a review-ask email needs.
 pub struct AskEmail<'a> {
@@ -30,8 +31,12 @@ struct AskFields<'a> {
     target_tenant_id: &'a str,
     environment_name: &'a str,
     environment_id: &'a str,
+    purpose: &'a str,
+    /// The purpose, its later lines indented for the plain-text body.
+    purpose_text: String,
     data_scope: &'a str,
     requested_on: String,
+    decide_by: Option<String>,
     link: &'a str,
     link_expires: String,
     request_id: String,
@@ -69,8 +74,11 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
         target_tenant_id: r.target_tenant_id.as_str(),
         environment_name: r.environment_name.as_str(),
         environment_id: r.environment_id.as_str(),
+        purpose: r.purpose.as_str(),
+        purpose_text: indented(r.purpose.as_str(), 19),
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
+        decide_by: r.expires_at.map(display_time),
         link: email.link,
         link_expires: display_time(email.link_expires_at),
         request_id: r.id.to_string(),
@@ -109,6 +117,8 @@ struct NoticeFields<'a> {
     customer: &'a str,
     environment_name: &'a str,
     environment_id: &'a str,
+    purpose: &'a str,
+    purpose_text: String,
     data_scope: &'a str,
     requested_on: String,
     decisions: Vec<String>,
@@ -128,14 +138,13 @@ struct NoticeHtml<'a> {
     f: &'a NoticeFields<'a>,
 }
 
-/// Who decided what and when, one line per reviewer.
-fn decisions(request: &ConsentRequest) -> Vec<String> {
-    Slot::ALL
+/// Who decided what and when, one line per reviewer, as the receipt fixed it.
+fn decisions(receipt: &Receipt) -> Vec<String> {
+    receipt
+        .reviewers
         .iter()
-        .zip(&request.reviewers)
-        .map(|(slot, reviewer)| {
-            let decision = reviewer.ask.as_ref().and_then(|a| a.decision.as_ref());
-            let what = match decision {
+        .map(|r| {
+            let what = match &r.decision {
                 Some(d) => {
                     let verb = match d.verdict {
                         Verdict::Approved => "approved",
@@ -144,70 +153,133 @@ fn decisions(request: &ConsentRequest) -> Vec<String> {
                     let comment = d
                         .comment
                         .as_ref()
-                        .map(|c| format!(" (\"{}\")", single_line(c.as_str())))
+                        .map(|c| format!(", saying \"{}\"", single_line(c.as_str())))
                         .unwrap_or_default();
                     format!("{verb} on {}{comment}", display_time(d.at))
                 }
-                None => "did not decide".to_owned(),
+                None => "no decision".to_owned(),
             };
-            format!("Reviewer {} ({}): {what}", slot.number(), reviewer.email)
+            format!("Reviewer {} ({}): {what}", r.slot, r.email)
         })
         .collect()
 }
 
+/// Who brought an outcome about, as the people told of it know them.
+fn who(actor: &Actor) -> String {
+    match actor {
+        Actor::User {
+            email: Some(email),
+            admin,
+            ..
+        } => format!(
+            "{email} ({})",
+            if *admin {
+                "partner admin"
+            } else {
+                "partner user"
+            }
+        ),
+        Actor::User { user_id, .. } => format!("partner user {user_id}"),
+        Actor::Reviewer { slot, email } => format!("{email} (reviewer {slot})"),
+        Actor::System => "the schedule".to_owned(),
+    }
+}
+
+/// What happened, by whom, when and why.
+fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
+    let at = display_time(receipt.at);
+    let by = who(&receipt.by);
+    let mut lines = vec![match kind {
+        NoticeKind::Allowed => format!("The second approval came from {by} on {at}."),
+        NoticeKind::Rejected => format!("{by} rejected the request on {at}."),
+        NoticeKind::Expired => {
+            format!("Closed by {by} on {at}: the request was not decided within the time allowed.")
+        }
+        NoticeKind::Revoked => format!("{by} withdrew the consent given, on {at}."),
+        NoticeKind::Canceled => format!("{by} canceled the request on {at}."),
+    }];
+    if let Some(reason) = &receipt.reason {
+        lines.push(format!(
+            "Reason given: \"{}\"",
+            single_line(reason.as_str())
+        ));
+    }
+    lines
+}
+
+/// What the outcome means for the one who reads it.
+fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str) -> String {
+    let had_access = receipt.from_status == Status::Allowed;
+    match (kind, to_reviewer) {
+        (NoticeKind::Allowed, true) => format!(
+            "Consent is given: {partner} can now see your organization's name and the telemetry insights of this environment. You can withdraw it at any time with the link below; access ends at once."
+        ),
+        (NoticeKind::Allowed, false) => "You can now see the customer's name and the telemetry insights of this environment.".to_owned(),
+        (NoticeKind::Canceled, true) if had_access => format!(
+            "Your review link no longer works and {partner}'s access to this environment has ended. You have nothing more to do."
+        ),
+        (NoticeKind::Canceled, true) => "Your review link no longer works. You have nothing more to do.".to_owned(),
+        (NoticeKind::Canceled, false) if had_access => "Your access to this environment's telemetry has ended. Both review links are dead; edit a reviewer to ask again.".to_owned(),
+        (NoticeKind::Canceled, false) => "Both review links are dead; edit a reviewer to ask again.".to_owned(),
+        (NoticeKind::Revoked, true) => format!(
+            "{partner} no longer has access to this environment's telemetry. You have nothing more to do."
+        ),
+        (NoticeKind::Revoked, false) => "Your access to this environment's telemetry has ended.".to_owned(),
+        (_, true) => "Consent is not given. You have nothing more to do.".to_owned(),
+        (_, false) => "Consent is not given: you have no access to this environment's telemetry. A new request would have to be submitted.".to_owned(),
+    }
+}
+
 pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
     let r = email.request;
+    let receipt = &email.notice.receipt;
     let partner_name = single_line(email.partner_name);
     let customer = single_line(email.customer);
-    let env = r.environment_name.as_str();
+    let env = single_line(r.environment_name.as_str());
     let to_reviewer = matches!(email.notice.recipient, Recipient::Reviewer { .. });
-    let (subject, headline, line) = match email.notice.kind {
+    let (subject, headline) = match email.notice.kind {
         NoticeKind::Allowed => (
             format!("Consent given: {partner_name} may see telemetry of {customer} / {env}"),
-            "Both reviewers approved: consent is given.".to_owned(),
-            format!(
-                "{partner_name} can now see the customer's name and the telemetry insights of this environment."
-            ),
+            "Both reviewers approved: consent is given.",
         ),
         NoticeKind::Rejected => (
             format!("Consent refused: {partner_name} / {customer} / {env}"),
-            "A reviewer rejected the request: consent is not given.".to_owned(),
-            "The request is closed. A new request would have to be submitted.".to_owned(),
+            "A reviewer rejected the request: consent is not given.",
         ),
         NoticeKind::Expired => (
             format!("Consent request expired: {partner_name} / {customer} / {env}"),
-            "The request expired before both reviewers approved: consent is not given.".to_owned(),
-            "The request is closed. A new request would have to be submitted.".to_owned(),
+            "The request expired before both reviewers approved: consent is not given.",
         ),
         NoticeKind::Revoked => (
             format!("Consent withdrawn: {partner_name} / {customer} / {env}"),
-            "A reviewer withdrew the consent given.".to_owned(),
-            format!(
-                "{partner_name} no longer has access to this environment's telemetry insights, from now on."
-            ),
+            "A reviewer withdrew the consent given.",
         ),
         NoticeKind::Canceled => (
             format!("Consent request canceled: {partner_name} / {customer} / {env}"),
-            "The partner canceled the request.".to_owned(),
-            if to_reviewer {
-                "Your review link no longer works; there is nothing to decide.".to_owned()
-            } else {
-                "Both review links are dead. Edit a reviewer to ask again.".to_owned()
-            },
+            "The partner canceled the request.",
         ),
     };
+    let mut lines = what_happened(email.notice.kind, receipt);
+    lines.push(meaning(
+        email.notice.kind,
+        to_reviewer,
+        receipt,
+        &partner_name,
+    ));
     let fields = NoticeFields {
         subject: &subject,
-        headline,
-        lines: vec![line],
+        headline: headline.to_owned(),
+        lines,
         partner_name: &partner_name,
         requester: r.requester.email.as_str(),
         customer: &customer,
-        environment_name: env,
+        environment_name: r.environment_name.as_str(),
         environment_id: r.environment_id.as_str(),
+        purpose: r.purpose.as_str(),
+        purpose_text: indented(r.purpose.as_str(), 19),
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
-        decisions: decisions(r),
+        decisions: decisions(receipt),
         withdraw_link: email.withdraw_link,
         request_id: r.id.to_string(),
     };

@@ -15,7 +15,8 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#
 main{max-width:40rem;margin:2rem auto;padding:1.5rem 2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002}\
 dt{font-weight:600;margin-top:.6rem}dd{margin:0}textarea{width:100%;box-sizing:border-box}\
 .buttons{margin-top:1rem;display:flex;gap:1rem}button{font-size:1rem;padding:.5rem 1.5rem;border-radius:4px;border:1px solid #888;cursor:pointer}\
-#approve{background:#0a6b2d;color:#fff}#reject{background:#a31515;color:#fff}.note{color:#555;font-size:.9rem}";
+#approve{background:#0a6b2d;color:#fff}#reject{background:#a31515;color:#fff}.note{color:#555;font-size:.9rem}\
+.purpose{white-space:pre-line}";
 
 /// The Content-Security-Policy of every page: no scripts at all, only our one style block.
 pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
@@ -32,8 +33,11 @@ struct Facts {
     target_tenant_id: String,
     environment_name: String,
     environment_id: String,
+    purpose: String,
     data_scope: &'static str,
     requested_on: String,
+    /// While pending: when the request expires if not decided.
+    decide_by: Option<String>,
     status_label: &'static str,
     request_id: String,
 }
@@ -72,8 +76,13 @@ fn facts(ctx: &ReviewContext) -> Facts {
         target_tenant_id: r.target_tenant_id.to_string(),
         environment_name: r.environment_name.as_str().to_owned(),
         environment_id: r.environment_id.to_string(),
+        purpose: r.purpose.as_str().to_owned(),
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
+        decide_by: r
+            .expires_at
+            .filter(|_| r.status == Status::Pending)
+            .map(display_time),
         status_label: r.status.label(),
         request_id: r.id.to_string(),
     }

@@ -18,3 +18,12 @@ pub fn single_line(s: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
+
+/// Multi-line text for a plain-text email, its later lines indented to
+/// `indent` spaces so they line up under the first.
+pub fn indented(s: &str, indent: usize) -> String {
+    let pad = format!("\n{}", " ".repeat(indent));
+    s.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', &pad)
+}

@@ -41,6 +41,8 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
         target_tenant_id: TenantId::parse(target).unwrap(),
         environment_id: EnvironmentId::parse("prod").unwrap(),
         environment_name: EnvironmentName::parse("Production").unwrap(),
+        purpose: consent_shared::domain::AccessPurpose::parse("Tune alerting for the EU rollout")
+            .unwrap(),
         reviewers: reviewers.iter().map(|r| email(r)).collect(),
         ask_ids: ask_ids(),
     }
@@ -132,7 +134,11 @@ fn state(name: &str) -> ConsentRequest {
                 .unwrap()
                 .request
         }
-        "canceled" => run(&pending, Command::Cancel).unwrap().request,
+        "canceled" => {
+            run(&pending, Command::Cancel { reason: None })
+                .unwrap()
+                .request
+        }
         other => panic!("no state {other}"),
     }
 }
@@ -312,7 +318,7 @@ fn a_decision_with_an_old_ask_is_refused_everywhere() {
 
 #[test]
 fn cancel_from_every_state() {
-    let cancel = |r: &ConsentRequest| run(r, Command::Cancel);
+    let cancel = |r: &ConsentRequest| run(r, Command::Cancel { reason: None });
     assert!(is_wrong_status(&status_after("not_applicable", cancel)));
     assert_eq!(status_after("pending", cancel), Ok(Status::Canceled));
     assert_eq!(
@@ -665,7 +671,7 @@ proptest! {
                     };
                     Command::Decide { slot, ask_id, verdict, comment: None }
                 }
-                Op::Cancel => Command::Cancel,
+                Op::Cancel => Command::Cancel { reason: None },
                 Op::Replace { slot, who } => Command::ReplaceReviewer {
                     slot, email: email(PEOPLE[who]), confirmed_in_target_tenant: true, ask_ids: ask_ids(),
                 },

@@ -16,8 +16,8 @@ use consent_shared::adapters::clock::ManualClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::{
-    AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, RequestId, ScopeKey,
-    TenantId,
+    AccessPurpose, AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, RequestId,
+    ScopeKey, TenantId,
 };
 use consent_shared::http::GatewayRequest;
 use consent_shared::links::LinkSigner;
@@ -33,6 +33,8 @@ use time::OffsetDateTime;
 pub const PARTNER: &str = "partner-fabrikam";
 pub const OTHER_PARTNER: &str = "partner-northwind";
 pub const CUSTOMER: &str = "contoso";
+/// Why the test partner asks.
+pub const PURPOSE: &str = "Tune alerting for the EU rollout";
 pub const TEST_LINK_KEYS: &str = "t1:dGVzdC1saW5rLWtleS10ZXN0LWxpbmsta2V5LXRlc3QtbGluay1rZXk";
 
 /// A mailer that keeps what it is given, and can be told to fail.
@@ -203,6 +205,7 @@ pub fn create_input(env: &str) -> CreateInput {
         target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
         environment_id: EnvironmentId::parse(env).unwrap(),
         environment_name: EnvironmentName::parse("Production").unwrap(),
+        purpose: AccessPurpose::parse(PURPOSE).unwrap(),
         reviewers: vec![
             Email::parse("bob@contoso.example").unwrap(),
             Email::parse("carol@contoso.example").unwrap(),
@@ -645,6 +648,7 @@ pub async fn fill_pending(
                 target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
                 environment_id: EnvironmentId::parse(&format!("env-{i}")).unwrap(),
                 environment_name: EnvironmentName::parse("Env").unwrap(),
+                purpose: AccessPurpose::parse(PURPOSE).unwrap(),
                 reviewers: vec![
                     Email::parse("bob@contoso.example").unwrap(),
                     Email::parse("carol@contoso.example").unwrap(),

@@ -73,7 +73,7 @@ impl Local {
     }
 
     pub async fn create(&self, token: &str, env: &str, reviewers: [&str; 2]) -> Value {
-        let body = json!({"targetTenantId": CUSTOMER, "environmentId": env, "environmentName": format!("Env {env}"), "reviewers": reviewers});
+        let body = json!({"targetTenantId": CUSTOMER, "environmentId": env, "environmentName": format!("Env {env}"), "purpose": "Tune alerting for the EU rollout", "reviewers": reviewers});
         let a = self
             .client
             .post_json("/consent-requests", Some(token), &body.to_string())

@@ -28,7 +28,7 @@ pub fn create_body(env: &str) -> String {
     json!({
         "targetTenantId": CUSTOMER,
         "environmentId": env,
-        "environmentName": "Production",
+        "environmentName": "Production", "purpose": "Tune alerting for the EU rollout",
         "reviewers": ["bob@contoso.example", "carol@contoso.example"]
     })
     .to_string()

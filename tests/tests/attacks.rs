@@ -67,8 +67,8 @@ async fn hostile_bodies_on_every_body_route_get_a_clear_4xx_and_change_nothing()
     };
     let crlf_email = json!({"email": "dave@contoso.example\r\nBcc: all@contoso.example", "confirmedInTargetTenant": true});
     let long_email = json!({"email": format!("{}@contoso.example", "d".repeat(300)), "confirmedInTargetTenant": true});
-    let crlf_create = json!({"targetTenantId": CUSTOMER, "environmentId": "x", "environmentName": "X\r\nSubject: free money", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
-    let nul_create = json!({"targetTenantId": CUSTOMER, "environmentId": "x", "environmentName": "X\u{0}", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
+    let crlf_create = json!({"targetTenantId": CUSTOMER, "environmentId": "x", "environmentName": "X\r\nSubject: free money", "purpose": "Tune alerting for the EU rollout", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
+    let nul_create = json!({"targetTenantId": CUSTOMER, "environmentId": "x", "environmentName": "X\u{0}", "purpose": "Tune alerting for the EU rollout", "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
     let long_comment = format!("decision=reject&comment={}", "c".repeat(1001));
     let bell_comment = "decision=reject&comment=ring%07ring".to_owned();
     let form = "application/x-www-form-urlencoded";

@@ -162,7 +162,7 @@ async fn a_reviewer_opens_the_emailed_link_sees_the_request_and_approves() {
         });
     let payload = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">";
     let body = json!({
-        "targetTenantId": CUSTOMER, "environmentId": "prod", "environmentName": payload,
+        "targetTenantId": CUSTOMER, "environmentId": "prod", "environmentName": payload, "purpose": "Tune alerting for the EU rollout",
         "reviewers": ["bob@contoso.example", "carol@contoso.example"]
     });
     let created = client

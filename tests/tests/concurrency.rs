@@ -85,7 +85,7 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
             let (app, barrier) = (w.app.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                app.cancel(&partner_caller(true), id).await
+                app.cancel(&partner_caller(true), id, None).await
             })
         };
         let approval = approve.await.unwrap();

@@ -124,7 +124,9 @@ async fn a_receipt_for_a_long_non_ascii_environment_name_keeps_it_whole() {
     let mut input = create_input("prod");
     input.environment_name = EnvironmentName::parse(&name).unwrap();
     let created = app.create(&partner_caller(true), input).await.unwrap();
-    app.cancel(&partner_caller(true), created.id).await.unwrap();
+    app.cancel(&partner_caller(true), created.id, None)
+        .await
+        .unwrap();
     let read = read_outbox(&dir);
     assert_eq!(read.len(), 2 + 3, "two asks, three receipts");
     let files: Vec<String> = read.iter().map(|e| e.file.clone()).collect();

@@ -146,7 +146,7 @@ async fn with_ses_down_nothing_is_lost_and_each_email_goes_out_once_when_it_is_b
         let body = json!({
             "targetTenantId": CUSTOMER,
             "environmentId": format!("env-{n}"),
-            "environmentName": "Production",
+            "environmentName": "Production", "purpose": "Tune alerting for the EU rollout",
             "reviewers": [reviewer("bob", n), reviewer("carol", n)],
         })
         .to_string();

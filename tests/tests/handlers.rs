@@ -40,7 +40,7 @@ async fn create_answers_201_and_emails_both_reviewers() {
 #[tokio::test]
 async fn create_for_own_tenant_is_not_applicable_and_sends_nothing() {
     let w = World::new();
-    let body = json!({"targetTenantId": PARTNER, "environmentId": "dev", "environmentName": "Dev"})
+    let body = json!({"targetTenantId": PARTNER, "environmentId": "dev", "environmentName": "Dev", "purpose": "Our own telemetry"})
         .to_string();
     let a = create(&w, alice(), &body).await;
     assert_eq!(a.status, 201, "{}", a.body);
@@ -55,22 +55,22 @@ async fn create_refuses_bad_input_with_problems_and_stores_nothing() {
     let long_name = "x".repeat(201);
     let cases: Vec<(String, &str, u16, Option<&str>)> = vec![
         ("{not json".into(), "application/json", 400, None),
-        ("[]".into(), "application/json", 400, None),
-        (json!({"targetTenantId": CUSTOMER}).to_string(), "application/json", 400, None),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": [], "extra": 1}).to_string(), "application/json", 400, None),
+        ("[]".into(), "application/json", 422, Some("")),
+        (json!({"targetTenantId": CUSTOMER}).to_string(), "application/json", 422, Some("/environmentId")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": [], "extra": 1}).to_string(), "application/json", 422, Some("/extra")),
         (create_body("prod"), "text/plain", 415, None),
-        (json!({"targetTenantId": "", "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
-        (json!({"targetTenantId": "../etc", "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p d", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentId")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": long_name, "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentName")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "a\r\nBcc: x@y.example", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentName")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["not-an-email", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "x@y.example\r\nBcc: z@z.example"]}).to_string(), "application/json", 422, Some("/reviewers/1")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example"]}).to_string(), "application/json", 422, Some("/reviewers")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["a@c.example", "b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "B@C.example"]}).to_string(), "application/json", 422, Some("/reviewers/1")),
-        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["Alice@Fabrikam.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
-        (json!({"targetTenantId": "no-such-tenant", "environmentId": "p", "environmentName": "P", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
+        (json!({"targetTenantId": "", "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
+        (json!({"targetTenantId": "../etc", "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p d", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentId")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": long_name, "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentName")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "a\r\nBcc: x@y.example", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/environmentName")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["not-an-email", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "x@y.example\r\nBcc: z@z.example"]}).to_string(), "application/json", 422, Some("/reviewers/1")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example"]}).to_string(), "application/json", 422, Some("/reviewers")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["a@c.example", "b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "B@C.example"]}).to_string(), "application/json", 422, Some("/reviewers/1")),
+        (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["Alice@Fabrikam.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
+        (json!({"targetTenantId": "no-such-tenant", "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
         (format!("{{\"targetTenantId\":\"{}\"}}", "a".repeat(70_000)), "application/json", 413, None),
     ];
     for (body, content_type, status, field) in cases {
@@ -246,7 +246,7 @@ async fn list_pages_newest_first_with_an_opaque_cursor() {
         );
     }
     // Another partner's request is never listed.
-    let other = json!({"targetTenantId": CUSTOMER, "environmentId": "env-0", "environmentName": "P", "reviewers": ["b@contoso.example", "c@contoso.example"]}).to_string();
+    let other = json!({"targetTenantId": CUSTOMER, "environmentId": "env-0", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@contoso.example", "c@contoso.example"]}).to_string();
     assert_eq!(create(&w, mallory_admin(), &other).await.status, 201);
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -330,7 +330,7 @@ async fn replacing_a_reviewer_checks_role_slot_body_and_confirmation() {
         &json!({"email": "dave@contoso.example"}).to_string(),
     )
     .await
-    .assert_problem(400);
+    .assert_problem(422);
     for body in [
         json!({"email": "dave@contoso.example", "confirmedInTargetTenant": false}),
         json!({"email": "nope", "confirmedInTargetTenant": true}),
@@ -402,7 +402,7 @@ async fn the_review_page_shows_the_request_escaped_with_safe_headers() {
     let w = World::new();
     let body = json!({
         "targetTenantId": CUSTOMER, "environmentId": "prod",
-        "environmentName": "<script>alert('x')</script> & \"prod\"",
+        "environmentName": "<script>alert('x')</script> & \"prod\"", "purpose": "Tune alerting for the EU rollout",
         "reviewers": ["bob@contoso.example", "carol@contoso.example"]
     })
     .to_string();
@@ -464,7 +464,7 @@ async fn a_partner_tenant_the_directory_does_not_know_cannot_create() {
     let stranger = claims("nosuch", "eve", Some("eve@nosuch.example"), true);
     for body in [
         create_body("prod"),
-        json!({"targetTenantId": "nosuch", "environmentId": "dev", "environmentName": "Dev"})
+        json!({"targetTenantId": "nosuch", "environmentId": "dev", "environmentName": "Dev", "purpose": "Our own telemetry"})
             .to_string(),
     ] {
         let a = create(&w, stranger.clone(), &body).await;
@@ -483,4 +483,57 @@ async fn a_partner_tenant_the_directory_does_not_know_cannot_create() {
         .build();
     let listed = Answer::from_lambda(list_requests::handle(&w.app, listed).await);
     assert_eq!(listed.json()["items"], json!([]), "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_body_of_the_wrong_shape_lists_every_problem_at_once() {
+    let w = World::new();
+    let body = json!({"targetTenantId": 7, "environmentName": "P", "reviewers": ["bob@contoso.example", false], "colour": "blue"});
+    let a = create(&w, alice(), &body.to_string()).await;
+    let p = a.assert_problem(422);
+    let errors: Vec<(String, String)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (field, says) in [
+        ("/targetTenantId", "must be a string"),
+        ("/environmentId", "is required"),
+        ("/purpose", "is required"),
+        ("/reviewers/1", "must be a string"),
+        ("/colour", "is not a field"),
+    ] {
+        assert!(
+            errors.iter().any(|(f, m)| f == field && m.contains(says)),
+            "{field} {says}: {errors:?}"
+        );
+    }
+    let purpose_rules = [
+        ("x".repeat(501), "1 to 500"),
+        ("bell\u{7}".to_owned(), "control"),
+        ("  ".to_owned(), "1 to 500"),
+    ];
+    for (purpose, says) in purpose_rules {
+        let body = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": purpose,
+            "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
+        let p = create(&w, alice(), &body.to_string())
+            .await
+            .assert_problem(422);
+        assert_eq!(p["errors"][0]["field"], "/purpose");
+        assert!(
+            p["errors"][0]["message"].as_str().unwrap().contains(says),
+            "{p}"
+        );
+    }
+    // Bytes that are not JSON stay a 400.
+    create(&w, alice(), "{\"targetTenantId\":")
+        .await
+        .assert_problem(400);
+    assert!(w.mailer.messages().is_empty());
 }

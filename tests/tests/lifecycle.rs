@@ -384,7 +384,7 @@ async fn rejected_and_canceled_requests_send_receipts_without_the_customer_name(
 
     let id = w.created("two").await;
     inbox.new_mail(&w);
-    w.app.cancel(&partner_caller(true), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id, None).await.unwrap();
     let canceled = inbox.new_mail(&w);
     assert_eq!(
         recipients(&canceled),
@@ -408,7 +408,7 @@ async fn a_receipt_that_could_not_be_sent_goes_out_with_the_next_run() {
     let id = w.created("prod").await;
     inbox.new_mail(&w);
     w.mailer.fail(true);
-    w.app.cancel(&partner_caller(true), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id, None).await.unwrap();
     assert!(inbox.new_mail(&w).is_empty());
     w.mailer.fail(false);
     w.clock.advance(policy().send_lease);

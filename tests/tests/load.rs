@@ -137,7 +137,7 @@ async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
                 let body = json!({
                     "targetTenantId": CUSTOMER,
                     "environmentId": format!("load-{scope}"),
-                    "environmentName": format!("Load {scope}"),
+                    "environmentName": format!("Load {scope}"), "purpose": "Tune alerting for the EU rollout",
                     "reviewers": [reviewer("bob", scope, &run), reviewer("carol", scope, &run)],
                 });
                 let a = local

@@ -332,15 +332,15 @@ async fn bad_requests_get_problems_and_change_nothing() {
     c.get("/consent-requests/123", Some(&alice))
         .await
         .assert_problem(400);
-    let dup = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["bob@contoso.example", "BOB@contoso.example"]});
+    let dup = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["bob@contoso.example", "BOB@contoso.example"]});
     c.post_json("/consent-requests", Some(&alice), &dup.to_string())
         .await
         .assert_problem(422);
-    let me = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": [format!("alice@{PARTNER}.example"), "bob@contoso.example"]});
+    let me = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": [format!("alice@{PARTNER}.example"), "bob@contoso.example"]});
     c.post_json("/consent-requests", Some(&alice), &me.to_string())
         .await
         .assert_problem(422);
-    let bad = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "reviewers": ["bob", "carol@contoso.example"]});
+    let bad = json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["bob", "carol@contoso.example"]});
     c.post_json("/consent-requests", Some(&alice), &bad.to_string())
         .await
         .assert_problem(422);

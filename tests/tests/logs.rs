@@ -42,7 +42,7 @@ async fn no_link_token_appears_in_any_log_line() {
 
     let w = World::new();
     let admin = claims(PARTNER, "alice", Some("alice@fabrikam.example"), true);
-    let body = json!({"targetTenantId": CUSTOMER, "environmentId": "prod", "environmentName": "Prod",
+    let body = json!({"targetTenantId": CUSTOMER, "environmentId": "prod", "environmentName": "Prod", "purpose": "Tune alerting for the EU rollout",
         "reviewers": ["bob@contoso.example", "carol@contoso.example"]});
     let req = ApiRequest::new("POST", "/consent-requests")
         .claims(admin.clone())

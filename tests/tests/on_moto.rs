@@ -59,7 +59,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     );
 
     // Cancel: one read, one write, and one write recording its receipts.
-    w.app.cancel(&partner_caller(true), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id, None).await.unwrap();
     assert_eq!(
         calls.take(),
         counts(&[("GetItem", 1), ("TransactWriteItems", 2)]),
@@ -313,7 +313,7 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
     };
     let (alice, adam) = (token("alice", false), token("adam", true));
     let create = |env: &str| {
-        json!({"targetTenantId": CUSTOMER, "environmentId": env, "environmentName": "Prod", "reviewers": ["bob@contoso.example", "carol@contoso.example"]}).to_string()
+        json!({"targetTenantId": CUSTOMER, "environmentId": env, "environmentName": "Prod", "purpose": "Tune alerting for the EU rollout", "reviewers": ["bob@contoso.example", "carol@contoso.example"]}).to_string()
     };
 
     // Create; both reviewers get an email through SES.

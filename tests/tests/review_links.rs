@@ -160,7 +160,7 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     let id = w.created("prod").await;
     let bob_old = w.token_for("bob@contoso.example");
     let carol_old = w.token_for("carol@contoso.example");
-    w.app.cancel(&partner_caller(true), id).await.unwrap();
+    w.app.cancel(&partner_caller(true), id, None).await.unwrap();
     assert_eq!(
         w.app
             .decide(&bob_old, Verdict::Approved, None)

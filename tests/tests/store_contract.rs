@@ -21,6 +21,10 @@ fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
             target_tenant_id: TenantId::parse("customer").unwrap(),
             environment_id: EnvironmentId::parse(env).unwrap(),
             environment_name: EnvironmentName::parse("Env").unwrap(),
+            purpose: consent_shared::domain::AccessPurpose::parse(
+                "Tune alerting for the EU rollout",
+            )
+            .unwrap(),
             reviewers: vec![
                 Email::parse("bob@customer.example").unwrap(),
                 Email::parse("carol@customer.example").unwrap(),
@@ -82,7 +86,7 @@ async fn updates_are_conditional_on_the_version(store: &dyn ConsentStore) {
     store.insert(&t.request, &t.audit).await.unwrap();
     let first = apply(
         &t.request,
-        Command::Cancel,
+        Command::Cancel { reason: None },
         start_time() + Duration::seconds(1),
     );
     let rival = reject(&t.request, start_time() + Duration::seconds(2));
@@ -97,7 +101,11 @@ async fn updates_are_conditional_on_the_version(store: &dyn ConsentStore) {
     assert_eq!(events, vec![t.audit.clone(), first.audit.clone()]);
     // Updating a request that was never stored is a conflict too.
     let ghost = new_request("p2", "ghost", start_time());
-    let ghost_change = apply(&ghost.request, Command::Cancel, start_time());
+    let ghost_change = apply(
+        &ghost.request,
+        Command::Cancel { reason: None },
+        start_time(),
+    );
     assert_eq!(
         store
             .update(&ghost_change.request, &ghost_change.audit)
@@ -168,7 +176,11 @@ async fn one_open_request_per_scope(store: &dyn ConsentStore) {
 async fn a_canceled_request_still_holds_its_scope(store: &dyn ConsentStore) {
     let first = new_request("p4", "e1", start_time());
     store.insert(&first.request, &first.audit).await.unwrap();
-    let canceled = apply(&first.request, Command::Cancel, start_time());
+    let canceled = apply(
+        &first.request,
+        Command::Cancel { reason: None },
+        start_time(),
+    );
     store
         .update(&canceled.request, &canceled.audit)
         .await
@@ -259,7 +271,7 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
     );
     // Canceling leaves no asks owed, only its receipts; once they are sent
     // the request leaves the due set.
-    let canceled = apply(&early.request, Command::Cancel, base);
+    let canceled = apply(&early.request, Command::Cancel { reason: None }, base);
     store
         .update(&canceled.request, &canceled.audit)
         .await
@@ -355,7 +367,7 @@ async fn history_longer_than_one_query_page_is_read_whole() {
     for i in 0..5 {
         let mut change = apply(
             &request,
-            Command::Cancel,
+            Command::Cancel { reason: None },
             start_time() + Duration::seconds(i),
         );
         change.audit.detail = Some(big.clone());

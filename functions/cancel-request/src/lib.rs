@@ -1,6 +1,7 @@
-//! `POST /consent-requests/{id}/cancel`: a partner admin withdraws both asks.
+//! `POST /consent-requests/{id}/cancel`: a partner admin withdraws both asks,
+//! optionally saying why (`{"reason": "…"}`).
 
-use consent_shared::api::RequestView;
+use consent_shared::api::{self, RequestView};
 use consent_shared::http::{self, Rejection, json_response};
 use consent_shared::service::ConsentService;
 use lambda_http::http::StatusCode;
@@ -15,6 +16,8 @@ pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
 async fn cancel(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {
     let caller = http::caller(&req, &app.settings().admin_role)?;
     let id = http::request_id_param(&req)?;
-    let request = app.cancel(&caller, id).await?;
+    let reason =
+        api::cancel_reason(http::optional_json_body(&req)?).map_err(|e| http::invalid(&e))?;
+    let request = app.cancel(&caller, id, reason).await?;
     Ok(json_response(StatusCode::OK, &RequestView::new(&request)))
 }

@@ -1,6 +1,6 @@
 //! `POST /consent-requests`: a partner user asks for consent.
 
-use consent_shared::api::{CreateBody, RequestView};
+use consent_shared::api::{self, RequestView};
 use consent_shared::http::{self, Rejection, json_response};
 use consent_shared::service::ConsentService;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -14,8 +14,7 @@ pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
 
 async fn create(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {
     let caller = http::caller(&req, &app.settings().admin_role)?;
-    let body: CreateBody = http::json_body(&req)?;
-    let input = body.parse().map_err(|errors| http::invalid(&errors))?;
+    let input = api::create_input(http::json_body(&req)?).map_err(|e| http::invalid(&e))?;
     let request = app.create(&caller, input).await?;
     let mut response = json_response(StatusCode::CREATED, &RequestView::new(&request));
     if let Ok(location) = HeaderValue::from_str(&format!("/consent-requests/{}", request.id)) {

@@ -1,10 +1,9 @@
 //! `PUT /consent-requests/{id}/reviewers/{slot}`: a partner admin names a new reviewer.
 
-use consent_shared::api::{ReplaceReviewerBody, RequestView};
-use consent_shared::domain::{Email, Slot};
+use consent_shared::api::{self, RequestView};
+use consent_shared::domain::Slot;
 use consent_shared::http::{self, Rejection, json_response, problem};
 use consent_shared::service::ConsentService;
-use consent_shared::workflow::FieldError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -30,11 +29,10 @@ async fn replace(app: &ConsentService, req: Request) -> Result<Response<Body>, R
                 "a reviewer slot is 1 or 2",
             )
         })?;
-    let body: ReplaceReviewerBody = http::json_body(&req)?;
-    let email = Email::parse(&body.email)
-        .map_err(|e| http::invalid(&[FieldError::new("/email", e.message())]))?;
+    let (email, confirmed) =
+        api::replace_reviewer_input(http::json_body(&req)?).map_err(|e| http::invalid(&e))?;
     let request = app
-        .replace_reviewer(&caller, id, slot, email, body.confirmed_in_target_tenant)
+        .replace_reviewer(&caller, id, slot, email, confirmed)
         .await?;
     Ok(json_response(StatusCode::OK, &RequestView::new(&request)))
 }

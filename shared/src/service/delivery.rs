@@ -78,7 +78,11 @@ impl LinkMaker<'_> {
             Purpose::Review => ("review", self.settings.link_ttl),
             Purpose::Revoke => ("revoke", self.settings.revoke_link_ttl),
         };
-        let expires_at = self.now + ttl;
+        // A review link never outlives the request it decides.
+        let expires_at = match (purpose, request.expires_at) {
+            (Purpose::Review, Some(request_ends)) => (self.now + ttl).min(request_ends),
+            _ => self.now + ttl,
+        };
         let token = signer.sign(&LinkClaims {
             purpose,
             request_id: request.id,

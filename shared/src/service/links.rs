@@ -89,16 +89,40 @@ fn link_use(purpose: Purpose) -> LinkUse {
 
 impl ConsentService {
     /// Checks a link's signature, expiry and purpose.
-    fn verify_link(&self, token: &str, purpose: Purpose) -> Result<LinkClaims, LinkProblem> {
+    async fn verify_link(&self, token: &str, purpose: Purpose) -> Result<LinkClaims, LinkProblem> {
         let links = self.links.as_ref().ok_or(LinkProblem::Unavailable)?;
-        let claims = links.verify(token, self.now()).map_err(|e| match e {
-            LinkError::Expired { .. } => LinkProblem::Expired,
-            LinkError::Invalid | LinkError::UnknownKey => LinkProblem::Invalid,
-        })?;
+        let claims = match links.verify(token, self.now()) {
+            Ok(claims) => claims,
+            Err(LinkError::Expired { .. }) => return Err(self.why_expired(token, purpose).await),
+            Err(LinkError::Invalid | LinkError::UnknownKey) => return Err(LinkProblem::Invalid),
+        };
         if claims.purpose != purpose {
             return Err(LinkProblem::Invalid);
         }
         Ok(claims)
+    }
+
+    /// An expired link: if its request has since closed, been decided or
+    /// replaced, that says more than "expired" (a review link expires with
+    /// its request).
+    async fn why_expired(&self, token: &str, purpose: Purpose) -> LinkProblem {
+        let Some(claims) = self
+            .links
+            .as_ref()
+            .and_then(|links| links.verify_signature(token).ok())
+            .filter(|c| c.purpose == purpose)
+        else {
+            return LinkProblem::Invalid;
+        };
+        match self.linked_request(&claims).await {
+            Ok(request) => {
+                match workflow::link_may(&request, claims.slot, claims.ask_id, link_use(purpose)) {
+                    Err(e) => LinkProblem::refused(e, &request, &claims),
+                    Ok(()) => LinkProblem::Expired,
+                }
+            }
+            Err(problem) => problem,
+        }
     }
 
     async fn context(&self, request: ConsentRequest, claims: &LinkClaims) -> ReviewContext {
@@ -122,7 +146,7 @@ impl ConsentService {
         token: &str,
         purpose: Purpose,
     ) -> Result<ReviewContext, LinkProblem> {
-        let claims = self.verify_link(token, purpose)?;
+        let claims = self.verify_link(token, purpose).await?;
         let request = self.linked_request(&claims).await?;
         workflow::link_may(&request, claims.slot, claims.ask_id, link_use(purpose))
             .map_err(|e| LinkProblem::refused(e, &request, &claims))?;
@@ -173,7 +197,7 @@ impl ConsentService {
         verdict: Verdict,
         comment: Option<Comment>,
     ) -> Result<ReviewContext, LinkProblem> {
-        let claims = self.verify_link(token, Purpose::Review)?;
+        let claims = self.verify_link(token, Purpose::Review).await?;
         let command = Command::Decide {
             slot: claims.slot,
             ask_id: claims.ask_id,
@@ -191,7 +215,7 @@ impl ConsentService {
     /// Withdraws the consent a reviewer gave; access ends at once and the
     /// partner's admins are told.
     pub async fn revoke(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
-        let claims = self.verify_link(token, Purpose::Revoke)?;
+        let claims = self.verify_link(token, Purpose::Revoke).await?;
         let request = self.linked_request(&claims).await?;
         let partner_contacts = self
             .directory

@@ -18,8 +18,8 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::{
-    Actor, AskId, AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, RequestId,
-    Requester, ScopeKey, Slot, Status, TenantId,
+    AccessPurpose, Actor, AskId, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
+    EnvironmentName, RequestId, Requester, ScopeKey, Slot, Status, TenantId,
 };
 use crate::links::LinkSigner;
 use crate::ports::{Clock, ConsentStore, Mailer, StoreError, TenantDirectory};
@@ -142,6 +142,7 @@ pub struct CreateInput {
     pub target_tenant_id: TenantId,
     pub environment_id: EnvironmentId,
     pub environment_name: EnvironmentName,
+    pub purpose: AccessPurpose,
     pub reviewers: Vec<Email>,
 }
 
@@ -251,6 +252,7 @@ impl ConsentService {
             target_tenant_id: input.target_tenant_id,
             environment_id: input.environment_id,
             environment_name: input.environment_name,
+            purpose: input.purpose,
             reviewers: input.reviewers,
             ask_ids: fresh_ask_ids(),
         };
@@ -287,14 +289,18 @@ impl ConsentService {
             .await?)
     }
 
+    /// Cancels a request, with the admin's reason if given.
     pub async fn cancel(
         &self,
         caller: &Caller,
         id: RequestId,
+        reason: Option<Comment>,
     ) -> Result<ConsentRequest, ServiceError> {
         require_admin(caller)?;
-        self.command_as_partner(caller, id, || Command::Cancel)
-            .await
+        self.command_as_partner(caller, id, || Command::Cancel {
+            reason: reason.clone(),
+        })
+        .await
     }
 
     pub async fn replace_reviewer(

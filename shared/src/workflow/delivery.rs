@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use super::{Policy, Step, WorkflowError, current_ask_mut};
 use crate::domain::{
-    AskId, AuditAction, ConsentRequest, DeliveryFailure, Email, Notice, NoticeId, NoticeKind,
-    Recipient, Slot, Status,
+    Actor, AskId, AuditAction, Comment, ConsentRequest, DeliveryFailure, Email, Notice, NoticeId,
+    NoticeKind, Receipt, Recipient, ReviewerFacts, Slot, Status,
 };
 
 /// Emails of one request: those owed at once, due in a run, or sent in a round.
@@ -60,40 +60,86 @@ impl Emails {
     }
 }
 
-/// Owes the notice of an outcome to the requester, the reviewers and any
-/// extra contacts (each address once). Created with the version about to be
-/// written; the committing caller sends it at once, and it is due again
-/// after the send lease if that caller dies first.
-pub(super) fn owe_notice(
-    request: &mut ConsentRequest,
-    kind: NoticeKind,
-    contacts: &[Email],
-    now: OffsetDateTime,
-    policy: &Policy,
-) {
-    let version = request.version + 1;
-    let mut recipients: Vec<(Email, Recipient)> =
-        vec![(request.requester.email.clone(), Recipient::Requester)];
-    for (slot, reviewer) in Slot::ALL.iter().zip(&request.reviewers) {
-        recipients.push((reviewer.email.clone(), Recipient::Reviewer { slot: *slot }));
-    }
-    for contact in contacts {
-        recipients.push((contact.clone(), Recipient::PartnerContact));
-    }
-    let mut seen: Vec<Email> = Vec::new();
-    for (to, recipient) in recipients {
-        if seen.iter().any(|e| e.same_person(&to)) {
-            continue;
+/// An outcome that the requester, the reviewers and any contacts are told
+/// of: who brought it about, when, why, and from which state.
+pub(super) struct Closing<'a> {
+    before: &'a ConsentRequest,
+    by: &'a Actor,
+    at: OffsetDateTime,
+    reason: Option<Comment>,
+    policy: &'a Policy,
+}
+
+impl<'a> Closing<'a> {
+    pub(super) fn new(
+        before: &'a ConsentRequest,
+        by: &'a Actor,
+        at: OffsetDateTime,
+        policy: &'a Policy,
+    ) -> Self {
+        Self {
+            before,
+            by,
+            at,
+            reason: None,
+            policy,
         }
-        seen.push(to.clone());
-        let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
-        request.notices.push(Notice {
-            id: NoticeId { version, index },
-            kind,
-            to,
-            recipient,
-            due_at: now + policy.send_lease,
-        });
+    }
+
+    pub(super) fn because(mut self, reason: Option<Comment>) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// The facts of `request` as the change leaves its decisions.
+    fn receipt(&self, request: &ConsentRequest) -> Receipt {
+        Receipt {
+            at: self.at,
+            by: self.by.clone(),
+            from_status: self.before.status,
+            reason: self.reason.clone(),
+            reviewers: Slot::ALL
+                .iter()
+                .zip(&request.reviewers)
+                .map(|(&slot, r)| ReviewerFacts {
+                    slot,
+                    email: r.email.clone(),
+                    decision: r.ask.as_ref().and_then(|a| a.decision.clone()),
+                })
+                .collect(),
+        }
+    }
+
+    /// Owes its notice to each person (each address once). Created with the
+    /// version about to be written; the committing caller sends it at once,
+    /// and it is due again after the send lease if that caller dies first.
+    pub(super) fn owe(&self, request: &mut ConsentRequest, kind: NoticeKind, contacts: &[Email]) {
+        let receipt = self.receipt(request);
+        let version = request.version + 1;
+        let mut recipients: Vec<(Email, Recipient)> =
+            vec![(request.requester.email.clone(), Recipient::Requester)];
+        for (slot, reviewer) in Slot::ALL.iter().zip(&request.reviewers) {
+            recipients.push((reviewer.email.clone(), Recipient::Reviewer { slot: *slot }));
+        }
+        for contact in contacts {
+            recipients.push((contact.clone(), Recipient::PartnerContact));
+        }
+        let mut seen: Vec<Email> = Vec::new();
+        for (to, recipient) in recipients {
+            if seen.iter().any(|e| e.same_person(&to)) {
+                continue;
+            }
+            seen.push(to.clone());
+            let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
+            request.notices.push(Notice {
+                id: NoticeId { version, index },
+                kind,
+                to,
+                recipient,
+                due_at: self.at + self.policy.send_lease,
+                receipt: receipt.clone(),
+            });
+        }
     }
 }
 

@@ -14,9 +14,9 @@ use time::{Duration, OffsetDateTime};
 pub use delivery::Emails;
 
 use crate::domain::{
-    Actor, Ask, AskId, AuditAction, AuditEvent, ClosedReason, Comment, ConsentRequest, Decision,
-    Email, EnvironmentId, EnvironmentName, NoticeId, NoticeKind, RequestId, Requester, Reviewer,
-    Slot, Status, TenantId, Verdict,
+    AccessPurpose, Actor, Ask, AskId, AuditAction, AuditEvent, ClosedReason, Comment,
+    ConsentRequest, Decision, Email, EnvironmentId, EnvironmentName, NoticeId, NoticeKind,
+    RequestId, Requester, Reviewer, Slot, Status, TenantId, Verdict,
 };
 
 /// Timing rules of a request's life: delivery, reminders, expiry.
@@ -110,6 +110,7 @@ pub struct NewRequest {
     pub target_tenant_id: TenantId,
     pub environment_id: EnvironmentId,
     pub environment_name: EnvironmentName,
+    pub purpose: AccessPurpose,
     pub reviewers: Vec<Email>,
     /// Fresh ask ids, one per slot.
     pub ask_ids: [AskId; 2],
@@ -124,7 +125,10 @@ pub enum Command {
         verdict: Verdict,
         comment: Option<Comment>,
     },
-    Cancel,
+    Cancel {
+        /// The admin's reason, shown in the receipts and the history.
+        reason: Option<Comment>,
+    },
     ReplaceReviewer {
         slot: Slot,
         email: Email,
@@ -232,6 +236,7 @@ pub fn create(
         target_tenant_id: input.target_tenant_id,
         environment_id: input.environment_id,
         environment_name: input.environment_name,
+        purpose: input.purpose,
         reviewers,
         status,
         created_at: now,
@@ -250,7 +255,8 @@ pub fn create(
         from_status: None,
         to_status: status,
         slot: None,
-        detail: None,
+        detail: Some(format!("purpose: {}", request.purpose.as_str())),
+        comment: None,
     };
     Ok(Transition {
         request,
@@ -266,6 +272,8 @@ struct Step {
     action: AuditAction,
     slot: Option<Slot>,
     detail: Option<String>,
+    /// A reviewer's comment or a cancel reason, for the audit event.
+    comment: Option<Comment>,
     /// Emails to send besides the notices the change creates.
     emails: Emails,
 }
@@ -277,6 +285,7 @@ impl Step {
             action,
             slot: None,
             detail: None,
+            comment: None,
             emails: Emails::default(),
         }
     }
@@ -307,9 +316,9 @@ pub fn apply(
                 at: now,
                 comment,
             };
-            decide(request, slot, ask_id, decision, policy)?
+            decide(request, slot, ask_id, decision, &actor, policy)?
         }
-        Command::Cancel => cancel(request, now, policy)?,
+        Command::Cancel { reason } => cancel(request, reason, &actor, now, policy)?,
         Command::ReplaceReviewer {
             slot,
             email,
@@ -324,12 +333,20 @@ pub fn apply(
             }
             replace_reviewer(request, slot, email, ask_ids, &actor, now, policy)?
         }
-        Command::Expire => expire(request, now, policy)?,
+        Command::Expire => expire(request, &actor, now, policy)?,
         Command::Revoke {
             slot,
             ask_id,
             partner_contacts,
-        } => revoke(request, slot, ask_id, &partner_contacts, now, policy)?,
+        } => revoke(
+            request,
+            slot,
+            ask_id,
+            &partner_contacts,
+            &actor,
+            now,
+            policy,
+        )?,
         Command::ClaimDelivery(emails) => delivery::claim(request, emails, now, policy)?,
         Command::RecordDelivery {
             sent,
@@ -349,6 +366,7 @@ fn finish(request: &ConsentRequest, step: Step, actor: Actor, now: OffsetDateTim
         action,
         slot,
         detail,
+        comment,
         mut emails,
     } = step;
     if next.status != Status::Pending {
@@ -377,6 +395,7 @@ fn finish(request: &ConsentRequest, step: Step, actor: Actor, now: OffsetDateTim
         to_status: next.status,
         slot,
         detail,
+        comment,
     };
     Transition {
         request: next,
@@ -431,17 +450,19 @@ fn decide(
     slot: Slot,
     ask_id: AskId,
     decision: Decision,
+    actor: &Actor,
     policy: &Policy,
 ) -> Result<Step, WorkflowError> {
     link_may(request, slot, ask_id, LinkUse::Decide)?;
     let mut next = request.clone();
     let ask = current_ask_mut(&mut next, slot, ask_id)?;
-    let (verdict, at) = (decision.verdict, decision.at);
+    let (verdict, at, comment) = (decision.verdict, decision.at, decision.comment.clone());
     ask.decision = Some(decision);
+    let outcome = delivery::Closing::new(request, actor, at, policy);
     let action = match verdict {
         Verdict::Rejected => {
             next.status = Status::NotAllowed(ClosedReason::Rejected);
-            delivery::owe_notice(&mut next, NoticeKind::Rejected, &[], at, policy);
+            outcome.owe(&mut next, NoticeKind::Rejected, &[]);
             AuditAction::Rejected
         }
         Verdict::Approved => {
@@ -453,16 +474,20 @@ fn decide(
             });
             if both {
                 next.status = Status::Allowed;
-                delivery::owe_notice(&mut next, NoticeKind::Allowed, &[], at, policy);
+                outcome.owe(&mut next, NoticeKind::Allowed, &[]);
             }
             AuditAction::Approved
         }
     };
-    Ok(Step::new(next, action).slot(slot))
+    let mut step = Step::new(next, action).slot(slot);
+    step.comment = comment;
+    Ok(step)
 }
 
 fn cancel(
     request: &ConsentRequest,
+    reason: Option<Comment>,
+    actor: &Actor,
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Step, WorkflowError> {
@@ -471,11 +496,15 @@ fn cancel(
     }
     let mut next = request.clone();
     next.status = Status::Canceled;
-    delivery::owe_notice(&mut next, NoticeKind::Canceled, &[], now, policy);
+    delivery::Closing::new(request, actor, now, policy)
+        .because(reason.clone())
+        .owe(&mut next, NoticeKind::Canceled, &[]);
     for reviewer in &mut next.reviewers {
         reviewer.ask = None;
     }
-    Ok(Step::new(next, AuditAction::Canceled))
+    let mut step = Step::new(next, AuditAction::Canceled);
+    step.comment = reason;
+    Ok(step)
 }
 
 fn replace_reviewer(
@@ -534,6 +563,7 @@ fn replace_reviewer(
 
 fn expire(
     request: &ConsentRequest,
+    actor: &Actor,
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Step, WorkflowError> {
@@ -543,7 +573,7 @@ fn expire(
     }
     let mut next = request.clone();
     next.status = Status::NotAllowed(ClosedReason::Expired);
-    delivery::owe_notice(&mut next, NoticeKind::Expired, &[], now, policy);
+    delivery::Closing::new(request, actor, now, policy).owe(&mut next, NoticeKind::Expired, &[]);
     Ok(Step::new(next, AuditAction::Expired))
 }
 
@@ -552,18 +582,17 @@ fn revoke(
     slot: Slot,
     ask_id: AskId,
     partner_contacts: &[Email],
+    actor: &Actor,
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Step, WorkflowError> {
     link_may(request, slot, ask_id, LinkUse::Withdraw)?;
     let mut next = request.clone();
     next.status = Status::NotAllowed(ClosedReason::Revoked);
-    delivery::owe_notice(
+    delivery::Closing::new(request, actor, now, policy).owe(
         &mut next,
         NoticeKind::Revoked,
         partner_contacts,
-        now,
-        policy,
     );
     Ok(Step::new(next, AuditAction::Revoked).slot(slot))
 }
