@@ -55,7 +55,7 @@ impl Fields {
 
     /// A required string field.
     pub fn string(&mut self, name: &'static str) -> Option<String> {
-        if !self.map.get(name).is_some_and(|v| !v.is_null()) {
+        if self.map.get(name).is_none_or(|v| v.is_null()) {
             self.errors
                 .push(FieldError::new(format!("/{name}"), "is required"));
         }
