@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{DATA_SCOPE, Status, Verdict};
+use crate::domain::{ClosedReason, DATA_SCOPE, Status, Verdict};
 use crate::service::{LinkProblem, ReviewContext};
 use crate::text::display_time;
 
@@ -151,24 +151,27 @@ pub fn link_problem(problem: &LinkProblem) -> RenderedPage {
         LinkProblem::Expired => (
             410,
             "This link has expired",
-            "Review links are valid for a limited time. Ask the partner to send a new request if it is still needed.".to_owned(),
+            "This link's time ran out. If the request still needs you, a later email has a newer link; otherwise ask the partner to send a new request.".to_owned(),
         ),
         LinkProblem::Superseded => (
             410,
             "This link was replaced",
-            "A newer review link was sent for this request, possibly to someone else. Only the newest link counts.".to_owned(),
+            "A newer link was sent for this request (a reviewer was replaced or the request reopened), possibly to someone else. Only the newest link counts.".to_owned(),
         ),
         LinkProblem::Canceled => (
             410,
             "This request was canceled",
-            "The partner canceled the request; there is nothing to decide.".to_owned(),
+            "The partner canceled the request: this link no longer works, and there is nothing left to decide or withdraw.".to_owned(),
         ),
         LinkProblem::Closed(status) => (
             409,
             "This request is closed",
             match status {
-                Status::NotAllowed(_) => "The request was rejected or has ended; there is nothing left to decide.".to_owned(),
-                other => format!("The request is {}; there is nothing left to decide.", other.label()),
+                Status::NotAllowed(ClosedReason::Rejected) => "A reviewer rejected the request, so it is closed; there is nothing left to decide.".to_owned(),
+                Status::NotAllowed(ClosedReason::Expired) => "The request expired before both reviewers approved; there is nothing left to decide.".to_owned(),
+                Status::NotAllowed(ClosedReason::Revoked) => "Consent was withdrawn, so the request is closed; there is nothing left to decide.".to_owned(),
+                Status::Allowed => "Both reviewers approved already; there is nothing left to decide.".to_owned(),
+                other => format!("The request is {}; this link can do nothing now.", other.label()),
             },
         ),
         LinkProblem::AlreadyWithdrawn => (

@@ -195,6 +195,13 @@ async fn a_second_open_request_for_the_same_scope_is_409_naming_the_first() {
         .await
         .assert_problem(409);
     assert_eq!(p["existingRequestId"], first["id"]);
+    let id = first["id"].as_str().unwrap();
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("GET /consent-requests/{id}"))
+            && detail.contains(&format!("POST /consent-requests/{id}/cancel")),
+        "says how to see or cancel it: {detail}"
+    );
     // Another environment is another scope.
     create_ok(&w, "test").await;
 }

@@ -274,9 +274,28 @@ async fn bad_requests_get_problems_and_change_nothing() {
 
     // Authentication.
     c.get("/consent-requests", None).await.assert_problem(401);
-    c.get("/consent-requests", Some("not.a.jwt"))
-        .await
-        .assert_problem(401);
+    let says = |p: serde_json::Value, words: &str| {
+        let detail = p["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains(words), "{detail}");
+        for library in [
+            "Base64",
+            "InvalidSignature",
+            "JSON error",
+            "ExpiredSignature",
+            "Error(",
+        ] {
+            assert!(!detail.contains(library), "library text: {detail}");
+        }
+        detail
+    };
+    for garbage in ["not.a.jwt", "xxxx", "eyJhbGciOiJIUzI1NiJ9.e30x.x"] {
+        says(
+            c.get("/consent-requests", Some(garbage))
+                .await
+                .assert_problem(401),
+            "not a sign-in token",
+        );
+    }
     let foreign = DevAuth::new("another-secret-another-secret-another-secret").unwrap();
     let forged = foreign.mint(&DevClaims {
         iss: auth::ISSUER.into(),
@@ -289,9 +308,29 @@ async fn bad_requests_get_problems_and_change_nothing() {
         email: None,
         roles: vec![],
     });
-    c.get("/consent-requests", Some(&forged))
-        .await
-        .assert_problem(401);
+    says(
+        c.get("/consent-requests", Some(&forged))
+            .await
+            .assert_problem(401),
+        "not signed by this service",
+    );
+    let elsewhere = l.auth.mint(&DevClaims {
+        iss: "https://login.example.com".into(),
+        aud: auth::AUDIENCE.into(),
+        sub: "x".into(),
+        iat: 0,
+        exp: i64::MAX / 4,
+        tid: PARTNER.into(),
+        oid: "x".into(),
+        email: None,
+        roles: vec![],
+    });
+    says(
+        c.get("/consent-requests", Some(&elsewhere))
+            .await
+            .assert_problem(401),
+        "not issued for this service",
+    );
     let expired = l.auth.mint(&DevClaims {
         iss: auth::ISSUER.into(),
         aud: auth::AUDIENCE.into(),
@@ -303,9 +342,13 @@ async fn bad_requests_get_problems_and_change_nothing() {
         email: None,
         roles: vec![],
     });
-    c.get("/consent-requests", Some(&expired))
-        .await
-        .assert_problem(401);
+    let detail = says(
+        c.get("/consent-requests", Some(&expired))
+            .await
+            .assert_problem(401),
+        "your sign-in token expired at 1970-01-01 00:16 UTC; sign in again",
+    );
+    assert!(detail.contains("consent-local -- token"), "{detail}");
     let a = c.send("GET", "/consent-requests", None, None).await;
     assert_eq!(a.header("www-authenticate"), "Bearer");
 

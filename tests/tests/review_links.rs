@@ -223,3 +223,102 @@ fn claims_of(w: &World, token: &str) -> consent_shared::links::LinkClaims {
         .verify(token, w.app.now())
         .unwrap()
 }
+
+/// The visible words of a page (its `<p class="message">` and title).
+fn says(page: &Answer, words: &str) {
+    assert!(
+        page.body.contains(words),
+        "expected {words:?} in:\n{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_dead_link_page_says_why_it_is_dead_for_review_and_withdraw_links() {
+    use consent_tests::routes::*;
+    // Used: a review link decides once.
+    let w = World::new();
+    let id = w.created("prod").await.to_string();
+    let bob = w.token_for("bob@contoso.example");
+    review_post(&w, &bob, "decision=approve").await;
+    let used = review_get(&w, &bob).await;
+    assert_eq!(used.status, 409);
+    says(&used, "You approved this request on");
+
+    // Replaced: a new reviewer gets a new link; the old one says so.
+    let carol = w.token_for("carol@contoso.example");
+    let body =
+        serde_json::json!({"email": "dave@contoso.example", "confirmedInTargetTenant": true})
+            .to_string();
+    assert_eq!(
+        replace(&w, alice_admin(), &id, "2", &body).await.status,
+        200
+    );
+    let replaced = review_get(&w, &carol).await;
+    assert_eq!(replaced.status, 410);
+    says(&replaced, "A newer link was sent for this request");
+
+    // Withdrawn: once both approve, the withdraw link works once.
+    review_post(&w, &w.token_for("dave@contoso.example"), "decision=approve").await;
+    let withdraw = token_of(
+        &w.mailer
+            .messages()
+            .into_iter()
+            .filter_map(|m| m.link)
+            .filter(|l| l.contains("/revoke/"))
+            .last()
+            .unwrap(),
+    );
+    assert_eq!(
+        revoke_post(&w, &withdraw, "confirm=withdraw").await.status,
+        200
+    );
+    let again = revoke_get(&w, &withdraw).await;
+    assert_eq!(again.status, 409);
+    says(&again, "already withdrawn");
+    // The review link after withdrawal: closed, and why.
+    says(&review_get(&w, &bob).await, "You approved this request on");
+
+    // Canceled: review and withdraw links alike.
+    let w = World::new();
+    let id = w.created("prod").await;
+    let bob = w.token_for("bob@contoso.example");
+    review_post(&w, &bob, "decision=approve").await;
+    review_post(
+        &w,
+        &w.token_for("carol@contoso.example"),
+        "decision=approve",
+    )
+    .await;
+    let withdraw = token_of(
+        &w.mailer
+            .messages()
+            .into_iter()
+            .filter_map(|m| m.link)
+            .find(|l| l.contains("/revoke/"))
+            .unwrap(),
+    );
+    w.app.cancel(&partner_caller(true), id, None).await.unwrap();
+    let canceled = revoke_get(&w, &withdraw).await;
+    assert_eq!(canceled.status, 410);
+    says(&canceled, "The partner canceled the request");
+    says(&canceled, "nothing left to decide or withdraw");
+
+    // Expired: the link's time ran out while the request waited.
+    let w = World::new();
+    w.created("prod").await;
+    let bob = w.token_for("bob@contoso.example");
+    w.clock.advance(time::Duration::days(31));
+    let expired = review_get(&w, &bob).await;
+    assert_eq!(expired.status, 410);
+    says(&expired, "time ran out");
+
+    // Rejected by the other reviewer: closed, and by whom it is not the reader's business.
+    let w = World::new();
+    w.created("prod").await;
+    let bob = w.token_for("bob@contoso.example");
+    review_post(&w, &w.token_for("carol@contoso.example"), "decision=reject").await;
+    let closed = review_get(&w, &bob).await;
+    assert_eq!(closed.status, 409);
+    says(&closed, "A reviewer rejected the request");
+}

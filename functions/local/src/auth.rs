@@ -11,6 +11,9 @@ use consent_shared::http::claims;
 
 pub const ISSUER: &str = "consent-local";
 pub const AUDIENCE: &str = "consent-api";
+/// How to get a token, for the messages that refuse one.
+const GET_TOKEN: &str = "cargo run -q -p consent-local -- token --tenant <tenant> --user <user> --email <email> [--admin]";
+
 /// Used when `CONSENT_DEV_JWT_SECRET` is not set. For local use only.
 pub const DEFAULT_DEV_SECRET: &str = "consent-local-dev-signing-key-not-for-production-use";
 
@@ -60,10 +63,39 @@ impl DevAuth {
 
     /// The claims as the HTTP API's JWT authorizer passes them: strings, with
     /// arrays flattened to `[a b]`.
+    /// A refusal says what happened and what to do, never a library's words.
     pub fn verify(&self, token: &str) -> Result<HashMap<String, String>, String> {
-        let data = jsonwebtoken::decode::<DevClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| e.to_string())?;
+        use jsonwebtoken::errors::ErrorKind;
+        // Expiry is checked below, so that the message can say when.
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        let data = jsonwebtoken::decode::<DevClaims>(token, &self.decoding, &validation).map_err(
+            |e| match e.kind() {
+                ErrorKind::InvalidSignature => format!(
+                    "this sign-in token was not signed by this service's sign-in (another key?); get a new one: {GET_TOKEN}"
+                ),
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => format!(
+                    "this token was not issued for this service (its issuer or audience is another's); get one for it: {GET_TOKEN}"
+                ),
+                ErrorKind::ImmatureSignature => {
+                    "this sign-in token is not valid yet; check this machine's clock".to_owned()
+                }
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => format!(
+                    "this sign-in token is signed with another algorithm than this service's (HS256); get a new one: {GET_TOKEN}"
+                ),
+                _ => format!("this is not a sign-in token: send Authorization: Bearer <token>, from {GET_TOKEN}"),
+            },
+        )?;
         let c = data.claims;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if c.exp + i64::try_from(self.validation.leeway).unwrap_or(0) < now {
+            let at = time::OffsetDateTime::from_unix_timestamp(c.exp)
+                .map(consent_shared::text::display_time)
+                .unwrap_or_else(|_| c.exp.to_string());
+            return Err(format!(
+                "your sign-in token expired at {at}; sign in again (locally: {GET_TOKEN})"
+            ));
+        }
         let mut map = HashMap::from([
             ("iss".to_owned(), c.iss),
             ("aud".to_owned(), c.aud),

@@ -262,9 +262,7 @@ impl Gateway {
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .ok_or("the Authorization header must be: Bearer <token>")?;
-        self.auth
-            .verify(token.trim())
-            .map_err(|e| format!("the bearer token is not valid: {e}"))
+        self.auth.verify(token.trim())
     }
 }
 

@@ -106,7 +106,9 @@ impl From<StoreError> for ServiceError {
                 existing: None,
             },
             StoreError::Duplicate { existing } => ServiceError::Conflict {
-                detail: "your tenant already has an open consent request for this tenant and environment".to_owned(),
+                detail: format!(
+                    "your tenant already has an open consent request for this tenant and environment: see it with GET /consent-requests/{existing}; a partner admin can cancel it (POST /consent-requests/{existing}/cancel) or name new reviewers on it"
+                ),
                 existing: Some(existing),
             },
             StoreError::BadCursor => ServiceError::BadCursor,
