@@ -266,6 +266,21 @@ async fn the_whole_story_over_http() {
     l.running.stop().await;
 }
 
+/// Claims of a partner user's token from `issuer`, expiring at `exp`.
+fn signed_in(issuer: &str, exp: i64) -> DevClaims {
+    DevClaims {
+        iss: issuer.into(),
+        aud: auth::AUDIENCE.into(),
+        sub: "x".into(),
+        iat: 0,
+        exp,
+        tid: PARTNER.into(),
+        oid: "x".into(),
+        email: None,
+        roles: vec![],
+    }
+}
+
 #[tokio::test]
 async fn bad_requests_get_problems_and_change_nothing() {
     let l = local().await;
@@ -297,51 +312,23 @@ async fn bad_requests_get_problems_and_change_nothing() {
         );
     }
     let foreign = DevAuth::new("another-secret-another-secret-another-secret").unwrap();
-    let forged = foreign.mint(&DevClaims {
-        iss: auth::ISSUER.into(),
-        aud: auth::AUDIENCE.into(),
-        sub: "x".into(),
-        iat: 0,
-        exp: i64::MAX / 4,
-        tid: PARTNER.into(),
-        oid: "x".into(),
-        email: None,
-        roles: vec![],
-    });
+    let forged = foreign.mint(&signed_in(auth::ISSUER, i64::MAX / 4));
     says(
         c.get("/consent-requests", Some(&forged))
             .await
             .assert_problem(401),
         "not signed by this service",
     );
-    let elsewhere = l.auth.mint(&DevClaims {
-        iss: "https://login.example.com".into(),
-        aud: auth::AUDIENCE.into(),
-        sub: "x".into(),
-        iat: 0,
-        exp: i64::MAX / 4,
-        tid: PARTNER.into(),
-        oid: "x".into(),
-        email: None,
-        roles: vec![],
-    });
+    let elsewhere = l
+        .auth
+        .mint(&signed_in("https://login.example.com", i64::MAX / 4));
     says(
         c.get("/consent-requests", Some(&elsewhere))
             .await
             .assert_problem(401),
         "not issued for this service",
     );
-    let expired = l.auth.mint(&DevClaims {
-        iss: auth::ISSUER.into(),
-        aud: auth::AUDIENCE.into(),
-        sub: "x".into(),
-        iat: 0,
-        exp: 1000,
-        tid: PARTNER.into(),
-        oid: "x".into(),
-        email: None,
-        roles: vec![],
-    });
+    let expired = l.auth.mint(&signed_in(auth::ISSUER, 1000));
     let detail = says(
         c.get("/consent-requests", Some(&expired))
             .await
