@@ -18,8 +18,7 @@ moto_tool
 sam_tool
 checkov_tool
 cargo_lambda_tool
-schemathesis="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION"
-python_tool "$schemathesis" schemathesis "schemathesis==$SCHEMATHESIS_VERSION"
+schemathesis_tool
 # For tests/tests/deploy.rs.
 export CONSENT_SAM_PYTHON="$sam/bin/python" CONSENT_CFN_LINT="$sam/bin/cfn-lint" CONSENT_CHECKOV="$checkov/bin/checkov"
 

@@ -17,14 +17,15 @@ need() {
   command -v "$1" >/dev/null 2>&1 || { echo "$(basename "$0"): '$1' is missing. $2" >&2; exit 1; }
 }
 
-# Each Python tool, pinned, in a virtual environment of its own.
+# Each Python tool, pinned, in a virtual environment of its own, made with
+# $venv_python (python3 unless set).
 python_tool() { # dir command requirement…
   local dir=$1 command=$2
   shift 2
   if [ ! -x "$dir/bin/$command" ]; then
     echo "== installing $* into $dir"
     rm -rf "$dir"
-    python3 -m venv "$dir" || { echo "$(basename "$0"): python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
+    "${venv_python:-python3}" -m venv "$dir" || { echo "$(basename "$0"): python3 cannot make a virtual environment; install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
     "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" || { rm -rf "$dir"; echo "$(basename "$0"): pip could not install $*" >&2; exit 1; }
   fi
 }
@@ -55,6 +56,22 @@ moto_tool() { # sets venv
 cargo_lambda_tool() { # sets cargo_lambda
   cargo_lambda="$TOOLS/cargo-lambda-$CARGO_LAMBDA_VERSION"
   python_tool "$cargo_lambda" cargo-lambda "cargo-lambda==$CARGO_LAMBDA_VERSION"
+}
+
+# schemathesis on CPython 3.11 now and then dies inside Hypothesis with
+# "SystemError: AST constructor recursion depth mismatch" (a CPython bug, not
+# a finding). A CPython 3.13 where the machine has one (pyenv's included)
+# avoids it; otherwise python3.
+schemathesis_tool() { # sets schemathesis
+  local candidate python=python3
+  for candidate in python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+      python=$candidate
+      break
+    fi
+  done
+  schemathesis="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION-py$("$python" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
+  venv_python=$python python_tool "$schemathesis" schemathesis "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 sam_tool() { # sets sam
