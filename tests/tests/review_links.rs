@@ -265,8 +265,7 @@ async fn a_dead_link_page_says_why_it_is_dead_for_review_and_withdraw_links() {
             .messages()
             .into_iter()
             .filter_map(|m| m.link)
-            .filter(|l| l.contains("/revoke/"))
-            .last()
+            .rfind(|l| l.contains("/revoke/"))
             .unwrap(),
     );
     assert_eq!(
