@@ -4,7 +4,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AccessPurpose, Actor, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
+    AccessPurpose, AccessTerm, Actor, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
     EnvironmentName, InvalidValue, Reviewer, Slot, Status, TenantId, Verdict,
 };
 use crate::service::{Access, CreateInput};
@@ -131,12 +131,14 @@ pub fn create_input(body: serde_json::Value) -> Result<CreateInput, Vec<FieldErr
     let environment = f.string("environmentId");
     let name = f.string("environmentName");
     let purpose = f.string("purpose");
+    let term = f.optional_string("accessDuration");
     let raw_reviewers = f.strings("reviewers");
     let target = target.and_then(|t| f.parsed("/targetTenantId", TenantId::parse(&t)));
     let environment =
         environment.and_then(|e| f.parsed("/environmentId", EnvironmentId::parse(&e)));
     let name = name.and_then(|n| f.parsed("/environmentName", EnvironmentName::parse(&n)));
     let purpose = purpose.and_then(|p| f.parsed("/purpose", AccessPurpose::parse(&p)));
+    let access_term = term.and_then(|t| f.parsed("/accessDuration", AccessTerm::parse(&t)));
     if raw_reviewers.len() > 2 {
         f.errors
             .push(FieldError::new("/reviewers", "name exactly two reviewers"));
@@ -155,6 +157,7 @@ pub fn create_input(body: serde_json::Value) -> Result<CreateInput, Vec<FieldErr
                 environment_id,
                 environment_name,
                 purpose,
+                access_term,
                 reviewers,
             })
         }
@@ -275,6 +278,11 @@ pub struct RequestView {
     pub environment_name: String,
     /// Why the partner asks.
     pub purpose: String,
+    /// How long access lasts once given (ISO 8601); None: until withdrawn.
+    pub access_duration: Option<String>,
+    /// While allowed with a term: when access ends.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub allowed_until: Option<OffsetDateTime>,
     pub status: &'static str,
     pub status_label: &'static str,
     /// Why a request is not allowed: `rejected`, `expired` or `revoked`.
@@ -298,6 +306,7 @@ fn reason_code(status: Status) -> Option<&'static str> {
         crate::domain::ClosedReason::Rejected => "rejected",
         crate::domain::ClosedReason::Expired => "expired",
         crate::domain::ClosedReason::Revoked => "revoked",
+        crate::domain::ClosedReason::Ended => "ended",
     })
 }
 
@@ -310,6 +319,8 @@ impl RequestView {
             environment_id: r.environment_id.to_string(),
             environment_name: r.environment_name.as_str().to_owned(),
             purpose: r.purpose.as_str().to_owned(),
+            access_duration: r.access_term.map(|t| t.to_string()),
+            allowed_until: r.allowed_until.filter(|_| r.status == Status::Allowed),
             status: r.status.code(),
             status_label: r.status.label(),
             reason: reason_code(r.status),

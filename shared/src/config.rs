@@ -34,6 +34,8 @@ pub mod vars {
     pub const EXPIRE_AFTER: &str = "CONSENT_EXPIRE_AFTER";
     pub const SEND_LEASE: &str = "CONSENT_SEND_LEASE";
     pub const REVOKE_LINK_TTL: &str = "CONSENT_REVOKE_LINK_TTL";
+    pub const MAX_ACCESS_TERM: &str = "CONSENT_MAX_ACCESS_TERM";
+    pub const ENDING_NOTICE: &str = "CONSENT_ENDING_NOTICE";
     /// consent-local only: the key of its dev sign-in tokens.
     pub const DEV_JWT_SECRET: &str = "CONSENT_DEV_JWT_SECRET";
 }
@@ -50,6 +52,10 @@ pub struct ScheduleSettings {
     pub send_lease: Option<String>,
     pub link_ttl: Option<String>,
     pub revoke_link_ttl: Option<String>,
+    /// The longest term of access a request may ask for, e.g. `365days`.
+    pub max_access_term: Option<String>,
+    /// How long before a term ends its requester is told, e.g. `30days`.
+    pub ending_notice: Option<String>,
 }
 
 /// What each schedule setting is called where the user gave it, so that an
@@ -61,6 +67,8 @@ pub struct SettingNames {
     pub send_lease: &'static str,
     pub link_ttl: &'static str,
     pub revoke_link_ttl: &'static str,
+    pub max_access_term: &'static str,
+    pub ending_notice: &'static str,
 }
 
 impl SettingNames {
@@ -71,6 +79,8 @@ impl SettingNames {
         send_lease: vars::SEND_LEASE,
         link_ttl: vars::LINK_TTL,
         revoke_link_ttl: vars::REVOKE_LINK_TTL,
+        max_access_term: vars::MAX_ACCESS_TERM,
+        ending_notice: vars::ENDING_NOTICE,
     };
 }
 
@@ -90,6 +100,8 @@ impl ScheduleSettings {
             send_lease: var(vars::SEND_LEASE),
             link_ttl: var(vars::LINK_TTL),
             revoke_link_ttl: var(vars::REVOKE_LINK_TTL),
+            max_access_term: var(vars::MAX_ACCESS_TERM),
+            ending_notice: var(vars::ENDING_NOTICE),
         })
     }
 
@@ -102,6 +114,8 @@ impl ScheduleSettings {
             send_lease: self.send_lease.or(base.send_lease),
             link_ttl: self.link_ttl.or(base.link_ttl),
             revoke_link_ttl: self.revoke_link_ttl.or(base.revoke_link_ttl),
+            max_access_term: self.max_access_term.or(base.max_access_term),
+            ending_notice: self.ending_notice.or(base.ending_notice),
         }
     }
 
@@ -153,6 +167,12 @@ impl ScheduleSettings {
         }
         if let Some(d) = &self.revoke_link_ttl {
             settings.revoke_link_ttl = positive(names.revoke_link_ttl, d)?;
+        }
+        if let Some(d) = &self.max_access_term {
+            settings.policy.max_access_term = positive(names.max_access_term, d)?;
+        }
+        if let Some(d) = &self.ending_notice {
+            settings.policy.ending_notice = positive(names.ending_notice, d)?;
         }
         if settings.policy.reminder_intervals.is_empty() && settings.policy.max_reminders > 0 {
             return Err(ConfigError {

@@ -244,6 +244,93 @@ impl AccessPurpose {
     }
 }
 
+/// How long access lasts once given: an ISO 8601 duration in weeks, days,
+/// hours, minutes or seconds (`P90D`, `P12W`, `PT36H`, `P1DT12H`). Years and
+/// months are refused: their length depends on the calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccessTerm(time::Duration);
+
+impl AccessTerm {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let invalid = || {
+            InvalidValue(
+                "an ISO 8601 duration in weeks, days or hours, such as P90D, P12W or PT36H"
+                    .to_owned(),
+            )
+        };
+        let rest = s.trim().strip_prefix('P').ok_or_else(invalid)?;
+        let (date, clock) = rest.split_once('T').unwrap_or((rest, ""));
+        if rest.is_empty() || (rest.contains('T') && clock.is_empty()) {
+            return Err(invalid());
+        }
+        let seconds = |part: &str, units: &[(char, i64)]| -> Result<i64, InvalidValue> {
+            let mut total: i64 = 0;
+            let mut number = String::new();
+            let mut next_unit = 0;
+            for c in part.chars() {
+                if c.is_ascii_digit() {
+                    number.push(c);
+                    continue;
+                }
+                let at = units[next_unit..]
+                    .iter()
+                    .position(|(u, _)| *u == c)
+                    .ok_or_else(invalid)?;
+                let n: i64 = number.parse().map_err(|_| invalid())?;
+                total = n
+                    .checked_mul(units[next_unit + at].1)
+                    .and_then(|v| total.checked_add(v))
+                    .ok_or_else(invalid)?;
+                next_unit += at + 1;
+                number.clear();
+            }
+            if number.is_empty() {
+                Ok(total)
+            } else {
+                Err(invalid())
+            }
+        };
+        let total = seconds(date, &[('W', 604_800), ('D', 86_400)])?
+            .checked_add(seconds(clock, &[('H', 3_600), ('M', 60), ('S', 1)])?)
+            .ok_or_else(invalid)?;
+        if total <= 0 {
+            return Err(InvalidValue("the term must be longer than zero".to_owned()));
+        }
+        Ok(Self(time::Duration::seconds(total)))
+    }
+
+    pub fn duration(self) -> time::Duration {
+        self.0
+    }
+}
+
+impl fmt::Display for AccessTerm {
+    /// The shortest ISO 8601 spelling: `P90D`, `PT36H`, `PT90M`, `PT45S`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0.whole_seconds();
+        match s {
+            _ if s % 86_400 == 0 => write!(f, "P{}D", s / 86_400),
+            _ if s % 3_600 == 0 => write!(f, "PT{}H", s / 3_600),
+            _ if s % 60 == 0 => write!(f, "PT{}M", s / 60),
+            _ => write!(f, "PT{s}S"),
+        }
+    }
+}
+
+impl From<AccessTerm> for String {
+    fn from(term: AccessTerm) -> String {
+        term.to_string()
+    }
+}
+
+impl TryFrom<String> for AccessTerm {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::parse(&s)
+    }
+}
+
 /// Free text a reviewer may add to a decision.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -344,6 +431,8 @@ pub enum ClosedReason {
     Rejected,
     Expired,
     Revoked,
+    /// The term of access asked for ran out.
+    Ended,
 }
 
 /// The lifecycle state of a request.
@@ -389,7 +478,8 @@ impl Status {
         }
     }
 
-    /// Telemetry and the customer name may be shown.
+    /// Telemetry and the customer name may be shown (a term's end aside:
+    /// see [`ScopeSnapshot::grants_access_at`]).
     pub fn grants_access(self) -> bool {
         matches!(self, Status::Allowed | Status::NotApplicable)
     }
@@ -470,6 +560,12 @@ pub struct ConsentRequest {
     pub environment_id: EnvironmentId,
     pub environment_name: EnvironmentName,
     pub purpose: AccessPurpose,
+    /// How long access lasts once given; None: until withdrawn.
+    #[serde(default)]
+    pub access_term: Option<AccessTerm>,
+    /// While allowed with a term: when access ends.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub allowed_until: Option<OffsetDateTime>,
     /// Exactly two, except for Not Applicable requests, which have none.
     pub reviewers: Vec<Reviewer>,
     #[serde(flatten)]
@@ -497,6 +593,10 @@ pub enum NoticeKind {
     Expired,
     Revoked,
     Canceled,
+    /// The term of access ran out.
+    Ended,
+    /// To the requester, a while before the term runs out.
+    EndingSoon,
 }
 
 impl NoticeKind {
@@ -507,6 +607,8 @@ impl NoticeKind {
             NoticeKind::Expired => "expired",
             NoticeKind::Revoked => "revoked",
             NoticeKind::Canceled => "canceled",
+            NoticeKind::Ended => "ended",
+            NoticeKind::EndingSoon => "ending soon",
         }
     }
 }
@@ -574,7 +676,8 @@ impl ConsentRequest {
     }
 
     /// When the scheduled function next has work on this request: an email
-    /// due (ask or notice) or the expiry of a pending request.
+    /// due (ask or notice), the expiry of a pending request, or the end of
+    /// an allowed one's term.
     pub fn next_due_at(&self) -> Option<OffsetDateTime> {
         let asks = self
             .reviewers
@@ -582,7 +685,10 @@ impl ConsentRequest {
             .filter_map(|r| r.ask.as_ref()?.next_email_at);
         let notices = self.notices.iter().map(|n| n.due_at);
         let expiry = self.expires_at.filter(|_| self.status == Status::Pending);
-        asks.chain(notices).chain(expiry).min()
+        let end = self
+            .allowed_until
+            .filter(|_| self.status == Status::Allowed);
+        asks.chain(notices).chain(expiry).chain(end).min()
     }
 
     /// The key under which at most one open request may exist.
@@ -592,6 +698,40 @@ impl ConsentRequest {
             target: self.target_tenant_id.clone(),
             environment: self.environment_id.clone(),
         }
+    }
+}
+
+/// Where a request stands for the access check: its status, and while
+/// allowed with a term, when that ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeSnapshot {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub allowed_until: Option<OffsetDateTime>,
+}
+
+impl ScopeSnapshot {
+    pub fn of(request: &ConsentRequest) -> Self {
+        Self {
+            status: request.status,
+            allowed_until: request.allowed_until,
+        }
+    }
+
+    /// The status as it is at `now`: an allowed request past its term has
+    /// ended, even before the scheduled run records it.
+    pub fn status_at(self, now: OffsetDateTime) -> Status {
+        match (self.status, self.allowed_until) {
+            (Status::Allowed, Some(until)) if until <= now => {
+                Status::NotAllowed(ClosedReason::Ended)
+            }
+            (status, _) => status,
+        }
+    }
+
+    pub fn grants_access_at(self, now: OffsetDateTime) -> bool {
+        self.status_at(now).grants_access()
     }
 }
 
@@ -630,6 +770,8 @@ pub enum AuditAction {
     ReviewerReplaced,
     Expired,
     Revoked,
+    /// The term of access ran out.
+    Ended,
     /// Emails due are being sent (claimed, so that no other run sends them too).
     EmailSending,
     EmailSent,

@@ -4,8 +4,8 @@ use askama::Template;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    Actor, ConsentRequest, DATA_SCOPE, Email, Notice, NoticeKind, Receipt, Recipient, Status,
-    Verdict,
+    AccessTerm, Actor, ConsentRequest, DATA_SCOPE, Email, Notice, NoticeKind, Receipt, Recipient,
+    Status, Verdict,
 };
 use crate::ports::EmailMessage;
 use crate::text::{display_time, indented, single_line};
@@ -19,6 +19,8 @@ pub struct AskEmail<'a> {
     pub link: &'a str,
     pub reminder: bool,
     pub link_expires_at: OffsetDateTime,
+    /// When access would end if both approved now; None: until withdrawn.
+    pub access_until: Option<OffsetDateTime>,
 }
 
 /// The facts both bodies of a review-ask email show.
@@ -37,6 +39,8 @@ struct AskFields<'a> {
     data_scope: &'a str,
     requested_on: String,
     decide_by: Option<String>,
+    /// What approving gives.
+    grants: String,
     link: &'a str,
     link_expires: String,
     request_id: String,
@@ -79,6 +83,7 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
         decide_by: r.expires_at.map(display_time),
+        grants: grants(r, email.access_until),
         link: email.link,
         link_expires: display_time(email.link_expires_at),
         request_id: r.id.to_string(),
@@ -95,6 +100,30 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
         text,
         html,
         link: Some(email.link.to_owned()),
+    }
+}
+
+/// What approving gives, in words: a term or until withdrawn.
+pub fn grants(request: &ConsentRequest, access_until: Option<OffsetDateTime>) -> String {
+    match (request.access_term, access_until) {
+        (Some(term), Some(until)) => format!(
+            "access for {} from the second approval (until about {}), or until withdrawn",
+            term_in_words(term),
+            display_time(until)
+        ),
+        _ => "access until withdrawn".to_owned(),
+    }
+}
+
+/// `P90D` → "90 days", `PT36H` → "36 hours".
+fn term_in_words(term: AccessTerm) -> String {
+    let s = term.duration().whole_seconds();
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match s {
+        _ if s % 86_400 == 0 => plural(s / 86_400, "day"),
+        _ if s % 3_600 == 0 => plural(s / 3_600, "hour"),
+        _ if s % 60 == 0 => plural(s / 60, "minute"),
+        _ => plural(s, "second"),
     }
 }
 
@@ -197,6 +226,12 @@ fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
         }
         NoticeKind::Revoked => format!("{by} withdrew the consent given, on {at}."),
         NoticeKind::Canceled => format!("{by} canceled the request on {at}."),
+        NoticeKind::Ended => {
+            format!("Closed by {by} on {at}: the term of access asked for ran out.")
+        }
+        NoticeKind::EndingSoon => {
+            format!("Both reviewers approved; the second approval came on {at}.")
+        }
     }];
     if let Some(reason) = &receipt.reason {
         lines.push(format!(
@@ -225,6 +260,11 @@ fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str
             "{partner} no longer has access to this environment's telemetry. You have nothing more to do."
         ),
         (NoticeKind::Revoked, false) => "Your access to this environment's telemetry has ended.".to_owned(),
+        (NoticeKind::Ended, true) => format!(
+            "{partner} no longer has access to this environment's telemetry. You have nothing more to do."
+        ),
+        (NoticeKind::Ended, false) => "Your access to this environment's telemetry has ended. To see it again, submit a new request.".to_owned(),
+        (NoticeKind::EndingSoon, _) => "To keep seeing this environment's telemetry after that, submit a new request once this one has ended; the reviewers decide again.".to_owned(),
         (_, true) => "Consent is not given. You have nothing more to do.".to_owned(),
         (_, false) => "Consent is not given: you have no access to this environment's telemetry. A new request would have to be submitted.".to_owned(),
     }
@@ -258,8 +298,22 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
             format!("Consent request canceled: {partner_name} / {customer} / {env}"),
             "The partner canceled the request.",
         ),
+        NoticeKind::Ended => (
+            format!("Consent ended: {partner_name} / {customer} / {env}"),
+            "The term of access ran out: consent is over.",
+        ),
+        NoticeKind::EndingSoon => (
+            format!("Access ends soon: {customer} / {env}"),
+            "Your access to this environment's telemetry ends soon.",
+        ),
     };
     let mut lines = what_happened(email.notice.kind, receipt);
+    if let Some(until) = r.allowed_until {
+        lines.push(format!(
+            "Access lasts until {}, unless withdrawn before.",
+            display_time(until)
+        ));
+    }
     lines.push(meaning(
         email.notice.kind,
         to_reviewer,

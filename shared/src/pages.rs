@@ -38,6 +38,8 @@ struct Facts {
     requested_on: String,
     /// While pending: when the request expires if not decided.
     decide_by: Option<String>,
+    /// What approving gives (or gave).
+    grants: String,
     status_label: &'static str,
     request_id: String,
 }
@@ -83,6 +85,7 @@ fn facts(ctx: &ReviewContext) -> Facts {
             .expires_at
             .filter(|_| r.status == Status::Pending)
             .map(display_time),
+        grants: crate::notify::grants(r, ctx.access_until),
         status_label: r.status.label(),
         request_id: r.id.to_string(),
     }
@@ -170,6 +173,7 @@ pub fn link_problem(problem: &LinkProblem) -> RenderedPage {
                 Status::NotAllowed(ClosedReason::Rejected) => "A reviewer rejected the request, so it is closed; there is nothing left to decide.".to_owned(),
                 Status::NotAllowed(ClosedReason::Expired) => "The request expired before both reviewers approved; there is nothing left to decide.".to_owned(),
                 Status::NotAllowed(ClosedReason::Revoked) => "Consent was withdrawn, so the request is closed; there is nothing left to decide.".to_owned(),
+                Status::NotAllowed(ClosedReason::Ended) => "The term of access ran out, so the request is closed; there is nothing left to decide or withdraw.".to_owned(),
                 Status::Allowed => "Both reviewers approved already; there is nothing left to decide.".to_owned(),
                 other => format!("The request is {}; this link can do nothing now.", other.label()),
             },

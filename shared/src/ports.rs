@@ -5,7 +5,9 @@ use std::fmt;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::{AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, Status, TenantId};
+use crate::domain::{
+    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -35,7 +37,7 @@ pub struct Page {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScopeState {
     pub request_id: RequestId,
-    pub status: Status,
+    pub snapshot: ScopeSnapshot,
 }
 
 /// Durable state. Every write is atomic with its audit event and conditional.

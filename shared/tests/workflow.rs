@@ -43,6 +43,7 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
         environment_name: EnvironmentName::parse("Production").unwrap(),
         purpose: consent_shared::domain::AccessPurpose::parse("Tune alerting for the EU rollout")
             .unwrap(),
+        access_term: None,
         reviewers: reviewers.iter().map(|r| email(r)).collect(),
         ask_ids: ask_ids(),
     }

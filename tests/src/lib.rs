@@ -206,6 +206,7 @@ pub fn create_input(env: &str) -> CreateInput {
         environment_id: EnvironmentId::parse(env).unwrap(),
         environment_name: EnvironmentName::parse("Production").unwrap(),
         purpose: AccessPurpose::parse(PURPOSE).unwrap(),
+        access_term: None,
         reviewers: vec![
             Email::parse("bob@contoso.example").unwrap(),
             Email::parse("carol@contoso.example").unwrap(),
@@ -649,6 +650,7 @@ pub async fn fill_pending(
                 environment_id: EnvironmentId::parse(&format!("env-{i}")).unwrap(),
                 environment_name: EnvironmentName::parse("Env").unwrap(),
                 purpose: AccessPurpose::parse(PURPOSE).unwrap(),
+                access_term: None,
                 reviewers: vec![
                     Email::parse("bob@contoso.example").unwrap(),
                     Email::parse("carol@contoso.example").unwrap(),

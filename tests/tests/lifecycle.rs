@@ -24,6 +24,7 @@ fn policy() -> Policy {
         reminder_intervals: vec![Duration::days(2), Duration::days(5)],
         max_reminders: 3,
         expire_after: Duration::days(20),
+        ..Policy::default()
     }
 }
 

@@ -25,6 +25,7 @@ fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
                 "Tune alerting for the EU rollout",
             )
             .unwrap(),
+            access_term: None,
             reviewers: vec![
                 Email::parse("bob@customer.example").unwrap(),
                 Email::parse("carol@customer.example").unwrap(),
@@ -151,6 +152,7 @@ async fn one_open_request_per_scope(store: &dyn ConsentStore) {
             .await
             .unwrap()
             .unwrap()
+            .snapshot
             .status
             .code(),
         "not_allowed"

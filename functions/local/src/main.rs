@@ -41,7 +41,8 @@ struct Cli {
     #[arg(long)]
     expire_after: Option<String>,
     /// A JSON file with any of: tick, remindAfter, maxReminders, expireAfter,
-    /// sendLease, linkTtl, revokeLinkTtl (flags win over the file).
+    /// sendLease, linkTtl, revokeLinkTtl, maxAccessTerm, endingNotice (flags win
+    /// over the file).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Keep state in this DynamoDB table instead of memory (AWS_ENDPOINT_URL
@@ -102,6 +103,8 @@ const FLAGS: SettingNames = SettingNames {
     send_lease: "sendLease (--config)",
     link_ttl: "linkTtl (--config)",
     revoke_link_ttl: "revokeLinkTtl (--config)",
+    max_access_term: "maxAccessTerm (--config)",
+    ending_notice: "endingNotice (--config)",
 };
 
 /// The schedule settings as the `--config` file names them.
@@ -111,6 +114,8 @@ const FILE_KEYS: SettingNames = SettingNames {
     send_lease: "sendLease",
     link_ttl: "linkTtl",
     revoke_link_ttl: "revokeLinkTtl",
+    max_access_term: "maxAccessTerm",
+    ending_notice: "endingNotice",
 };
 
 /// The tick and the service settings from flags over the config file over defaults.

@@ -27,7 +27,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, Status, TenantId};
+use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId};
 use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
 
 /// The table's definition, shared with `template.yaml` (a test keeps them equal).
@@ -185,11 +185,14 @@ fn body_of<T: for<'de> Deserialize<'de>>(
 
 /// A scope item's view of its request's status: the full state (with the
 /// reason), the plain code for people reading the table, and openness.
-fn status_attributes(status: Status) -> [(String, AttributeValue); 3] {
+/// What the scope item says of its newest request: `state` is what the
+/// access check reads (status, and the end of an allowed term).
+fn status_attributes(request: &ConsentRequest) -> [(String, AttributeValue); 3] {
+    let status = request.status;
     [
         (
             "state".to_owned(),
-            s(serde_json::to_string(&status).unwrap_or_default()),
+            s(serde_json::to_string(&ScopeSnapshot::of(request)).unwrap_or_default()),
         ),
         ("status".to_owned(), s(status.code())),
         ("open".to_owned(), AttributeValue::Bool(status.is_open())),
@@ -265,7 +268,7 @@ impl DynamoStore {
         &self,
         request: &ConsentRequest,
     ) -> Result<TransactWriteItem, StoreError> {
-        let [(_, state), (_, status), (_, open)] = status_attributes(request.status);
+        let [(_, state), (_, status), (_, open)] = status_attributes(request);
         Ok(TransactWriteItem::builder()
             .update(built(
                 Update::builder()
@@ -296,7 +299,7 @@ impl ConsentStore for DynamoStore {
             ("sk".to_owned(), s("SCOPE")),
             ("request_id".to_owned(), s(request.id.to_string())),
         ]);
-        scope_item.extend(status_attributes(request.status));
+        scope_item.extend(status_attributes(request));
         let items = vec![
             self.new_item(request_item(request)?)?,
             self.new_item(event_item(event)?)?,
@@ -481,10 +484,13 @@ impl ConsentStore for DynamoStore {
         let request_id = text("request_id")
             .and_then(|id| RequestId::parse(id))
             .ok_or_else(|| corrupt("scope without request id"))?;
-        let status: Status = text("state")
+        let snapshot: ScopeSnapshot = text("state")
             .and_then(|st| serde_json::from_str(st).ok())
             .ok_or_else(|| corrupt("scope without status"))?;
-        Ok(Some(ScopeState { request_id, status }))
+        Ok(Some(ScopeState {
+            request_id,
+            snapshot,
+        }))
     }
 
     async fn due_requests(

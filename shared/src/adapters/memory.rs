@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
+use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId};
 use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
 
 /// Sort key of the partner listing: creation time, then id.
@@ -174,7 +174,7 @@ impl ConsentStore for MemoryStore {
         let t = self.tables.lock().expect("store lock");
         let found = t.scopes.get(scope).map(|id| ScopeState {
             request_id: *id,
-            status: t.requests[id].status,
+            snapshot: ScopeSnapshot::of(&t.requests[id]),
         });
         self.count_reads(usize::from(found.is_some()));
         Ok(found)

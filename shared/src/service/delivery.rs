@@ -50,6 +50,8 @@ pub struct RunReport {
     pub refused: usize,
     /// Pending requests that reached their expiry.
     pub expired: usize,
+    /// Allowed requests whose term of access ran out.
+    pub ended: usize,
 }
 
 /// Signs the links of one round: where they point and how long they last.
@@ -78,11 +80,13 @@ impl LinkMaker<'_> {
             Purpose::Review => ("review", self.settings.link_ttl),
             Purpose::Revoke => ("revoke", self.settings.revoke_link_ttl),
         };
-        // A review link never outlives the request it decides.
-        let expires_at = match (purpose, request.expires_at) {
-            (Purpose::Review, Some(request_ends)) => (self.now + ttl).min(request_ends),
-            _ => self.now + ttl,
+        // A link never outlives what it acts on: a review link the request's
+        // expiry, a withdrawal link the term of access.
+        let ends = match purpose {
+            Purpose::Review => request.expires_at,
+            Purpose::Revoke => request.allowed_until,
         };
+        let expires_at = ends.map_or(self.now + ttl, |ends| (self.now + ttl).min(ends));
         let token = signer.sign(&LinkClaims {
             purpose,
             request_id: request.id,
@@ -219,6 +223,7 @@ impl Dispatcher {
                 .current_ask(slot)
                 .is_some_and(|ask| ask.emails_sent > 0),
             link_expires_at,
+            access_until: request.access_term.map(|t| links.now + t.duration()),
         });
         self.send(message).await
     }
@@ -341,8 +346,12 @@ impl ConsentService {
                     let now = self.now();
                     let expired = current.status == Status::Pending
                         && current.expires_at.is_some_and(|at| at <= now);
+                    let ended = current.status == Status::Allowed
+                        && current.allowed_until.is_some_and(|at| at <= now);
                     let command = if expired {
                         Command::Expire
+                    } else if ended {
+                        Command::End
                     } else {
                         Command::ClaimDelivery(Emails::due(current, now))
                     };
@@ -359,8 +368,10 @@ impl ConsentService {
                     continue;
                 }
             };
-            if transition.audit.action == AuditAction::Expired {
-                report.expired += 1;
+            match transition.audit.action {
+                AuditAction::Expired => report.expired += 1,
+                AuditAction::Ended => report.ended += 1,
+                _ => {}
             }
             let (tally, _) = self.deliver(transition.request, transition.emails).await;
             report.sent += tally.sent;
@@ -382,6 +393,7 @@ fn log_run(report: &RunReport) {
         failed,
         refused,
         expired,
+        ended,
     } = *report;
     if seen == 0 {
         tracing::debug!("scheduled run done: nothing due");
@@ -393,6 +405,7 @@ fn log_run(report: &RunReport) {
             failed,
             refused,
             expired,
+            ended,
             "scheduled run done"
         );
     }

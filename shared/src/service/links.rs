@@ -78,6 +78,8 @@ pub struct ReviewContext {
     pub partner_name: String,
     pub customer_name: String,
     pub link_expires_at: OffsetDateTime,
+    /// When access ends (or would, were it given now) with a term; None: until withdrawn.
+    pub access_until: Option<OffsetDateTime>,
 }
 
 fn link_use(purpose: Purpose) -> LinkUse {
@@ -130,6 +132,9 @@ impl ConsentService {
             partner_name: self.display_name(&request.partner_tenant_id).await,
             customer_name: self.display_name(&request.target_tenant_id).await,
             slot: claims.slot,
+            access_until: request
+                .allowed_until
+                .or_else(|| request.access_term.map(|t| self.now() + t.duration())),
             request,
             link_expires_at: claims.expires_at,
         }

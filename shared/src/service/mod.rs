@@ -18,8 +18,8 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::{
-    AccessPurpose, Actor, AskId, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
-    EnvironmentName, RequestId, Requester, ScopeKey, Slot, Status, TenantId,
+    AccessPurpose, AccessTerm, Actor, AskId, AuditEvent, Comment, ConsentRequest, Email,
+    EnvironmentId, EnvironmentName, RequestId, Requester, ScopeKey, Slot, Status, TenantId,
 };
 use crate::links::LinkSigner;
 use crate::ports::{Clock, ConsentStore, Mailer, StoreError, TenantDirectory};
@@ -145,6 +145,7 @@ pub struct CreateInput {
     pub environment_id: EnvironmentId,
     pub environment_name: EnvironmentName,
     pub purpose: AccessPurpose,
+    pub access_term: Option<AccessTerm>,
     pub reviewers: Vec<Email>,
 }
 
@@ -255,6 +256,7 @@ impl ConsentService {
             environment_id: input.environment_id,
             environment_name: input.environment_name,
             purpose: input.purpose,
+            access_term: input.access_term,
             reviewers: input.reviewers,
             ask_ids: fresh_ask_ids(),
         };
@@ -393,8 +395,12 @@ impl ConsentService {
                 target: target.clone(),
                 environment,
             };
+            // A term that ran out ends access at once, before the run records it.
             match self.store.latest_in_scope(&scope).await? {
-                Some(scope) => (Some(scope.status), Some(scope.request_id)),
+                Some(scope) => (
+                    Some(scope.snapshot.status_at(self.now())),
+                    Some(scope.request_id),
+                ),
                 None => (None, None),
             }
         };

@@ -110,6 +110,28 @@ impl<'a> Closing<'a> {
         }
     }
 
+    /// Owes a notice to the requester alone, due at `due_at`.
+    pub(super) fn owe_requester(
+        &self,
+        request: &mut ConsentRequest,
+        kind: NoticeKind,
+        due_at: OffsetDateTime,
+    ) {
+        let receipt = self.receipt(request);
+        let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
+        request.notices.push(Notice {
+            id: NoticeId {
+                version: request.version + 1,
+                index,
+            },
+            kind,
+            to: request.requester.email.clone(),
+            recipient: Recipient::Requester,
+            due_at,
+            receipt,
+        });
+    }
+
     /// Owes its notice to each person (each address once). Created with the
     /// version about to be written; the committing caller sends it at once,
     /// and it is due again after the send lease if that caller dies first.

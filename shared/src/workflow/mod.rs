@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 pub use delivery::Emails;
 
 use crate::domain::{
-    AccessPurpose, Actor, Ask, AskId, AuditAction, AuditEvent, ClosedReason, Comment,
+    AccessPurpose, AccessTerm, Actor, Ask, AskId, AuditAction, AuditEvent, ClosedReason, Comment,
     ConsentRequest, Decision, Email, EnvironmentId, EnvironmentName, NoticeId, NoticeKind,
     RequestId, Requester, Reviewer, Slot, Status, TenantId, Verdict,
 };
@@ -31,6 +31,10 @@ pub struct Policy {
     pub max_reminders: u32,
     /// How long a request may stay pending before it ends as expired.
     pub expire_after: Duration,
+    /// The longest term of access a request may ask for.
+    pub max_access_term: Duration,
+    /// How long before its term ends the requester is told.
+    pub ending_notice: Duration,
 }
 
 impl Default for Policy {
@@ -40,6 +44,8 @@ impl Default for Policy {
             reminder_intervals: vec![Duration::days(2), Duration::days(4), Duration::days(7)],
             max_reminders: 3,
             expire_after: Duration::days(30),
+            max_access_term: Duration::days(365),
+            ending_notice: Duration::days(30),
         }
     }
 }
@@ -111,6 +117,7 @@ pub struct NewRequest {
     pub environment_id: EnvironmentId,
     pub environment_name: EnvironmentName,
     pub purpose: AccessPurpose,
+    pub access_term: Option<AccessTerm>,
     pub reviewers: Vec<Email>,
     /// Fresh ask ids, one per slot.
     pub ask_ids: [AskId; 2],
@@ -139,6 +146,8 @@ pub enum Command {
     },
     /// A pending request past its expiry ends as not allowed.
     Expire,
+    /// An allowed request past its term of access ends as not allowed.
+    End,
     /// A reviewer withdraws the consent given with the ask `ask_id`.
     Revoke {
         slot: Slot,
@@ -199,6 +208,19 @@ pub fn create(
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Transition, WorkflowError> {
+    if let Some(term) = input.access_term
+        && term.duration() > policy.max_access_term
+    {
+        return Err(WorkflowError::Invalid(vec![FieldError::new(
+            "/accessDuration",
+            format!(
+                "at most {} (this service's longest term of access)",
+                AccessTerm::parse(&format!("PT{}S", policy.max_access_term.whole_seconds()))
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()
+            ),
+        )]));
+    }
     let own_tenant = input.target_tenant_id == input.partner_tenant_id;
     let (status, reviewers) = if own_tenant {
         // Consent is not needed for one's own data: nobody is asked.
@@ -237,6 +259,8 @@ pub fn create(
         environment_id: input.environment_id,
         environment_name: input.environment_name,
         purpose: input.purpose,
+        access_term: input.access_term,
+        allowed_until: None,
         reviewers,
         status,
         created_at: now,
@@ -334,6 +358,7 @@ pub fn apply(
             replace_reviewer(request, slot, email, ask_ids, &actor, now, policy)?
         }
         Command::Expire => expire(request, &actor, now, policy)?,
+        Command::End => end(request, &actor, now, policy)?,
         Command::Revoke {
             slot,
             ask_id,
@@ -354,13 +379,19 @@ pub fn apply(
             refused_notices,
         } => delivery::record(request, sent, refused, refused_notices, now, policy)?,
     };
-    Ok(finish(request, step, actor, now))
+    Ok(finish(request, step, actor, now, policy))
 }
 
 /// What every change does the same way: a request that leaves Pending owes
 /// no more asks and no expiry; the version moves on; the notices the change
 /// created are sent at once; the audit event records it.
-fn finish(request: &ConsentRequest, step: Step, actor: Actor, now: OffsetDateTime) -> Transition {
+fn finish(
+    request: &ConsentRequest,
+    step: Step,
+    actor: Actor,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Transition {
     let Step {
         mut next,
         action,
@@ -377,12 +408,18 @@ fn finish(request: &ConsentRequest, step: Step, actor: Actor, now: OffsetDateTim
             }
         }
     }
+    if next.status != Status::Allowed {
+        // Access ended some other way: no term to end, nobody to warn.
+        next.allowed_until = None;
+        next.notices.retain(|n| n.kind != NoticeKind::EndingSoon);
+    }
     next.version = request.version + 1;
     next.updated_at = now;
+    // Notices the change owes now; one due later (ending soon) waits for its run.
     emails.notices.extend(
         next.notices
             .iter()
-            .filter(|n| n.id.version == next.version)
+            .filter(|n| n.id.version == next.version && n.due_at <= now + policy.send_lease)
             .map(|n| n.id),
     );
     let audit = AuditEvent {
@@ -474,7 +511,17 @@ fn decide(
             });
             if both {
                 next.status = Status::Allowed;
+                next.allowed_until = next.access_term.map(|term| at + term.duration());
                 outcome.owe(&mut next, NoticeKind::Allowed, &[]);
+                if let Some(until) = next.allowed_until
+                    && until - policy.ending_notice > at
+                {
+                    outcome.owe_requester(
+                        &mut next,
+                        NoticeKind::EndingSoon,
+                        until - policy.ending_notice,
+                    );
+                }
             }
             AuditAction::Approved
         }
@@ -575,6 +622,22 @@ fn expire(
     next.status = Status::NotAllowed(ClosedReason::Expired);
     delivery::Closing::new(request, actor, now, policy).owe(&mut next, NoticeKind::Expired, &[]);
     Ok(Step::new(next, AuditAction::Expired))
+}
+
+fn end(
+    request: &ConsentRequest,
+    actor: &Actor,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Step, WorkflowError> {
+    let due = request.allowed_until.is_some_and(|at| at <= now);
+    if request.status != Status::Allowed || !due {
+        return Err(wrong_status(request, "ended now"));
+    }
+    let mut next = request.clone();
+    next.status = Status::NotAllowed(ClosedReason::Ended);
+    delivery::Closing::new(request, actor, now, policy).owe(&mut next, NoticeKind::Ended, &[]);
+    Ok(Step::new(next, AuditAction::Ended))
 }
 
 fn revoke(
