@@ -335,7 +335,111 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
     assert!(ids(store.due_requests(next, 1000).await.unwrap()).contains(&late.request.id));
 }
 
+/// Purpose, term, the end of a term, receipts with their facts and audit
+/// comments come back as stored; the scope tells when an allowed term ends;
+/// and that end is due for the schedule.
+async fn new_fields_round_trip(store: &dyn ConsentStore) {
+    let mut created = new_request("p7", "term", start_time());
+    created.request.access_term = Some(AccessTerm::parse("P90D").unwrap());
+    store
+        .insert(&created.request, &created.audit)
+        .await
+        .unwrap();
+    let decide = |r: &ConsentRequest, slot: Slot, comment: &str| Command::Decide {
+        slot,
+        ask_id: r.current_ask(slot).unwrap().id,
+        verdict: Verdict::Approved,
+        comment: Comment::parse(comment).unwrap(),
+    };
+    let one = apply(
+        &created.request,
+        decide(&created.request, Slot::One, "Fine"),
+        start_time(),
+    );
+    store.update(&one.request, &one.audit).await.unwrap();
+    let at = start_time() + Duration::hours(1);
+    let both = apply(
+        &one.request,
+        decide(&one.request, Slot::Two, "Fine too"),
+        at,
+    );
+    store.update(&both.request, &both.audit).await.unwrap();
+    let until = both
+        .request
+        .allowed_until
+        .expect("a term starts with the second approval");
+    assert_eq!(until, at + Duration::days(90));
+    let (stored, events) = store
+        .get_with_history(created.request.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, both.request, "every field comes back");
+    assert!(
+        stored
+            .notices
+            .iter()
+            .any(|n| n.kind == NoticeKind::EndingSoon)
+    );
+    assert!(
+        stored
+            .notices
+            .iter()
+            .all(|n| n.receipt.reviewers.len() == 2)
+    );
+    assert_eq!(stored.purpose.as_str(), "Tune alerting for the EU rollout");
+    assert_eq!(
+        events.last().unwrap().comment.as_ref().unwrap().as_str(),
+        "Fine too"
+    );
+    let scope = store
+        .latest_in_scope(&stored.scope_key())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(scope.snapshot.allowed_until, Some(until));
+    assert!(
+        scope
+            .snapshot
+            .grants_access_at(until - Duration::seconds(1))
+    );
+    assert!(!scope.snapshot.grants_access_at(until));
+    // Sent receipts leave; the ending notice and the end stay due.
+    let receipts = stored
+        .notices
+        .iter()
+        .filter(|n| n.kind == NoticeKind::Allowed)
+        .map(|n| n.id)
+        .collect();
+    let sent = apply(
+        &stored,
+        Command::RecordDelivery {
+            sent: Emails {
+                asks: vec![],
+                notices: receipts,
+            },
+            refused: vec![],
+            refused_notices: vec![],
+        },
+        at,
+    );
+    store.update(&sent.request, &sent.audit).await.unwrap();
+    let ids = |found: Vec<ConsentRequest>| found.iter().any(|r| r.id == stored.id);
+    assert!(!ids(store
+        .due_requests(at + Duration::days(59), 1000)
+        .await
+        .unwrap()));
+    assert!(
+        ids(store
+            .due_requests(at + Duration::days(60), 1000)
+            .await
+            .unwrap()),
+        "the ending notice"
+    );
+}
+
 async fn run_contract(store: &dyn ConsentStore) {
+    new_fields_round_trip(store).await;
     insert_get_and_history(store).await;
     updates_are_conditional_on_the_version(store).await;
     one_open_request_per_scope(store).await;
