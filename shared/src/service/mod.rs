@@ -224,7 +224,10 @@ impl ConsentService {
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
+}
 
+/// The partner commands, the retry loop they share, and the access check.
+impl ConsentService {
     pub async fn create(
         &self,
         caller: &Caller,

@@ -202,25 +202,29 @@ fn check_reviewer_pair(requester: &Email, pair: [&Email; 2]) -> Vec<FieldError> 
     errors
 }
 
+/// A term of access no longer than the operator allows.
+fn check_term(term: Option<AccessTerm>, policy: &Policy) -> Result<(), WorkflowError> {
+    match term {
+        Some(term) if term.duration() > policy.max_access_term => {
+            let max = AccessTerm::parse(&format!("PT{}S", policy.max_access_term.whole_seconds()))
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            Err(WorkflowError::Invalid(vec![FieldError::new(
+                "/accessDuration",
+                format!("at most {max} (this service's longest term of access)"),
+            )]))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn create(
     input: NewRequest,
     actor: Actor,
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Transition, WorkflowError> {
-    if let Some(term) = input.access_term
-        && term.duration() > policy.max_access_term
-    {
-        return Err(WorkflowError::Invalid(vec![FieldError::new(
-            "/accessDuration",
-            format!(
-                "at most {} (this service's longest term of access)",
-                AccessTerm::parse(&format!("PT{}S", policy.max_access_term.whole_seconds()))
-                    .map(|t| t.to_string())
-                    .unwrap_or_default()
-            ),
-        )]));
-    }
+    check_term(input.access_term, policy)?;
     let own_tenant = input.target_tenant_id == input.partner_tenant_id;
     let (status, reviewers) = if own_tenant {
         // Consent is not needed for one's own data: nobody is asked.
