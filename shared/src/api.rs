@@ -83,15 +83,19 @@ impl Fields {
 
     /// A required boolean field.
     pub fn boolean(&mut self, name: &'static str) -> Option<bool> {
-        match self.take(name) {
-            Some(serde_json::Value::Bool(b)) => Some(b),
-            Some(_) => {
+        if self.map.get(name).is_none_or(|v| v.is_null()) {
+            self.errors
+                .push(FieldError::new(format!("/{name}"), "is required"));
+        }
+        self.optional_boolean(name)
+    }
+
+    /// An optional boolean field.
+    pub fn optional_boolean(&mut self, name: &'static str) -> Option<bool> {
+        match self.take(name)? {
+            serde_json::Value::Bool(b) => Some(b),
+            _ => {
                 self.wrong(format!("/{name}"), "true or false");
-                None
-            }
-            None => {
-                self.errors
-                    .push(FieldError::new(format!("/{name}"), "is required"));
                 None
             }
         }
@@ -133,6 +137,7 @@ pub fn create_input(body: serde_json::Value) -> Result<CreateInput, Vec<FieldErr
     let purpose = f.string("purpose");
     let term = f.optional_string("accessDuration");
     let raw_reviewers = f.strings("reviewers");
+    let confirmed = f.optional_boolean("confirmedInTargetTenant");
     let target = target.and_then(|t| f.parsed("/targetTenantId", TenantId::parse(&t)));
     let environment =
         environment.and_then(|e| f.parsed("/environmentId", EnvironmentId::parse(&e)));
@@ -159,6 +164,7 @@ pub fn create_input(body: serde_json::Value) -> Result<CreateInput, Vec<FieldErr
                 purpose,
                 access_term,
                 reviewers,
+                confirmed_in_target_tenant: confirmed.unwrap_or(false),
             })
         }
         _ => Err(vec![FieldError::new(
@@ -224,6 +230,8 @@ pub struct ReviewerView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_email_at: Option<OffsetDateTime>,
     pub confirmed_in_target_tenant_by: Option<String>,
+    /// The customer's verified domain this reviewer's address is at.
+    pub verified_domain: Option<String>,
     /// Why the mail service refused this reviewer's address: nobody was reached.
     pub delivery_failure: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -252,6 +260,7 @@ impl ReviewerView {
             last_email_at: ask.and_then(|a| a.last_email_at),
             next_email_at: ask.and_then(|a| a.next_email_at),
             confirmed_in_target_tenant_by: reviewer.confirmed_by.clone(),
+            verified_domain: reviewer.verified_domain.as_ref().map(ToString::to_string),
             delivery_failure: ask
                 .and_then(|a| a.delivery_failure.as_ref())
                 .map(|f| f.reason.clone()),

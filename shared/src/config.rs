@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::adapters::clock::SystemClock;
-use crate::adapters::directory::StaticDirectory;
+use crate::adapters::directory::{CachedDirectory, StaticDirectory};
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::outbox::OutboxMailer;
 use crate::domain::Email;
@@ -23,7 +23,12 @@ pub mod vars {
     pub const API_URL: &str = "CONSENT_API_URL";
     pub const ADMIN_ROLE: &str = "CONSENT_ADMIN_ROLE";
     pub const LINK_TTL: &str = "CONSENT_LINK_TTL";
+    /// A directory file (path or JSON) instead of the table's tenants.
     pub const TENANT_DIRECTORY: &str = "CONSENT_TENANT_DIRECTORY";
+    /// How long a looked-up tenant is kept in the function's memory.
+    pub const DIRECTORY_CACHE_TTL: &str = "CONSENT_DIRECTORY_CACHE_TTL";
+    /// How many tenants the function keeps in memory at most.
+    pub const DIRECTORY_CACHE_SIZE: &str = "CONSENT_DIRECTORY_CACHE_SIZE";
     pub const OUTBOX_DIR: &str = "CONSENT_OUTBOX_DIR";
     pub const TABLE: &str = "CONSENT_TABLE";
     pub const SENDER: &str = "CONSENT_SENDER";
@@ -194,12 +199,59 @@ pub struct Backends {
     pub configuration_set: Option<String>,
     pub reply_to: Option<String>,
     pub outbox: PathBuf,
+    /// A directory file to use; None reads the tenants from the table.
+    pub tenants: Option<TenantsFile>,
+    pub directory_cache: DirectoryCache,
     /// The AWS SDK configuration to use; None reads the standard environment.
     #[cfg(any(feature = "dynamodb", feature = "ses"))]
     pub sdk: Option<aws_config::SdkConfig>,
     /// The AWS SDK configuration for SES alone, when it differs from `sdk`.
     #[cfg(any(feature = "dynamodb", feature = "ses"))]
     pub ses_sdk: Option<aws_config::SdkConfig>,
+}
+
+/// A tenant directory file, by path or as its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantsFile {
+    Path(PathBuf),
+    Json(String),
+}
+
+/// Bounds of the in-process cache in front of the table's directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirectoryCache {
+    pub max_age: Duration,
+    pub capacity: usize,
+}
+
+impl Default for DirectoryCache {
+    fn default() -> Self {
+        Self {
+            max_age: CachedDirectory::DEFAULT_MAX_AGE,
+            capacity: CachedDirectory::DEFAULT_CAPACITY,
+        }
+    }
+}
+
+impl DirectoryCache {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut cache = Self::default();
+        if let Some(text) = var(vars::DIRECTORY_CACHE_TTL) {
+            cache.max_age = parse_duration(vars::DIRECTORY_CACHE_TTL, &text)?;
+        }
+        if let Some(text) = var(vars::DIRECTORY_CACHE_SIZE) {
+            cache.capacity = text
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError {
+                    setting: vars::DIRECTORY_CACHE_SIZE,
+                    problem: format!("{text:?} is not a whole number above 0"),
+                })?;
+        }
+        Ok(cache)
+    }
 }
 
 /// The From of emails written to the outbox when no sender is named.
@@ -215,6 +267,14 @@ impl Backends {
             outbox: PathBuf::from(
                 var(vars::OUTBOX_DIR).unwrap_or_else(|| "/tmp/outbox".to_owned()),
             ),
+            tenants: var(vars::TENANT_DIRECTORY).map(|value| {
+                if value.trim_start().starts_with('{') {
+                    TenantsFile::Json(value)
+                } else {
+                    TenantsFile::Path(PathBuf::from(value))
+                }
+            }),
+            directory_cache: DirectoryCache::default(),
             #[cfg(any(feature = "dynamodb", feature = "ses"))]
             sdk: None,
             #[cfg(any(feature = "dynamodb", feature = "ses"))]
@@ -269,12 +329,12 @@ impl Backends {
     /// The service on these backends: it sends email when it has a mailer.
     pub async fn service(
         &self,
-        directory: Arc<dyn TenantDirectory>,
         clock: Arc<dyn Clock>,
         links: Option<LinkSigner>,
         settings: Settings,
     ) -> Result<ConsentService, ConfigError> {
         let store = self.store().await?;
+        let directory = self.directory(clock.clone()).await?;
         Ok(match self.mailer().await? {
             Some(mailer) => ConsentService::new(store, mailer, directory, clock, links, settings),
             None => ConsentService::without_email(store, directory, clock, links, settings),
@@ -298,6 +358,53 @@ impl Backends {
             Some(_) => Err(ConfigError {
                 setting: vars::TABLE,
                 problem: "this program was built without DynamoDB support".to_owned(),
+            }),
+        }
+    }
+
+    /// The tenant directory: the file when one is given, else the table's
+    /// tenants through a bounded cache.
+    pub async fn directory(
+        &self,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<dyn TenantDirectory>, ConfigError> {
+        let file_problem = |problem| ConfigError {
+            setting: vars::TENANT_DIRECTORY,
+            problem,
+        };
+        match (&self.tenants, &self.table) {
+            (Some(TenantsFile::Json(text)), _) => Ok(Arc::new(
+                StaticDirectory::from_json(text).map_err(file_problem)?,
+            )),
+            (Some(TenantsFile::Path(path)), _) => Ok(Arc::new(
+                StaticDirectory::from_file(path).map_err(file_problem)?,
+            )),
+            #[cfg(feature = "dynamodb")]
+            (None, Some(table)) => {
+                self.validate()?;
+                let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+                let table = crate::adapters::dynamo_directory::DynamoDirectory::new(
+                    client,
+                    table.clone(),
+                );
+                Ok(Arc::new(CachedDirectory::new(
+                    Arc::new(table),
+                    clock,
+                    self.directory_cache.max_age,
+                    self.directory_cache.capacity,
+                )))
+            }
+            #[cfg(not(feature = "dynamodb"))]
+            (None, Some(_)) => Err(ConfigError {
+                setting: vars::TABLE,
+                problem: "this program was built without DynamoDB support".to_owned(),
+            }),
+            (None, None) => Err(ConfigError {
+                setting: vars::TENANT_DIRECTORY,
+                problem: format!(
+                    "no tenant directory: name a table ({}) that holds it, or a directory file",
+                    vars::TABLE
+                ),
             }),
         }
     }
@@ -374,13 +481,6 @@ pub async fn scheduled_service_from_env() -> Result<ConsentService, ConfigError>
         });
     }
     Ok(service)
-}
-
-fn required(name: &'static str) -> Result<String, ConfigError> {
-    var(name).ok_or(ConfigError {
-        setting: name,
-        problem: "not set".to_owned(),
-    })
 }
 
 pub fn parse_duration(setting: &'static str, text: &str) -> Result<Duration, ConfigError> {
@@ -517,20 +617,6 @@ pub async fn link_keys_from_secret(
     parse_secret_keys(vars::LINK_KEYS_SECRET, text)
 }
 
-/// The tenant directory: a JSON file's path, or the JSON itself.
-pub fn directory_from_env() -> Result<StaticDirectory, ConfigError> {
-    let value = required(vars::TENANT_DIRECTORY)?;
-    let parsed = if value.trim_start().starts_with('{') {
-        StaticDirectory::from_json(&value)
-    } else {
-        StaticDirectory::from_file(&PathBuf::from(value))
-    };
-    parsed.map_err(|problem| ConfigError {
-        setting: vars::TENANT_DIRECTORY,
-        problem,
-    })
-}
-
 /// The service as a Lambda function runs it, configured from its environment.
 /// Links point at `CONSENT_PUBLIC_BASE_URL`, else `CONSENT_API_URL`, else
 /// where each request came in.
@@ -543,10 +629,12 @@ pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
         settings.admin_role = role;
     }
     ScheduleSettings::from_env()?.apply(&mut settings)?;
-    let backends = Backends::from_env();
+    let backends = Backends {
+        directory_cache: DirectoryCache::from_env()?,
+        ..Backends::from_env()
+    };
     backends
         .service(
-            Arc::new(directory_from_env()?),
             Arc::new(SystemClock),
             link_keys_from_env().await?,
             settings,

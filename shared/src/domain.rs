@@ -56,7 +56,8 @@ parsed_from_string!(
     EnvironmentId,
     Email,
     EnvironmentName,
-    AccessPurpose
+    AccessPurpose,
+    Domain
 );
 
 /// Identifier of one ask: one email-and-link round to one reviewer.
@@ -141,7 +142,8 @@ into_string!(
     Email,
     EnvironmentName,
     Comment,
-    AccessPurpose
+    AccessPurpose,
+    Domain
 );
 
 /// A syntactically valid email address, kept as given (trimmed).
@@ -181,6 +183,90 @@ impl Email {
     pub fn same_person(&self, other: &Email) -> bool {
         self.0.eq_ignore_ascii_case(&other.0)
     }
+
+    /// The domain the address is at, in the form [`Domain`] compares.
+    pub fn domain(&self) -> Option<Domain> {
+        let (_, domain) = self.0.rsplit_once('@')?;
+        Domain::parse(domain).ok()
+    }
+
+    /// The one of `domains` this address is at: the same domain, not a
+    /// subdomain of it.
+    pub fn at_one_of<'d>(&self, domains: &'d [Domain]) -> Option<&'d Domain> {
+        let own = self.domain()?;
+        domains.iter().find(|d| **d == own)
+    }
+}
+
+/// A DNS domain name, such as the verified email domain of an organization:
+/// lowercase, an internationalized name in its `xn--` (ASCII) form, so that
+/// equal domains compare equal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Domain(String);
+
+impl Domain {
+    pub const MAX_LEN: usize = 253;
+
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let invalid = || {
+            InvalidValue(
+                "not a domain name such as contoso.com (letters, digits and hyphens in dot-separated labels)"
+                    .to_owned(),
+            )
+        };
+        let s = s.trim();
+        // `url` applies IDNA: Unicode names become their ASCII form, IP addresses are not domains.
+        let ascii = match url::Host::parse(s) {
+            Ok(url::Host::Domain(ascii)) => ascii,
+            _ => return Err(invalid()),
+        };
+        let labels: Vec<&str> = ascii.split('.').collect();
+        let label_ok = |l: &&str| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let top_level_ok = labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()));
+        if ascii.len() > Self::MAX_LEN || labels.len() < 2 || !labels.iter().all(label_ok) || !top_level_ok
+        {
+            return Err(invalid());
+        }
+        Ok(Self(ascii.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A tenant of the directory: a partner or a customer organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    /// Display name; shown to reviewers, and to a partner once consent allows it.
+    pub name: String,
+    /// The organization's verified email domains: where its reviewers' addresses must be.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<Domain>,
+    /// Who to tell about a partner tenant's consents (its admins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<Email>,
+}
+
+impl Tenant {
+    pub const MAX_NAME_LEN: usize = 200;
+    /// Domains or contacts one tenant may list.
+    pub const MAX_LIST_LEN: usize = 50;
 }
 
 impl fmt::Display for Email {
@@ -537,9 +623,12 @@ pub struct DeliveryFailure {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reviewer {
     pub email: Email,
-    /// Who confirmed the person belongs to the target tenant, when an admin
-    /// replaced the reviewer.
+    /// Who confirmed the person belongs to the target tenant: the requester
+    /// (when the customer lists no domains) or the admin who replaced the reviewer.
     pub confirmed_by: Option<String>,
+    /// The customer's verified domain the address was found at, when it lists domains.
+    #[serde(default)]
+    pub verified_domain: Option<Domain>,
     /// None while the request is canceled or closed before this reviewer was asked.
     pub ask: Option<Ask>,
 }

@@ -31,6 +31,8 @@ struct Facts {
     partner_name: String,
     customer_name: String,
     target_tenant_id: String,
+    /// Why this reviewer is held to speak for the customer, if known.
+    membership: Option<String>,
     environment_name: String,
     environment_id: String,
     purpose: String,
@@ -76,6 +78,7 @@ fn facts(ctx: &ReviewContext) -> Facts {
         partner_name: ctx.partner_name.clone(),
         customer_name: ctx.customer_name.clone(),
         target_tenant_id: r.target_tenant_id.to_string(),
+        membership: membership(ctx),
         environment_name: r.environment_name.as_str().to_owned(),
         environment_id: r.environment_id.to_string(),
         purpose: r.purpose.as_str().to_owned(),
@@ -89,6 +92,30 @@ fn facts(ctx: &ReviewContext) -> Facts {
         status_label: r.status.label(),
         request_id: r.id.to_string(),
     }
+}
+
+/// How the service knows the reviewer belongs to the organization they answer for.
+fn membership(ctx: &ReviewContext) -> Option<String> {
+    let r = &ctx.request;
+    let reviewer = r.reviewer(ctx.slot)?;
+    if let Some(domain) = &reviewer.verified_domain {
+        return Some(format!(
+            "Your address is at {domain}, a verified domain of {}.",
+            ctx.customer_name
+        ));
+    }
+    let by = reviewer.confirmed_by.as_deref()?;
+    Some(if by == r.requester.user_id {
+        format!(
+            "{} confirmed that you belong to {}.",
+            r.requester.email, ctx.customer_name
+        )
+    } else {
+        format!(
+            "An admin of {} confirmed that you belong to {}.",
+            ctx.partner_name, ctx.customer_name
+        )
+    })
 }
 
 /// The page with the Approve and Reject buttons.

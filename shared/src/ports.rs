@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, Tenant, TenantId,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -124,11 +124,29 @@ pub struct DirectoryError(pub String);
 /// Who tenants are.
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {
-    /// The display name of a tenant, None when the tenant is unknown.
-    async fn tenant_name(&self, id: &TenantId) -> Result<Option<String>, DirectoryError>;
+    /// A tenant, None when the directory does not know it.
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, DirectoryError>;
 
-    /// Who to tell about a partner tenant's consents (its admins), if anyone.
-    async fn partner_contacts(&self, id: &TenantId) -> Result<Vec<Email>, DirectoryError>;
+    /// Several tenants at once, in the order asked (a store may read them in one call).
+    async fn tenants(&self, ids: &[TenantId]) -> Result<Vec<Option<Tenant>>, DirectoryError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.push(self.tenant(id).await?);
+        }
+        Ok(found)
+    }
+
+    /// Names for people: each tenant's name, or its id when the directory no
+    /// longer knows it.
+    async fn display_names(&self, ids: &[TenantId]) -> Result<Vec<String>, DirectoryError> {
+        Ok(self
+            .tenants(ids)
+            .await?
+            .into_iter()
+            .zip(ids)
+            .map(|(tenant, id)| tenant.map_or_else(|| id.to_string(), |t| t.name))
+            .collect())
+    }
 }
 
 pub trait Clock: Send + Sync {

@@ -45,8 +45,15 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
             .unwrap(),
         access_term: None,
         reviewers: reviewers.iter().map(|r| email(r)).collect(),
+        customer_domains: customer_domains(),
+        confirmed_in_target_tenant: false,
         ask_ids: ask_ids(),
     }
+}
+
+/// The customer's verified domain in these tests.
+fn customer_domains() -> Vec<Domain> {
+    vec![Domain::parse("customer.example").unwrap()]
 }
 
 fn policy() -> Policy {
@@ -104,6 +111,7 @@ fn replace(request: &ConsentRequest, slot: Slot, to: &str) -> Result<Transition,
             slot,
             email: email(to),
             confirmed_in_target_tenant: true,
+            customer_domains: customer_domains(),
             ask_ids: ask_ids(),
         },
     )
@@ -457,6 +465,7 @@ fn replace_validates_the_new_reviewer() {
                 slot: Slot::One,
                 email: email(to),
                 confirmed_in_target_tenant: confirmed,
+                customer_domains: customer_domains(),
                 ask_ids: ask_ids(),
             },
         );
@@ -674,7 +683,7 @@ proptest! {
                 }
                 Op::Cancel => Command::Cancel { reason: None },
                 Op::Replace { slot, who } => Command::ReplaceReviewer {
-                    slot, email: email(PEOPLE[who]), confirmed_in_target_tenant: true, ask_ids: ask_ids(),
+                    slot, email: email(PEOPLE[who]), confirmed_in_target_tenant: true, customer_domains: customer_domains(), ask_ids: ask_ids(),
                 },
                 Op::Record { slot } => match request.current_ask(slot) {
                     Some(a) => Command::RecordDelivery { sent: Emails { asks: vec![(slot, a.id)], notices: vec![] }, refused: vec![], refused_notices: vec![] },

@@ -16,8 +16,8 @@ use consent_shared::adapters::clock::ManualClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::{
-    AccessPurpose, AuditEvent, ConsentRequest, Email, EnvironmentId, EnvironmentName, RequestId,
-    ScopeKey, TenantId,
+    AccessPurpose, AuditEvent, ConsentRequest, Domain, Email, EnvironmentId, EnvironmentName, RequestId,
+    ScopeKey, Tenant, TenantId,
 };
 use consent_shared::http::GatewayRequest;
 use consent_shared::links::LinkSigner;
@@ -177,15 +177,20 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
     }
 }
 
+/// The test directory: two partners; Contoso lists its verified domain
+/// `contoso.example`, Adatum lists none.
 pub fn directory() -> StaticDirectory {
-    StaticDirectory::from_entries([
-        (TenantId::parse(PARTNER).unwrap(), "Fabrikam Consulting"),
-        (
-            TenantId::parse(OTHER_PARTNER).unwrap(),
-            "Northwind Partners",
-        ),
-        (TenantId::parse(CUSTOMER).unwrap(), "Contoso Ltd"),
-        (TenantId::parse("adatum").unwrap(), "Adatum Corporation"),
+    let tenant = |id: &str, name: &str, domains: &[&str]| Tenant {
+        id: TenantId::parse(id).unwrap(),
+        name: name.to_owned(),
+        domains: domains.iter().map(|d| Domain::parse(d).unwrap()).collect(),
+        contacts: Vec::new(),
+    };
+    StaticDirectory::new([
+        tenant(PARTNER, "Fabrikam Consulting", &[]),
+        tenant(OTHER_PARTNER, "Northwind Partners", &[]),
+        tenant(CUSTOMER, "Contoso Ltd", &["contoso.example"]),
+        tenant("adatum", "Adatum Corporation", &[]),
     ])
 }
 
@@ -211,6 +216,7 @@ pub fn create_input(env: &str) -> CreateInput {
             Email::parse("bob@contoso.example").unwrap(),
             Email::parse("carol@contoso.example").unwrap(),
         ],
+        confirmed_in_target_tenant: false,
     }
 }
 
@@ -655,6 +661,8 @@ pub async fn fill_pending(
                     Email::parse("bob@contoso.example").unwrap(),
                     Email::parse("carol@contoso.example").unwrap(),
                 ],
+                customer_domains: vec![Domain::parse("contoso.example").unwrap()],
+                confirmed_in_target_tenant: false,
                 ask_ids: [
                     consent_shared::domain::AskId(uuid::Uuid::new_v4()),
                     consent_shared::domain::AskId(uuid::Uuid::new_v4()),

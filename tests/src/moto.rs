@@ -204,6 +204,25 @@ pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Str
     name
 }
 
+/// A new table holding the sample directory (`infra/tenants.sample.json`),
+/// imported as an operator does.
+pub async fn fresh_table_with_tenants(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
+    let table = fresh_table(client, prefix).await;
+    let sample = consent_shared::adapters::directory::parse_tenants(SAMPLE_TENANTS).unwrap();
+    let report = consent_shared::adapters::dynamo_directory::DynamoDirectory::new(
+        client.clone(),
+        table.clone(),
+    )
+    .import(&sample, &mut |_, _| {})
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.created.len(), sample.len());
+    table
+}
+
+/// The sample directory that consent-local uses by default.
+pub const SAMPLE_TENANTS: &str = include_str!("../../infra/tenants.sample.json");
+
 pub async fn ses() -> aws_sdk_sesv2::Client {
     aws_sdk_sesv2::Client::new(&ses_sdk_config().await)
 }
@@ -283,6 +302,8 @@ pub enum Fault {
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
     broken: Arc<Mutex<HashMap<String, Fault>>>,
+    /// Faults that start after this many more attempts of the operation pass.
+    later: Arc<Mutex<HashMap<String, (usize, Fault)>>>,
     throttler: Arc<tokio::sync::OnceCell<String>>,
 }
 
@@ -294,8 +315,17 @@ impl Faults {
             .insert(operation.to_owned(), fault);
     }
 
+    /// Breaks `operation` once `attempts` more of its attempts have passed.
+    pub fn set_after(&self, operation: &str, attempts: usize, fault: Fault) {
+        self.later
+            .lock()
+            .unwrap()
+            .insert(operation.to_owned(), (attempts, fault));
+    }
+
     pub fn heal(&self) {
         self.broken.lock().unwrap().clear();
+        self.later.lock().unwrap().clear();
     }
 
     /// Starts the throttling server; an interceptor cannot, as it is not async.
@@ -304,6 +334,12 @@ impl Faults {
     }
 
     fn fault_for(&self, operation: &str) -> Option<Fault> {
+        if let Some((left, fault)) = self.later.lock().unwrap().get_mut(operation) {
+            if *left == 0 {
+                return Some(*fault);
+            }
+            *left -= 1;
+        }
         let broken = self.broken.lock().unwrap();
         broken.get(operation).or_else(|| broken.get("*")).copied()
     }
@@ -386,6 +422,114 @@ async fn start_throttler() -> String {
         }
     });
     origin
+}
+
+/// Makes DynamoDB leave items of BatchWriteItem calls unprocessed, as it does
+/// when throttled: of the first `calls` calls with more than `items` items,
+/// the last `items` items of each are taken out of the request before it is sent (moto never sees them) and
+/// are put in the answer's `UnprocessedItems`, for the caller to send again.
+#[derive(Clone, Debug, Default)]
+pub struct LeavesUnprocessed {
+    state: Arc<Mutex<UnprocessedState>>,
+}
+
+#[derive(Debug, Default)]
+struct UnprocessedState {
+    calls_left: usize,
+    items: usize,
+    withheld_total: usize,
+}
+
+#[derive(Debug)]
+struct Withheld(HashMap<String, Vec<aws_sdk_dynamodb::types::WriteRequest>>);
+
+impl aws_smithy_types::config_bag::Storable for Withheld {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+impl LeavesUnprocessed {
+    pub fn set(&self, calls: usize, items: usize) {
+        let mut state = self.state.lock().unwrap();
+        state.calls_left = calls;
+        state.items = items;
+    }
+
+    /// Items withheld so far.
+    pub fn withheld(&self) -> usize {
+        self.state.lock().unwrap().withheld_total
+    }
+}
+
+impl Intercept for LeavesUnprocessed {
+    fn name(&self) -> &'static str {
+        "LeavesUnprocessed"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextMut<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(input) = context
+            .input_mut()
+            .downcast_mut::<aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput>()
+        else {
+            return Ok(());
+        };
+        let mut state = self.state.lock().unwrap();
+        let items = state.items;
+        let mut withheld = HashMap::new();
+        for (table, requests) in input.request_items.iter_mut().flatten() {
+            // A call with no more than `items` items (a retry) goes through whole.
+            if state.calls_left == 0 || requests.len() <= items {
+                continue;
+            }
+            state.calls_left -= 1;
+            let keep = requests.len() - items;
+            let taken: Vec<_> = requests.drain(keep..).collect();
+            state.withheld_total += taken.len();
+            withheld.insert(table.clone(), taken);
+        }
+        if !withheld.is_empty() {
+            cfg.interceptor_state().store_put(Withheld(withheld));
+        }
+        Ok(())
+    }
+
+    fn modify_before_attempt_completion(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextMut<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(withheld) = cfg.load::<Withheld>() else {
+            return Ok(());
+        };
+        if let Some(Ok(output)) = context.output_or_error_mut()
+            && let Some(output) = output
+                .downcast_mut::<aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput>()
+        {
+            let left = output.unprocessed_items.get_or_insert_with(HashMap::new);
+            for (table, requests) in &withheld.0 {
+                left.entry(table.clone())
+                    .or_default()
+                    .extend(requests.iter().cloned());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A DynamoDB client on moto that leaves batch items unprocessed when told to.
+pub async fn dynamodb_leaving_unprocessed() -> (aws_sdk_dynamodb::Client, LeavesUnprocessed, CallCounter) {
+    let unprocessed = LeavesUnprocessed::default();
+    let counter = CallCounter::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
+        .interceptor(unprocessed.clone())
+        .interceptor(counter.clone())
+        .build();
+    (aws_sdk_dynamodb::Client::from_conf(config), unprocessed, counter)
 }
 
 /// A DynamoDB client on moto whose operations a test can break.

@@ -29,10 +29,6 @@ fn deployed_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &
         ("PortalOrigin", "https://portal.example.com"),
         ("SenderAddress", "Data Consent <consent@example.com>"),
         ("SenderIdentity", "example.com"),
-        (
-            "TenantDirectory",
-            r#"{"tenants":[{"id":"contoso","name":"Contoso Ltd"}]}"#,
-        ),
     ];
     parameters.extend_from_slice(extra);
     parameters
@@ -236,6 +232,143 @@ fn environment(transformed: &Value, e: &Evaluation, name: &str) -> HashMap<Strin
         .iter()
         .filter_map(|(k, v)| Some((k.clone(), e.render(v, &ids)?)))
         .collect()
+}
+
+fn all_functions(transformed: &Value) -> Vec<String> {
+    transformed["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Lambda allows 4 KB for all of a function's variables together.
+const LAMBDA_ENVIRONMENT_LIMIT: usize = 4096;
+
+#[test]
+fn every_functions_environment_is_far_below_the_lambda_limit() {
+    let parameters = with_custom_domain();
+    let transformed = template::transformed(TEMPLATE, &parameters);
+    let e = Evaluation::new(&transformed, &parameters);
+    let functions = all_functions(&transformed);
+    assert_eq!(functions.len(), 11, "{functions:?}");
+    for name in functions {
+        let env = environment(&transformed, &e, &name);
+        let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+        println!("{name}: {} variables, {size} bytes", env.len());
+        assert!(
+            size < LAMBDA_ENVIRONMENT_LIMIT / 4,
+            "{name}: {size} bytes of environment: {env:?}"
+        );
+        assert!(
+            !env.contains_key(consent_shared::config::vars::TENANT_DIRECTORY),
+            "{name}: the directory lives in the table, not in the environment"
+        );
+    }
+}
+
+/// Where a role's policy lets a function write tenant items, read them
+/// other than by key, or read them not at all though it needs to.
+fn tenant_access_faults(transformed: &Value) -> Vec<String> {
+    const WRITES: [&str; 4] = [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    ];
+    // Functions that name tenants or check reviewers' domains.
+    const READERS: [&str; 9] = [
+        "CreateRequestFunction",
+        "CancelRequestFunction",
+        "ReplaceReviewerFunction",
+        "ReviewPageFunction",
+        "ReviewDecisionFunction",
+        "AccessCheckFunction",
+        "RevokePageFunction",
+        "RevokeDecisionFunction",
+        "ReminderFunction",
+    ];
+    let tenant_keys = serde_json::json!([format!(
+        "{}*",
+        consent_shared::adapters::dynamo_directory::TENANT_KEY_PREFIX
+    )]);
+    let mut faults = Vec::new();
+    for name in all_functions(transformed) {
+        let role = function(transformed, &name)["Properties"]["Role"]["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let statements: Vec<&Value> = transformed["Resources"][&role]["Properties"]["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+            .collect();
+        let actions = |s: &Value| -> Vec<String> {
+            match &s["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let mut reads_by_key = false;
+        for statement in &statements {
+            let actions = actions(statement);
+            let leading = &statement["Condition"];
+            let only_tenants = leading["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == tenant_keys;
+            let never_tenants = leading["ForAllValues:StringNotLike"]["dynamodb:LeadingKeys"] == tenant_keys;
+            for action in &actions {
+                let writes = WRITES.contains(&action.as_str()) || action == "dynamodb:*";
+                if writes && !never_tenants {
+                    faults.push(format!("{name} may {action} tenant items"));
+                }
+                if action == "dynamodb:BatchGetItem" && !only_tenants {
+                    faults.push(format!("{name} may batch-read more than tenant items"));
+                }
+                if matches!(action.as_str(), "dynamodb:Scan" | "dynamodb:*") {
+                    faults.push(format!("{name} may {action} the table"));
+                }
+            }
+            reads_by_key |= actions.iter().any(|a| a == "dynamodb:GetItem") && !never_tenants;
+        }
+        if READERS.contains(&name.as_str()) && !reads_by_key {
+            faults.push(format!("{name} cannot read tenant items"));
+        }
+    }
+    faults
+}
+
+#[test]
+fn functions_read_tenant_items_by_key_and_never_write_them() {
+    let transformed = template::transformed(TEMPLATE, &with_custom_domain());
+    let faults = tenant_access_faults(&transformed);
+    assert!(faults.is_empty(), "{faults:#?}");
+}
+
+#[test]
+fn the_tenant_access_check_finds_a_function_that_may_write_tenants() {
+    let mut transformed = template::transformed(TEMPLATE, &with_custom_domain());
+    let role = function(&transformed, "CreateRequestFunction")["Properties"]["Role"]["Fn::GetAtt"]
+        [0]
+    .as_str()
+    .unwrap()
+    .to_owned();
+    let statements = transformed["Resources"][&role]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array_mut()
+        .unwrap();
+    for statement in statements.iter_mut() {
+        if let Some(condition) = statement.as_object_mut().and_then(|s| s.get_mut("Condition")) {
+            condition.as_object_mut().unwrap().remove("ForAllValues:StringNotLike");
+        }
+    }
+    let faults = tenant_access_faults(&transformed);
+    assert!(
+        faults.contains(&"CreateRequestFunction may dynamodb:PutItem tenant items".to_owned()),
+        "{faults:#?}"
+    );
 }
 
 fn api_functions(transformed: &Value) -> Vec<String> {

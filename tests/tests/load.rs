@@ -109,7 +109,8 @@ async fn interleave(mut ops: Vec<Op>, tally: &Arc<Tally>) {
 async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
     let started = Instant::now();
     let (dynamodb, counter) = moto::dynamodb().await;
-    let table = moto::fresh_table(&dynamodb, "load").await;
+    let table = moto::fresh_table_with_tenants(&dynamodb, "load").await;
+    counter.take();
     let local = Arc::new(
         Local::start(
             Backends {

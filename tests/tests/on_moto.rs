@@ -274,7 +274,8 @@ async fn link_for(to: &str, request_id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
     let (client, _) = moto::dynamodb().await;
-    let table = moto::fresh_table(&client, "story").await;
+    // The directory lives in the table, imported as an operator does.
+    let table = moto::fresh_table_with_tenants(&client, "story").await;
     moto::verify_sender(SENDER).await;
     let running = start(LocalConfig {
         port: 0,

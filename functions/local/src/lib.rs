@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod gateway;
+pub mod tenants;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,8 +13,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_shared::adapters::clock::SystemClock;
-use consent_shared::adapters::directory::StaticDirectory;
-use consent_shared::config::Backends;
+use consent_shared::config::{Backends, TenantsFile};
 use consent_shared::links::LinkSigner;
 use consent_shared::service::{ConsentService, Settings};
 use hyper::service::service_fn;
@@ -37,6 +37,8 @@ pub struct LocalConfig {
     pub port: u16,
     /// Store and mailer: in memory and `.eml` files unless a table or sender is named.
     pub backends: Backends,
+    /// A directory file; by default the table's directory, or without a
+    /// table the sample.
     pub tenants: Option<PathBuf>,
     /// Where review links point; defaults to this server's address.
     pub public_base_url: Option<String>,
@@ -92,9 +94,14 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base_url = format!("http://{addr}");
-    let directory = match &config.tenants {
-        Some(path) => StaticDirectory::from_file(path)?,
-        None => StaticDirectory::from_json(SAMPLE_TENANTS)?,
+    let mut backends = config.backends.clone();
+    backends.tenants = match (&config.tenants, &backends.table) {
+        (Some(path), _) => Some(TenantsFile::Path(path.clone())),
+        // A table holds its directory (`consent-local tenants import`).
+        (None, Some(_)) => backends.tenants,
+        (None, None) => backends
+            .tenants
+            .or_else(|| Some(TenantsFile::Json(SAMPLE_TENANTS.to_owned()))),
     };
     let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
     let settings = Settings {
@@ -107,10 +114,8 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         ..config.settings.clone()
     };
     let app = Arc::new(
-        config
-            .backends
+        backends
             .service(
-                Arc::new(directory),
                 Arc::new(SystemClock),
                 Some(links),
                 settings,

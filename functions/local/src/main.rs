@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use consent_local::auth::{self, DevAuth, DevClaims};
-use consent_local::{LocalConfig, start};
+use consent_local::{LocalConfig, start, tenants};
 use consent_shared::config::{
     Backends, ConfigError, ScheduleSettings, SettingNames, parse_base_url, vars,
 };
@@ -22,7 +22,8 @@ struct Cli {
     /// Folder the emails are written to, one .eml file each.
     #[arg(long, default_value = "outbox")]
     outbox: PathBuf,
-    /// Tenant directory JSON file (default: the sample in infra/tenants.sample.json).
+    /// Tenant directory JSON file (default: the table's directory with
+    /// --table, else the sample in infra/tenants.sample.json).
     #[arg(long)]
     tenants: Option<PathBuf>,
     /// Base URL that review links point to (default: this server).
@@ -67,6 +68,14 @@ enum Command {
         #[arg(long, env = vars::TABLE)]
         table: String,
     },
+    /// Manages the tenant directory held in a DynamoDB table.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+        /// The table (the service's own table holds its directory).
+        #[arg(long, env = vars::TABLE, global = true)]
+        table: Option<String>,
+    },
     /// Prints a signed dev bearer token, alone on stdout.
     Token {
         /// Tenant id of the signed-in user (the `tid` claim).
@@ -85,6 +94,20 @@ enum Command {
         #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
     },
+}
+
+#[derive(Subcommand)]
+enum TenantsCommand {
+    /// Adds or updates every tenant of a directory file (the format of
+    /// infra/tenants.sample.json). The whole file is checked first: one bad
+    /// entry and nothing is written.
+    Import { file: PathBuf },
+    /// Prints one tenant.
+    Show { id: String },
+    /// Removes one tenant.
+    Remove { id: String },
+    /// Prints the whole directory as an import file.
+    Export,
 }
 
 /// The config file of `--config`: the schedule, plus the tick.
@@ -177,6 +200,7 @@ async fn main() -> ExitCode {
             ttl,
         }) => print_token(tenant, user, email, admin, ttl),
         Some(Command::CreateTable { table }) => create_table(&table).await,
+        Some(Command::Tenants { command, table }) => tenants(command, table).await,
         None => serve(cli).await,
     };
     match done {
@@ -216,6 +240,21 @@ fn print_token(
     Ok(())
 }
 
+async fn tenants(command: TenantsCommand, table: Option<String>) -> Result<(), String> {
+    let table = table.ok_or_else(|| {
+        format!(
+            "name the table that holds the directory: --table NAME (or {})",
+            vars::TABLE
+        )
+    })?;
+    match command {
+        TenantsCommand::Import { file } => tenants::import(&file, &table).await,
+        TenantsCommand::Show { id } => tenants::show(&id, &table).await,
+        TenantsCommand::Remove { id } => tenants::remove(&id, &table).await,
+        TenantsCommand::Export => tenants::export(&table).await,
+    }
+}
+
 async fn create_table(table: &str) -> Result<(), String> {
     let client = aws_sdk_dynamodb::Client::new(&consent_shared::config::sdk_config().await);
     consent_shared::adapters::dynamo::create_table(&client, table)
@@ -234,8 +273,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
         configuration_set: cli.configuration_set,
         reply_to: cli.reply_to,
         outbox: cli.outbox,
-        sdk: None,
-        ses_sdk: None,
+        ..Backends::default()
     };
     let (tick, settings) = schedule(
         cli.config.as_deref(),
@@ -252,7 +290,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
         .map(|url| parse_base_url("--base-url", &url))
         .transpose()
         .map_err(|e| e.to_string())?;
-    let banner = Banner::new(&backends, tick, &settings);
+    let banner = Banner::new(&backends, cli.tenants.as_deref(), tick, &settings);
     let config = LocalConfig {
         port: cli.port,
         backends,
@@ -275,12 +313,25 @@ async fn serve(cli: Cli) -> Result<(), String> {
 /// What the start-up lines tell a newcomer.
 struct Banner {
     state: String,
+    tenants: String,
     emails: String,
     schedule: String,
 }
 
 impl Banner {
-    fn new(backends: &Backends, tick: std::time::Duration, settings: &Settings) -> Self {
+    fn new(
+        backends: &Backends,
+        tenants: Option<&std::path::Path>,
+        tick: std::time::Duration,
+        settings: &Settings,
+    ) -> Self {
+        let tenants = match (tenants, &backends.table) {
+            (Some(file), _) => format!("are read from {}", file.display()),
+            (None, Some(table)) => format!(
+                "are read from table {table} (load them with: consent-local tenants import FILE --table {table})"
+            ),
+            (None, None) => "are the sample in infra/tenants.sample.json".to_owned(),
+        };
         let emails = match &backends.sender {
             Some(sender) => format!("are sent through SES from {sender}"),
             None => format!(
@@ -307,6 +358,7 @@ impl Banner {
         );
         Self {
             state,
+            tenants,
             emails,
             schedule,
         }
@@ -319,6 +371,7 @@ impl Banner {
             "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"
         );
         println!("  State lives in {}.", self.state);
+        println!("  Tenants {}.", self.tenants);
         println!("  Emails {}.", self.emails);
         println!("{}", self.schedule);
         println!("  Stop with Ctrl-C.");

@@ -4,6 +4,8 @@ pub mod clock;
 pub mod directory;
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
+#[cfg(feature = "dynamodb")]
+pub mod dynamo_directory;
 pub mod memory;
 pub mod outbox;
 #[cfg(feature = "ses")]

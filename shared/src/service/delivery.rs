@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::{ConsentService, ServiceError, Settings};
+use super::{ConsentService, ServiceError, Settings, names_of};
 use crate::domain::{
     Actor, AskId, AuditAction, ConsentRequest, Notice, NoticeId, NoticeKind, Recipient, Slot,
-    Status, TenantId,
+    Status,
 };
 use crate::links::{LinkClaims, LinkSigner, Purpose};
 use crate::notify;
@@ -211,8 +211,10 @@ impl Dispatcher {
             Ok(link) => link,
             Err(why) => return Outcome::Deferred(why),
         };
-        let partner_name = self.display_name(&request.partner_tenant_id).await;
-        let customer_name = self.display_name(&request.target_tenant_id).await;
+        let [partner_name, customer_name] = match names_of(self.directory.as_ref(), request).await {
+            Ok(names) => names,
+            Err(e) => return Outcome::Deferred(e.to_string()),
+        };
         let message = notify::review_ask(&notify::AskEmail {
             request,
             to: &reviewer.email,
@@ -250,12 +252,15 @@ impl Dispatcher {
         // The partner learns the customer's name only with an allowed outcome.
         let customer_may_be_named = matches!(notice.recipient, Recipient::Reviewer { .. })
             || notice.kind == NoticeKind::Allowed;
+        let [partner_name, customer_name] = match names_of(self.directory.as_ref(), request).await {
+            Ok(names) => names,
+            Err(e) => return Outcome::Deferred(e.to_string()),
+        };
         let customer = if customer_may_be_named {
-            self.display_name(&request.target_tenant_id).await
+            customer_name
         } else {
             request.target_tenant_id.to_string()
         };
-        let partner_name = self.display_name(&request.partner_tenant_id).await;
         let message = notify::notice(&notify::NoticeEmail {
             request,
             notice,
@@ -266,13 +271,6 @@ impl Dispatcher {
         self.send(message).await
     }
 
-    /// A tenant's name for people of the customer, falling back to its id.
-    async fn display_name(&self, id: &TenantId) -> String {
-        match self.directory.tenant_name(id).await {
-            Ok(Some(name)) => name,
-            _ => id.to_string(),
-        }
-    }
 }
 
 impl ConsentService {

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{ConsentService, Missing};
+use super::{ConsentService, Missing, names_of};
 use crate::domain::{
     Actor, ClosedReason, Comment, ConsentRequest, Decision, Slot, Status, Verdict,
 };
@@ -127,17 +127,34 @@ impl ConsentService {
         }
     }
 
-    async fn context(&self, request: ConsentRequest, claims: &LinkClaims) -> ReviewContext {
-        ReviewContext {
-            partner_name: self.display_name(&request.partner_tenant_id).await,
-            customer_name: self.display_name(&request.target_tenant_id).await,
+    /// What the page shows of `request`. Before a change an unreadable
+    /// directory means "try again"; after it the change stands, and the page
+    /// names the tenants by id.
+    async fn context(
+        &self,
+        request: ConsentRequest,
+        claims: &LinkClaims,
+        committed: bool,
+    ) -> Result<ReviewContext, LinkProblem> {
+        let [partner_name, customer_name] = match names_of(self.directory.as_ref(), &request).await
+        {
+            Ok(names) => names,
+            Err(_) if committed => [
+                request.partner_tenant_id.to_string(),
+                request.target_tenant_id.to_string(),
+            ],
+            Err(_) => return Err(LinkProblem::Unavailable),
+        };
+        Ok(ReviewContext {
+            partner_name,
+            customer_name,
             slot: claims.slot,
             access_until: request
                 .allowed_until
                 .or_else(|| request.access_term.map(|t| self.now() + t.duration())),
             request,
             link_expires_at: claims.expires_at,
-        }
+        })
     }
 
     /// The request a link names; a link to a request that is gone is invalid.
@@ -155,7 +172,7 @@ impl ConsentService {
         let request = self.linked_request(&claims).await?;
         workflow::link_may(&request, claims.slot, claims.ask_id, link_use(purpose))
             .map_err(|e| LinkProblem::refused(e, &request, &claims))?;
-        Ok(self.context(request, &claims).await)
+        self.context(request, &claims, false).await
     }
 
     /// Applies the command a link stands for, once, and sends what it owes.
@@ -187,7 +204,7 @@ impl ConsentService {
         crate::metrics::emit(&[("Action", &action)], &[("LinkActions", 1.0)]);
         let committed = transition.request.clone();
         self.carry_out(transition).await;
-        Ok(self.context(committed, &claims).await)
+        self.context(committed, &claims, true).await
     }
 
     /// Resolves a review link to what its reviewer should see.
@@ -224,9 +241,11 @@ impl ConsentService {
         let request = self.linked_request(&claims).await?;
         let partner_contacts = self
             .directory
-            .partner_contacts(&request.partner_tenant_id)
+            .tenant(&request.partner_tenant_id)
             .await
-            .map_err(|_| LinkProblem::Unavailable)?;
+            .map_err(|_| LinkProblem::Unavailable)?
+            .map(|partner| partner.contacts)
+            .unwrap_or_default();
         let command = Command::Revoke {
             slot: claims.slot,
             ask_id: claims.ask_id,

@@ -19,10 +19,10 @@ use uuid::Uuid;
 
 use crate::domain::{
     AccessPurpose, AccessTerm, Actor, AskId, AuditEvent, Comment, ConsentRequest, Email,
-    EnvironmentId, EnvironmentName, RequestId, Requester, ScopeKey, Slot, Status, TenantId,
+    EnvironmentId, EnvironmentName, RequestId, Requester, ScopeKey, Slot, Status, Tenant, TenantId,
 };
 use crate::links::LinkSigner;
-use crate::ports::{Clock, ConsentStore, Mailer, StoreError, TenantDirectory};
+use crate::ports::{Clock, ConsentStore, DirectoryError, Mailer, StoreError, TenantDirectory};
 use crate::workflow::{self, Command, FieldError, Policy, Transition, WorkflowError};
 
 /// How often a command is retried after losing a race to another writer.
@@ -147,6 +147,8 @@ pub struct CreateInput {
     pub purpose: AccessPurpose,
     pub access_term: Option<AccessTerm>,
     pub reviewers: Vec<Email>,
+    /// The requester confirmed both reviewers belong to the customer organization.
+    pub confirmed_in_target_tenant: bool,
 }
 
 /// Answer to "may this tenant see that environment's telemetry?".
@@ -236,18 +238,25 @@ impl ConsentService {
         let email = caller.email.clone().ok_or(ServiceError::Forbidden(
             "your sign-in token carries no email address, which reviewers need to see who asks",
         ))?;
-        if self.tenant_name(&caller.tenant_id).await?.is_none() {
+        let own_tenant = input.target_tenant_id == caller.tenant_id;
+        let [partner, target] = self
+            .tenant_pair(&caller.tenant_id, &input.target_tenant_id)
+            .await?;
+        if partner.is_none() {
             return Err(ServiceError::Forbidden(
                 "your tenant is not in the tenant directory, so reviewers could not be told who asks; ask the operator of this service to add it",
             ));
         }
-        let own_tenant = input.target_tenant_id == caller.tenant_id;
-        if !own_tenant && self.tenant_name(&input.target_tenant_id).await?.is_none() {
-            return Err(ServiceError::Invalid(vec![FieldError::new(
-                "/targetTenantId",
-                "no customer tenant has this id",
-            )]));
-        }
+        let customer_domains = match target {
+            Some(target) => target.domains,
+            None if own_tenant => Vec::new(),
+            None => {
+                return Err(ServiceError::Invalid(vec![FieldError::new(
+                    "/targetTenantId",
+                    "no customer tenant has this id",
+                )]));
+            }
+        };
         let new = workflow::NewRequest {
             id: RequestId(Uuid::new_v4()),
             partner_tenant_id: caller.tenant_id.clone(),
@@ -261,6 +270,8 @@ impl ConsentService {
             purpose: input.purpose,
             access_term: input.access_term,
             reviewers: input.reviewers,
+            customer_domains,
+            confirmed_in_target_tenant: input.confirmed_in_target_tenant,
             ask_ids: fresh_ask_ids(),
         };
         let transition = workflow::create(new, caller.actor(), self.now(), &self.settings.policy)?;
@@ -310,6 +321,8 @@ impl ConsentService {
         .await
     }
 
+    /// Gives a slot a new reviewer, who must be at one of the customer's
+    /// verified domains when it lists any.
     pub async fn replace_reviewer(
         &self,
         caller: &Caller,
@@ -319,13 +332,44 @@ impl ConsentService {
         confirmed_in_target_tenant: bool,
     ) -> Result<ConsentRequest, ServiceError> {
         require_admin(caller)?;
-        self.command_as_partner(caller, id, || Command::ReplaceReviewer {
-            slot,
-            email: email.clone(),
-            confirmed_in_target_tenant,
-            ask_ids: fresh_ask_ids(),
-        })
-        .await
+        let request = self.own_request(caller, id).await?;
+        let customer_domains = self
+            .directory
+            .tenant(&request.target_tenant_id)
+            .await
+            .map_err(|e| ServiceError::Unavailable(e.to_string()))?
+            .map(|t| t.domains)
+            .unwrap_or_default();
+        let transition = self
+            .apply_with_retry(id, Some(request), |request| {
+                Ok::<_, ServiceError>(workflow::apply(
+                    request,
+                    Command::ReplaceReviewer {
+                        slot,
+                        email: email.clone(),
+                        confirmed_in_target_tenant,
+                        customer_domains: customer_domains.clone(),
+                        ask_ids: fresh_ask_ids(),
+                    },
+                    caller.actor(),
+                    self.now(),
+                    &self.settings.policy,
+                )?)
+            })
+            .await?;
+        Ok(self.carry_out(transition).await)
+    }
+
+    /// A request of the caller's tenant, without its history.
+    async fn own_request(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+    ) -> Result<ConsentRequest, ServiceError> {
+        match self.store.get(id).await? {
+            Some(request) if request.partner_tenant_id == caller.tenant_id => Ok(request),
+            _ => Err(ServiceError::NotFound),
+        }
     }
 
     /// Runs a partner's command with optimistic retries, then its effects.
@@ -420,19 +464,43 @@ impl ConsentService {
     }
 
     async fn tenant_name(&self, id: &TenantId) -> Result<Option<String>, ServiceError> {
-        self.directory
-            .tenant_name(id)
+        Ok(self
+            .directory
+            .tenant(id)
             .await
-            .map_err(|e| ServiceError::Unavailable(e.to_string()))
+            .map_err(|e| ServiceError::Unavailable(e.to_string()))?
+            .map(|t| t.name))
     }
 
-    /// A tenant's name for people of the customer, falling back to its id.
-    async fn display_name(&self, id: &TenantId) -> String {
-        match self.directory.tenant_name(id).await {
-            Ok(Some(name)) => name,
-            _ => id.to_string(),
-        }
+    /// Two tenants in one read of the directory.
+    async fn tenant_pair(
+        &self,
+        a: &TenantId,
+        b: &TenantId,
+    ) -> Result<[Option<Tenant>; 2], ServiceError> {
+        let found = self
+            .directory
+            .tenants(&[a.clone(), b.clone()])
+            .await
+            .map_err(|e| ServiceError::Unavailable(e.to_string()))?;
+        let mut found = found.into_iter();
+        Ok([found.next().flatten(), found.next().flatten()])
     }
+}
+
+/// The partner's and the customer's names for people, in one read of the directory.
+async fn names_of(
+    directory: &dyn TenantDirectory,
+    request: &ConsentRequest,
+) -> Result<[String; 2], DirectoryError> {
+    let ids = [
+        request.partner_tenant_id.clone(),
+        request.target_tenant_id.clone(),
+    ];
+    let mut names = directory.display_names(&ids).await?.into_iter();
+    let partner = names.next().unwrap_or_else(|| ids[0].to_string());
+    let customer = names.next().unwrap_or_else(|| ids[1].to_string());
+    Ok([partner, customer])
 }
 
 fn require_admin(caller: &Caller) -> Result<(), ServiceError> {

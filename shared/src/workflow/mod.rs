@@ -15,7 +15,7 @@ pub use delivery::Emails;
 
 use crate::domain::{
     AccessPurpose, AccessTerm, Actor, Ask, AskId, AuditAction, AuditEvent, ClosedReason, Comment,
-    ConsentRequest, Decision, Email, EnvironmentId, EnvironmentName, NoticeId, NoticeKind,
+    ConsentRequest, Decision, Domain, Email, EnvironmentId, EnvironmentName, NoticeId, NoticeKind,
     RequestId, Requester, Reviewer, Slot, Status, TenantId, Verdict,
 };
 
@@ -119,6 +119,11 @@ pub struct NewRequest {
     pub purpose: AccessPurpose,
     pub access_term: Option<AccessTerm>,
     pub reviewers: Vec<Email>,
+    /// The customer organization's verified domains, from the directory.
+    pub customer_domains: Vec<Domain>,
+    /// The requester confirmed both reviewers belong to the customer
+    /// organization (required when it lists no domains).
+    pub confirmed_in_target_tenant: bool,
     /// Fresh ask ids, one per slot.
     pub ask_ids: [AskId; 2],
 }
@@ -141,6 +146,8 @@ pub enum Command {
         email: Email,
         /// The admin confirmed the person belongs to the target tenant.
         confirmed_in_target_tenant: bool,
+        /// The customer organization's verified domains, from the directory.
+        customer_domains: Vec<Domain>,
         /// Fresh ask ids, one per slot (a reopened request asks both).
         ask_ids: [AskId; 2],
     },
@@ -202,6 +209,46 @@ fn check_reviewer_pair(requester: &Email, pair: [&Email; 2]) -> Vec<FieldError> 
     errors
 }
 
+/// Where each new reviewer's membership of the customer organization is
+/// seen: an address at one of its verified domains (exactly, not a
+/// subdomain). With no domains listed there is nothing to check (the caller
+/// confirms instead). The domains are named only to a caller who has shown
+/// it knows one (an address in `known` or among the new ones is at it): they
+/// would otherwise tell a partner who the customer is.
+fn verified_domains(
+    new: &[(String, &Email)],
+    known: &[&Email],
+    domains: &[Domain],
+) -> Result<Vec<Option<Domain>>, Vec<FieldError>> {
+    if domains.is_empty() {
+        return Ok(vec![None; new.len()]);
+    }
+    let matched: Vec<Option<Domain>> = new
+        .iter()
+        .map(|(_, email)| email.at_one_of(domains).cloned())
+        .collect();
+    if matched.iter().all(Option::is_some) {
+        return Ok(matched);
+    }
+    let knows_one = matched.iter().any(Option::is_some)
+        || known.iter().any(|email| email.at_one_of(domains).is_some());
+    let message = if knows_one {
+        let list: Vec<&str> = domains.iter().map(Domain::as_str).collect();
+        format!(
+            "must be an address at one of the customer organization's verified domains: {}",
+            list.join(", ")
+        )
+    } else {
+        "must be an address at one of the customer organization's verified domains; ask your contact there which address to use".to_owned()
+    };
+    Err(new
+        .iter()
+        .zip(&matched)
+        .filter(|(_, m)| m.is_none())
+        .map(|((pointer, _), _)| FieldError::new(pointer.clone(), message.clone()))
+        .collect())
+}
+
 /// A term of access no longer than the operator allows.
 fn check_term(term: Option<AccessTerm>, policy: &Policy) -> Result<(), WorkflowError> {
     match term {
@@ -236,24 +283,24 @@ pub fn create(
                 "name exactly two reviewers of the customer's organization",
             )]));
         }
-        let errors = check_reviewer_pair(
-            &input.requester.email,
-            [&input.reviewers[0], &input.reviewers[1]],
-        );
-        if !errors.is_empty() {
-            return Err(WorkflowError::Invalid(errors));
-        }
-        let reviewers = input
-            .reviewers
-            .iter()
-            .zip(input.ask_ids)
-            .map(|(email, ask_id)| Reviewer {
-                email: email.clone(),
-                confirmed_by: None,
-                ask: Some(new_ask(ask_id, now, policy)),
-            })
-            .collect();
+        let reviewers = new_reviewers(&input, now, policy)?;
         (Status::Pending, reviewers)
+    };
+    let membership = match reviewers.first() {
+        None => String::new(),
+        Some(Reviewer {
+            verified_domain: Some(_),
+            ..
+        }) => format!(
+            "; reviewers at verified domains of the customer: {}",
+            reviewers
+                .iter()
+                .filter_map(|r| r.verified_domain.as_ref().map(Domain::as_str))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(_) => "; the requester confirmed both reviewers belong to the customer's organization"
+            .to_owned(),
     };
     let request = ConsentRequest {
         id: input.id,
@@ -283,7 +330,7 @@ pub fn create(
         from_status: None,
         to_status: status,
         slot: None,
-        detail: Some(format!("purpose: {}", request.purpose.as_str())),
+        detail: Some(format!("purpose: {}{membership}", request.purpose.as_str())),
         comment: None,
     };
     Ok(Transition {
@@ -291,6 +338,48 @@ pub fn create(
         audit,
         emails,
     })
+}
+
+/// The two reviewers of a new request, each held to belong to the customer
+/// organization by a verified domain or by the requester's confirmation.
+fn new_reviewers(
+    input: &NewRequest,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Vec<Reviewer>, WorkflowError> {
+    let pair = [&input.reviewers[0], &input.reviewers[1]];
+    let mut errors = check_reviewer_pair(&input.requester.email, pair);
+    let new: Vec<(String, &Email)> = pair
+        .iter()
+        .enumerate()
+        .map(|(i, email)| (format!("/reviewers/{i}"), *email))
+        .collect();
+    let domains = verified_domains(&new, &[], &input.customer_domains).unwrap_or_else(|e| {
+        errors.extend(e);
+        vec![None; 2]
+    });
+    if input.customer_domains.is_empty() && !input.confirmed_in_target_tenant {
+        errors.push(FieldError::new(
+            "/confirmedInTargetTenant",
+            "confirm that both reviewers belong to the customer's organization (it lists no verified domains to check their addresses against)",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(WorkflowError::Invalid(errors));
+    }
+    let confirmed_by =
+        input.customer_domains.is_empty().then(|| input.requester.user_id.clone());
+    Ok(pair
+        .iter()
+        .zip(input.ask_ids)
+        .zip(domains)
+        .map(|((email, ask_id), verified_domain)| Reviewer {
+            email: (*email).clone(),
+            confirmed_by: confirmed_by.clone(),
+            verified_domain,
+            ask: Some(new_ask(ask_id, now, policy)),
+        })
+        .collect())
 }
 
 /// What one command changes; [`apply`] finishes it.
@@ -351,15 +440,17 @@ pub fn apply(
             slot,
             email,
             confirmed_in_target_tenant,
+            customer_domains,
             ask_ids,
         } => {
-            if !confirmed_in_target_tenant {
-                return Err(WorkflowError::Invalid(vec![FieldError::new(
-                    "/confirmedInTargetTenant",
-                    "confirm that the new reviewer belongs to the customer's organization",
-                )]));
-            }
-            replace_reviewer(request, slot, email, ask_ids, &actor, now, policy)?
+            let change = ReviewerChange {
+                slot,
+                email,
+                confirmed: confirmed_in_target_tenant,
+                customer_domains,
+                ask_ids,
+            };
+            replace_reviewer(request, change, &actor, now, policy)?
         }
         Command::Expire => expire(request, &actor, now, policy)?,
         Command::End => end(request, &actor, now, policy)?,
@@ -558,31 +649,63 @@ fn cancel(
     Ok(step)
 }
 
-fn replace_reviewer(
-    request: &ConsentRequest,
+/// An admin's change of one reviewer.
+struct ReviewerChange {
     slot: Slot,
     email: Email,
+    confirmed: bool,
+    customer_domains: Vec<Domain>,
     ask_ids: [AskId; 2],
+}
+
+fn replace_reviewer(
+    request: &ConsentRequest,
+    change: ReviewerChange,
     actor: &Actor,
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Step, WorkflowError> {
+    let ReviewerChange {
+        slot,
+        email,
+        confirmed,
+        customer_domains,
+        ask_ids,
+    } = change;
     if !matches!(request.status, Status::Pending | Status::Canceled) {
         return Err(wrong_status(request, "given a new reviewer"));
     }
     let other = &request.reviewers[slot.other().index()].email;
     let mut errors = Vec::new();
+    if !confirmed {
+        errors.push(FieldError::new(
+            "/confirmedInTargetTenant",
+            "confirm that the new reviewer belongs to the customer's organization",
+        ));
+    }
     if email.same_person(&request.requester.email) {
         errors.push(FieldError::new("/email", NOT_THE_REQUESTER));
     }
     if email.same_person(other) {
         errors.push(FieldError::new("/email", DISTINCT_REVIEWERS));
     }
+    let verified_domain =
+        match verified_domains(&[("/email".to_owned(), &email)], &[other], &customer_domains) {
+            Ok(mut found) => found.pop().flatten(),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
     if !errors.is_empty() {
         return Err(WorkflowError::Invalid(errors));
     }
+    let at_domain = verified_domain
+        .as_ref()
+        .map(|d| format!(", at verified domain {d}"))
+        .unwrap_or_default();
     let detail = format!(
-        "slot {slot} now {email} (was {}); confirmed in target tenant",
+        "slot {slot} now {email} (was {}); confirmed in target tenant{at_domain}",
         request.reviewers[slot.index()].email
     );
     let confirmed_by = match actor {
@@ -593,6 +716,7 @@ fn replace_reviewer(
     next.reviewers[slot.index()] = Reviewer {
         email,
         confirmed_by,
+        verified_domain,
         ask: Some(new_ask(ask_ids[slot.index()], now, policy)),
     };
     let asked: &[Slot] = if request.status == Status::Canceled {
