@@ -39,7 +39,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let directory = StaticDirectory::from_json(
-            r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam"},{"id":"contoso","name":"Contoso Ltd"}]}"#,
+            r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam"},{"id":"contoso","name":"Contoso Ltd","domains":["contoso.example"]}]}"#,
         )
         .unwrap();
         let app = ConsentService::without_email(

@@ -383,10 +383,8 @@ impl Backends {
             (None, Some(table)) => {
                 self.validate()?;
                 let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
-                let table = crate::adapters::dynamo_directory::DynamoDirectory::new(
-                    client,
-                    table.clone(),
-                );
+                let table =
+                    crate::adapters::dynamo_directory::DynamoDirectory::new(client, table.clone());
                 Ok(Arc::new(CachedDirectory::new(
                     Arc::new(table),
                     clock,
@@ -634,10 +632,6 @@ pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
         ..Backends::from_env()
     };
     backends
-        .service(
-            Arc::new(SystemClock),
-            link_keys_from_env().await?,
-            settings,
-        )
+        .service(Arc::new(SystemClock), link_keys_from_env().await?, settings)
         .await
 }

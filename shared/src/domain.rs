@@ -231,7 +231,10 @@ impl Domain {
         let top_level_ok = labels
             .last()
             .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()));
-        if ascii.len() > Self::MAX_LEN || labels.len() < 2 || !labels.iter().all(label_ok) || !top_level_ok
+        if ascii.len() > Self::MAX_LEN
+            || labels.len() < 2
+            || !labels.iter().all(label_ok)
+            || !top_level_ok
         {
             return Err(invalid());
         }

@@ -16,8 +16,8 @@ use consent_shared::adapters::clock::ManualClock;
 use consent_shared::adapters::directory::StaticDirectory;
 use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::domain::{
-    AccessPurpose, AuditEvent, ConsentRequest, Domain, Email, EnvironmentId, EnvironmentName, RequestId,
-    ScopeKey, Tenant, TenantId,
+    AccessPurpose, AuditEvent, ConsentRequest, Domain, Email, EnvironmentId, EnvironmentName,
+    RequestId, ScopeKey, Tenant, TenantId,
 };
 use consent_shared::http::GatewayRequest;
 use consent_shared::links::LinkSigner;

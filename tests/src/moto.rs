@@ -213,7 +213,7 @@ pub async fn fresh_table_with_tenants(client: &aws_sdk_dynamodb::Client, prefix:
         client.clone(),
         table.clone(),
     )
-    .import(&sample, &mut |_, _| {})
+    .import(&sample, &mut |_, _, _| {})
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.created.len(), sample.len());
@@ -473,8 +473,8 @@ impl Intercept for LeavesUnprocessed {
     ) -> Result<(), BoxError> {
         let Some(input) = context
             .input_mut()
-            .downcast_mut::<aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput>()
-        else {
+            .downcast_mut::<aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput>(
+        ) else {
             return Ok(());
         };
         let mut state = self.state.lock().unwrap();
@@ -522,14 +522,19 @@ impl Intercept for LeavesUnprocessed {
 }
 
 /// A DynamoDB client on moto that leaves batch items unprocessed when told to.
-pub async fn dynamodb_leaving_unprocessed() -> (aws_sdk_dynamodb::Client, LeavesUnprocessed, CallCounter) {
+pub async fn dynamodb_leaving_unprocessed()
+-> (aws_sdk_dynamodb::Client, LeavesUnprocessed, CallCounter) {
     let unprocessed = LeavesUnprocessed::default();
     let counter = CallCounter::default();
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
         .interceptor(unprocessed.clone())
         .interceptor(counter.clone())
         .build();
-    (aws_sdk_dynamodb::Client::from_conf(config), unprocessed, counter)
+    (
+        aws_sdk_dynamodb::Client::from_conf(config),
+        unprocessed,
+        counter,
+    )
 }
 
 /// A DynamoDB client on moto whose operations a test can break.

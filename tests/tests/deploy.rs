@@ -309,7 +309,10 @@ fn tenant_access_faults(transformed: &Value) -> Vec<String> {
         let actions = |s: &Value| -> Vec<String> {
             match &s["Action"] {
                 Value::String(a) => vec![a.clone()],
-                Value::Array(a) => a.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect(),
                 _ => Vec::new(),
             }
         };
@@ -317,8 +320,10 @@ fn tenant_access_faults(transformed: &Value) -> Vec<String> {
         for statement in &statements {
             let actions = actions(statement);
             let leading = &statement["Condition"];
-            let only_tenants = leading["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == tenant_keys;
-            let never_tenants = leading["ForAllValues:StringNotLike"]["dynamodb:LeadingKeys"] == tenant_keys;
+            let only_tenants =
+                leading["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == tenant_keys;
+            let never_tenants =
+                leading["ForAllValues:StringNotLike"]["dynamodb:LeadingKeys"] == tenant_keys;
             for action in &actions {
                 let writes = WRITES.contains(&action.as_str()) || action == "dynamodb:*";
                 if writes && !never_tenants {
@@ -360,8 +365,14 @@ fn the_tenant_access_check_finds_a_function_that_may_write_tenants() {
         .as_array_mut()
         .unwrap();
     for statement in statements.iter_mut() {
-        if let Some(condition) = statement.as_object_mut().and_then(|s| s.get_mut("Condition")) {
-            condition.as_object_mut().unwrap().remove("ForAllValues:StringNotLike");
+        if let Some(condition) = statement
+            .as_object_mut()
+            .and_then(|s| s.get_mut("Condition"))
+        {
+            condition
+                .as_object_mut()
+                .unwrap()
+                .remove("ForAllValues:StringNotLike");
         }
     }
     let faults = tenant_access_faults(&transformed);

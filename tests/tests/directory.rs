@@ -158,7 +158,7 @@ async fn table_with(file: &str) -> (aws_sdk_dynamodb::Client, String) {
     let (client, _) = moto::dynamodb().await;
     let table = moto::fresh_table(&client, "directory").await;
     DynamoDirectory::new(client.clone(), table.clone())
-        .import(&parse_tenants(file).unwrap(), &mut |_, _| {})
+        .import(&parse_tenants(file).unwrap(), &mut |_, _, _| {})
         .await
         .unwrap();
     (client, table)
@@ -183,9 +183,13 @@ async fn a_cached_name_changes_once_the_cache_age_has_passed() {
         Duration::minutes(5),
         100,
     );
-    assert_eq!(cached.tenant(&id("adatum")).await.unwrap().unwrap().name, "Adatum Corporation");
-    let renamed = parse_tenants(r#"{"tenants": [{"id": "adatum", "name": "Adatum Group"}]}"#).unwrap();
-    let report = directory.import(&renamed, &mut |_, _| {}).await.unwrap();
+    assert_eq!(
+        cached.tenant(&id("adatum")).await.unwrap().unwrap().name,
+        "Adatum Corporation"
+    );
+    let renamed =
+        parse_tenants(r#"{"tenants": [{"id": "adatum", "name": "Adatum Group"}]}"#).unwrap();
+    let report = directory.import(&renamed, &mut |_, _, _| {}).await.unwrap();
     assert_eq!(report.updated, [id("adatum")]);
     clock.advance(Duration::minutes(4));
     assert_eq!(
@@ -194,7 +198,10 @@ async fn a_cached_name_changes_once_the_cache_age_has_passed() {
         "within the cache's age the old name stands"
     );
     clock.advance(Duration::minutes(1));
-    assert_eq!(cached.tenant(&id("adatum")).await.unwrap().unwrap().name, "Adatum Group");
+    assert_eq!(
+        cached.tenant(&id("adatum")).await.unwrap().unwrap().name,
+        "Adatum Group"
+    );
 }
 
 #[test]
@@ -224,7 +231,10 @@ fn a_bad_file_lists_every_bad_entry_with_its_index_and_reason() {
         (6, "unknown field `colour`"),
         (7, "missing field `id`"),
         (8, "name: 1 to 200 characters"),
-        (9, "invalid type: string \"a@b.example\", expected a sequence"),
+        (
+            9,
+            "invalid type: string \"a@b.example\", expected a sequence",
+        ),
     ];
     assert_eq!(problems.len(), expect.len(), "{lines:#?}");
     for ((index, reason), (problem, line)) in expect.iter().zip(problems.iter().zip(&lines)) {
@@ -232,7 +242,12 @@ fn a_bad_file_lists_every_bad_entry_with_its_index_and_reason() {
         assert!(line.contains(reason), "{line} should say {reason:?}");
     }
     assert!(lines[1].starts_with("tenants[2] (\"ok\")"), "{}", lines[1]);
-    for malformed in ["", "[]", "{\"tenants\": {}}", "{\"tenants\": [], \"more\": 1}"] {
+    for malformed in [
+        "",
+        "[]",
+        "{\"tenants\": {}}",
+        "{\"tenants\": [], \"more\": 1}",
+    ] {
         assert!(
             matches!(parse_tenants(malformed), Err(FileProblem::Malformed(_))),
             "{malformed:?}"
@@ -275,7 +290,9 @@ async fn ten_thousand_tenants_import_in_batches_of_25_sending_unprocessed_items_
     let mut last_progress = (0, 0);
     let started = std::time::Instant::now();
     let report = directory
-        .import(&tenants, &mut |done, total| last_progress = (done, total))
+        .import(&tenants, &mut |_, done, total| {
+            last_progress = (done, total)
+        })
         .await
         .unwrap();
     let took = started.elapsed();
@@ -286,7 +303,10 @@ async fn ten_thousand_tenants_import_in_batches_of_25_sending_unprocessed_items_
     );
     assert_eq!(report.created.len(), TENANTS);
     assert_eq!(unprocessed.withheld(), 200);
-    assert_eq!(report.retried_items, 200, "every unprocessed item was sent again");
+    assert_eq!(
+        report.retried_items, 200,
+        "every unprocessed item was sent again"
+    );
     let batches = TENANTS.div_ceil(WRITE_BATCH);
     assert_eq!(
         calls.get("BatchWriteItem").copied().unwrap_or(0),
@@ -303,8 +323,11 @@ async fn ten_thousand_tenants_import_in_batches_of_25_sending_unprocessed_items_
     assert_eq!(stored, tenants, "each as imported, in id order");
 
     // The same file again changes nothing and writes nothing.
-    let again = directory.import(&tenants, &mut |_, _| {}).await.unwrap();
-    assert_eq!((again.created.len(), again.updated.len(), again.unchanged), (0, 0, TENANTS));
+    let again = directory.import(&tenants, &mut |_, _, _| {}).await.unwrap();
+    assert_eq!(
+        (again.created.len(), again.updated.len(), again.unchanged),
+        (0, 0, TENANTS)
+    );
     assert_eq!(counter.take().get("BatchWriteItem"), None);
 }
 
@@ -318,12 +341,18 @@ async fn an_import_cut_off_by_dynamodb_says_what_was_written_and_a_rerun_complet
     // Ten batches get through, then DynamoDB cannot be reached.
     faults.set_after("BatchWriteItem", 10, Fault::Unreachable);
     let failure = directory
-        .import(&tenants, &mut |_, _| {})
+        .import(&tenants, &mut |_, _, _| {})
         .await
         .expect_err("the import stops");
     assert_eq!(failure.written.len(), 10 * WRITE_BATCH);
     assert_eq!(failure.written.len() + failure.not_written.len(), TENANTS);
-    assert_eq!(failure.written[..], tenants[..250].iter().map(|t| t.id.clone()).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        failure.written[..],
+        tenants[..250]
+            .iter()
+            .map(|t| t.id.clone())
+            .collect::<Vec<_>>()[..]
+    );
     faults.heal();
     let stored = directory.export().await.unwrap();
     assert_eq!(
@@ -331,7 +360,7 @@ async fn an_import_cut_off_by_dynamodb_says_what_was_written_and_a_rerun_complet
         failure.written,
         "exactly the entries reported written are in the table"
     );
-    let rerun = directory.import(&tenants, &mut |_, _| {}).await.unwrap();
+    let rerun = directory.import(&tenants, &mut |_, _, _| {}).await.unwrap();
     assert_eq!(rerun.unchanged, 250);
     assert_eq!(rerun.created, failure.not_written);
     assert_eq!(directory.export().await.unwrap(), tenants);
@@ -342,7 +371,10 @@ async fn removing_a_tenant_says_what_it_was_and_the_directory_forgets_it() {
     let (client, table) = table_with(FILE).await;
     let directory = DynamoDirectory::new(client, table);
     let removed = directory.remove(&id("adatum")).await.unwrap();
-    assert_eq!(removed.map(|t| t.name).as_deref(), Some("Adatum Corporation"));
+    assert_eq!(
+        removed.map(|t| t.name).as_deref(),
+        Some("Adatum Corporation")
+    );
     assert_eq!(directory.tenant(&id("adatum")).await.unwrap(), None);
     assert_eq!(directory.remove(&id("adatum")).await.unwrap(), None);
     assert_eq!(directory.export().await.unwrap().len(), 2);

@@ -115,11 +115,7 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     };
     let app = Arc::new(
         backends
-            .service(
-                Arc::new(SystemClock),
-                Some(links),
-                settings,
-            )
+            .service(Arc::new(SystemClock), Some(links), settings)
             .await
             .map_err(|e| e.to_string())?,
     );

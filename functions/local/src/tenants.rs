@@ -4,7 +4,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use consent_shared::adapters::directory::{parse_tenants, tenants_file};
-use consent_shared::adapters::dynamo_directory::{DynamoDirectory, ImportFailure, ImportReport};
+use consent_shared::adapters::dynamo_directory::{
+    DynamoDirectory, ImportFailure, ImportPhase, ImportReport,
+};
 use consent_shared::domain::{Tenant, TenantId};
 use consent_shared::ports::TenantDirectory;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -23,19 +25,19 @@ fn tenant_id(text: &str) -> Result<TenantId, String> {
 
 /// Validates the whole file, then upserts it; prints what changed.
 pub async fn import(file: &Path, table: &str) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let tenants = parse_tenants(&text)
         .map_err(|e| format!("{}: {e}\nNothing was written.", file.display()))?;
     let bar = progress_bar();
-    let mut progress = |done: usize, total: usize| {
+    let mut progress = |phase: ImportPhase, done: usize, total: usize| {
+        bar.set_message(match phase {
+            ImportPhase::Reading => "reading stored tenants",
+            ImportPhase::Writing => "writing new and changed tenants",
+        });
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let imported = directory(table)
-        .await
-        .import(&tenants, &mut progress)
-        .await;
+    let imported = directory(table).await.import(&tenants, &mut progress).await;
     bar.finish_and_clear();
     match imported {
         Ok(report) => {
@@ -52,9 +54,7 @@ fn progress_bar() -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("writing tenants {bar:40} {pos}/{len} ({eta} left)")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{msg:32} {bar:40} {pos}/{len} ({eta} left)") {
         bar.set_style(style);
     }
     bar
@@ -107,7 +107,10 @@ pub async fn show(id: &str, table: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?
     {
         Some(tenant) => {
-            println!("{}", serde_json::to_string_pretty(&tenant).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&tenant).unwrap_or_default()
+            );
             Ok(())
         }
         None => Err(format!("no tenant {id} in {table}")),

@@ -67,7 +67,10 @@ impl fmt::Display for FileProblem {
         match self {
             Self::Malformed(why) => write!(f, "not a tenant directory file: {why}"),
             Self::Entries(problems) => {
-                write!(f, "{} bad entries, nothing was used:", problems.len())?;
+                match problems.len() {
+                    1 => write!(f, "1 bad entry:")?,
+                    n => write!(f, "{n} bad entries:")?,
+                }
                 for p in problems {
                     write!(f, "\n  {p}")?;
                 }
@@ -144,7 +147,12 @@ fn tenant_of(entry: Entry) -> Result<Tenant, String> {
         ));
     }
     let domains = listed(&entry.domains, "domains", Domain::parse, |a, b| a == b)?;
-    let contacts = listed(&entry.contacts, "contacts", Email::parse, Email::same_person)?;
+    let contacts = listed(
+        &entry.contacts,
+        "contacts",
+        Email::parse,
+        Email::same_person,
+    )?;
     Ok(Tenant {
         id,
         name: name.to_owned(),
@@ -258,7 +266,9 @@ impl CachedDirectory {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
-        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn fresh(&self, id: &TenantId, now: OffsetDateTime) -> Option<Tenant> {
@@ -290,7 +300,11 @@ impl CachedDirectory {
 #[async_trait]
 impl TenantDirectory for CachedDirectory {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, DirectoryError> {
-        Ok(self.tenants(std::slice::from_ref(id)).await?.pop().flatten())
+        Ok(self
+            .tenants(std::slice::from_ref(id))
+            .await?
+            .pop()
+            .flatten())
     }
 
     async fn tenants(&self, ids: &[TenantId]) -> Result<Vec<Option<Tenant>>, DirectoryError> {

@@ -104,6 +104,14 @@ fn tenant_of(item: &HashMap<String, AttributeValue>) -> Result<Tenant, Directory
     })
 }
 
+/// What an import is doing, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportPhase {
+    /// Reading the stored tenants, to write only what changed.
+    Reading,
+    Writing,
+}
+
 /// What an import did, or would have done had it not failed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -137,18 +145,24 @@ impl DynamoDirectory {
 
     /// Upserts `tenants` (already checked, ids distinct): reads what is
     /// stored, then writes only the new and changed entries, 25 to a call,
-    /// sending unprocessed items again. `progress(done, total)` follows the writes.
+    /// sending unprocessed items again. `progress` follows the reads, then the writes.
     pub async fn import(
         &self,
         tenants: &[Tenant],
-        progress: &mut (dyn FnMut(usize, usize) + Send),
+        progress: &mut (dyn FnMut(ImportPhase, usize, usize) + Send),
     ) -> Result<ImportReport, ImportFailure> {
         let ids: Vec<TenantId> = tenants.iter().map(|t| t.id.clone()).collect();
-        let stored = self.tenants(&ids).await.map_err(|error| ImportFailure {
-            error,
-            written: Vec::new(),
-            not_written: ids.clone(),
-        })?;
+        let mut stored = Vec::with_capacity(ids.len());
+        progress(ImportPhase::Reading, 0, ids.len());
+        for chunk in ids.chunks(GET_BATCH) {
+            let found = self.tenants(chunk).await.map_err(|error| ImportFailure {
+                error,
+                written: Vec::new(),
+                not_written: ids.clone(),
+            })?;
+            stored.extend(found);
+            progress(ImportPhase::Reading, stored.len(), ids.len());
+        }
         let mut report = ImportReport::default();
         let mut to_write = Vec::new();
         for (tenant, stored) in tenants.iter().zip(stored) {
@@ -165,7 +179,7 @@ impl DynamoDirectory {
             }
         }
         let total = to_write.len();
-        progress(0, total);
+        progress(ImportPhase::Writing, 0, total);
         let mut written = Vec::with_capacity(total);
         for batch in to_write.chunks(WRITE_BATCH) {
             if let Err(error) = self.write_batch(batch, &mut report).await {
@@ -180,7 +194,7 @@ impl DynamoDirectory {
                 });
             }
             written.extend(batch.iter().map(|t| t.id.clone()));
-            progress(written.len(), total);
+            progress(ImportPhase::Writing, written.len(), total);
         }
         Ok(report)
     }

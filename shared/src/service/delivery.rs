@@ -270,7 +270,6 @@ impl Dispatcher {
         });
         self.send(message).await
     }
-
 }
 
 impl ConsentService {

@@ -367,8 +367,10 @@ fn new_reviewers(
     if !errors.is_empty() {
         return Err(WorkflowError::Invalid(errors));
     }
-    let confirmed_by =
-        input.customer_domains.is_empty().then(|| input.requester.user_id.clone());
+    let confirmed_by = input
+        .customer_domains
+        .is_empty()
+        .then(|| input.requester.user_id.clone());
     Ok(pair
         .iter()
         .zip(input.ask_ids)
@@ -689,14 +691,17 @@ fn replace_reviewer(
     if email.same_person(other) {
         errors.push(FieldError::new("/email", DISTINCT_REVIEWERS));
     }
-    let verified_domain =
-        match verified_domains(&[("/email".to_owned(), &email)], &[other], &customer_domains) {
-            Ok(mut found) => found.pop().flatten(),
-            Err(e) => {
-                errors.extend(e);
-                None
-            }
-        };
+    let verified_domain = match verified_domains(
+        &[("/email".to_owned(), &email)],
+        &[other],
+        &customer_domains,
+    ) {
+        Ok(mut found) => found.pop().flatten(),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
     if !errors.is_empty() {
         return Err(WorkflowError::Invalid(errors));
     }
