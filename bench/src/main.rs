@@ -4,6 +4,7 @@
 //! `consent-local` beside a bare hyper server; DynamoDB round trips per
 //! operation; sweep scaling; and the AWS cost of 1,000 requests' lives.
 
+mod directory;
 mod fake_runtime;
 mod proxy;
 mod seed;
@@ -13,7 +14,9 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use consent_shared::adapters::directory::CachedDirectory;
 use consent_shared::adapters::dynamo::DynamoStore;
+use consent_shared::adapters::dynamo_directory::DynamoDirectory;
 use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::service::Settings;
 use consent_tests::routes::*;
@@ -37,6 +40,16 @@ const FUNCTIONS: [&str; 11] = [
     "reminder",
 ];
 const HELLO: &str = "hello-lambda";
+
+#[global_allocator]
+static ALLOCATOR: directory::CountingAllocator = directory::CountingAllocator;
+
+/// Whether section `name` runs: all by default, or those listed in
+/// `CONSENT_BENCH_SECTIONS` (cold, throughput, trips, sweep, cost, directory).
+fn section(name: &str) -> bool {
+    let chosen = std::env::var("CONSENT_BENCH_SECTIONS").unwrap_or_default();
+    chosen.is_empty() || chosen.split(',').any(|s| s.trim() == name)
+}
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -73,11 +86,29 @@ async fn main() {
     let runs = setting("CONSENT_BENCH_RUNS", 21) as usize;
     let wrk_seconds = setting("CONSENT_BENCH_WRK_SECONDS", 10);
     machine();
-    let cold = cold_starts(&root, runs).await;
-    throughput(&root, wrk_seconds).await;
-    let per_request = round_trips().await;
-    sweep().await;
-    cost(&cold, &per_request);
+    let cold = if section("cold") {
+        cold_starts(&root, runs).await
+    } else {
+        Vec::new()
+    };
+    if section("throughput") {
+        throughput(&root, wrk_seconds).await;
+    }
+    let per_request = if section("trips") || section("cost") {
+        Some(round_trips().await)
+    } else {
+        None
+    };
+    if section("sweep") {
+        sweep().await;
+    }
+    if let Some(per_request) = per_request.filter(|_| section("cost") && !cold.is_empty()) {
+        cost(&cold, &per_request);
+    }
+    if section("directory") {
+        let largest_rss = cold.iter().map(|c| c.rss_mib).reduce(f64::max);
+        directory::directory_at_scale(largest_rss).await;
+    }
 }
 
 fn machine() {
@@ -386,14 +417,49 @@ async fn throughput(root: &Path, seconds: u64) {
     let _ = std::fs::remove_dir_all(outbox);
 }
 
-/// A World on DynamoDB (moto) whose calls and capacity units are counted.
-async fn counted_world() -> (World, Capacity) {
+/// A World on DynamoDB (moto) whose calls and capacity units are counted,
+/// the tenants read from the table through the cache, as a function does.
+async fn counted_world() -> (World, Capacity, DirectoryOn) {
     let (client, counter) = consent_tests::moto::dynamodb().await;
     let table = consent_tests::moto::fresh_table(&client, "bench-trips").await;
+    DynamoDirectory::new(client.clone(), table.clone())
+        .import(&consent_tests::tenants(), &mut |_, _, _| {})
+        .await
+        .unwrap();
+    let directory = DirectoryOn { client, table };
+    let store = Arc::new(DynamoStore::new(
+        directory.client.clone(),
+        directory.table.clone(),
+    ));
     (
-        World::on(Arc::new(DynamoStore::new(client, table))),
+        World::with_directory(store, |clock| directory.cached(clock)),
         Capacity(counter),
+        directory,
     )
+}
+
+/// The table's directory, for a function's cache.
+struct DirectoryOn {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DirectoryOn {
+    /// A cold cache, as a function has after its cold start.
+    fn cached(
+        &self,
+        clock: Arc<consent_shared::adapters::clock::ManualClock>,
+    ) -> Arc<dyn consent_shared::ports::TenantDirectory> {
+        Arc::new(CachedDirectory::new(
+            Arc::new(DynamoDirectory::new(
+                self.client.clone(),
+                self.table.clone(),
+            )),
+            clock,
+            CachedDirectory::DEFAULT_MAX_AGE,
+            CachedDirectory::DEFAULT_CAPACITY,
+        ))
+    }
 }
 
 /// Calls by operation and capacity units, taken together.
@@ -438,10 +504,13 @@ struct PerRequest {
 }
 
 async fn round_trips() -> PerRequest {
-    let (w, capacity) = counted_world().await;
+    let (w, capacity, directory) = counted_world().await;
     capacity.take();
     println!("## 4. DynamoDB round trips per operation");
-    println!("Counted with an SDK interceptor against moto, through the handlers.\n");
+    println!(
+        "Counted with an SDK interceptor against moto, through the handlers, with the tenant directory in the table \
+         read through the function's cache (cold: the function's first lookup of those tenants).\n"
+    );
     println!("| operation | calls | design minimum | write units | read units |");
     println!("|---|---|---|---:|---:|");
     let row = |op: &str, minimum: &str, u: Usage| {
@@ -455,30 +524,65 @@ async fn round_trips() -> PerRequest {
     let created = create(&w, alice(), &create_body("trips")).await;
     let id = created.json()["id"].as_str().unwrap().to_owned();
     row(
-        "create, with its two asks emailed",
+        "create, with its two asks emailed (directory cache cold)",
+        "1 directory read (both tenants) + 1 write (+1 recording the emails sent)",
+        capacity.take(),
+    );
+    let (bob, carol) = (
+        w.token_for("bob@contoso.example"),
+        w.token_for("carol@contoso.example"),
+    );
+    create(&w, alice(), &create_body("trips-warm")).await;
+    row(
+        "create, directory cache warm",
         "1 write (+1 recording the emails sent)",
         capacity.take(),
     );
-    let bob = w.token_for("bob@contoso.example");
     review_get(&w, &bob).await;
     row("review page (GET)", "1 read", capacity.take());
     review_post(&w, &bob, "decision=approve").await;
     row("decision", "1 read + 1 write", capacity.take());
     access(&w, alice(), "contoso", "trips").await;
-    row("access check", "1 read", capacity.take());
+    row("access check, pending", "1 read", capacity.take());
+    review_post(&w, &carol, "decision=approve").await;
+    row(
+        "second approval: allowed, receipts emailed",
+        "1 read + 1 write (+1 recording the receipts)",
+        capacity.take(),
+    );
+    access(&w, alice(), "contoso", "trips").await;
+    row(
+        "access check, allowed (name from the warm cache)",
+        "1 read",
+        capacity.take(),
+    );
+    let cold_function = World::with_directory(w.store.clone(), |clock| directory.cached(clock));
+    access(&cold_function, alice(), "contoso", "trips").await;
+    row(
+        "access check, allowed, in a function just started (cache cold)",
+        "1 read + 1 directory read",
+        capacity.take(),
+    );
     get(&w, alice(), &id).await;
     row("request view with history", "1 query", capacity.take());
     list(&w, alice()).await;
     row("list page", "1 query", capacity.take());
+    let other = create(&w, alice(), &create_body("trips-change"))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    capacity.take();
     let body =
         json!({"email": "dave@contoso.example", "confirmedInTargetTenant": true}).to_string();
-    replace(&w, alice_admin(), &id, "2", &body).await;
+    replace(&w, alice_admin(), &other, "2", &body).await;
     row(
         "reviewer change, new ask emailed",
         "1 read + 1 write (+1 recording the email)",
         capacity.take(),
     );
-    cancel(&w, alice_admin(), &id).await;
+    cancel(&w, alice_admin(), &other).await;
     row(
         "cancel, receipts emailed",
         "1 read + 1 write (+1 recording the receipts)",

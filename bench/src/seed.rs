@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 pub const SENDER: &str = "consent@bench.example";
 const SECRET_VALUE: &str =
     r#"{"kid":"k1","secret":"bench-link-key-bench-link-key-bench-link-key"}"#;
-pub const DIRECTORY: &str = r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam Consulting"},{"id":"contoso","name":"Contoso Ltd"}]}"#;
+/// The directory the functions read from the table, as in production.
+pub const DIRECTORY: &str = r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam Consulting"},{"id":"contoso","name":"Contoso Ltd","domains":["contoso.example"]}]}"#;
 
 pub struct Seed {
     pub table: String,
@@ -34,6 +35,16 @@ impl Seed {
     pub async fn new() -> Self {
         let (dynamodb, _) = consent_tests::moto::dynamodb().await;
         let table = consent_tests::moto::fresh_table(&dynamodb, "bench").await;
+        consent_shared::adapters::dynamo_directory::DynamoDirectory::new(
+            dynamodb.clone(),
+            table.clone(),
+        )
+        .import(
+            &consent_shared::adapters::directory::parse_tenants(DIRECTORY).unwrap(),
+            &mut |_, _, _| {},
+        )
+        .await
+        .expect("import the directory on moto");
         let config = consent_tests::moto::sdk_config().await;
         aws_sdk_sesv2::Client::new(&config)
             .create_email_identity()
@@ -89,7 +100,6 @@ impl Seed {
             ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
             ("CONSENT_SENDER", SENDER),
             ("CONSENT_PUBLIC_BASE_URL", "https://consent.example"),
-            ("CONSENT_TENANT_DIRECTORY", DIRECTORY),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -364,6 +364,7 @@ impl Backends {
 
     /// The tenant directory: the file when one is given, else the table's
     /// tenants through a bounded cache.
+    #[cfg_attr(not(feature = "dynamodb"), allow(unused_variables))]
     pub async fn directory(
         &self,
         clock: Arc<dyn Clock>,

@@ -22,7 +22,7 @@ use consent_shared::domain::{
 use consent_shared::http::GatewayRequest;
 use consent_shared::links::LinkSigner;
 use consent_shared::ports::{
-    ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
+    ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError, TenantDirectory,
 };
 use consent_shared::service::{Caller, ConsentService, CreateInput, Settings};
 use http_body_util::{BodyExt, Full};
@@ -177,21 +177,26 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
     }
 }
 
-/// The test directory: two partners; Contoso lists its verified domain
+/// The test tenants: two partners; Contoso lists its verified domain
 /// `contoso.example`, Adatum lists none.
-pub fn directory() -> StaticDirectory {
+pub fn tenants() -> Vec<Tenant> {
     let tenant = |id: &str, name: &str, domains: &[&str]| Tenant {
         id: TenantId::parse(id).unwrap(),
         name: name.to_owned(),
         domains: domains.iter().map(|d| Domain::parse(d).unwrap()).collect(),
         contacts: Vec::new(),
     };
-    StaticDirectory::new([
+    vec![
         tenant(PARTNER, "Fabrikam Consulting", &[]),
         tenant(OTHER_PARTNER, "Northwind Partners", &[]),
         tenant(CUSTOMER, "Contoso Ltd", &["contoso.example"]),
         tenant("adatum", "Adatum Corporation", &[]),
-    ])
+    ]
+}
+
+/// The directory of [`tenants`].
+pub fn directory() -> StaticDirectory {
+    StaticDirectory::new(tenants())
 }
 
 /// Alice, a partner user of [`PARTNER`] (an admin when asked).
@@ -230,10 +235,20 @@ pub fn service_on(
     mailer: Arc<dyn Mailer>,
     clock: Arc<ManualClock>,
 ) -> ConsentService {
+    service_with(store, mailer, clock, Arc::new(directory()))
+}
+
+/// [`service_on`] with another directory.
+pub fn service_with(
+    store: Arc<dyn ConsentStore>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<ManualClock>,
+    directory: Arc<dyn TenantDirectory>,
+) -> ConsentService {
     ConsentService::new(
         store,
         mailer,
-        Arc::new(directory()),
+        directory,
         clock,
         LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
         Settings {
@@ -257,9 +272,22 @@ impl World {
     }
 
     pub fn on(store: Arc<dyn ConsentStore>) -> Self {
+        Self::with_directory(store, |_| Arc::new(directory()))
+    }
+
+    /// A World whose directory is made with its clock.
+    pub fn with_directory(
+        store: Arc<dyn ConsentStore>,
+        directory: impl FnOnce(Arc<ManualClock>) -> Arc<dyn TenantDirectory>,
+    ) -> Self {
         let mailer = Arc::new(RecordingMailer::default());
         let clock = Arc::new(ManualClock::new(start_time()));
-        let app = Arc::new(service_on(store.clone(), mailer.clone(), clock.clone()));
+        let app = Arc::new(service_with(
+            store.clone(),
+            mailer.clone(),
+            clock.clone(),
+            directory(clock.clone()),
+        ));
         Self {
             app,
             store,

@@ -228,7 +228,7 @@ impl ConsentService {
     }
 }
 
-/// The partner commands, the retry loop they share, and the access check.
+/// The partner commands and the retry loop they share.
 impl ConsentService {
     pub async fn create(
         &self,
@@ -427,7 +427,10 @@ impl ConsentService {
             }
         }
     }
+}
 
+/// The access check and the directory lookups of the commands.
+impl ConsentService {
     pub async fn access(
         &self,
         caller: &Caller,
