@@ -1,7 +1,9 @@
 //! Domain values exist only valid: deserializing goes through their `parse`,
 //! and a refusal carries the message the API shows.
 
-use consent_shared::domain::{Comment, Email, EnvironmentId, EnvironmentName, Slot, TenantId};
+use consent_shared::domain::{
+    Comment, Domain, Email, EnvironmentId, EnvironmentName, Slot, TenantId,
+};
 use serde_json::json;
 
 fn from_json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
@@ -63,4 +65,66 @@ fn parse_errors_say_what_is_allowed() {
             .message(),
         "1 to 200 characters, no control characters"
     );
+}
+
+#[test]
+fn a_domain_is_a_dns_name_kept_in_one_form() {
+    for (given, kept) in [
+        ("contoso.com", "contoso.com"),
+        (" Contoso.COM ", "contoso.com"),
+        ("eu.contoso.co.uk", "eu.contoso.co.uk"),
+        ("münchen.example", "xn--mnchen-3ya.example"),
+        ("xn--mnchen-3ya.example", "xn--mnchen-3ya.example"),
+        ("a-b.example", "a-b.example"),
+    ] {
+        assert_eq!(Domain::parse(given).unwrap().as_str(), kept, "{given:?}");
+    }
+    let long_label = format!("{}.example", "a".repeat(64));
+    for bad in [
+        "",
+        "contoso",
+        "10.0.0.1",
+        "[::1]",
+        "-contoso.com",
+        "contoso-.com",
+        "con toso.com",
+        "contoso..com",
+        "contoso.com.",
+        "contoso.123",
+        "a_b.example",
+        "contoso.com/x",
+        "user@contoso.com",
+        long_label.as_str(),
+    ] {
+        assert!(Domain::parse(bad).is_err(), "{bad:?} is not a domain");
+    }
+}
+
+#[test]
+fn an_address_is_at_a_domain_only_exactly_in_any_case() {
+    let domains = [
+        Domain::parse("contoso.com").unwrap(),
+        Domain::parse("eu.fabrikam.com").unwrap(),
+    ];
+    let at = |address: &str| {
+        Email::parse(address)
+            .unwrap()
+            .at_one_of(&domains)
+            .map(|d| d.as_str().to_owned())
+    };
+    assert_eq!(at("bob@contoso.com").as_deref(), Some("contoso.com"));
+    assert_eq!(at("Bob@CONTOSO.com").as_deref(), Some("contoso.com"));
+    assert_eq!(
+        at("eve@eu.fabrikam.com").as_deref(),
+        Some("eu.fabrikam.com")
+    );
+    for outside in [
+        "bob@sales.contoso.com",
+        "bob@contoso.com.evil.example",
+        "bob@notcontoso.com",
+        "bob@fabrikam.com",
+        "bob@contoso.co",
+    ] {
+        assert_eq!(at(outside), None, "{outside}");
+    }
 }

@@ -61,14 +61,21 @@ fn progress_bar() -> ProgressBar {
 }
 
 pub fn summary(file: &Path, table: &str, report: &ImportReport) -> String {
+    let calls = match report.write_calls {
+        1 => "1 write call".to_owned(),
+        n => format!("{n} write calls"),
+    };
+    let retried = match report.retried_items {
+        0 => "none left unprocessed".to_owned(),
+        1 => "1 item DynamoDB left unprocessed was sent again".to_owned(),
+        n => format!("{n} items DynamoDB left unprocessed were sent again"),
+    };
     format!(
-        "imported {} into {table}: {} created, {} updated, {} unchanged ({} write calls, {} items sent again after DynamoDB left them unprocessed)",
+        "imported {} into {table}: {} created, {} updated, {} unchanged ({calls}; {retried})",
         file.display(),
         report.created.len(),
         report.updated.len(),
         report.unchanged,
-        report.write_calls,
-        report.retried_items,
     )
 }
 

@@ -315,7 +315,7 @@ impl ConsentService {
         reason: Option<Comment>,
     ) -> Result<ConsentRequest, ServiceError> {
         require_admin(caller)?;
-        self.command_as_partner(caller, id, || Command::Cancel {
+        self.command_as_partner(caller, id, None, || Command::Cancel {
             reason: reason.clone(),
         })
         .await
@@ -340,24 +340,14 @@ impl ConsentService {
             .map_err(|e| ServiceError::Unavailable(e.to_string()))?
             .map(|t| t.domains)
             .unwrap_or_default();
-        let transition = self
-            .apply_with_retry(id, Some(request), |request| {
-                Ok::<_, ServiceError>(workflow::apply(
-                    request,
-                    Command::ReplaceReviewer {
-                        slot,
-                        email: email.clone(),
-                        confirmed_in_target_tenant,
-                        customer_domains: customer_domains.clone(),
-                        ask_ids: fresh_ask_ids(),
-                    },
-                    caller.actor(),
-                    self.now(),
-                    &self.settings.policy,
-                )?)
-            })
-            .await?;
-        Ok(self.carry_out(transition).await)
+        self.command_as_partner(caller, id, Some(request), || Command::ReplaceReviewer {
+            slot,
+            email: email.clone(),
+            confirmed_in_target_tenant,
+            customer_domains: customer_domains.clone(),
+            ask_ids: fresh_ask_ids(),
+        })
+        .await
     }
 
     /// A request of the caller's tenant, without its history.
@@ -372,15 +362,17 @@ impl ConsentService {
         }
     }
 
-    /// Runs a partner's command with optimistic retries, then its effects.
+    /// Runs a partner's command with optimistic retries, then its effects;
+    /// `in_hand` is the request if already read.
     async fn command_as_partner(
         &self,
         caller: &Caller,
         id: RequestId,
+        in_hand: Option<ConsentRequest>,
         command: impl Fn() -> Command,
     ) -> Result<ConsentRequest, ServiceError> {
         let transition = self
-            .apply_with_retry(id, None, |request| {
+            .apply_with_retry(id, in_hand, |request| {
                 if request.partner_tenant_id != caller.tenant_id {
                     return Err(ServiceError::NotFound);
                 }

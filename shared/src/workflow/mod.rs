@@ -291,14 +291,17 @@ pub fn create(
         Some(Reviewer {
             verified_domain: Some(_),
             ..
-        }) => format!(
-            "; reviewers at verified domains of the customer: {}",
-            reviewers
+        }) => {
+            let mut domains: Vec<&str> = reviewers
                 .iter()
                 .filter_map(|r| r.verified_domain.as_ref().map(Domain::as_str))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+                .collect();
+            domains.dedup();
+            format!(
+                "; reviewers at verified domains of the customer: {}",
+                domains.join(", ")
+            )
+        }
         Some(_) => "; the requester confirmed both reviewers belong to the customer's organization"
             .to_owned(),
     };
