@@ -208,7 +208,17 @@ pub struct Backends {
     /// The AWS SDK configuration for SES alone, when it differs from `sdk`.
     #[cfg(any(feature = "dynamodb", feature = "ses"))]
     pub ses_sdk: Option<aws_config::SdkConfig>,
+    /// The one DynamoDB client of the store and the directory: one
+    /// connection pool, so the directory's reads reuse the store's connection.
+    /// Leave it to `Default`: it is filled on first use.
+    #[cfg(feature = "dynamodb")]
+    pub dynamodb: SharedDynamoClient,
 }
+
+/// A DynamoDB client made once and shared by its users.
+#[cfg(feature = "dynamodb")]
+#[derive(Clone, Debug, Default)]
+pub struct SharedDynamoClient(std::sync::OnceLock<aws_sdk_dynamodb::Client>);
 
 /// A tenant directory file, by path or as its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,6 +289,8 @@ impl Backends {
             sdk: None,
             #[cfg(any(feature = "dynamodb", feature = "ses"))]
             ses_sdk: None,
+            #[cfg(feature = "dynamodb")]
+            dynamodb: SharedDynamoClient::default(),
         }
     }
 
@@ -318,6 +330,15 @@ impl Backends {
         Ok(())
     }
 
+    #[cfg(feature = "dynamodb")]
+    async fn dynamodb_client(&self) -> aws_sdk_dynamodb::Client {
+        if let Some(client) = self.dynamodb.0.get() {
+            return client.clone();
+        }
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        self.dynamodb.0.get_or_init(|| client).clone()
+    }
+
     #[cfg(any(feature = "dynamodb", feature = "ses"))]
     async fn sdk_config(&self) -> aws_config::SdkConfig {
         match &self.sdk {
@@ -348,7 +369,7 @@ impl Backends {
             None => Ok(Arc::new(MemoryStore::new())),
             #[cfg(feature = "dynamodb")]
             Some(table) => {
-                let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+                let client = self.dynamodb_client().await;
                 Ok(Arc::new(crate::adapters::dynamo::DynamoStore::new(
                     client,
                     table.clone(),
@@ -383,7 +404,7 @@ impl Backends {
             #[cfg(feature = "dynamodb")]
             (None, Some(table)) => {
                 self.validate()?;
-                let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+                let client = self.dynamodb_client().await;
                 let table =
                     crate::adapters::dynamo_directory::DynamoDirectory::new(client, table.clone());
                 Ok(Arc::new(CachedDirectory::new(
