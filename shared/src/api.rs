@@ -4,8 +4,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AccessPurpose, AccessTerm, Actor, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
-    EnvironmentName, InvalidValue, Reviewer, Slot, Status, TenantId, Verdict,
+    AccessPurpose, AccessTerm, Actor, AuditEvent, ClosedReason, Comment, ConsentRequest, Email,
+    EnvironmentId, EnvironmentName, InvalidValue, Reviewer, Slot, Status, TenantId, Verdict,
 };
 use crate::service::{Access, CreateInput};
 use crate::workflow::FieldError;
@@ -311,12 +311,7 @@ pub struct RequestView {
 }
 
 fn reason_code(status: Status) -> Option<&'static str> {
-    status.reason().map(|r| match r {
-        crate::domain::ClosedReason::Rejected => "rejected",
-        crate::domain::ClosedReason::Expired => "expired",
-        crate::domain::ClosedReason::Revoked => "revoked",
-        crate::domain::ClosedReason::Ended => "ended",
-    })
+    status.reason().map(ClosedReason::code)
 }
 
 impl RequestView {

@@ -42,6 +42,10 @@ pub mod vars {
     pub const MAX_ACCESS_TERM: &str = "CONSENT_MAX_ACCESS_TERM";
     pub const ENDING_NOTICE: &str = "CONSENT_ENDING_NOTICE";
     /// consent-local only: the key of its dev sign-in tokens.
+    /// The EventBridge bus the publisher puts consent events on.
+    pub const EVENT_BUS: &str = "CONSENT_EVENT_BUS";
+    /// IAM principals (role ARNs) allowed to call `GET /service/access`, comma-separated.
+    pub const SERVICE_PRINCIPALS: &str = "CONSENT_SERVICE_PRINCIPALS";
     pub const DEV_JWT_SECRET: &str = "CONSENT_DEV_JWT_SECRET";
 }
 
@@ -354,7 +358,18 @@ impl Backends {
         links: Option<LinkSigner>,
         settings: Settings,
     ) -> Result<ConsentService, ConfigError> {
-        let store = self.store().await?;
+        self.service_on(self.store().await?, clock, links, settings)
+            .await
+    }
+
+    /// The service on `store` and these backends' other parts.
+    pub async fn service_on(
+        &self,
+        store: Arc<dyn ConsentStore>,
+        clock: Arc<dyn Clock>,
+        links: Option<LinkSigner>,
+        settings: Settings,
+    ) -> Result<ConsentService, ConfigError> {
         let directory = self.directory(clock.clone()).await?;
         Ok(match self.mailer().await? {
             Some(mailer) => ConsentService::new(store, mailer, directory, clock, links, settings),
@@ -465,7 +480,12 @@ impl Backends {
 
 /// The AWS SDK configuration from the standard environment (region,
 /// credentials, `AWS_ENDPOINT_URL` for emulators), loaded once per process.
-#[cfg(any(feature = "dynamodb", feature = "ses", feature = "secrets"))]
+#[cfg(any(
+    feature = "dynamodb",
+    feature = "ses",
+    feature = "secrets",
+    feature = "eventbridge"
+))]
 pub async fn sdk_config() -> aws_config::SdkConfig {
     static CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> =
         tokio::sync::OnceCell::const_new();
@@ -473,6 +493,38 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load())
         .await
         .clone()
+}
+
+/// The publisher's bus: EventBridge, named by [`vars::EVENT_BUS`].
+#[cfg(feature = "eventbridge")]
+pub async fn event_bus_from_env()
+-> Result<crate::adapters::eventbridge::EventBridgeBus, ConfigError> {
+    let bus = var(vars::EVENT_BUS).ok_or_else(|| ConfigError {
+        setting: vars::EVENT_BUS,
+        problem: "not set: the name of the EventBridge bus to publish consent events on".to_owned(),
+    })?;
+    let client = aws_sdk_eventbridge::Client::new(&sdk_config().await);
+    Ok(crate::adapters::eventbridge::EventBridgeBus::new(
+        client, bus,
+    ))
+}
+
+/// A comma-separated list of IAM ARNs.
+pub fn parse_principals(text: &str) -> Result<Vec<String>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            if p.starts_with("arn:") && p.split(':').count() >= 6 {
+                Ok(p.to_owned())
+            } else {
+                Err(ConfigError {
+                    setting: vars::SERVICE_PRINCIPALS,
+                    problem: format!("{p:?} is not an IAM ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
+                })
+            }
+        })
+        .collect()
 }
 
 /// A configuration problem, naming the setting.
@@ -647,6 +699,9 @@ pub async fn service_from_env() -> Result<ConsentService, ConfigError> {
     };
     if let Some(role) = var(vars::ADMIN_ROLE) {
         settings.admin_role = role;
+    }
+    if let Some(principals) = var(vars::SERVICE_PRINCIPALS) {
+        settings.service_principals = parse_principals(&principals)?;
     }
     ScheduleSettings::from_env()?.apply(&mut settings)?;
     let backends = Backends {

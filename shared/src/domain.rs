@@ -524,6 +524,18 @@ pub enum ClosedReason {
     Ended,
 }
 
+impl ClosedReason {
+    /// The machine name used in the API and in events.
+    pub fn code(self) -> &'static str {
+        match self {
+            ClosedReason::Rejected => "rejected",
+            ClosedReason::Expired => "expired",
+            ClosedReason::Revoked => "revoked",
+            ClosedReason::Ended => "ended",
+        }
+    }
+}
+
 /// The lifecycle state of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status", content = "reason")]

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayRequestAuthorizerIamDescription, ApiGatewayRequestAuthorizerJwtDescription,
     ApiGatewayV2httpRequestContext,
 };
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -187,6 +187,7 @@ pub struct GatewayRequest {
     request_id: Option<String>,
     endpoint: Option<(String, String)>,
     claims: Option<HashMap<String, String>>,
+    iam_principal: Option<String>,
     path_params: HashMap<String, String>,
     query: HashMap<String, Vec<String>>,
 }
@@ -219,6 +220,12 @@ impl GatewayRequest {
         self
     }
 
+    /// The ARN of the IAM principal whose SigV4 signature the IAM authorizer accepted.
+    pub fn iam_principal(mut self, arn: impl Into<String>) -> Self {
+        self.iam_principal = Some(arn.into());
+        self
+    }
+
     pub fn path_params(mut self, params: HashMap<String, String>) -> Self {
         self.path_params = params;
         self
@@ -245,9 +252,13 @@ impl GatewayRequest {
         if let Some(claims) = self.claims {
             let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
             jwt.claims = claims;
-            let mut authorizer = ApiGatewayRequestAuthorizer::default();
-            authorizer.jwt = Some(jwt);
-            ctx.authorizer = Some(authorizer);
+            ctx.authorizer.get_or_insert_with(Default::default).jwt = Some(jwt);
+        }
+        if let Some(arn) = self.iam_principal {
+            let mut iam = ApiGatewayRequestAuthorizerIamDescription::default();
+            iam.account_id = arn.split(':').nth(4).map(str::to_owned);
+            iam.user_arn = Some(arn);
+            ctx.authorizer.get_or_insert_with(Default::default).iam = Some(iam);
         }
         http.with_path_parameters(self.path_params)
             .with_query_string_parameters(self.query)
@@ -287,6 +298,81 @@ pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
         email,
         admin,
     })
+}
+
+/// The route that matched, as in `GET /access` (API Gateway's `routeKey`).
+pub fn route_key(req: &Request) -> Option<String> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        _ => None,
+    }
+}
+
+/// The IAM principal that signed a service's request (the HTTP API's IAM
+/// authorizer checked the signature), if it is one of `allowed`. A portal
+/// sign-in never passes: only the IAM authorizer fills this in.
+pub fn service_principal(req: &Request, allowed: &[String]) -> Result<String, Rejection> {
+    let arn = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.iam.as_ref())
+            .and_then(|iam| iam.user_arn.clone()),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        let mut r = problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "this route is for services: sign the request with AWS Signature Version 4 as an allowed IAM role (a portal sign-in token is not accepted here)",
+        );
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("AWS4-HMAC-SHA256"));
+        Rejection::from(r)
+    })?;
+    if allowed.iter().any(|a| same_principal(&arn, a)) {
+        Ok(arn)
+    } else {
+        Err(Rejection::from(problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            &format!(
+                "{arn} may not check access for services; the principals that may are set by CONSENT_SERVICE_PRINCIPALS (the stack's ServiceAccessPrincipals parameter)"
+            ),
+        )))
+    }
+}
+
+/// Whether the signer `caller` is the principal `allowed`: the same ARN, or
+/// a session of the allowed role (`arn:aws:sts::A:assumed-role/R/session`
+/// for `arn:aws:iam::A:role/[path/]R`).
+pub fn same_principal(caller: &str, allowed: &str) -> bool {
+    if caller == allowed {
+        return true;
+    }
+    let parts = |arn: &str| -> Option<(String, String, String)> {
+        let mut fields = arn.splitn(6, ':');
+        let (prefix, partition, service, _, account, resource) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        if prefix != "arn" || account.is_empty() {
+            return None;
+        }
+        let role = match service {
+            "sts" => resource.strip_prefix("assumed-role/")?.split('/').next()?,
+            "iam" => resource.strip_prefix("role/")?.rsplit('/').next()?,
+            _ => return None,
+        };
+        (!role.is_empty()).then(|| (partition.to_owned(), account.to_owned(), role.to_owned()))
+    };
+    matches!((parts(caller), parts(allowed)), (Some(c), Some(a)) if c == a && caller.contains(":sts:"))
 }
 
 /// Roles as the HTTP API's JWT authorizer flattens them: `[a b]`, or a JSON

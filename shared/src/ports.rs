@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::domain::{
     AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, Tenant, TenantId,
 };
+use crate::events::ConsentEvent;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -147,6 +148,22 @@ pub trait TenantDirectory: Send + Sync {
             .map(|(tenant, id)| tenant.map_or_else(|| id.to_string(), |t| t.name))
             .collect())
     }
+}
+
+/// A whole call to the bus failed (nothing was accepted).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the event bus is unavailable: {0}")]
+pub struct BusError(pub String);
+
+/// Events one [`EventBus::put`] may carry (EventBridge's `PutEvents` limit).
+pub const MAX_EVENTS_PER_PUT: usize = 10;
+
+/// Where consent events are published.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    /// Puts at most [`MAX_EVENTS_PER_PUT`] events; answers for each, in
+    /// order: accepted, or refused with the bus's reason (worth retrying).
+    async fn put(&self, events: &[ConsentEvent]) -> Result<Vec<Result<(), String>>, BusError>;
 }
 
 pub trait Clock: Send + Sync {

@@ -2,6 +2,7 @@
 //! a clock the test moves, API Gateway v2 requests with claims, an HTTP
 //! client for `consent-local`, reading review links out of `.eml` files, and moto.
 
+pub mod events;
 pub mod local;
 pub mod moto;
 pub mod routes;

@@ -283,7 +283,7 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
         let app = w.app.clone();
         async move {
             app.access(
-                &partner_caller(true),
+                &partner_caller(true).tenant_id,
                 TenantId::parse(CUSTOMER).unwrap(),
                 EnvironmentId::parse("prod").unwrap(),
             )

@@ -87,7 +87,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     let access = w
         .app
         .access(
-            &partner_caller(true),
+            &partner_caller(true).tenant_id,
             TenantId::parse(CUSTOMER).unwrap(),
             EnvironmentId::parse("prod").unwrap(),
         )

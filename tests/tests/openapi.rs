@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use consent_local::gateway::Auth;
 use serde_json::Value;
 
 fn document() -> Value {
@@ -48,9 +49,13 @@ fn authenticated_routes_are_exactly_those_the_document_secures() {
     for route in consent_local::gateway::routes() {
         let op = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
         // An operation without its own `security` inherits the global bearer requirement.
-        let public = op["security"].as_array().is_some_and(|s| s.is_empty());
-        assert_eq!(!public, route.auth, "{} {}", route.method, route.path);
-        if route.auth {
+        let documented = match op["security"].as_array() {
+            Some(s) if s.is_empty() => Auth::None,
+            Some(s) if s.iter().any(|r| r.get("sigv4").is_some()) => Auth::Service,
+            _ => Auth::User,
+        };
+        assert_eq!(documented, route.auth, "{} {}", route.method, route.path);
+        if route.auth != Auth::None {
             assert!(
                 op["responses"]["401"].is_object(),
                 "{} {} documents 401",

@@ -11,6 +11,15 @@ use consent_shared::http::claims;
 
 pub const ISSUER: &str = "consent-local";
 pub const AUDIENCE: &str = "consent-api";
+/// The audience of dev service tokens: never accepted where a user's is, nor the reverse.
+pub const SERVICE_AUDIENCE: &str = "consent-service-access";
+/// The account of the local stand-in IAM principals.
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+/// The service principal a dev service token names by default, and the one
+/// consent-local allows unless `CONSENT_SERVICE_PRINCIPALS` says otherwise.
+pub const DEFAULT_SERVICE_ROLE: &str = "telemetry-pipeline";
+const GET_SERVICE_TOKEN: &str =
+    "cargo run -q -p consent-local -- service-token [--role telemetry-pipeline]";
 /// How to get a token, for the messages that refuse one.
 const GET_TOKEN: &str = "cargo run -q -p consent-local -- token --tenant <tenant> --user <user> --email <email> [--admin]";
 
@@ -30,6 +39,22 @@ pub struct DevClaims {
     pub email: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+}
+
+/// A dev service token: stands in for a SigV4 signature by an IAM role.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ServiceClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The role's name.
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The ARN of the local IAM role `name`.
+pub fn local_role_arn(name: &str) -> String {
+    format!("arn:aws:iam::{LOCAL_ACCOUNT}:role/{name}")
 }
 
 #[derive(Clone)]
@@ -59,6 +84,43 @@ impl DevAuth {
     pub fn mint(&self, claims: &DevClaims) -> String {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .expect("HS256 signing cannot fail")
+    }
+
+    pub fn mint_service(&self, role: &str, ttl: std::time::Duration) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = ServiceClaims {
+            iss: ISSUER.to_owned(),
+            aud: SERVICE_AUDIENCE.to_owned(),
+            sub: role.to_owned(),
+            iat: now,
+            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing cannot fail")
+    }
+
+    /// The principal a dev service token stands for, as the IAM authorizer
+    /// names the signer of a call: a session of the role.
+    pub fn verify_service(&self, token: &str) -> Result<String, String> {
+        let mut validation = self.validation.clone();
+        validation.set_audience(&[SERVICE_AUDIENCE]);
+        let data = jsonwebtoken::decode::<ServiceClaims>(token, &self.decoding, &validation)
+            .map_err(|e| {
+                format!("not a valid dev service token ({e}); get one: {GET_SERVICE_TOKEN}")
+            })?;
+        let role = data.claims.sub;
+        if role.is_empty()
+            || !role
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        {
+            return Err(format!(
+                "the service token names no valid role; get one: {GET_SERVICE_TOKEN}"
+            ));
+        }
+        Ok(format!(
+            "arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{role}/consent-local"
+        ))
     }
 
     /// The claims as the HTTP API's JWT authorizer passes them: strings, with

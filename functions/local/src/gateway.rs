@@ -32,14 +32,25 @@ macro_rules! route_to {
     };
 }
 
+/// Who may call a route, as API Gateway checks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone (pages reached from an email link, health, the document).
+    None,
+    /// A portal user's bearer token (the JWT authorizer in AWS).
+    User,
+    /// A service's dev token standing in for a SigV4 signature (the IAM
+    /// authorizer in AWS); a user's token is refused.
+    Service,
+}
+
 /// How a route is reached.
 #[derive(Clone)]
 pub struct Route {
     pub method: Method,
     /// Path template, as in the OpenAPI document.
     pub path: &'static str,
-    /// Needs a bearer token (the JWT authorizer in AWS).
-    pub auth: bool,
+    pub auth: Auth,
     handler: Handler,
 }
 
@@ -49,7 +60,7 @@ pub fn routes() -> Vec<Route> {
         Route {
             method: Method::GET,
             path: "/health",
-            auth: false,
+            auth: Auth::None,
             handler: |_, _| {
                 Box::pin(async {
                     json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}))
@@ -59,67 +70,73 @@ pub fn routes() -> Vec<Route> {
         Route {
             method: Method::GET,
             path: "/openapi.json",
-            auth: false,
+            auth: Auth::None,
             handler: |_, _| Box::pin(async { openapi() }),
         },
         Route {
             method: Method::POST,
             path: "/consent-requests",
-            auth: true,
+            auth: Auth::User,
             handler: route_to!(create_request::handle),
         },
         Route {
             method: Method::GET,
             path: "/consent-requests",
-            auth: true,
+            auth: Auth::User,
             handler: route_to!(list_requests::handle),
         },
         Route {
             method: Method::GET,
             path: "/consent-requests/{id}",
-            auth: true,
+            auth: Auth::User,
             handler: route_to!(get_request::handle),
         },
         Route {
             method: Method::POST,
             path: "/consent-requests/{id}/cancel",
-            auth: true,
+            auth: Auth::User,
             handler: route_to!(cancel_request::handle),
         },
         Route {
             method: Method::PUT,
             path: "/consent-requests/{id}/reviewers/{slot}",
-            auth: true,
+            auth: Auth::User,
             handler: route_to!(replace_reviewer::handle),
         },
         Route {
             method: Method::GET,
             path: "/review/{token}",
-            auth: false,
+            auth: Auth::None,
             handler: route_to!(review_page::handle),
         },
         Route {
             method: Method::POST,
             path: "/review/{token}",
-            auth: false,
+            auth: Auth::None,
             handler: route_to!(review_decision::handle),
         },
         Route {
             method: Method::GET,
             path: "/access",
-            auth: true,
+            auth: Auth::User,
             handler: route_to!(access_check::handle),
         },
         Route {
             method: Method::GET,
+            path: "/service/access",
+            auth: Auth::Service,
+            handler: route_to!(access_check::handle_service),
+        },
+        Route {
+            method: Method::GET,
             path: "/revoke/{token}",
-            auth: false,
+            auth: Auth::None,
             handler: route_to!(revoke_page::handle),
         },
         Route {
             method: Method::POST,
             path: "/revoke/{token}",
-            auth: false,
+            auth: Auth::None,
             handler: route_to!(revoke_decision::handle),
         },
     ]
@@ -207,10 +224,22 @@ impl Gateway {
             .route(format!("{} {}", route.method, route.path))
             .request_id(uuid_like())
             .path_params(path_params);
-        if route.auth {
-            match self.authorize(&req) {
+        match route.auth {
+            Auth::None => {}
+            Auth::User => match self.bearer(&req).and_then(|t| self.auth.verify(t)) {
                 Ok(claims) => gateway = gateway.claims(claims),
                 Err(detail) => return consent_shared::http::unauthorized(&detail),
+            },
+            // Without a valid service token the context has no IAM principal,
+            // and the handler refuses the call as the IAM authorizer would.
+            Auth::Service => {
+                if let Some(arn) = self
+                    .bearer(&req)
+                    .ok()
+                    .and_then(|t| self.auth.verify_service(t).ok())
+                {
+                    gateway = gateway.iam_principal(arn);
+                }
             }
         }
 
@@ -249,7 +278,7 @@ impl Gateway {
         (route.handler)(self.app.clone(), request).await
     }
 
-    fn authorize(&self, req: &hyper::Request<Incoming>) -> Result<HashMap<String, String>, String> {
+    fn bearer<'r>(&self, req: &'r hyper::Request<Incoming>) -> Result<&'r str, String> {
         let value = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -262,7 +291,7 @@ impl Gateway {
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .ok_or("the Authorization header must be: Bearer <token>")?;
-        self.auth.verify(token.trim())
+        Ok(token.trim())
     }
 }
 

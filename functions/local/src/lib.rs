@@ -13,12 +13,17 @@ use std::time::Duration;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_shared::adapters::clock::SystemClock;
+use consent_shared::adapters::event_log::EventLog;
+use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::config::{Backends, TenantsFile};
+use consent_shared::events::ConsentEvent;
 use consent_shared::links::LinkSigner;
+use consent_shared::ports::{ConsentStore, EventBus, MAX_EVENTS_PER_PUT};
 use consent_shared::service::{ConsentService, Settings};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -47,6 +52,8 @@ pub struct LocalConfig {
     pub link_keys: String,
     pub dev_jwt_secret: String,
     pub settings: Settings,
+    /// Where the embedded store's consent events are appended, one JSON line each.
+    pub events: PathBuf,
 }
 
 impl Default for LocalConfig {
@@ -64,6 +71,7 @@ impl Default for LocalConfig {
             link_keys: DEV_LINK_KEYS.to_owned(),
             dev_jwt_secret: auth::DEFAULT_DEV_SECRET.to_owned(),
             settings: Settings::default(),
+            events: PathBuf::from("events.ndjson"),
         }
     }
 }
@@ -104,7 +112,7 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
             .or_else(|| Some(TenantsFile::Json(SAMPLE_TENANTS.to_owned()))),
     };
     let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
-    let settings = Settings {
+    let mut settings = Settings {
         public_base_url: Some(
             config
                 .public_base_url
@@ -113,9 +121,24 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         ),
         ..config.settings.clone()
     };
+    if settings.service_principals.is_empty() {
+        settings.service_principals = vec![auth::local_role_arn(auth::DEFAULT_SERVICE_ROLE)];
+    }
+    // The embedded store feeds its consent events to the event log, as the
+    // table's stream feeds the publisher in AWS.
+    let (store, feed): (Arc<dyn ConsentStore>, _) = if backends.table.is_none() {
+        let (store, feed) = MemoryStore::with_event_feed();
+        (Arc::new(store), Some(feed))
+    } else {
+        (backends.store().await.map_err(|e| e.to_string())?, None)
+    };
+    let event_log = match feed {
+        Some(feed) => Some((EventLog::open(&config.events)?, feed)),
+        None => None,
+    };
     let app = Arc::new(
         backends
-            .service(Arc::new(SystemClock), Some(links), settings)
+            .service_on(store, Arc::new(SystemClock), Some(links), settings)
             .await
             .map_err(|e| e.to_string())?,
     );
@@ -125,13 +148,17 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     ));
     let (shutdown, stopped) = watch::channel(false);
     let server = tokio::spawn(accept_loop(listener, gateway, stopped.clone()));
-    let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped));
+    let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped.clone()));
+    let mut tasks = vec![server, schedule];
+    if let Some((log, feed)) = event_log {
+        tasks.push(tokio::spawn(event_loop(feed, log, stopped)));
+    }
     Ok(Running {
         addr,
         base_url,
         app,
         shutdown,
-        tasks: vec![server, schedule],
+        tasks,
     })
 }
 
@@ -164,6 +191,36 @@ async fn accept_loop(
                 tracing::debug!(error = %e, "connection closed with an error");
             }
         });
+    }
+}
+
+/// Appends the embedded store's consent events to the event log, in commit
+/// order, until stopped (then what was committed before is still written).
+async fn event_loop(
+    mut feed: UnboundedReceiver<ConsentEvent>,
+    log: EventLog,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut batch = Vec::new();
+    loop {
+        let stopping = tokio::select! {
+            received = feed.recv_many(&mut batch, MAX_EVENTS_PER_PUT) => received == 0,
+            _ = stopped.changed() => true,
+        };
+        if stopping {
+            while let Ok(event) = feed.try_recv() {
+                batch.push(event);
+            }
+        }
+        for chunk in batch.chunks(MAX_EVENTS_PER_PUT) {
+            if let Err(e) = log.put(chunk).await {
+                tracing::error!(error = %e, "consent events not logged");
+            }
+        }
+        batch.clear();
+        if stopping {
+            return;
+        }
     }
 }
 

@@ -22,6 +22,10 @@ struct Cli {
     /// Folder the emails are written to, one .eml file each.
     #[arg(long, default_value = "outbox")]
     outbox: PathBuf,
+    /// File the consent events are appended to, one JSON line each (with the
+    /// embedded store; a table's events are in its stream).
+    #[arg(long, default_value = "events.ndjson")]
+    events: PathBuf,
     /// Tenant directory JSON file (default: the table's directory with
     /// --table, else the sample in infra/tenants.sample.json).
     #[arg(long)]
@@ -75,6 +79,17 @@ enum Command {
         /// The table (the service's own table holds its directory).
         #[arg(long, env = vars::TABLE, global = true)]
         table: Option<String>,
+    },
+    /// Prints a dev service token for GET /service/access, alone on stdout: it
+    /// stands in for a SigV4 signature by an IAM role (in AWS the route takes
+    /// IAM signatures only).
+    ServiceToken {
+        /// The IAM role the token stands for.
+        #[arg(long, default_value = consent_local::auth::DEFAULT_SERVICE_ROLE)]
+        role: String,
+        /// Lifetime of the token, e.g. 12h.
+        #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
     },
     /// Prints a signed dev bearer token, alone on stdout.
     Token {
@@ -199,6 +214,9 @@ async fn main() -> ExitCode {
             admin,
             ttl,
         }) => print_token(tenant, user, email, admin, ttl),
+        Some(Command::ServiceToken { role, ttl }) => DevAuth::new(&dev_secret()).map(|auth| {
+            println!("{}", auth.mint_service(&role, ttl));
+        }),
         Some(Command::CreateTable { table }) => create_table(&table).await,
         Some(Command::Tenants { command, table }) => tenants(command, table).await,
         None => serve(cli).await,
@@ -285,12 +303,23 @@ async fn serve(cli: Cli) -> Result<(), String> {
             ..ScheduleSettings::default()
         },
     )?;
+    let mut settings = settings;
+    if let Ok(principals) = std::env::var(vars::SERVICE_PRINCIPALS) {
+        settings.service_principals =
+            consent_shared::config::parse_principals(&principals).map_err(|e| e.to_string())?;
+    }
     let public_base_url = cli
         .base_url
         .map(|url| parse_base_url("--base-url", &url))
         .transpose()
         .map_err(|e| e.to_string())?;
-    let banner = Banner::new(&backends, cli.tenants.as_deref(), tick, &settings);
+    let banner = Banner::new(
+        &backends,
+        cli.tenants.as_deref(),
+        &cli.events,
+        tick,
+        &settings,
+    );
     let config = LocalConfig {
         port: cli.port,
         backends,
@@ -301,6 +330,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
         link_keys: std::env::var(vars::LINK_KEYS)
             .unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),
         dev_jwt_secret: dev_secret(),
+        events: cli.events,
         ..LocalConfig::default()
     };
     let running = start(config).await?;
@@ -315,6 +345,7 @@ struct Banner {
     state: String,
     tenants: String,
     emails: String,
+    events: String,
     schedule: String,
 }
 
@@ -322,6 +353,7 @@ impl Banner {
     fn new(
         backends: &Backends,
         tenants: Option<&std::path::Path>,
+        events: &std::path::Path,
         tick: std::time::Duration,
         settings: &Settings,
     ) -> Self {
@@ -337,6 +369,15 @@ impl Banner {
             None => format!(
                 "land in {}/ (one .eml each); review links are also logged below",
                 backends.outbox.display()
+            ),
+        };
+        let events = match &backends.table {
+            Some(table) => format!(
+                "are in table {table}'s stream (in AWS the publisher function puts them on the bus)"
+            ),
+            None => format!(
+                "are appended to {} (one JSON line each) and logged below",
+                events.display()
             ),
         };
         let state = match &backends.table {
@@ -360,6 +401,7 @@ impl Banner {
             state,
             tenants,
             emails,
+            events,
             schedule,
         }
     }
@@ -370,9 +412,13 @@ impl Banner {
         println!(
             "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"
         );
+        println!(
+            "  Services:      GET {base_url}/service/access with a token from: cargo run -q -p consent-local -- service-token"
+        );
         println!("  State lives in {}.", self.state);
         println!("  Tenants {}.", self.tenants);
         println!("  Emails {}.", self.emails);
+        println!("  Consent events {}.", self.events);
         println!("{}", self.schedule);
         println!("  Stop with Ctrl-C.");
     }

@@ -3,7 +3,7 @@
 //! | item | pk | sk | other keys |
 //! |---|---|---|---|
 //! | request | `REQ#<id>` | `META` | `gsi1pk`=`PARTNER#<tenant>`, `gsi1sk`=`<created ns>#<id>`; `due_shard`/`due_at` only while an email is owed |
-//! | audit event | `REQ#<id>` | `EVT#<version>` | |
+//! | audit event | `REQ#<id>` | `EVT#<version>` | `consent_events`: the change's consent events (JSON), which the stream carries to the publisher |
 //! | scope | `SCOPE#<partner>#<target>#<environment>` | `SCOPE` | the newest request of the scope, its status, whether it is open |
 //!
 //! Every write is one `TransactWriteItems`: the request conditional on its
@@ -19,8 +19,8 @@ use aws_sdk_dynamodb::types::builders::PutBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, PointInTimeRecoverySpecification, Projection, ProjectionType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, SseSpecification, TransactWriteItem,
-    Update,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, SseSpecification,
+    StreamSpecification, StreamViewType, TransactWriteItem, Update,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,7 +28,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId};
+use crate::events::events_of;
 use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
+use crate::publisher::{CONSENT_EVENTS_ATTRIBUTE, EVENT_KEY_PREFIX};
 
 /// The table's definition, shared with `template.yaml` (a test keeps them equal).
 pub const TABLE_DEFINITION: &str = include_str!("../../../infra/table.json");
@@ -164,13 +166,27 @@ fn request_item(r: &ConsentRequest) -> Result<HashMap<String, AttributeValue>, S
     Ok(item)
 }
 
-fn event_item(e: &AuditEvent) -> Result<HashMap<String, AttributeValue>, StoreError> {
+/// The audit event, and the consent events of the change (for the table's
+/// stream and its publisher) when it has any.
+fn event_item(
+    request: &ConsentRequest,
+    e: &AuditEvent,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
     let body = serde_json::to_string(e).map_err(|e| corrupt(&e.to_string()))?;
-    Ok(HashMap::from([
+    let mut item = HashMap::from([
         ("pk".to_owned(), s(request_key(e.request_id))),
-        ("sk".to_owned(), s(format!("EVT#{:010}", e.version))),
+        (
+            "sk".to_owned(),
+            s(format!("{EVENT_KEY_PREFIX}{:010}", e.version)),
+        ),
         ("body".to_owned(), s(body)),
-    ]))
+    ]);
+    let events = events_of(request, e);
+    if !events.is_empty() {
+        let events = serde_json::to_string(&events).map_err(|e| corrupt(&e.to_string()))?;
+        item.insert(CONSENT_EVENTS_ATTRIBUTE.to_owned(), s(events));
+    }
+    Ok(item)
 }
 
 fn body_of<T: for<'de> Deserialize<'de>>(
@@ -302,7 +318,7 @@ impl ConsentStore for DynamoStore {
         scope_item.extend(status_attributes(request));
         let items = vec![
             self.new_item(request_item(request)?)?,
-            self.new_item(event_item(event)?)?,
+            self.new_item(event_item(request, event)?)?,
             self.put_if(
                 scope_item,
                 "attribute_not_exists(pk) OR #open = :closed",
@@ -354,7 +370,7 @@ impl ConsentStore for DynamoStore {
                         AttributeValue::N(expected.to_string()),
                     )
             })?,
-            self.new_item(event_item(event)?)?,
+            self.new_item(event_item(request, event)?)?,
         ];
         if event.from_status != Some(event.to_status) {
             // Only the newest request of a scope is open, so only it changes status.
@@ -411,7 +427,9 @@ impl ConsentStore for DynamoStore {
                     .map(String::as_str)
                 {
                     Some(META) => request = Some(body_of::<ConsentRequest>(item)?),
-                    Some(sk) if sk.starts_with("EVT#") => events.push(body_of::<AuditEvent>(item)?),
+                    Some(sk) if sk.starts_with(EVENT_KEY_PREFIX) => {
+                        events.push(body_of::<AuditEvent>(item)?)
+                    }
                     _ => {}
                 }
             }
@@ -539,6 +557,7 @@ pub struct TableDefinition {
     pub point_in_time_recovery_specification: PitrDef,
     #[serde(rename = "SSESpecification")]
     pub sse_specification: SseDef,
+    pub stream_specification: StreamDef,
     pub deletion_protection_enabled: bool,
 }
 
@@ -574,6 +593,12 @@ pub struct ProjectionDef {
 #[serde(rename_all = "PascalCase")]
 pub struct PitrDef {
     pub point_in_time_recovery_enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamDef {
+    pub stream_view_type: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -646,6 +671,15 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), String> {
                 .build(),
         )
         .deletion_protection_enabled(def.deletion_protection_enabled)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(
+                    def.stream_specification.stream_view_type.as_str(),
+                ))
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
         .send()
         .await
         .map_err(|e| format!("create table {name}: {}", DisplayErrorContext(e)))?;

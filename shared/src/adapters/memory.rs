@@ -11,7 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
 use crate::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId};
+use crate::events::{ConsentEvent, events_of};
 use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
 
 /// Sort key of the partner listing: creation time, then id.
@@ -33,11 +36,34 @@ struct Tables {
 pub struct MemoryStore {
     tables: Mutex<Tables>,
     items_read: AtomicU64,
+    /// Where the consent events of each committed change go, in commit order
+    /// (what the table's stream is to the DynamoDB store).
+    event_feed: Option<UnboundedSender<ConsentEvent>>,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store that hands the consent events of every committed change to the receiver.
+    pub fn with_event_feed() -> (Self, UnboundedReceiver<ConsentEvent>) {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let store = Self {
+            event_feed: Some(sender),
+            ..Self::default()
+        };
+        (store, receiver)
+    }
+
+    /// Called under the tables' lock, so that the feed's order is the commit order.
+    fn feed(&self, request: &ConsentRequest, event: &AuditEvent) {
+        if let Some(feed) = &self.event_feed {
+            for consent_event in events_of(request, event) {
+                // A receiver that has gone away wants no more events.
+                let _ = feed.send(consent_event);
+            }
+        }
     }
 
     /// Request items read so far (for cost checks).
@@ -106,6 +132,7 @@ impl ConsentStore for MemoryStore {
         t.index(request);
         t.requests.insert(request.id, request.clone());
         t.events.insert(request.id, vec![event.clone()]);
+        self.feed(request, event);
         Ok(())
     }
 
@@ -119,6 +146,7 @@ impl ConsentStore for MemoryStore {
         t.index(request);
         t.requests.insert(request.id, request.clone());
         t.events.entry(request.id).or_default().push(event.clone());
+        self.feed(request, event);
         Ok(())
     }
 

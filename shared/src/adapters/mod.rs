@@ -6,6 +6,9 @@ pub mod directory;
 pub mod dynamo;
 #[cfg(feature = "dynamodb")]
 pub mod dynamo_directory;
+pub mod event_log;
+#[cfg(feature = "eventbridge")]
+pub mod eventbridge;
 pub mod memory;
 pub mod outbox;
 #[cfg(feature = "ses")]

@@ -44,6 +44,8 @@ pub struct Settings {
     pub run_batch: usize,
     /// The JWT role that makes a partner user an admin.
     pub admin_role: String,
+    /// IAM principals (role ARNs) that may call the service-facing access check.
+    pub service_principals: Vec<String>,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             policy: Policy::default(),
             run_batch: 100,
             admin_role: "ConsentAdmin".to_owned(),
+            service_principals: Vec::new(),
         }
     }
 }
@@ -423,17 +426,20 @@ impl ConsentService {
 
 /// The access check and the directory lookups of the commands.
 impl ConsentService {
+    /// What `partner` may see of `target`'s environment: the same answer for
+    /// a partner user (`/access`) and for a service acting for every partner
+    /// (`/service/access`).
     pub async fn access(
         &self,
-        caller: &Caller,
+        partner: &TenantId,
         target: TenantId,
         environment: EnvironmentId,
     ) -> Result<Access, ServiceError> {
-        let (status, request_id) = if target == caller.tenant_id {
+        let (status, request_id) = if target == *partner {
             (Some(Status::NotApplicable), None)
         } else {
             let scope = ScopeKey {
-                partner: caller.tenant_id.clone(),
+                partner: partner.clone(),
                 target: target.clone(),
                 environment,
             };

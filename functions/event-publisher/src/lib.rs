@@ -1,0 +1,60 @@
+//! The publisher: the consent table's DynamoDB Stream invokes it with a batch
+//! of records; it puts the consent events they carry on the EventBridge bus
+//! and reports the records it could not publish as batch item failures, for
+//! the stream to deliver again (`ReportBatchItemFailures`).
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use consent_shared::ports::EventBus;
+use consent_shared::publisher::{
+    CONSENT_EVENTS_ATTRIBUTE, ChangeRecord, Retry, consent_events_in, publish,
+};
+
+pub async fn handle(bus: &dyn EventBus, event: Event, retry: &Retry) -> DynamoDbEventResponse {
+    let records: Vec<ChangeRecord> = event.records.iter().map(change_record).collect();
+    let report = publish(bus, &records, retry).await;
+    tracing::info!(
+        records = records.len(),
+        published = report.published,
+        refused = report.refused,
+        ignored = report.ignored,
+        failed = report.failed_records.len(),
+        "batch published"
+    );
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = report
+        .failed_records
+        .into_iter()
+        .map(|id| {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(id);
+            failure
+        })
+        .collect();
+    response
+}
+
+/// A string attribute of an image, which serializes as DynamoDB JSON (`{"S": "…"}`).
+fn string_attribute(image: &impl serde::Serialize, name: &str) -> Option<String> {
+    let json = serde_json::to_value(image).ok()?;
+    json.get(name)?.get("S")?.as_str().map(str::to_owned)
+}
+
+/// What the publisher needs of a stream record: its sequence number (what a
+/// batch item failure names), its partition key, and the events it carries.
+fn change_record(record: &EventRecord) -> ChangeRecord {
+    let change = &record.change;
+    let image = &change.new_image;
+    ChangeRecord {
+        id: change
+            .sequence_number
+            .clone()
+            .unwrap_or_else(|| record.event_id.clone()),
+        key: string_attribute(&change.keys, "pk").unwrap_or_default(),
+        events: consent_events_in(
+            &record.event_name,
+            string_attribute(&change.keys, "sk").as_deref(),
+            string_attribute(image, CONSENT_EVENTS_ATTRIBUTE).as_deref(),
+        ),
+    }
+}
