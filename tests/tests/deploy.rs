@@ -253,7 +253,7 @@ fn every_functions_environment_is_far_below_the_lambda_limit() {
     let transformed = template::transformed(TEMPLATE, &parameters);
     let e = Evaluation::new(&transformed, &parameters);
     let functions = all_functions(&transformed);
-    assert_eq!(functions.len(), 11, "{functions:?}");
+    assert_eq!(functions.len(), 12, "{functions:?}");
     for name in functions {
         let env = environment(&transformed, &e, &name);
         let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -709,4 +709,138 @@ async fn an_endpoint_that_is_no_host_name_sends_no_link_and_leaves_the_email_due
         consent_shared::domain::RequestId::parse(created.json()["id"].as_str().unwrap()).unwrap();
     let stored = world.store.get(id).await.unwrap().unwrap();
     assert!(stored.next_due_at().is_some(), "{stored:?}");
+}
+
+#[test]
+fn consent_events_flow_from_the_table_stream_to_a_bus_with_an_archive_and_a_dead_letter_queue() {
+    let t = template::transformed(TEMPLATE, &deployed_with(&[]));
+    let r = &t["Resources"];
+    let getatt = |name: &str, attribute: &str| serde_json::json!({"Fn::GetAtt": [name, attribute]});
+    assert_eq!(
+        r["ConsentTable"]["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_IMAGE"
+    );
+    let mappings: Vec<&Value> = r
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Lambda::EventSourceMapping")
+        .collect();
+    assert_eq!(mappings.len(), 1);
+    let m = &mappings[0]["Properties"];
+    assert_eq!(
+        m["FunctionName"],
+        serde_json::json!({"Ref": "EventPublisherFunction"})
+    );
+    assert_eq!(m["EventSourceArn"], getatt("ConsentTable", "StreamArn"));
+    assert_eq!(
+        m["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(m["BisectBatchOnFunctionError"], true);
+    assert_eq!(
+        m["DestinationConfig"]["OnFailure"]["Destination"],
+        getatt("EventDeadLetterQueue", "Arn")
+    );
+    assert!(m["MaximumRetryAttempts"].as_i64().is_some_and(|n| n > 0));
+    // The filter passes exactly the items that carry consent events.
+    let filter: Value = serde_json::from_str(
+        m["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(filter["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(
+        filter["dynamodb"]["Keys"]["sk"]["S"][0]["prefix"],
+        consent_shared::publisher::EVENT_KEY_PREFIX
+    );
+    assert!(
+        filter["dynamodb"]["NewImage"][consent_shared::publisher::CONSENT_EVENTS_ATTRIBUTE]
+            .is_object()
+    );
+
+    // The bus, its archive of every consent event, and where the publisher puts them.
+    assert_eq!(r["ConsentEventBus"]["Type"], "AWS::Events::EventBus");
+    let archive = &r["ConsentEventArchive"]["Properties"];
+    assert_eq!(archive["SourceArn"], getatt("ConsentEventBus", "Arn"));
+    assert_eq!(
+        archive["EventPattern"]["source"],
+        serde_json::json!([consent_shared::events::EVENT_SOURCE])
+    );
+    let publisher = function(&t, "EventPublisherFunction");
+    assert_eq!(
+        publisher["Properties"]["Environment"]["Variables"]
+            [consent_shared::config::vars::EVENT_BUS],
+        serde_json::json!({"Ref": "ConsentEventBus"})
+    );
+
+    // Least privilege: put events on this bus, send failures to this queue, nothing of the table.
+    let role = &r["EventPublisherFunctionRole"]["Properties"];
+    let statements: Vec<&Value> = role["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+        .collect();
+    for s in &statements {
+        let actions = s["Action"].to_string();
+        assert!(!actions.contains("dynamodb:"), "no table access: {s}");
+        let resource = s["Resource"].to_string();
+        if actions.contains("events:PutEvents") {
+            assert_eq!(
+                s["Resource"],
+                serde_json::json!([getatt("ConsentEventBus", "Arn")])
+            );
+        } else {
+            assert!(actions.contains("sqs:SendMessage"), "{s}");
+            assert!(resource.contains("EventDeadLetterQueue"), "{s}");
+        }
+    }
+    // Records that still fail land in the queue, and an alarm tells.
+    assert_eq!(
+        r["EventDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"],
+        true
+    );
+    let alarm = &r["EventDeadLetters"]["Properties"];
+    assert_eq!(
+        alarm["Dimensions"][0]["Value"],
+        getatt("EventDeadLetterQueue", "QueueName")
+    );
+    assert_eq!(
+        r["EventPublisherIteratorAge"]["Properties"]["MetricName"],
+        "IteratorAge"
+    );
+}
+
+#[test]
+fn the_service_access_route_takes_iam_signatures_only() {
+    let t = template::transformed(TEMPLATE, &deployed_with(&[]));
+    let paths = &t["Resources"]["ConsentApi"]["Properties"]["Body"]["paths"];
+    assert_eq!(
+        paths["/service/access"]["get"]["security"],
+        serde_json::json!([{"AWS_IAM": []}])
+    );
+    assert_eq!(
+        paths["/access"]["get"]["security"],
+        serde_json::json!([{"PortalJwt": []}])
+    );
+    let access = function(&t, "AccessCheckFunction");
+    assert_eq!(
+        access["Properties"]["Environment"]["Variables"]
+            [consent_shared::config::vars::SERVICE_PRINCIPALS],
+        serde_json::json!({"Ref": "ServiceAccessPrincipals"})
+    );
+    let policy =
+        &t["Resources"]["ServiceAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    assert_eq!(
+        policy[0]["Action"],
+        serde_json::json!(["execute-api:Invoke"])
+    );
+    assert!(
+        policy[0]["Resource"][0]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with("${ConsentApi}/*/GET/service/access")
+    );
 }
