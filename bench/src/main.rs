@@ -5,6 +5,7 @@
 //! operation; sweep scaling; and the AWS cost of 1,000 requests' lives.
 
 mod directory;
+mod events;
 mod fake_runtime;
 mod proxy;
 mod seed;
@@ -26,7 +27,7 @@ use serde_json::{Value, json};
 use consent_tests::moto::CallCounter;
 use fake_runtime::ColdRun;
 
-const FUNCTIONS: [&str; 11] = [
+const FUNCTIONS: [&str; 12] = [
     "create-request",
     "list-requests",
     "get-request",
@@ -38,6 +39,7 @@ const FUNCTIONS: [&str; 11] = [
     "revoke-page",
     "revoke-decision",
     "reminder",
+    "event-publisher",
 ];
 const HELLO: &str = "hello-lambda";
 
@@ -45,7 +47,7 @@ const HELLO: &str = "hello-lambda";
 static ALLOCATOR: directory::CountingAllocator = directory::CountingAllocator;
 
 /// Whether section `name` runs: all by default, or those listed in
-/// `CONSENT_BENCH_SECTIONS` (cold, throughput, trips, sweep, cost, directory).
+/// `CONSENT_BENCH_SECTIONS` (cold, throughput, trips, sweep, cost, events, directory).
 fn section(name: &str) -> bool {
     let chosen = std::env::var("CONSENT_BENCH_SECTIONS").unwrap_or_default();
     chosen.is_empty() || chosen.split(',').any(|s| s.trim() == name)
@@ -105,6 +107,9 @@ async fn main() {
     if let Some(per_request) = per_request.filter(|_| section("cost") && !cold.is_empty()) {
         cost(&cold, &per_request);
     }
+    if section("events") {
+        events::cost_of_events(&cold).await;
+    }
     if section("directory") {
         let largest_rss = cold.iter().map(|c| c.rss_mib).reduce(f64::max);
         directory::directory_at_scale(largest_rss).await;
@@ -136,13 +141,13 @@ fn machine() {
 }
 
 /// Cold-start figures of one binary.
-struct Cold {
-    name: String,
+pub struct Cold {
+    pub name: String,
     init_ms: f64,
     total_ms: f64,
     aws_ms: f64,
     aws_calls: u64,
-    own_ms: f64,
+    pub own_ms: f64,
     rss_mib: f64,
     zip_mib: Option<f64>,
 }
@@ -255,6 +260,14 @@ fn verdict(met: bool) -> &'static str {
 fn check_answer(name: &str, response: &Value) {
     if name == "reminder" {
         assert!(response["seen"].is_number(), "reminder: {response}");
+        return;
+    }
+    if name == "event-publisher" {
+        assert_eq!(
+            response["batchItemFailures"],
+            json!([]),
+            "event-publisher: {response}"
+        );
         return;
     }
     let status = response["statusCode"].as_u64().unwrap_or(0);
@@ -673,7 +686,7 @@ async fn sweep() {
 }
 
 /// Public list prices, us-east-1, as of 2026 (USD).
-mod price {
+pub mod price {
     pub const HTTP_API_PER_MILLION: f64 = 1.00;
     pub const LAMBDA_ARM_GB_SECOND: f64 = 0.000_013_333_4;
     pub const LAMBDA_PER_MILLION: f64 = 0.20;
@@ -681,6 +694,9 @@ mod price {
     pub const DYNAMODB_READ_PER_MILLION: f64 = 0.125;
     pub const SES_PER_THOUSAND: f64 = 0.10;
     pub const LOGS_PER_GB: f64 = 0.50;
+    pub const EVENTBRIDGE_PER_MILLION: f64 = 1.00;
+    pub const ARCHIVE_PER_GB: f64 = 0.10;
+    pub const ARCHIVE_STORAGE_GB_MONTH: f64 = 0.023;
 }
 
 fn cost(cold: &[Cold], life: &PerRequest) {

@@ -22,6 +22,8 @@ pub const DIRECTORY: &str = r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabr
 
 pub struct Seed {
     pub table: String,
+    /// The EventBridge bus the publisher puts events on.
+    pub bus: String,
     pub secret_arn: String,
     app: ConsentService,
     signer: LinkSigner,
@@ -62,6 +64,13 @@ impl Seed {
             .arn()
             .unwrap()
             .to_owned();
+        let bus = format!("bench-events-{}", uuid::Uuid::new_v4().simple());
+        aws_sdk_eventbridge::Client::new(&config)
+            .create_event_bus()
+            .name(&bus)
+            .send()
+            .await
+            .expect("create the event bus on moto");
         let signer = parse_secret_keys("bench", SECRET_VALUE).unwrap();
         let app = ConsentService::without_email(
             Arc::new(DynamoStore::new(dynamodb, table.clone())),
@@ -76,6 +85,7 @@ impl Seed {
             .unwrap();
         let mut seed = Self {
             table,
+            bus,
             secret_arn,
             app,
             signer,
@@ -115,6 +125,9 @@ impl Seed {
         ));
         env.push(("AWS_ENDPOINT_URL".into(), endpoint.to_owned()));
         env.push(("CONSENT_TABLE".into(), self.table.clone()));
+        if function == "event-publisher" {
+            env.push(("CONSENT_EVENT_BUS".into(), self.bus.clone()));
+        }
         if handles_links(function) {
             env.push((
                 "CONSENT_LINK_KEYS_SECRET_ARN".into(),
@@ -206,6 +219,21 @@ impl Seed {
                     &token,
                     Some("confirm=withdraw"),
                 )
+            }
+            // The change that gives access: one stream record, two events.
+            "event-publisher" => {
+                let allowed = format!("REQ#{}", self.allowed.id);
+                let record = consent_tests::events::stream_records(&self.table)
+                    .await
+                    .into_iter()
+                    .rfind(|r| {
+                        r["dynamodb"]["Keys"]["pk"]["S"] == allowed.as_str()
+                            && r["dynamodb"]["NewImage"]["consent_events"]["S"]
+                                .as_str()
+                                .is_some_and(|e| e.contains("\"allowed\""))
+                    })
+                    .expect("the allowed request's record in the stream");
+                json!({ "Records": [record] })
             }
             "reminder" => json!({
                 "version": "0",
