@@ -88,52 +88,116 @@ struct Queued<'a> {
     attempts: u32,
 }
 
+/// Each request's events not yet accepted, in order, and which requests must wait.
+struct Queues<'a> {
+    queues: Vec<VecDeque<Queued<'a>>>,
+    blocked: Vec<bool>,
+}
+
+impl<'a> Queues<'a> {
+    /// One queue per request, in order of first appearance.
+    fn of(records: &'a [ChangeRecord], report: &mut PublishReport) -> Self {
+        let mut queues: Vec<VecDeque<Queued>> = Vec::new();
+        let mut queue_of: HashMap<&str, usize> = HashMap::new();
+        for (index, record) in records.iter().enumerate() {
+            let q = *queue_of.entry(record.key.as_str()).or_insert_with(|| {
+                queues.push(VecDeque::new());
+                queues.len() - 1
+            });
+            match &record.events {
+                Ok(events) if events.is_empty() => report.ignored += 1,
+                Ok(events) => queues[q].extend(events.iter().map(|event| Queued {
+                    record: index,
+                    event: Some(event),
+                    attempts: 0,
+                })),
+                Err(problem) => {
+                    tracing::error!(record = %record.id, key = %record.key, %problem, "unreadable consent events");
+                    queues[q].push_back(Queued {
+                        record: index,
+                        event: None,
+                        attempts: 0,
+                    });
+                }
+            }
+        }
+        let blocked = vec![false; queues.len()];
+        Self { queues, blocked }
+    }
+
+    /// The requests whose next event may go out now; an unreadable record
+    /// holds back the rest of its request.
+    fn wave(&mut self) -> Vec<usize> {
+        for (q, queue) in self.queues.iter().enumerate() {
+            if queue.front().is_some_and(|head| head.event.is_none()) {
+                self.blocked[q] = true;
+            }
+        }
+        (0..self.queues.len())
+            .filter(|&q| !self.blocked[q] && !self.queues[q].is_empty())
+            .collect()
+    }
+
+    fn head(&self, q: usize) -> &Queued<'a> {
+        &self.queues[q][0]
+    }
+
+    /// What the bus said of request `q`'s next event.
+    fn settle(
+        &mut self,
+        q: usize,
+        answer: Option<&Result<(), String>>,
+        retry: &Retry,
+        report: &mut PublishReport,
+    ) {
+        if let Some(Ok(())) = answer {
+            self.queues[q].pop_front();
+            report.published += 1;
+            return;
+        }
+        let reason = match answer {
+            Some(Err(reason)) => reason.as_str(),
+            _ => "the bus gave no answer for it",
+        };
+        let head = &mut self.queues[q][0];
+        head.attempts += 1;
+        report.refused += 1;
+        let event_id = head.event.map(|e| e.event_id).unwrap_or_default();
+        tracing::warn!(%event_id, attempt = head.attempts, %reason, "event refused by the bus");
+        if head.attempts >= retry.attempts {
+            self.blocked[q] = true;
+        }
+    }
+
+    /// The records that still hold an event not published.
+    fn failed(&self, records: &[ChangeRecord]) -> Vec<String> {
+        let mut failed = vec![false; records.len()];
+        for (queue, _) in self.queues.iter().zip(&self.blocked).filter(|(_, b)| **b) {
+            for queued in queue {
+                failed[queued.record] = true;
+            }
+        }
+        records
+            .iter()
+            .zip(failed)
+            .filter(|(_, failed)| *failed)
+            .map(|(record, _)| record.id.clone())
+            .collect()
+    }
+}
+
 /// Publishes the events of `records`; see the module documentation.
 pub async fn publish(bus: &dyn EventBus, records: &[ChangeRecord], retry: &Retry) -> PublishReport {
     let mut report = PublishReport::default();
-    let mut failed = vec![false; records.len()];
-    // One queue per request, in order of first appearance.
-    let mut queues: Vec<VecDeque<Queued>> = Vec::new();
-    let mut queue_of: HashMap<&str, usize> = HashMap::new();
-    let mut blocked: Vec<bool> = Vec::new();
-    for (index, record) in records.iter().enumerate() {
-        let q = *queue_of.entry(record.key.as_str()).or_insert_with(|| {
-            queues.push(VecDeque::new());
-            blocked.push(false);
-            queues.len() - 1
-        });
-        match &record.events {
-            Ok(events) if events.is_empty() => report.ignored += 1,
-            Ok(events) => queues[q].extend(events.iter().map(|event| Queued {
-                record: index,
-                event: Some(event),
-                attempts: 0,
-            })),
-            Err(problem) => {
-                tracing::error!(record = %record.id, key = %record.key, %problem, "unreadable consent events");
-                queues[q].push_back(Queued {
-                    record: index,
-                    event: None,
-                    attempts: 0,
-                });
-            }
-        }
-    }
+    let mut queues = Queues::of(records, &mut report);
     loop {
-        for (q, queue) in queues.iter().enumerate() {
-            if queue.front().is_some_and(|head| head.event.is_none()) {
-                blocked[q] = true;
-            }
-        }
-        let wave: Vec<usize> = (0..queues.len())
-            .filter(|&q| !blocked[q] && !queues[q].is_empty())
-            .collect();
+        let wave = queues.wave();
         if wave.is_empty() {
             break;
         }
         let tries = wave
             .iter()
-            .map(|&q| queues[q][0].attempts)
+            .map(|&q| queues.head(q).attempts)
             .max()
             .unwrap_or(0);
         if tries > 0 {
@@ -142,48 +206,17 @@ pub async fn publish(bus: &dyn EventBus, records: &[ChangeRecord], retry: &Retry
         for chunk in wave.chunks(MAX_EVENTS_PER_PUT) {
             let events: Vec<ConsentEvent> = chunk
                 .iter()
-                .filter_map(|&q| queues[q][0].event.cloned())
+                .filter_map(|&q| queues.head(q).event.cloned())
                 .collect();
-            let outcomes = match bus.put(&events).await {
-                Ok(outcomes) => outcomes,
+            let answers = match bus.put(&events).await {
+                Ok(answers) => answers,
                 Err(e) => vec![Err(e.to_string()); chunk.len()],
             };
             for (position, &q) in chunk.iter().enumerate() {
-                match outcomes.get(position) {
-                    Some(Ok(())) => {
-                        queues[q].pop_front();
-                        report.published += 1;
-                    }
-                    refusal => {
-                        let reason = match refusal {
-                            Some(Err(reason)) => reason.as_str(),
-                            _ => "the bus gave no answer for it",
-                        };
-                        let head = &mut queues[q][0];
-                        head.attempts += 1;
-                        report.refused += 1;
-                        let event_id = head.event.map(|e| e.event_id).unwrap_or_default();
-                        tracing::warn!(%event_id, attempt = head.attempts, %reason, "event refused by the bus");
-                        if head.attempts >= retry.attempts {
-                            blocked[q] = true;
-                        }
-                    }
-                }
+                queues.settle(q, answers.get(position), retry, &mut report);
             }
         }
     }
-    for (q, queue) in queues.iter().enumerate() {
-        if blocked[q] {
-            for queued in queue {
-                failed[queued.record] = true;
-            }
-        }
-    }
-    report.failed_records = records
-        .iter()
-        .zip(&failed)
-        .filter(|(_, failed)| **failed)
-        .map(|(record, _)| record.id.clone())
-        .collect();
+    report.failed_records = queues.failed(records);
     report
 }

@@ -34,6 +34,8 @@ use time::OffsetDateTime;
 pub const PARTNER: &str = "partner-fabrikam";
 pub const OTHER_PARTNER: &str = "partner-northwind";
 pub const CUSTOMER: &str = "contoso";
+/// The role the tests' services may call `/service/access` as.
+pub const SERVICE_ROLE: &str = "arn:aws:iam::123456789012:role/pipelines/telemetry-pipeline";
 /// Why the test partner asks.
 pub const PURPOSE: &str = "Tune alerting for the EU rollout";
 pub const TEST_LINK_KEYS: &str = "t1:dGVzdC1saW5rLWtleS10ZXN0LWxpbmsta2V5LXRlc3QtbGluay1rZXk";
@@ -254,6 +256,7 @@ pub fn service_with(
         LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
         Settings {
             public_base_url: Some("https://consent.test".into()),
+            service_principals: vec![SERVICE_ROLE.to_owned()],
             ..Settings::default()
         },
     )
@@ -354,6 +357,9 @@ pub struct ApiRequest {
     pub body: Option<(String, Body)>,
     /// API Gateway's `domainName` and `stage` of the endpoint that was called.
     pub endpoint: Option<(String, String)>,
+    /// The signer the IAM authorizer names.
+    pub iam_principal: Option<String>,
+    pub route: Option<String>,
 }
 
 impl ApiRequest {
@@ -366,7 +372,21 @@ impl ApiRequest {
             query: HashMap::new(),
             body: None,
             endpoint: None,
+            iam_principal: None,
+            route: None,
         }
+    }
+
+    /// As if signed with SigV4 by `arn`, accepted by the IAM authorizer.
+    pub fn signed_by(mut self, arn: &str) -> Self {
+        self.iam_principal = Some(arn.into());
+        self
+    }
+
+    /// The route that matched, as API Gateway names it (`GET /access`).
+    pub fn route(mut self, key: &str) -> Self {
+        self.route = Some(key.into());
+        self
     }
 
     /// As if called on the API's own endpoint, e.g. `abc123.execute-api.eu-west-1.amazonaws.com` and `$default`.
@@ -415,6 +435,12 @@ impl ApiRequest {
         }
         if let Some((domain_name, stage)) = self.endpoint {
             gateway = gateway.endpoint(domain_name, stage);
+        }
+        if let Some(arn) = self.iam_principal {
+            gateway = gateway.iam_principal(arn);
+        }
+        if let Some(route) = self.route {
+            gateway = gateway.route(route);
         }
         let mut builder = lambda_http::http::Request::builder()
             .method(self.method)

@@ -29,6 +29,11 @@ impl Local {
         })
         .await
         .unwrap();
+        Self::around(running, outbox)
+    }
+
+    /// A client, the outbox and the dev signer around a server started otherwise.
+    pub fn around(running: Running, outbox: std::path::PathBuf) -> Self {
         Local {
             client: Client::new(&running.base_url),
             running,

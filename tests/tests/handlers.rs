@@ -544,3 +544,121 @@ async fn a_body_of_the_wrong_shape_lists_every_problem_at_once() {
         .assert_problem(400);
     assert!(w.mailer.messages().is_empty());
 }
+
+/// `GET /service/access` as the function serves it behind the IAM authorizer.
+async fn service_access(w: &World, signer: Option<&str>, query: &[(&str, &str)]) -> Answer {
+    let mut req = ApiRequest::new("GET", "/service/access").route("GET /service/access");
+    for (k, v) in query {
+        req = req.query(k, v);
+    }
+    if let Some(arn) = signer {
+        req = req.signed_by(arn);
+    }
+    Answer::from_lambda(access_check::handle_any(&w.app, req.build()).await)
+}
+
+#[tokio::test]
+async fn service_access_gives_the_partners_answer_to_an_allowed_iam_role_only() {
+    let w = World::new();
+    let id = w.created("prod").await;
+    let scope = [
+        ("partnerTenantId", PARTNER),
+        ("tenantId", CUSTOMER),
+        ("environmentId", "prod"),
+    ];
+    // A session of the allowed role, as the IAM authorizer names it.
+    let session = "arn:aws:sts::123456789012:assumed-role/telemetry-pipeline/collector-7";
+    let pending = service_access(&w, Some(session), &scope).await;
+    assert_eq!(pending.status, 200, "{}", pending.body);
+    assert_eq!(
+        pending.json(),
+        access(&w, alice(), CUSTOMER, "prod").await.json(),
+        "the same answer as the partner's own"
+    );
+    assert_eq!(pending.json()["requestId"], id.to_string());
+    for token in ["bob@contoso.example", "carol@contoso.example"].map(|r| w.token_for(r)) {
+        w.app
+            .decide(&token, consent_shared::domain::Verdict::Approved, None)
+            .await
+            .unwrap();
+    }
+    let allowed = service_access(&w, Some(session), &scope).await.json();
+    assert_eq!(
+        (allowed["status"].as_str(), allowed["customerName"].as_str()),
+        (Some("allowed"), Some("Contoso Ltd"))
+    );
+    // Another partner's scope is its own: nothing asked there.
+    let other = [
+        ("partnerTenantId", OTHER_PARTNER),
+        ("tenantId", CUSTOMER),
+        ("environmentId", "prod"),
+    ];
+    assert_eq!(
+        service_access(&w, Some(session), &other).await.json()["status"],
+        "none"
+    );
+
+    // No signature (a portal token never reaches the IAM route): 401.
+    let unsigned = service_access(&w, None, &scope).await;
+    unsigned.assert_problem(401);
+    assert_eq!(unsigned.header("www-authenticate"), "AWS4-HMAC-SHA256");
+    // A JWT alone is no signature either.
+    let req = ApiRequest::new("GET", "/service/access")
+        .route("GET /service/access")
+        .claims(alice())
+        .query("partnerTenantId", PARTNER)
+        .query("tenantId", CUSTOMER)
+        .query("environmentId", "prod");
+    Answer::from_lambda(access_check::handle_any(&w.app, req.build()).await).assert_problem(401);
+    // Another role, the same role name in another account: 403.
+    for stranger in [
+        "arn:aws:sts::123456789012:assumed-role/reporting/s1",
+        "arn:aws:sts::999999999999:assumed-role/telemetry-pipeline/s1",
+        "arn:aws:iam::123456789012:user/telemetry-pipeline",
+    ] {
+        let refused = service_access(&w, Some(stranger), &scope)
+            .await
+            .assert_problem(403);
+        assert!(refused["detail"].as_str().unwrap().contains(stranger));
+    }
+    // Every missing parameter, listed.
+    let problem = service_access(&w, Some(session), &[("tenantId", CUSTOMER)])
+        .await
+        .assert_problem(422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["partnerTenantId", "environmentId"]);
+    // The partner's route still wants the partner's token.
+    let req = ApiRequest::new("GET", "/access")
+        .route("GET /access")
+        .signed_by(session)
+        .query("tenantId", CUSTOMER)
+        .query("environmentId", "prod");
+    Answer::from_lambda(access_check::handle_any(&w.app, req.build()).await).assert_problem(401);
+}
+
+#[test]
+fn a_role_session_is_its_role_and_nothing_else_is() {
+    use consent_shared::http::same_principal;
+    let role = "arn:aws:iam::123456789012:role/pipelines/telemetry-pipeline";
+    assert!(same_principal(role, role));
+    assert!(same_principal(
+        "arn:aws:sts::123456789012:assumed-role/telemetry-pipeline/any-session",
+        role
+    ));
+    for other in [
+        "arn:aws:sts::123456789012:assumed-role/telemetry-pipeline2/s",
+        "arn:aws:sts::123456789013:assumed-role/telemetry-pipeline/s",
+        "arn:aws-cn:sts::123456789012:assumed-role/telemetry-pipeline/s",
+        "arn:aws:iam::123456789012:role/telemetry-pipeline",
+        "arn:aws:iam::123456789012:user/telemetry-pipeline",
+        "telemetry-pipeline",
+        "",
+    ] {
+        assert!(!same_principal(other, role), "{other}");
+    }
+}

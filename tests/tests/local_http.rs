@@ -452,12 +452,7 @@ async fn a_requests_whole_life_in_seconds_with_short_settings() {
     })
     .await
     .unwrap();
-    let l = Local {
-        client: Client::new(&running.base_url),
-        running,
-        outbox: outbox.clone(),
-        auth: DevAuth::new(auth::DEFAULT_DEV_SECRET).unwrap(),
-    };
+    let l = Local::around(running, outbox.clone());
     let alice = l.token(PARTNER, "alice", false);
 
     // Nobody answers: one reminder after a second, then it expires and all are told.
@@ -542,4 +537,84 @@ async fn a_requests_whole_life_in_seconds_with_short_settings() {
     assert_eq!(again.status, 409);
     assert!(again.body.contains("already withdrawn"));
     l.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_local_appends_each_event_and_answers_services_with_a_service_token() {
+    let outbox = temp_dir("events-outbox");
+    let events = outbox.with_extension("ndjson");
+    let running = start(LocalConfig {
+        port: 0,
+        backends: Backends {
+            outbox: outbox.clone(),
+            ..Backends::default()
+        },
+        events: Some(events.clone()),
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let l = Local::around(running, outbox);
+    let alice = l.token(PARTNER, "alice", false);
+    l.create(
+        &alice,
+        "prod",
+        ["bob@contoso.example", "carol@contoso.example"],
+    )
+    .await;
+    for reviewer in ["bob@contoso.example", "carol@contoso.example"] {
+        let link = l.link_for(reviewer);
+        assert_eq!(
+            l.client.post_form(&link, "decision=approve").await.status,
+            200
+        );
+    }
+
+    let service = l
+        .auth
+        .mint_service(auth::DEFAULT_SERVICE_ROLE, Duration::from_secs(60));
+    let path =
+        format!("/service/access?partnerTenantId={PARTNER}&tenantId={CUSTOMER}&environmentId=prod");
+    let answer = l.client.get(&path, Some(&service)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json(), l.access(&alice, "prod").await);
+    assert_eq!(answer.json()["customerName"], "Contoso Ltd");
+    // A user's token is no service's, another role is not allowed, and a
+    // service token is no user's.
+    l.client.get(&path, Some(&alice)).await.assert_problem(401);
+    l.client.get(&path, None).await.assert_problem(401);
+    let stranger = l.auth.mint_service("reporting", Duration::from_secs(60));
+    l.client
+        .get(&path, Some(&stranger))
+        .await
+        .assert_problem(403);
+    l.client
+        .get(
+            &format!("/access?tenantId={CUSTOMER}&environmentId=prod"),
+            Some(&service),
+        )
+        .await
+        .assert_problem(401);
+
+    // Stopping writes out what was committed; each line is one event of the schema.
+    l.running.stop().await;
+    let validator = consent_tests::events::schema();
+    let lines: Vec<Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    for event in &lines {
+        consent_tests::events::assert_valid(&validator, event);
+    }
+    let types: Vec<&str> = lines.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "request_created",
+            "reviewer_approved",
+            "reviewer_approved",
+            "allowed"
+        ]
+    );
 }

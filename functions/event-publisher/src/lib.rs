@@ -3,6 +3,8 @@
 //! and reports the records it could not publish as batch item failures, for
 //! the stream to deliver again (`ReportBatchItemFailures`).
 
+use std::collections::HashMap;
+
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use consent_shared::ports::EventBus;
@@ -34,27 +36,33 @@ pub async fn handle(bus: &dyn EventBus, event: Event, retry: &Retry) -> DynamoDb
     response
 }
 
-/// A string attribute of an image, which serializes as DynamoDB JSON (`{"S": "…"}`).
-fn string_attribute(image: &impl serde::Serialize, name: &str) -> Option<String> {
-    let json = serde_json::to_value(image).ok()?;
-    json.get(name)?.get("S")?.as_str().map(str::to_owned)
+/// The string attributes of an image, which serializes as DynamoDB JSON (`{"S": "…"}`).
+fn string_attributes(image: &impl serde::Serialize) -> HashMap<String, String> {
+    let Ok(serde_json::Value::Object(attributes)) = serde_json::to_value(image) else {
+        return HashMap::new();
+    };
+    attributes
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.get("S")?.as_str()?.to_owned())))
+        .collect()
 }
 
 /// What the publisher needs of a stream record: its sequence number (what a
 /// batch item failure names), its partition key, and the events it carries.
 fn change_record(record: &EventRecord) -> ChangeRecord {
     let change = &record.change;
-    let image = &change.new_image;
+    let keys = string_attributes(&change.keys);
+    let image = string_attributes(&change.new_image);
     ChangeRecord {
         id: change
             .sequence_number
             .clone()
             .unwrap_or_else(|| record.event_id.clone()),
-        key: string_attribute(&change.keys, "pk").unwrap_or_default(),
+        key: keys.get("pk").cloned().unwrap_or_default(),
         events: consent_events_in(
             &record.event_name,
-            string_attribute(&change.keys, "sk").as_deref(),
-            string_attribute(image, CONSENT_EVENTS_ATTRIBUTE).as_deref(),
+            keys.get("sk").map(String::as_str),
+            image.get(CONSENT_EVENTS_ATTRIBUTE).map(String::as_str),
         ),
     }
 }

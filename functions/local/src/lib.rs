@@ -52,8 +52,9 @@ pub struct LocalConfig {
     pub link_keys: String,
     pub dev_jwt_secret: String,
     pub settings: Settings,
-    /// Where the embedded store's consent events are appended, one JSON line each.
-    pub events: PathBuf,
+    /// Where the embedded store's consent events are appended, one JSON line
+    /// each (the command line's default is `events.ndjson`); None keeps none.
+    pub events: Option<PathBuf>,
 }
 
 impl Default for LocalConfig {
@@ -71,7 +72,7 @@ impl Default for LocalConfig {
             link_keys: DEV_LINK_KEYS.to_owned(),
             dev_jwt_secret: auth::DEFAULT_DEV_SECRET.to_owned(),
             settings: Settings::default(),
-            events: PathBuf::from("events.ndjson"),
+            events: None,
         }
     }
 }
@@ -126,15 +127,13 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     }
     // The embedded store feeds its consent events to the event log, as the
     // table's stream feeds the publisher in AWS.
-    let (store, feed): (Arc<dyn ConsentStore>, _) = if backends.table.is_none() {
-        let (store, feed) = MemoryStore::with_event_feed();
-        (Arc::new(store), Some(feed))
-    } else {
-        (backends.store().await.map_err(|e| e.to_string())?, None)
-    };
-    let event_log = match feed {
-        Some(feed) => Some((EventLog::open(&config.events)?, feed)),
-        None => None,
+    backends.validate().map_err(|e| e.to_string())?;
+    let (store, event_log): (Arc<dyn ConsentStore>, _) = match (&backends.table, &config.events) {
+        (None, Some(path)) => {
+            let (store, feed) = MemoryStore::with_event_feed();
+            (Arc::new(store), Some((EventLog::open(path)?, feed)))
+        }
+        _ => (backends.store().await.map_err(|e| e.to_string())?, None),
     };
     let app = Arc::new(
         backends

@@ -330,7 +330,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
         link_keys: std::env::var(vars::LINK_KEYS)
             .unwrap_or_else(|_| consent_local::DEV_LINK_KEYS.to_owned()),
         dev_jwt_secret: dev_secret(),
-        events: cli.events,
+        events: Some(cli.events),
         ..LocalConfig::default()
     };
     let running = start(config).await?;

@@ -49,6 +49,8 @@ fn token_without_required_flags_fails_with_usage() {
 /// Starts the server with `args` and returns it with its start-up banner.
 fn start(args: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
+        // Its events.ndjson goes there, not into the repository.
+        .current_dir(std::env::temp_dir())
         .args(["--port", "0"])
         .args(args)
         .env_remove("CONSENT_TABLE")
