@@ -343,8 +343,9 @@ impl Backends {
         self.dynamodb.0.get_or_init(|| client).clone()
     }
 
+    /// The SDK configuration of these backends: the one given, or the standard environment's.
     #[cfg(any(feature = "dynamodb", feature = "ses"))]
-    async fn sdk_config(&self) -> aws_config::SdkConfig {
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         match &self.sdk {
             Some(config) => config.clone(),
             None => sdk_config().await,

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod gateway;
+pub mod stream;
 pub mod tenants;
 
 use std::net::SocketAddr;
@@ -128,13 +129,7 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     // The embedded store feeds its consent events to the event log, as the
     // table's stream feeds the publisher in AWS.
     backends.validate().map_err(|e| e.to_string())?;
-    let (store, event_log): (Arc<dyn ConsentStore>, _) = match (&backends.table, &config.events) {
-        (None, Some(path)) => {
-            let (store, feed) = MemoryStore::with_event_feed();
-            (Arc::new(store), Some((EventLog::open(path)?, feed)))
-        }
-        _ => (backends.store().await.map_err(|e| e.to_string())?, None),
-    };
+    let (store, events) = store_and_events(&backends, config.events.as_deref()).await?;
     let app = Arc::new(
         backends
             .service_on(store, Arc::new(SystemClock), Some(links), settings)
@@ -149,8 +144,12 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     let server = tokio::spawn(accept_loop(listener, gateway, stopped.clone()));
     let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped.clone()));
     let mut tasks = vec![server, schedule];
-    if let Some((log, feed)) = event_log {
-        tasks.push(tokio::spawn(event_loop(feed, log, stopped)));
+    match events {
+        Some(Events::Feed(log, feed)) => tasks.push(tokio::spawn(event_loop(feed, log, stopped))),
+        Some(Events::Stream(streams, arn, log)) => {
+            tasks.push(tokio::spawn(stream::follow(streams, arn, log, stopped)));
+        }
+        None => {}
     }
     Ok(Running {
         addr,
@@ -190,6 +189,43 @@ async fn accept_loop(
                 tracing::debug!(error = %e, "connection closed with an error");
             }
         });
+    }
+}
+
+/// Where the consent events come from, on their way to the event log.
+enum Events {
+    /// The embedded store's commits.
+    Feed(EventLog, UnboundedReceiver<ConsentEvent>),
+    /// The table's stream, as the publisher reads it in AWS.
+    Stream(aws_sdk_dynamodbstreams::Client, String, EventLog),
+}
+
+/// The store, and where its consent events are followed from when an event log is wanted.
+async fn store_and_events(
+    backends: &Backends,
+    log: Option<&std::path::Path>,
+) -> Result<(Arc<dyn ConsentStore>, Option<Events>), String> {
+    let Some(path) = log else {
+        return Ok((backends.store().await.map_err(|e| e.to_string())?, None));
+    };
+    match &backends.table {
+        None => {
+            let (store, feed) = MemoryStore::with_event_feed();
+            Ok((
+                Arc::new(store),
+                Some(Events::Feed(EventLog::open(path)?, feed)),
+            ))
+        }
+        Some(table) => {
+            let sdk = backends.sdk_config().await;
+            let arn = stream::stream_of(&aws_sdk_dynamodb::Client::new(&sdk), table).await?;
+            let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+            let store = backends.store().await.map_err(|e| e.to_string())?;
+            Ok((
+                store,
+                Some(Events::Stream(streams, arn, EventLog::open(path)?)),
+            ))
+        }
     }
 }
 

@@ -22,8 +22,8 @@ struct Cli {
     /// Folder the emails are written to, one .eml file each.
     #[arg(long, default_value = "outbox")]
     outbox: PathBuf,
-    /// File the consent events are appended to, one JSON line each (with the
-    /// embedded store; a table's events are in its stream).
+    /// File the consent events are appended to, one JSON line each (with
+    /// --table, as the table's stream carries them).
     #[arg(long, default_value = "events.ndjson")]
     events: PathBuf,
     /// Tenant directory JSON file (default: the table's directory with
@@ -373,7 +373,8 @@ impl Banner {
         };
         let events = match &backends.table {
             Some(table) => format!(
-                "are in table {table}'s stream (in AWS the publisher function puts them on the bus)"
+                "are read from table {table}'s stream from now on, appended to {} (one JSON line each) and logged below",
+                events.display()
             ),
             None => format!(
                 "are appended to {} (one JSON line each) and logged below",

@@ -90,6 +90,8 @@ fn serve(table: &str, outbox: &Path) -> (Child, String) {
             table,
             "--outbox",
             outbox.to_str().unwrap(),
+            "--events",
+            outbox.with_extension("ndjson").to_str().unwrap(),
             "--tick",
             "1s",
         ])
@@ -294,10 +296,36 @@ fn ten_thousand_tenants_imported_then_served_from_the_table() {
         Some(&token(false)),
         None,
     );
+    // The table's stream carried the request's events to the event log.
+    let events = outbox.with_extension("ndjson");
+    let wanted = [
+        "request_created",
+        "reviewer_approved",
+        "reviewer_approved",
+        "allowed",
+    ];
+    let mut logged = Vec::new();
+    for _ in 0..50 {
+        logged = std::fs::read_to_string(&events)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        if logged.len() >= wanted.len() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!(status, 200, "{access}");
     assert!(access.contains("\"status\":\"allowed\""), "{access}");
+    assert_eq!(logged, wanted, "the events the stream carried");
     assert!(
         access.contains(&format!(
             "\"customerName\":\"Customer {:05} Ltd\"",
