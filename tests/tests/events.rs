@@ -315,17 +315,28 @@ fn details(received: &[Value]) -> Vec<ConsentEvent> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_story_reaches_the_bus_through_the_stream_and_the_publisher() {
+/// A World on a fresh moto table (with the sample tenants), and the table's name.
+async fn world_on_moto(prefix: &str) -> (World, String) {
     let (client, _) = moto::dynamodb().await;
-    let table = moto::fresh_table_with_tenants(&client, "events").await;
+    let table = moto::fresh_table_with_tenants(&client, prefix).await;
     let w = World::on(Arc::new(DynamoStore::new(client, table.clone())));
-    let story = story(&w).await;
-    let queue = BusWithQueue::new("consent-events").await;
-    let bus = EventBridgeBus::new(
+    (w, table)
+}
+
+/// The bus of `queue`, put to through a plain EventBridge client on moto.
+async fn bus_of(queue: &BusWithQueue) -> EventBridgeBus {
+    EventBridgeBus::new(
         aws_sdk_eventbridge::Client::new(&moto::sdk_config().await),
         &queue.bus_name,
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_story_reaches_the_bus_through_the_stream_and_the_publisher() {
+    let (w, table) = world_on_moto("events").await;
+    let story = story(&w).await;
+    let queue = BusWithQueue::new("consent-events").await;
+    let bus = bus_of(&queue).await;
 
     let records = stream_records(&table).await;
     // The tenant import, the requests, the scopes: most records are no consent change.
@@ -356,9 +367,7 @@ async fn the_story_reaches_the_bus_through_the_stream_and_the_publisher() {
 
 #[tokio::test]
 async fn refused_entries_are_retried_alone_then_reported_and_published_on_redelivery() {
-    let (client, _) = moto::dynamodb().await;
-    let table = moto::fresh_table_with_tenants(&client, "events-refused").await;
-    let w = World::on(Arc::new(DynamoStore::new(client, table.clone())));
+    let (w, table) = world_on_moto("events-refused").await;
     let story = story(&w).await;
     let queue = BusWithQueue::new("consent-refused").await;
     let (eventbridge, refuses) = refusing_eventbridge().await;
@@ -449,17 +458,12 @@ async fn refused_entries_are_retried_alone_then_reported_and_published_on_redeli
 
 #[tokio::test]
 async fn records_that_are_no_consent_change_are_ignored_and_unreadable_ones_fail_alone() {
-    let (client, _) = moto::dynamodb().await;
-    let table = moto::fresh_table_with_tenants(&client, "events-odd").await;
-    let w = World::on(Arc::new(DynamoStore::new(client, table.clone())));
+    let (w, table) = world_on_moto("events-odd").await;
     let first = w.created("prod").await;
     let second = w.created("test").await;
     let mut records = stream_records(&table).await;
     let queue = BusWithQueue::new("consent-odd").await;
-    let bus = EventBridgeBus::new(
-        aws_sdk_eventbridge::Client::new(&moto::sdk_config().await),
-        &queue.bus_name,
-    );
+    let bus = bus_of(&queue).await;
 
     // Only tenants, requests and scopes: nothing to publish.
     let others: Vec<Value> = records
