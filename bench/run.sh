@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark command. Builds every function (native, for timing; arm64
-# zips, for size), a hello-world lambda_runtime function and a bare hyper
-# server with the same release profile, starts moto, and prints the tables
+# zips, for size), the hello-world lambda_runtime functions (hello-lambda,
+# and hello-tls, which makes one HTTPS request) and a bare hyper server with
+# the same release profile, starts moto, and prints the tables
 # of bench/README.md. The report is also written to target/bench/report.md.
 # Usage: bench/run.sh    (CONSENT_BENCH_RUNS, CONSENT_BENCH_WRK_SECONDS tune it)
 set -euo pipefail

@@ -16,7 +16,7 @@ use consent_tests::events::{stream_event, stream_records};
 use consent_tests::{World, token_of};
 use serde_json::Value;
 
-use crate::Cold;
+use crate::cold::Cold;
 use crate::price;
 
 /// A bus that accepts everything at once: what is left is the publisher's own work.

@@ -1,5 +1,6 @@
-//! A fake Lambda Runtime API on loopback: serves one event, then times the
-//! function's response. One cold start = exec → response posted.
+//! A fake Lambda Runtime API on loopback: serves a cold process its events,
+//! one after another, and times each response. One cold start = exec →
+//! first response posted; the second event, if any, is a warm invocation.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -15,45 +16,92 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+/// What the benchmark reads off the AWS side at a moment: the time spent
+/// waiting for moto so far and the handshakes completed per service.
+pub type Probe = Arc<dyn Fn() -> (Duration, u64, Vec<u64>) + Send + Sync>;
+
+/// The AWS side at one moment of a run.
+#[derive(Clone, Debug)]
+pub struct Mark {
+    pub at: Instant,
+    pub waited: Duration,
+    pub calls: u64,
+    pub handshakes: Vec<u64>,
+}
+
+impl Mark {
+    fn now(probe: &Probe) -> Self {
+        let (waited, calls, handshakes) = probe();
+        Self {
+            at: Instant::now(),
+            waited,
+            calls,
+            handshakes,
+        }
+    }
+}
+
+/// A warm invocation: how long it took and the AWS side during it.
+#[derive(Clone, Debug)]
+pub struct Warm {
+    pub took: Duration,
+    pub waited: Duration,
+    pub handshakes: Vec<u64>,
+}
+
 /// What one cold start measured.
 #[derive(Clone, Debug)]
 pub struct ColdRun {
     /// Exec until the function asks for its first event: all of its init.
     pub init: Duration,
-    /// Exec until its response is posted: init plus the first invocation.
+    /// Exec until its first response is posted: init plus the first invocation.
     pub total: Duration,
+    /// The AWS side at the first response (waiting time and handshakes since exec).
+    pub cold: Mark,
+    /// The second invocation: its duration and the AWS side during it.
+    pub warm: Option<Warm>,
     /// Peak resident memory (VmHWM), in KiB.
     pub peak_rss_kib: u64,
-    /// The response body the function posted.
+    /// The first response body the function posted.
     pub response: Value,
 }
 
 enum Seen {
-    Next(Instant),
-    Response(Instant, Bytes),
+    Next(Mark),
+    Response(Mark, Bytes),
     Error(String),
 }
 
-/// Starts `binary` against a fresh fake Runtime API that serves `event`.
+/// Starts `binary` against a fresh fake Runtime API that serves `events` in
+/// turn; `probe` reads the AWS side (reset by the caller before this starts).
 pub async fn cold_start(
     binary: &Path,
     env: &[(String, String)],
-    event: &Value,
+    events: &[Value],
+    probe: Probe,
 ) -> Result<ColdRun, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
     let api = listener.local_addr().map_err(|e| e.to_string())?;
-    let (seen, mut events) = mpsc::unbounded_channel();
-    let body = Bytes::from(serde_json::to_vec(event).unwrap());
-    let served = Arc::new(Mutex::new(false));
+    let (seen, mut seen_events) = mpsc::unbounded_channel();
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        events
+            .iter()
+            .map(|e| Bytes::from(serde_json::to_vec(e).unwrap()))
+            .collect(),
+    );
+    let served = Arc::new(Mutex::new(0usize));
+    let probe_at_start = probe.clone();
     let server = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (seen, body, served) = (seen.clone(), body.clone(), served.clone());
+            let (seen, bodies, served, probe) =
+                (seen.clone(), bodies.clone(), served.clone(), probe.clone());
             tokio::spawn(async move {
                 let service = service_fn(move |req: Request<Incoming>| {
-                    let (seen, body, served) = (seen.clone(), body.clone(), served.clone());
-                    async move { runtime_api(req, &seen, body, &served).await }
+                    let (seen, bodies, served, probe) =
+                        (seen.clone(), bodies.clone(), served.clone(), probe.clone());
+                    async move { runtime_api(req, &seen, &bodies, &served, &probe).await }
                 });
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -61,6 +109,7 @@ pub async fn cold_start(
             });
         }
     });
+    let before = Mark::now(&probe_at_start);
     let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
         .env_clear()
@@ -72,11 +121,15 @@ pub async fn cold_start(
         .spawn()
         .map_err(|e| format!("{}: {e}", binary.display()))?;
     let pid = child.id().unwrap_or_default();
-    let mut init = None;
+    let mut nexts = Vec::new();
+    let mut responses = Vec::new();
     let outcome = loop {
-        match tokio::time::timeout(Duration::from_secs(20), events.recv()).await {
-            Ok(Some(Seen::Next(at))) => init = Some(at - started),
-            Ok(Some(Seen::Response(at, bytes))) => break Ok((at - started, bytes)),
+        if responses.len() == events.len() {
+            break Ok(());
+        }
+        match tokio::time::timeout(Duration::from_secs(20), seen_events.recv()).await {
+            Ok(Some(Seen::Next(mark))) => nexts.push(mark),
+            Ok(Some(Seen::Response(mark, bytes))) => responses.push((mark, bytes)),
             Ok(Some(Seen::Error(e))) => break Err(e),
             Ok(None) => break Err("the fake runtime stopped".into()),
             Err(_) => break Err("no response within 20 s".into()),
@@ -86,36 +139,60 @@ pub async fn cold_start(
     let _ = child.start_kill();
     let output = child.wait_with_output().await;
     server.abort();
-    match outcome {
-        Ok((total, bytes)) => Ok(ColdRun {
-            init: init.unwrap_or(total),
-            total,
-            peak_rss_kib,
-            response: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }),
-        Err(e) => {
-            let stderr = output
-                .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-                .unwrap_or_default();
-            Err(format!("{}: {e}\n{stderr}", binary.display()))
-        }
+    if let Err(e) = outcome {
+        let stderr = output
+            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .unwrap_or_default();
+        return Err(format!("{}: {e}\n{stderr}", binary.display()));
     }
+    let (mut cold, first) = responses[0].clone();
+    // Handshakes are counted since the bench started: keep this process's.
+    for (count, earlier) in cold.handshakes.iter_mut().zip(&before.handshakes) {
+        *count -= earlier;
+    }
+    let warm = responses
+        .get(1)
+        .zip(nexts.get(1))
+        .map(|((done, _), next)| Warm {
+            took: done.at - next.at,
+            waited: done.waited.saturating_sub(next.waited),
+            handshakes: done
+                .handshakes
+                .iter()
+                .zip(&next.handshakes)
+                .map(|(d, n)| d - n)
+                .collect(),
+        });
+    Ok(ColdRun {
+        init: nexts.first().map_or(cold.at, |n| n.at) - started,
+        total: cold.at - started,
+        cold,
+        warm,
+        peak_rss_kib,
+        response: serde_json::from_slice(&first).unwrap_or(Value::Null),
+    })
 }
 
 async fn runtime_api(
     req: Request<Incoming>,
     seen: &mpsc::UnboundedSender<Seen>,
-    event: Bytes,
-    served: &Mutex<bool>,
+    bodies: &[Bytes],
+    served: &Mutex<usize>,
+    probe: &Probe,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let path = req.uri().path().to_owned();
     if path.ends_with("/invocation/next") {
-        let first = !std::mem::replace(&mut *served.lock().unwrap(), true);
-        if !first {
-            // One invocation per cold start: the next one never comes.
+        let index = {
+            let mut served = served.lock().unwrap();
+            *served += 1;
+            *served - 1
+        };
+        let Some(event) = bodies.get(index) else {
+            // No more events for this process: the next one never comes.
             std::future::pending::<()>().await;
-        }
-        let _ = seen.send(Seen::Next(Instant::now()));
+            unreachable!()
+        };
+        let _ = seen.send(Seen::Next(Mark::now(probe)));
         let deadline = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -123,7 +200,10 @@ async fn runtime_api(
             + 30_000;
         return Ok(Response::builder()
             .header("content-type", "application/json")
-            .header("lambda-runtime-aws-request-id", "bench-invocation-1")
+            .header(
+                "lambda-runtime-aws-request-id",
+                format!("bench-invocation-{}", index + 1),
+            )
             .header("lambda-runtime-deadline-ms", deadline.to_string())
             .header(
                 "lambda-runtime-invoked-function-arn",
@@ -133,13 +213,13 @@ async fn runtime_api(
                 "lambda-runtime-trace-id",
                 "Root=1-00000000-000000000000000000000000",
             )
-            .body(Full::new(event))
+            .body(Full::new(event.clone()))
             .unwrap());
     }
     let body = req.into_body().collect().await?.to_bytes();
-    let at = Instant::now();
+    let mark = Mark::now(probe);
     let _ = seen.send(if path.ends_with("/response") {
-        Seen::Response(at, body)
+        Seen::Response(mark, body)
     } else {
         Seen::Error(format!("{path}: {}", String::from_utf8_lossy(&body)))
     });

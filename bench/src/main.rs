@@ -4,11 +4,13 @@
 //! `consent-local` beside a bare hyper server; DynamoDB round trips per
 //! operation; sweep scaling; and the AWS cost of 1,000 requests' lives.
 
+mod cold;
 mod directory;
 mod events;
 mod fake_runtime;
 mod proxy;
 mod seed;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -22,26 +24,10 @@ use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::service::Settings;
 use consent_tests::routes::*;
 use consent_tests::{Client, World, fill_pending, start_time, token_of};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use cold::Cold;
 use consent_tests::moto::CallCounter;
-use fake_runtime::ColdRun;
-
-const FUNCTIONS: [&str; 12] = [
-    "create-request",
-    "list-requests",
-    "get-request",
-    "cancel-request",
-    "replace-reviewer",
-    "review-page",
-    "review-decision",
-    "access-check",
-    "revoke-page",
-    "revoke-decision",
-    "reminder",
-    "event-publisher",
-];
-const HELLO: &str = "hello-lambda";
 
 #[global_allocator]
 static ALLOCATOR: directory::CountingAllocator = directory::CountingAllocator;
@@ -60,11 +46,11 @@ fn setting(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
 }
@@ -89,7 +75,7 @@ async fn main() {
     let wrk_seconds = setting("CONSENT_BENCH_WRK_SECONDS", 10);
     machine();
     let cold = if section("cold") {
-        cold_starts(&root, runs).await
+        cold::cold_starts(&root, runs).await
     } else {
         Vec::new()
     };
@@ -140,141 +126,8 @@ fn machine() {
     println!("profile: release (lto, codegen-units=1, panic=abort, strip, opt-level=s)\n");
 }
 
-/// Cold-start figures of one binary.
-pub struct Cold {
-    pub name: String,
-    init_ms: f64,
-    total_ms: f64,
-    aws_ms: f64,
-    aws_calls: u64,
-    pub own_ms: f64,
-    rss_mib: f64,
-    zip_mib: Option<f64>,
-}
-
-async fn cold_starts(root: &Path, runs: usize) -> Vec<Cold> {
-    let seed = seed::Seed::new().await;
-    let upstream = proxy::Upstream::default();
-    let endpoint = proxy::start(consent_tests::moto::endpoint(), upstream.clone()).await;
-    println!("## 1–2. Cold start, size and memory");
-    println!(
-        "Each binary started {runs} times against a fake Lambda Runtime API serving one realistic event, \
-         its SDK clients pointed at moto through a timing proxy. Medians; \"own\" is exec → response minus \
-         the time spent waiting for moto (which stands in for AWS and is far slower than it).\n"
-    );
-    println!(
-        "| function | init ms | exec→response ms | AWS calls | in AWS calls ms | own ms | own × hello | peak RSS MiB | zip MiB (arm64) |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut all = Vec::new();
-    let mut hello_ms = 0.0;
-    let only = std::env::var("CONSENT_BENCH_FUNCTIONS").unwrap_or_default();
-    let chosen = FUNCTIONS
-        .into_iter()
-        .filter(|f| only.is_empty() || only.split(',').any(|o| o == *f));
-    for name in std::iter::once(HELLO).chain(chosen) {
-        let binary = root.join("target/release").join(name);
-        let env = seed.env(name, &endpoint);
-        let mut samples: Vec<(ColdRun, Duration, u64)> = Vec::new();
-        for run in 0..=runs {
-            let event = seed.event(name, run).await;
-            upstream.take();
-            let result = fake_runtime::cold_start(&binary, &env, &event)
-                .await
-                .unwrap_or_else(|e| panic!("{name} did not answer: {e}"));
-            let (in_aws, calls) = upstream.take();
-            check_answer(name, &result.response);
-            if run > 0 {
-                // The first run warms the page cache; it is not counted.
-                samples.push((result, in_aws, calls));
-            }
-        }
-        let total_ms = median(samples.iter().map(|(r, _, _)| ms(r.total)).collect());
-        let own_ms = median(
-            samples
-                .iter()
-                .map(|(r, aws, _)| ms(r.total.saturating_sub(*aws)))
-                .collect(),
-        );
-        if name == HELLO {
-            hello_ms = own_ms;
-        }
-        let zip = root.join("target/lambda").join(name).join("bootstrap.zip");
-        let cold = Cold {
-            name: name.to_owned(),
-            init_ms: median(samples.iter().map(|(r, _, _)| ms(r.init)).collect()),
-            total_ms,
-            aws_ms: median(samples.iter().map(|(_, aws, _)| ms(*aws)).collect()),
-            aws_calls: samples.iter().map(|(_, _, c)| *c).max().unwrap_or(0),
-            own_ms,
-            rss_mib: samples
-                .iter()
-                .map(|(r, _, _)| r.peak_rss_kib)
-                .max()
-                .unwrap_or(0) as f64
-                / 1024.0,
-            zip_mib: std::fs::metadata(&zip)
-                .ok()
-                .map(|m| m.len() as f64 / 1024.0 / 1024.0),
-        };
-        println!(
-            "| {} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {} |",
-            cold.name,
-            cold.init_ms,
-            cold.total_ms,
-            cold.aws_calls,
-            cold.aws_ms,
-            cold.own_ms,
-            cold.own_ms / hello_ms,
-            cold.rss_mib,
-            cold.zip_mib
-                .map_or_else(|| "not built".to_owned(), |z| format!("{z:.2}")),
-        );
-        all.push(cold);
-    }
-    let functions = &all[1..];
-    let worst_ratio = functions
-        .iter()
-        .map(|c| c.own_ms / hello_ms)
-        .fold(0.0, f64::max);
-    let biggest_zip = functions
-        .iter()
-        .filter_map(|c| c.zip_mib)
-        .fold(0.0, f64::max);
-    let most_rss = functions.iter().map(|c| c.rss_mib).fold(0.0, f64::max);
-    println!(
-        "\naims: own cold start ≤ 1.5 × hello world: worst {worst_ratio:.2} × ({}); \
-         zip < 3 MiB: largest {biggest_zip:.2} MiB ({}); peak RSS < 30 MiB: largest {most_rss:.1} MiB ({})\n",
-        verdict(worst_ratio <= 1.5),
-        verdict(biggest_zip > 0.0 && biggest_zip < 3.0),
-        verdict(most_rss < 30.0),
-    );
-    all
-}
-
-fn verdict(met: bool) -> &'static str {
+pub(crate) fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
-}
-
-/// A cold start only counts if the function did its job.
-fn check_answer(name: &str, response: &Value) {
-    if name == "reminder" {
-        assert!(response["seen"].is_number(), "reminder: {response}");
-        return;
-    }
-    if name == "event-publisher" {
-        assert_eq!(
-            response["batchItemFailures"],
-            json!([]),
-            "event-publisher: {response}"
-        );
-        return;
-    }
-    let status = response["statusCode"].as_u64().unwrap_or(0);
-    assert!(
-        (200..300).contains(&status),
-        "{name} answered {status}: {response}"
-    );
 }
 
 /// Starts a program in the background, killed when dropped.
@@ -707,7 +560,11 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     const SES_CALL_MS: f64 = 40.0;
     const COLD_SHARE: f64 = 0.05;
     const LOG_BYTES_PER_INVOCATION: f64 = 700.0;
-    let own_cold_ms = cold[1..].iter().map(|c| c.own_ms).sum::<f64>() / (cold.len() - 1) as f64;
+    let functions: Vec<&Cold> = cold
+        .iter()
+        .filter(|c| !c.name.starts_with("hello"))
+        .collect();
+    let own_cold_ms = functions.iter().map(|c| c.own_ms).sum::<f64>() / functions.len() as f64;
     let invocations = REQUESTS * life.api_requests;
     let billed_ms = invocations * (1.0 + COLD_SHARE * own_cold_ms)
         + REQUESTS * life.dynamodb_calls * DYNAMODB_CALL_MS

@@ -1,7 +1,6 @@
 //! The AWS side of the cold-start runs, on moto: the table, the sender, the
 //! link-key secret, the requests each event refers to, and the events.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use consent_shared::adapters::clock::SystemClock;
@@ -96,14 +95,16 @@ impl Seed {
         seed
     }
 
-    /// The environment of a Lambda function as the template sets it, pointed at `endpoint`.
-    pub fn env(&self, function: &str, endpoint: &str) -> Vec<(String, String)> {
+    /// The environment of a Lambda function as the template and Lambda set
+    /// it, without the endpoints and the trust store (see `cold`).
+    pub fn env(&self, function: &str) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = [
             ("PATH", "/usr/bin:/bin"),
             ("AWS_REGION", "us-east-1"),
             ("AWS_DEFAULT_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "bench"),
             ("AWS_SECRET_ACCESS_KEY", "bench"),
+            ("AWS_SESSION_TOKEN", "bench"),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
             ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
@@ -114,16 +115,10 @@ impl Seed {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        // As the template sets it for Lambda (there /etc/pki/tls/certs/ca-bundle.crt).
-        let bundle = "/etc/ssl/certs/ca-certificates.crt";
-        if std::env::var_os("CONSENT_BENCH_CERT_DIR").is_none() && Path::new(bundle).exists() {
-            env.push(("SSL_CERT_FILE".into(), bundle.into()));
-        }
         env.push((
             "AWS_LAMBDA_FUNCTION_NAME".into(),
             format!("consent-{function}"),
         ));
-        env.push(("AWS_ENDPOINT_URL".into(), endpoint.to_owned()));
         env.push(("CONSENT_TABLE".into(), self.table.clone()));
         if function == "event-publisher" {
             env.push(("CONSENT_EVENT_BUS".into(), self.bus.clone()));
@@ -145,7 +140,7 @@ impl Seed {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         match function {
-            "hello-lambda" | "access-check" => api_event(
+            "hello-lambda" | "hello-tls" | "access-check" => api_event(
                 "GET /access",
                 "/access",
                 &[],
