@@ -335,19 +335,19 @@ impl Backends {
     }
 
     #[cfg(feature = "dynamodb")]
-    async fn dynamodb_client(&self) -> aws_sdk_dynamodb::Client {
+    async fn dynamodb_client(&self) -> Result<aws_sdk_dynamodb::Client, ConfigError> {
         if let Some(client) = self.dynamodb.0.get() {
-            return client.clone();
+            return Ok(client.clone());
         }
-        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
-        self.dynamodb.0.get_or_init(|| client).clone()
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await?);
+        Ok(self.dynamodb.0.get_or_init(|| client).clone())
     }
 
     /// The SDK configuration of these backends: the one given, or the standard environment's.
     #[cfg(any(feature = "dynamodb", feature = "ses"))]
-    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+    pub async fn sdk_config(&self) -> Result<aws_config::SdkConfig, ConfigError> {
         match &self.sdk {
-            Some(config) => config.clone(),
+            Some(config) => Ok(config.clone()),
             None => sdk_config().await,
         }
     }
@@ -385,7 +385,7 @@ impl Backends {
             None => Ok(Arc::new(MemoryStore::new())),
             #[cfg(feature = "dynamodb")]
             Some(table) => {
-                let client = self.dynamodb_client().await;
+                let client = self.dynamodb_client().await?;
                 Ok(Arc::new(crate::adapters::dynamo::DynamoStore::new(
                     client,
                     table.clone(),
@@ -420,7 +420,7 @@ impl Backends {
             #[cfg(feature = "dynamodb")]
             (None, Some(table)) => {
                 self.validate()?;
-                let client = self.dynamodb_client().await;
+                let client = self.dynamodb_client().await?;
                 let table =
                     crate::adapters::dynamo_directory::DynamoDirectory::new(client, table.clone());
                 Ok(Arc::new(CachedDirectory::new(
@@ -463,7 +463,7 @@ impl Backends {
             Some(sender) => {
                 let config = match &self.ses_sdk {
                     Some(config) => config.clone(),
-                    None => self.sdk_config().await,
+                    None => self.sdk_config().await?,
                 };
                 let client = aws_sdk_sesv2::Client::new(&config);
                 Ok(Some(Arc::new(crate::adapters::ses::SesMailer::new(
@@ -479,22 +479,8 @@ impl Backends {
     }
 }
 
-/// The AWS SDK configuration from the standard environment (region,
-/// credentials, `AWS_ENDPOINT_URL` for emulators), loaded once per process.
-#[cfg(any(
-    feature = "dynamodb",
-    feature = "ses",
-    feature = "secrets",
-    feature = "eventbridge"
-))]
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    static CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> =
-        tokio::sync::OnceCell::const_new();
-    CONFIG
-        .get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load())
-        .await
-        .clone()
-}
+#[cfg(feature = "aws")]
+pub use crate::aws::sdk_config;
 
 /// The publisher's bus: EventBridge, named by [`vars::EVENT_BUS`].
 #[cfg(feature = "eventbridge")]
@@ -504,7 +490,7 @@ pub async fn event_bus_from_env()
         setting: vars::EVENT_BUS,
         problem: "not set: the name of the EventBridge bus to publish consent events on".to_owned(),
     })?;
-    let client = aws_sdk_eventbridge::Client::new(&sdk_config().await);
+    let client = aws_sdk_eventbridge::Client::new(&sdk_config().await?);
     Ok(crate::adapters::eventbridge::EventBridgeBus::new(
         client, bus,
     ))
@@ -651,7 +637,7 @@ pub async fn link_keys_from_env() -> Result<Option<LinkSigner>, ConfigError> {
     if let Some(arn) = var(vars::LINK_KEYS_SECRET) {
         #[cfg(feature = "secrets")]
         {
-            let client = aws_sdk_secretsmanager::Client::new(&sdk_config().await);
+            let client = aws_sdk_secretsmanager::Client::new(&sdk_config().await?);
             return link_keys_from_secret(&client, &arn).await.map(Some);
         }
         #[cfg(not(feature = "secrets"))]

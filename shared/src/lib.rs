@@ -6,6 +6,8 @@
 
 pub mod adapters;
 pub mod api;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod events;

@@ -1,6 +1,6 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     consent_shared::runtime::init_tracing();
     let bus: &'static _ = Box::leak(Box::new(

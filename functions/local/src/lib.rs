@@ -217,7 +217,7 @@ async fn store_and_events(
             ))
         }
         Some(table) => {
-            let sdk = backends.sdk_config().await;
+            let sdk = backends.sdk_config().await.map_err(|e| e.to_string())?;
             let arn = stream::stream_of(&aws_sdk_dynamodb::Client::new(&sdk), table).await?;
             let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
             let store = backends.store().await.map_err(|e| e.to_string())?;

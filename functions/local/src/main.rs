@@ -274,7 +274,10 @@ async fn tenants(command: TenantsCommand, table: Option<String>) -> Result<(), S
 }
 
 async fn create_table(table: &str) -> Result<(), String> {
-    let client = aws_sdk_dynamodb::Client::new(&consent_shared::config::sdk_config().await);
+    let sdk = consent_shared::config::sdk_config()
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
     consent_shared::adapters::dynamo::create_table(&client, table)
         .await
         .map_err(|e| e.to_string())?;

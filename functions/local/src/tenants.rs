@@ -14,9 +14,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// Ids listed in full up to this many; beyond, the first and last.
 const IDS_SHOWN: usize = 20;
 
-pub async fn directory(table: &str) -> DynamoDirectory {
-    let client = aws_sdk_dynamodb::Client::new(&consent_shared::config::sdk_config().await);
-    DynamoDirectory::new(client, table)
+pub async fn directory(table: &str) -> Result<DynamoDirectory, String> {
+    let sdk = consent_shared::config::sdk_config()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(DynamoDirectory::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+    ))
 }
 
 fn tenant_id(text: &str) -> Result<TenantId, String> {
@@ -37,7 +42,10 @@ pub async fn import(file: &Path, table: &str) -> Result<(), String> {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let imported = directory(table).await.import(&tenants, &mut progress).await;
+    let imported = directory(table)
+        .await?
+        .import(&tenants, &mut progress)
+        .await;
     bar.finish_and_clear();
     match imported {
         Ok(report) => {
@@ -108,7 +116,7 @@ fn stopped(failure: &ImportFailure) -> String {
 pub async fn show(id: &str, table: &str) -> Result<(), String> {
     let id = tenant_id(id)?;
     match directory(table)
-        .await
+        .await?
         .tenant(&id)
         .await
         .map_err(|e| e.to_string())?
@@ -127,7 +135,7 @@ pub async fn show(id: &str, table: &str) -> Result<(), String> {
 pub async fn remove(id: &str, table: &str) -> Result<(), String> {
     let id = tenant_id(id)?;
     match directory(table)
-        .await
+        .await?
         .remove(&id)
         .await
         .map_err(|e| e.to_string())?
@@ -143,7 +151,7 @@ pub async fn remove(id: &str, table: &str) -> Result<(), String> {
 /// Prints the directory as an import file.
 pub async fn export(table: &str) -> Result<(), String> {
     let tenants = directory(table)
-        .await
+        .await?
         .export()
         .await
         .map_err(|e| e.to_string())?;
