@@ -92,7 +92,7 @@ pub async fn cold_start(
             .collect(),
     );
     let served = Arc::new(Mutex::new(0usize));
-    let probe_at_start = probe.clone();
+    let before = Mark::now(&probe);
     let server = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let (seen, bodies, served, probe) =
@@ -109,7 +109,6 @@ pub async fn cold_start(
             });
         }
     });
-    let before = Mark::now(&probe_at_start);
     let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
         .env_clear()

@@ -51,7 +51,7 @@ impl TrustAnchors {
     /// Inside Lambda, unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store,
     /// the Amazon roots; elsewhere the system's. Plus [`EXTRA_CA_FILE`].
     pub fn read(var: impl Fn(&str) -> Option<String>) -> Self {
-        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let set = |name: &str| non_blank(&var, name);
         let named_store = set("SSL_CERT_FILE").is_some() || set("SSL_CERT_DIR").is_some();
         let anchors = if set("AWS_LAMBDA_FUNCTION_NAME").is_some() && !named_store {
             Anchors::AmazonRoots
@@ -81,6 +81,11 @@ impl TrustAnchors {
         }
         Ok(store)
     }
+}
+
+/// A variable's value, unless it is unset or blank.
+fn non_blank(var: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    var(name).filter(|v| !v.trim().is_empty())
 }
 
 /// How many CA certificates a PEM text holds, each usable as a trust anchor.
@@ -186,7 +191,7 @@ impl LambdaEnvironment {
     /// The environment of a Lambda function, or None outside Lambda or when
     /// a variable asks for more than this reads.
     pub fn read(var: impl Fn(&str) -> Option<String>) -> Option<Self> {
-        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let set = |name: &str| non_blank(&var, name);
         set("AWS_LAMBDA_FUNCTION_NAME")?;
         if HONOURED_BY_DEFAULTS.iter().any(|name| set(name).is_some()) {
             return None;
