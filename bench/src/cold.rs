@@ -37,8 +37,8 @@ enum Mode {
     /// Plain HTTP to the timing proxy.
     Plain,
     /// TLS per service, as deployed: the trust store compiled in, the bench
-    /// root added through `CONSENT_EXTRA_CA_FILE`; a second event measures a
-    /// warm invocation.
+    /// root added through `CONSENT_EXTRA_CA_FILE`; the events after the first
+    /// measure warm invocations.
     Tls,
     /// The same with the system's store (`SSL_CERT_FILE`: the system bundle
     /// with the bench root appended), as the template had it before.
@@ -96,7 +96,7 @@ impl Samples {
         for (most, seen) in self.handshakes.iter_mut().zip(&run.cold.handshakes) {
             *most = (*most).max(*seen);
         }
-        if let Some(warm) = &run.warm {
+        for warm in &run.warm {
             self.warm_own
                 .push(ms(warm.took.saturating_sub(warm.waited)));
             self.warm_handshakes = self.warm_handshakes.max(warm.handshakes.iter().sum());
@@ -109,7 +109,8 @@ impl Samples {
     }
 }
 
-pub async fn cold_starts(root: &Path, runs: usize) -> Vec<Cold> {
+/// `warm_events`: events served after the first in the runs that measure warm invocations.
+pub async fn cold_starts(root: &Path, runs: usize, warm_events: usize) -> Vec<Cold> {
     let seed = Seed::new().await;
     let upstream = proxy::Upstream::default();
     let moto = consent_tests::moto::endpoint();
@@ -126,7 +127,7 @@ pub async fn cold_starts(root: &Path, runs: usize) -> Vec<Cold> {
     // Another build's binaries (say, kept from before a change) may be timed instead.
     let binaries = std::env::var_os("CONSENT_BENCH_BINARIES")
         .map_or_else(|| root.join("target/release"), std::path::PathBuf::from);
-    introduce(runs);
+    introduce(runs, warm_events);
     let only = std::env::var("CONSENT_BENCH_FUNCTIONS").unwrap_or_default();
     let chosen = FUNCTIONS
         .into_iter()
@@ -151,7 +152,7 @@ pub async fn cold_starts(root: &Path, runs: usize) -> Vec<Cold> {
                 let env = environment(&seed, name, *mode, &plain, &terminator);
                 let warm =
                     *mode == Mode::Tls || (name == HELLO_TLS && *mode == Mode::TlsSystemStore);
-                let count = if warm { 2 } else { 1 };
+                let count = if warm { 1 + warm_events } else { 1 };
                 let mut events = Vec::new();
                 for _ in 0..count {
                     events.push(seed.event(name, run).await);
@@ -217,7 +218,7 @@ pub async fn cold_starts(root: &Path, runs: usize) -> Vec<Cold> {
     all
 }
 
-fn introduce(runs: usize) {
+fn introduce(runs: usize, warm_events: usize) {
     println!("## 1–2. Cold start, size and memory");
     println!(
         "Each binary started {runs} times per way of reaching AWS, against a fake Lambda Runtime API \
@@ -232,8 +233,8 @@ fn introduce(runs: usize) {
          the first response. System trust store +ms: own time with `SSL_CERT_FILE` naming the system \
          bundle (with the root appended) minus own time as deployed (hello-tls: minus own time with the \
          root alone). SDK default chains +ms: own time with the SDK's default provider chains minus own \
-         time with the configuration built from Lambda's variables. Warm: a second event in the same \
-         process, own time, over TLS.\n"
+         time with the configuration built from Lambda's variables. Warm: the events after the first in the same \
+         process (`CONSENT_BENCH_WARM_EVENTS`, {warm_events} here), own time, over TLS.\n"
     );
     println!(
         "| function | init ms | plain own ms | × hello-lambda | TLS own ms | × hello-tls | AWS calls | in AWS calls ms | handshakes per cold start | system trust store +ms | SDK default chains +ms | warm own ms | peak RSS MiB | zip MiB (arm64) |"

@@ -1,6 +1,6 @@
 //! A fake Lambda Runtime API on loopback: serves a cold process its events,
 //! one after another, and times each response. One cold start = exec →
-//! first response posted; the second event, if any, is a warm invocation.
+//! first response posted; any later event is a warm invocation.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -58,8 +58,8 @@ pub struct ColdRun {
     pub total: Duration,
     /// The AWS side at the first response (waiting time and handshakes since exec).
     pub cold: Mark,
-    /// The second invocation: its duration and the AWS side during it.
-    pub warm: Option<Warm>,
+    /// The invocations after the first: their durations and the AWS side during each.
+    pub warm: Vec<Warm>,
     /// Peak resident memory (VmHWM), in KiB.
     pub peak_rss_kib: u64,
     /// The first response body the function posted.
@@ -150,8 +150,9 @@ pub async fn cold_start(
         *count -= earlier;
     }
     let warm = responses
-        .get(1)
-        .zip(nexts.get(1))
+        .iter()
+        .zip(&nexts)
+        .skip(1)
         .map(|((done, _), next)| Warm {
             took: done.at - next.at,
             waited: done.waited.saturating_sub(next.waited),
@@ -161,7 +162,8 @@ pub async fn cold_start(
                 .zip(&next.handshakes)
                 .map(|(d, n)| d - n)
                 .collect(),
-        });
+        })
+        .collect();
     Ok(ColdRun {
         init: nexts.first().map_or(cold.at, |n| n.at) - started,
         total: cold.at - started,

@@ -75,7 +75,12 @@ async fn main() {
     let wrk_seconds = setting("CONSENT_BENCH_WRK_SECONDS", 10);
     machine();
     let cold = if section("cold") {
-        cold::cold_starts(&root, runs).await
+        cold::cold_starts(
+            &root,
+            runs,
+            setting("CONSENT_BENCH_WARM_EVENTS", 1) as usize,
+        )
+        .await
     } else {
         Vec::new()
     };
