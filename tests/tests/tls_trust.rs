@@ -1,0 +1,155 @@
+//! What the functions' HTTPS client trusts, over real TLS handshakes with an
+//! endpoint whose chain is generated here: the compiled-in Amazon roots
+//! refuse it, and `CONSENT_EXTRA_CA_FILE` naming its CA makes the same SDK
+//! client reach it, with one handshake for two calls.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use consent_shared::aws::{EXTRA_CA_FILE, LambdaEnvironment, TrustAnchors, http_client};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A DynamoDB stand-in on loopback that speaks only TLS and answers every
+/// request with one ListTables result.
+struct Endpoint {
+    url: String,
+    ca_pem: String,
+    handshakes: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+}
+
+async fn endpoint() -> Endpoint {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Consent Test Root CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
+        )
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let (handshakes, refused) = (Arc::default(), Arc::default());
+    let (counted, failed): (Arc<AtomicUsize>, Arc<AtomicUsize>) =
+        (Arc::clone(&handshakes), Arc::clone(&refused));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, counted, failed) = (acceptor.clone(), counted.clone(), failed.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    failed.fetch_add(1, Ordering::SeqCst);
+                    return;
+                };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let answer = service_fn(|_request| async {
+                    hyper::Response::builder()
+                        .header("content-type", "application/x-amz-json-1.0")
+                        .body(Full::new(Bytes::from_static(
+                            br#"{"TableNames":["consent"]}"#,
+                        )))
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), answer)
+                    .await;
+            });
+        }
+    });
+    Endpoint {
+        url,
+        ca_pem: ca.pem(),
+        handshakes,
+        refused,
+    }
+}
+
+/// What Lambda sets for a function, with DynamoDB pointed at `url`.
+fn lambda_variables(url: &str, extra_ca_file: Option<&Path>) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "consent-access-check"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", url),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    if let Some(path) = extra_ca_file {
+        vars.insert(EXTRA_CA_FILE.to_owned(), path.display().to_string());
+    }
+    vars
+}
+
+/// A DynamoDB client configured as a function configures it from `vars`.
+fn dynamodb(vars: &HashMap<String, String>) -> aws_sdk_dynamodb::Client {
+    let var = |name: &str| vars.get(name).cloned();
+    let trust = TrustAnchors::read(var).trust_store().unwrap();
+    let config = LambdaEnvironment::read(var)
+        .expect("the variables of a Lambda function")
+        .sdk_config(http_client(trust).unwrap());
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+async fn list_tables(client: &aws_sdk_dynamodb::Client) -> Result<Vec<String>, String> {
+    client
+        .list_tables()
+        .send()
+        .await
+        .map(|out| out.table_names().to_vec())
+        .map_err(|e| DisplayErrorContext(e).to_string())
+}
+
+#[tokio::test]
+async fn the_compiled_in_roots_refuse_an_endpoint_they_do_not_anchor() {
+    let endpoint = endpoint().await;
+    let client = dynamodb(&lambda_variables(&endpoint.url, None));
+    let error = list_tables(&client)
+        .await
+        .expect_err("a chain to an unknown CA was trusted");
+    assert!(error.contains("UnknownIssuer"), "{error}");
+    assert_eq!(endpoint.handshakes.load(Ordering::SeqCst), 0);
+    assert!(endpoint.refused.load(Ordering::SeqCst) >= 1);
+}
+
+#[tokio::test]
+async fn an_extra_ca_file_is_trusted_and_one_connection_serves_every_call() {
+    let endpoint = endpoint().await;
+    let dir = std::env::temp_dir().join(format!("consent-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("extra-ca.pem");
+    std::fs::write(&ca_file, &endpoint.ca_pem).unwrap();
+    let client = dynamodb(&lambda_variables(&endpoint.url, Some(&ca_file)));
+    for _ in 0..2 {
+        assert_eq!(list_tables(&client).await.unwrap(), ["consent"]);
+    }
+    assert_eq!(endpoint.handshakes.load(Ordering::SeqCst), 1);
+    assert_eq!(endpoint.refused.load(Ordering::SeqCst), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
