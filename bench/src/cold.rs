@@ -111,7 +111,6 @@ impl Samples {
 
 /// `warm_events`: events served after the first in the runs that measure warm invocations.
 pub async fn cold_starts(root: &Path, runs: usize, warm_events: usize) -> Vec<Cold> {
-    let seed = Seed::new().await;
     let upstream = proxy::Upstream::default();
     let moto = consent_tests::moto::endpoint();
     let plain = proxy::start(moto.clone(), upstream.clone()).await;
@@ -145,6 +144,9 @@ pub async fn cold_starts(root: &Path, runs: usize, warm_events: usize) -> Vec<Co
                 Mode::TlsDefaultChains,
             ],
         };
+        // A table per binary: moto copies a whole table for each item of a
+        // transaction, so one table for every run would slow each call down.
+        let seed = Seed::new().await;
         let binary = binaries.join(name);
         let mut samples: Vec<Samples> = modes.iter().map(|_| Samples::default()).collect();
         for run in 0..=runs {
@@ -207,6 +209,7 @@ pub async fn cold_starts(root: &Path, runs: usize, warm_events: usize) -> Vec<Co
             HELLO_TLS => hello_tls_ms = cold.own_ms,
             _ => {}
         }
+        seed.remove().await;
         print_row(&cold, hello_ms, hello_tls_ms, tls.is_some());
         all.push(cold);
     }

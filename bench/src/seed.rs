@@ -47,12 +47,22 @@ impl Seed {
         .await
         .expect("import the directory on moto");
         let config = consent_tests::moto::sdk_config().await;
-        aws_sdk_sesv2::Client::new(&config)
+        let identity = aws_sdk_sesv2::Client::new(&config)
             .create_email_identity()
             .email_identity(SENDER)
             .send()
-            .await
-            .expect("create the SES identity on moto");
+            .await;
+        if let Err(e) = identity {
+            // A seed before this one may have created it.
+            let exists = e
+                .as_service_error()
+                .is_some_and(|e| e.is_already_exists_exception());
+            assert!(
+                exists,
+                "create the SES identity on moto: {}",
+                aws_sdk_sesv2::error::DisplayErrorContext(e)
+            );
+        }
         let secret_arn = aws_sdk_secretsmanager::Client::new(&config)
             .create_secret()
             .name(format!("bench-link-keys-{}", uuid::Uuid::new_v4().simple()))
@@ -93,6 +103,25 @@ impl Seed {
         };
         seed.allowed = seed.allowed_request("bench-allowed").await;
         seed
+    }
+
+    /// Deletes the seed's table, so that moto no longer holds it.
+    pub async fn remove(self) {
+        let (dynamodb, _) = consent_tests::moto::dynamodb().await;
+        // Made as the template makes it: protected from deletion.
+        dynamodb
+            .update_table()
+            .table_name(&self.table)
+            .deletion_protection_enabled(false)
+            .send()
+            .await
+            .expect("lift the seed's table's deletion protection on moto");
+        dynamodb
+            .delete_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("delete the seed's table on moto");
     }
 
     /// The environment of a Lambda function as the template and Lambda set
