@@ -108,20 +108,7 @@ impl Seed {
     /// Deletes the seed's table, so that moto no longer holds it.
     pub async fn remove(self) {
         let (dynamodb, _) = consent_tests::moto::dynamodb().await;
-        // Made as the template makes it: protected from deletion.
-        dynamodb
-            .update_table()
-            .table_name(&self.table)
-            .deletion_protection_enabled(false)
-            .send()
-            .await
-            .expect("lift the seed's table's deletion protection on moto");
-        dynamodb
-            .delete_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .expect("delete the seed's table on moto");
+        consent_tests::moto::drop_table(&dynamodb, &self.table).await;
     }
 
     /// The environment of a Lambda function as the template and Lambda set

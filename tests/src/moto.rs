@@ -204,6 +204,24 @@ pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Str
     name
 }
 
+/// Deletes a table made by [`fresh_table`], which, as the template makes
+/// it, is protected from deletion.
+pub async fn drop_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+    client
+        .update_table()
+        .table_name(name)
+        .deletion_protection_enabled(false)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("lift the deletion protection of {name}: {e:?}"));
+    client
+        .delete_table()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("delete table {name}: {e:?}"));
+}
+
 /// A new table holding the sample directory (`infra/tenants.sample.json`),
 /// imported as an operator does.
 pub async fn fresh_table_with_tenants(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
