@@ -22,8 +22,12 @@ schemathesis_tool
 # For tests/tests/deploy.rs.
 export CONSENT_SAM_PYTHON="$sam/bin/python" CONSENT_CFN_LINT="$sam/bin/cfn-lint" CONSENT_CHECKOV="$checkov/bin/checkov"
 
-# Debian's Chromium and its WebDriver, for the review page in a real browser.
-debian_packages "the review page is tested in a real browser" chromium chromium-driver -- chromium chromedriver
+# Debian's Chromium and its WebDriver, for the pages in a real browser, and
+# npm for axe-core, which checks each page's accessibility there.
+debian_packages "the pages are tested in a real browser" chromium chromium-driver -- chromium chromedriver
+debian_packages "axe-core, which checks the pages' accessibility, is installed with npm" npm -- npm
+axe_core_tool
+export CONSENT_AXE_CORE="$axe_core"
 
 # The services the tests talk to, stopped again on any exit: two moto servers
 # (one request at a time, see tests/moto_serial.py), one for DynamoDB and one
@@ -46,6 +50,9 @@ export CONSENT_CHROMEDRIVER="http://127.0.0.1:$driver_port"
 wait_url "$CONSENT_CHROMEDRIVER/status"
 echo "== chromedriver on $CONSENT_CHROMEDRIVER ($(chromium --version 2>/dev/null))"
 
+# A fresh clone builds each crate once: incremental caches would only take disk.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free"
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -58,6 +65,9 @@ echo "== sam build (every function, arm64)"
 rm -rf .aws-sam/build
 PATH="$cargo_lambda/bin:$PATH" SAM_CLI_BETA_RUST_CARGO_LAMBDA=1 "$sam/bin/sam" build --beta-features
 "$sam/bin/python" tests/deploy/check_build.py template.yaml .aws-sam/build
+# CI keeps the checked bootstraps but not the arm64 build behind them (GBs).
+if [ "${CI:-}" = true ]; then rm -rf target/aarch64-unknown-linux-gnu target/lambda; fi
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free before cargo test"
 echo "== cargo test"
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"

@@ -11,6 +11,7 @@ CFN_LINT_VERSION=1.58.0
 CHECKOV_VERSION=3.3.30
 CARGO_LAMBDA_VERSION=1.9.2
 SCHEMATHESIS_VERSION=4.32.5
+AXE_CORE_VERSION=4.14.1
 TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
 
 need() {
@@ -79,6 +80,17 @@ sam_tool() { # sets sam
   python_tool "$sam" sam "aws-sam-cli==$SAM_CLI_VERSION" \
     "aws-sam-translator==$SAM_TRANSLATOR_VERSION" "cfn-lint==$CFN_LINT_VERSION"
   export SAM_CLI_TELEMETRY=0
+}
+
+# axe-core, the accessibility engine the page tests run in the browser.
+axe_core_tool() { # sets axe_core (its axe.min.js)
+  local dir="$TOOLS/axe-core-$AXE_CORE_VERSION"
+  axe_core="$dir/node_modules/axe-core/axe.min.js"
+  if [ ! -f "$axe_core" ]; then
+    echo "== installing axe-core@$AXE_CORE_VERSION into $dir"
+    rm -rf "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --silent "axe-core@$AXE_CORE_VERSION" || { rm -rf "$dir"; echo "$(basename "$0"): npm could not install axe-core@$AXE_CORE_VERSION" >&2; exit 1; }
+  fi
 }
 
 checkov_tool() { # sets checkov

@@ -590,6 +590,17 @@ impl Status {
     pub fn is_open(self) -> bool {
         !matches!(self, Status::NotAllowed(_))
     }
+
+    /// A partner admin may cancel a request in this state.
+    pub fn may_cancel(self) -> bool {
+        matches!(self, Status::Pending | Status::Allowed)
+    }
+
+    /// A partner admin may name a new reviewer in this state (editing a
+    /// canceled request reopens it).
+    pub fn may_replace_reviewer(self) -> bool {
+        matches!(self, Status::Pending | Status::Canceled)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

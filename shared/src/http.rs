@@ -268,7 +268,6 @@ impl GatewayRequest {
 
 /// The signed-in caller from the JWT claims that the authorizer put in the context.
 pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
-    let unauthorized = |detail: &str| Rejection::from(unauthorized(detail));
     let claims = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx
             .authorizer
@@ -277,17 +276,25 @@ pub fn caller(req: &Request, admin_role: &str) -> Result<Caller, Rejection> {
             .map(|jwt| &jwt.claims),
         _ => None,
     }
-    .ok_or_else(|| unauthorized("sign in: a bearer token is required"))?;
+    .ok_or_else(|| Rejection::from(unauthorized("sign in: a bearer token is required")))?;
+    caller_from_claims(claims, admin_role).map_err(|detail| unauthorized(detail).into())
+}
+
+/// The caller that verified JWT claims name, or why they name none.
+pub fn caller_from_claims(
+    claims: &HashMap<String, String>,
+    admin_role: &str,
+) -> Result<Caller, &'static str> {
     let tenant_id = claims
         .get(claims::TENANT)
         .and_then(|t| TenantId::parse(t).ok())
-        .ok_or_else(|| unauthorized("the token names no valid tenant"))?;
+        .ok_or("the token names no valid tenant")?;
     let user_id = claims
         .get(claims::USER)
         .or_else(|| claims.get(claims::SUBJECT))
         .filter(|u| !u.is_empty() && u.len() <= 128 && !u.chars().any(char::is_control))
         .cloned()
-        .ok_or_else(|| unauthorized("the token names no user"))?;
+        .ok_or("the token names no user")?;
     let email = claims.get(claims::EMAIL).and_then(|e| Email::parse(e).ok());
     let admin = claims
         .get(claims::ROLES)
@@ -479,10 +486,16 @@ pub fn request_id_param(req: &Request) -> Result<RequestId, Rejection> {
         })
 }
 
-/// An HTML page with the headers every page carries.
+/// A review page with the headers every page carries.
 pub fn html_response(page: RenderedPage) -> Response<Body> {
-    let mut response = Response::new(Body::Text(page.html));
-    *response.status_mut() = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+    html_page(page.status, page.html, &CONTENT_SECURITY_POLICY)
+}
+
+/// An HTML page with the headers every page carries: not stored, no
+/// referrer, never framed, and `policy` as its Content-Security-Policy.
+pub fn html_page(status: u16, html: String, policy: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Text(html));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -500,7 +513,7 @@ pub fn html_response(page: RenderedPage) -> Response<Body> {
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&CONTENT_SECURITY_POLICY).expect("CSP is ASCII"),
+        HeaderValue::from_str(policy).expect("CSP is ASCII"),
     );
     response
 }

@@ -116,7 +116,7 @@ pub fn grants(request: &ConsentRequest, access_until: Option<OffsetDateTime>) ->
 }
 
 /// `P90D` → "90 days", `PT36H` → "36 hours".
-fn term_in_words(term: AccessTerm) -> String {
+pub fn term_in_words(term: AccessTerm) -> String {
     let s = term.duration().whole_seconds();
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match s {

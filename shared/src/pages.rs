@@ -18,13 +18,18 @@ dt{font-weight:600;margin-top:.6rem}dd{margin:0}textarea{width:100%;box-sizing:b
 #approve{background:#0a6b2d;color:#fff}#reject{background:#a31515;color:#fff}.note{color:#555;font-size:.9rem}\
 .purpose{white-space:pre-line}";
 
-/// The Content-Security-Policy of every page: no scripts at all, only our one style block.
-pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
-    let hash = STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+/// The Content-Security-Policy of every review page: no scripts at all, only our one style block.
+pub static CONTENT_SECURITY_POLICY: LazyLock<String> =
+    LazyLock::new(|| content_security_policy(STYLE));
+
+/// A page's Content-Security-Policy: nothing may load or run but the one
+/// inline style block `style`, forms post only to this origin, no framing.
+pub fn content_security_policy(style: &str) -> String {
+    let hash = STANDARD.encode(Sha256::digest(style.as_bytes()));
     format!(
         "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
-});
+}
 
 struct Facts {
     requester: String,

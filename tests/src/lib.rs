@@ -2,6 +2,7 @@
 //! a clock the test moves, API Gateway v2 requests with claims, an HTTP
 //! client for `consent-local`, reading review links out of `.eml` files, and moto.
 
+pub mod browser;
 pub mod events;
 pub mod local;
 pub mod moto;
@@ -534,14 +535,30 @@ impl Client {
         token: Option<&str>,
         body: Option<(&str, &str)>,
     ) -> Answer {
+        let authorization = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|a| ("authorization", a.as_str()))
+            .collect();
+        self.send_with(method, path, &headers, body).await
+    }
+
+    /// A request with these headers (e.g. a cookie).
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &str)>,
+    ) -> Answer {
         let url = if path.starts_with("http") {
             path.to_owned()
         } else {
             format!("{}{path}", self.base)
         };
         let mut builder = hyper::Request::builder().method(method).uri(url);
-        if let Some(t) = token {
-            builder = builder.header("authorization", format!("Bearer {t}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let bytes = match body {
             Some((ct, b)) => {

@@ -14,6 +14,7 @@ use hyper::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::Body;
 
 use crate::auth::DevAuth;
+use crate::portal::{PageRequest, Portal};
 
 /// Largest body the gateway passes on (API Gateway's own limit is higher;
 /// handlers apply their own, smaller limits).
@@ -155,10 +156,12 @@ pub struct Gateway {
     app: Arc<ConsentService>,
     auth: DevAuth,
     router: matchit::Router<Vec<Route>>,
+    /// The Data Consent page, beside the API.
+    portal: Portal,
 }
 
 impl Gateway {
-    pub fn new(app: Arc<ConsentService>, auth: DevAuth) -> Self {
+    pub fn new(app: Arc<ConsentService>, auth: DevAuth, portal: Portal) -> Self {
         let mut by_path: HashMap<&'static str, Vec<Route>> = HashMap::new();
         for route in routes() {
             by_path.entry(route.path).or_default().push(route);
@@ -169,7 +172,12 @@ impl Gateway {
                 .insert(path, routes)
                 .expect("route templates are distinct");
         }
-        Self { app, auth, router }
+        Self {
+            app,
+            auth,
+            router,
+            portal,
+        }
     }
 
     pub async fn serve(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
@@ -186,6 +194,9 @@ impl Gateway {
 
     async fn dispatch(&self, req: hyper::Request<Incoming>) -> lambda_http::Response<Body> {
         let path = req.uri().path().to_owned();
+        if self.portal.serves(&path) {
+            return self.page(&path, req).await;
+        }
         let Ok(matched) = self.router.at(&path) else {
             return problem(
                 StatusCode::NOT_FOUND,
@@ -276,6 +287,23 @@ impl Gateway {
             .query(query)
             .wrap(lambda_http::Request::from_parts(parts, body));
         (route.handler)(self.app.clone(), request).await
+    }
+
+    /// A request to the Data Consent page.
+    async fn page(&self, path: &str, req: hyper::Request<Incoming>) -> lambda_http::Response<Body> {
+        let (parts, incoming) = req.into_parts();
+        let body = Limited::new(incoming, crate::portal::MAX_FORM_BYTES)
+            .collect()
+            .await
+            .map(|collected| collected.to_bytes())
+            .ok();
+        let request = PageRequest {
+            method: parts.method,
+            headers: parts.headers,
+            query: parts.uri.query().map(str::to_owned),
+            body,
+        };
+        self.portal.serve(path, request).await
     }
 
     fn bearer<'r>(&self, req: &'r hyper::Request<Incoming>) -> Result<&'r str, String> {

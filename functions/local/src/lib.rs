@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod gateway;
+pub mod portal;
 pub mod stream;
 pub mod tenants;
 
@@ -14,6 +15,8 @@ use std::time::Duration;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_shared::adapters::clock::SystemClock;
+use consent_shared::adapters::directory::parse_tenants;
+use consent_shared::adapters::dynamo_directory::DynamoDirectory;
 use consent_shared::adapters::event_log::EventLog;
 use consent_shared::adapters::memory::MemoryStore;
 use consent_shared::config::{Backends, TenantsFile};
@@ -30,6 +33,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::DevAuth;
 use crate::gateway::Gateway;
+use crate::portal::{Portal, SignInTenants};
 
 /// The sample directory shipped in the repo, used when no file is given.
 pub const SAMPLE_TENANTS: &str = include_str!("../../../infra/tenants.sample.json");
@@ -136,10 +140,14 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
             .await
             .map_err(|e| e.to_string())?,
     );
-    let gateway = Arc::new(Gateway::new(
+    let auth = DevAuth::new(&config.dev_jwt_secret)?;
+    let portal = Portal::new(
         app.clone(),
-        DevAuth::new(&config.dev_jwt_secret)?,
-    ));
+        auth.clone(),
+        &config.dev_jwt_secret,
+        sign_in_tenants(&backends).await?,
+    );
+    let gateway = Arc::new(Gateway::new(app.clone(), auth, portal));
     let (shutdown, stopped) = watch::channel(false);
     let server = tokio::spawn(accept_loop(listener, gateway, stopped.clone()));
     let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped.clone()));
@@ -190,6 +198,26 @@ async fn accept_loop(
             }
         });
     }
+}
+
+/// The tenants the page's development sign-in offers: the directory's.
+async fn sign_in_tenants(backends: &Backends) -> Result<SignInTenants, String> {
+    let text = match (&backends.tenants, &backends.table) {
+        (Some(TenantsFile::Json(text)), _) => text.clone(),
+        (Some(TenantsFile::Path(path)), _) => std::fs::read_to_string(path)
+            .map_err(|e| format!("tenant directory {}: {e}", path.display()))?,
+        (None, Some(table)) => {
+            let sdk = backends.sdk_config().await.map_err(|e| e.to_string())?;
+            return Ok(SignInTenants::Table(DynamoDirectory::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                table.clone(),
+            )));
+        }
+        (None, None) => SAMPLE_TENANTS.to_owned(),
+    };
+    parse_tenants(&text)
+        .map(SignInTenants::Listed)
+        .map_err(|e| format!("tenant directory: {e}"))
 }
 
 /// Where the consent events come from, on their way to the event log.

@@ -638,7 +638,7 @@ fn cancel(
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Step, WorkflowError> {
-    if !matches!(request.status, Status::Pending | Status::Allowed) {
+    if !request.status.may_cancel() {
         return Err(wrong_status(request, "canceled"));
     }
     let mut next = request.clone();
@@ -677,7 +677,7 @@ fn replace_reviewer(
         customer_domains,
         ask_ids,
     } = change;
-    if !matches!(request.status, Status::Pending | Status::Canceled) {
+    if !request.status.may_replace_reviewer() {
         return Err(wrong_status(request, "given a new reviewer"));
     }
     let other = &request.reviewers[slot.other().index()].email;

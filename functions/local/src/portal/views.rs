@@ -1,0 +1,386 @@
+//! What the Data Consent page shows, built from the API's own views
+//! (`RequestView`, `AuditView`), so a status label or a reviewer's decision
+//! reads exactly as the API gives it. Templates escape every value.
+
+use std::sync::LazyLock;
+
+use askama::Template;
+use consent_shared::api::{RequestView, ReviewerView};
+use consent_shared::domain::{AccessTerm, Actor, AuditAction, AuditEvent, ConsentRequest};
+use consent_shared::notify::term_in_words;
+use consent_shared::text::display_time;
+use consent_shared::workflow::FieldError;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1b1b;line-height:1.4}\
+header{background:#1f3a5f;color:#fff;padding:.6rem 1.5rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;justify-content:space-between}\
+header p{margin:0}.product{font-weight:600}.dev{background:#fff3c4;color:#3d2e00;padding:.15rem .5rem;border-radius:4px;font-size:.85rem}\
+header form{display:flex;gap:.75rem;align-items:center;margin:0}\
+main{max-width:78rem;margin:1.5rem auto;padding:1.25rem 1.75rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002}\
+a{color:#0b4f8a}table{border-collapse:collapse;width:100%;font-size:.92rem}caption{text-align:left;font-weight:600;padding:.4rem 0}\
+th,td{border-bottom:1px solid #d5d8dc;padding:.5rem .4rem;text-align:left;vertical-align:top}\
+.id,.note,.hint{color:#4a4f55;font-size:.85rem}.purpose{white-space:pre-line}\
+.status{font-weight:600}.status-allowed{color:#0a5c26}.status-not_allowed{color:#9b1212}.status-pending{color:#7a4100}\
+ul.reviewers{list-style:none;margin:0;padding:0}ul.reviewers li{margin-bottom:.35rem}\
+.refused{color:#9b1212;font-weight:600}\
+.field{margin:0 0 1rem}.field label,.field legend{display:block;font-weight:600;margin-bottom:.2rem}\
+input[type=text],input[type=email],select,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #6b7076;border-radius:4px;width:100%;max-width:32rem;box-sizing:border-box}\
+input[aria-invalid=true],textarea[aria-invalid=true],select[aria-invalid=true]{border:2px solid #9b1212}\
+.field-error{color:#9b1212;font-weight:600;margin:.2rem 0 0}\
+.errors{border:2px solid #9b1212;border-radius:6px;padding:.5rem 1rem;margin-bottom:1rem}\
+.notice{border-left:4px solid #0a5c26;background:#eef7f0;padding:.5rem 1rem}\
+button,.button{font:inherit;padding:.4rem 1.1rem;border-radius:4px;border:1px solid #1f3a5f;background:#1f3a5f;color:#fff;cursor:pointer;text-decoration:none;display:inline-block}\
+header button{background:#fff;color:#1f3a5f}.danger{background:#9b1212;border-color:#9b1212}\
+.check{display:flex;gap:.5rem;align-items:flex-start;max-width:40rem}.check input{margin-top:.3rem}\
+.actions{display:flex;gap:1rem;align-items:center;margin-top:1rem;flex-wrap:wrap}\
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1.25rem}dt{font-weight:600}dd{margin:0}\
+nav.pages{display:flex;gap:1.5rem;margin-top:1rem}";
+
+/// The Content-Security-Policy of the page: no script at all, only its style block.
+pub static CONTENT_SECURITY_POLICY: LazyLock<String> =
+    LazyLock::new(|| consent_shared::pages::content_security_policy(STYLE));
+
+/// Who is signed in, for the header (and the sign-out form's token).
+#[derive(Clone)]
+pub struct SignedIn {
+    pub email: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub admin: bool,
+    pub form_token: String,
+}
+
+/// One reviewer of a row.
+pub struct ReviewerRow {
+    pub slot: u8,
+    pub email: String,
+    /// Their state in words: waiting, approved at, rejected at, email refused.
+    pub state: String,
+    pub comment: Option<String>,
+    pub refused: bool,
+    /// An admin may name someone else for this slot now.
+    pub editable: bool,
+}
+
+/// One request, as the page shows it.
+pub struct Row {
+    pub id: String,
+    pub environment_id: String,
+    pub environment_name: String,
+    pub target_tenant_id: String,
+    /// Only where the access check gives it.
+    pub customer_name: Option<String>,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub reason: Option<String>,
+    pub reviewers: Vec<ReviewerRow>,
+    /// Expiry while pending, else the term.
+    pub timing: String,
+    pub purpose: String,
+    pub requester: String,
+    pub created_at: String,
+    pub cancelable: bool,
+}
+
+impl Row {
+    /// `admin`: the caller may change requests, so their controls show.
+    pub fn new(request: &ConsentRequest, customer_name: Option<String>, admin: bool) -> Self {
+        let view = RequestView::new(request);
+        let editable = admin && request.status.may_replace_reviewer();
+        Self {
+            reviewers: view
+                .reviewers
+                .iter()
+                .map(|r| reviewer_row(r, editable))
+                .collect(),
+            timing: timing(&view, request.access_term),
+            reason: view.reason.map(reason_words).map(str::to_owned),
+            cancelable: admin && request.status.may_cancel(),
+            id: view.id,
+            environment_id: view.environment_id,
+            environment_name: view.environment_name,
+            target_tenant_id: view.target_tenant_id,
+            customer_name,
+            status: view.status,
+            status_label: view.status_label,
+            purpose: view.purpose,
+            requester: view.requester.email,
+            created_at: display_time(view.created_at),
+        }
+    }
+
+    /// The customer as the partner may know it: the name once allowed.
+    pub fn customer(&self) -> String {
+        match &self.customer_name {
+            Some(name) => format!("{name} ({})", self.target_tenant_id),
+            None => self.target_tenant_id.clone(),
+        }
+    }
+}
+
+fn reviewer_row(r: &ReviewerView, editable: bool) -> ReviewerRow {
+    let at = |t: Option<time::OffsetDateTime>| t.map(display_time).unwrap_or_default();
+    let state = match (&r.delivery_failure, r.decision) {
+        (Some(why), _) => format!("email refused at {}: {why}", at(r.delivery_failed_at)),
+        (None, "approved") => format!("approved at {}", at(r.decided_at)),
+        (None, "rejected") => format!("rejected at {}", at(r.decided_at)),
+        (None, "pending") => format!("waiting since {}", at(r.asked_at)),
+        (None, _) => "not asked (no open ask)".to_owned(),
+    };
+    ReviewerRow {
+        slot: r.slot,
+        email: r.email.clone(),
+        state,
+        comment: r.comment.clone(),
+        refused: r.delivery_failure.is_some(),
+        editable,
+    }
+}
+
+fn reason_words(code: &'static str) -> &'static str {
+    match code {
+        "rejected" => "a reviewer rejected it",
+        "expired" => "it expired before both approved",
+        "revoked" => "a reviewer withdrew consent",
+        "ended" => "its term of access ran out",
+        other => other,
+    }
+}
+
+fn timing(view: &RequestView, term: Option<AccessTerm>) -> String {
+    let term_words = term.map(term_in_words);
+    if let Some(expires) = view.expires_at {
+        return match term_words {
+            Some(t) => format!(
+                "expires {} unless both approve; then access for {t}",
+                display_time(expires)
+            ),
+            None => format!("expires {} unless both approve", display_time(expires)),
+        };
+    }
+    match (view.allowed_until, term_words) {
+        (Some(until), _) => format!("access until {}", display_time(until)),
+        (None, Some(t)) => format!("term: {t}"),
+        (None, None) => "until withdrawn".to_owned(),
+    }
+}
+
+/// One entry of the history.
+pub struct HistoryRow {
+    pub at: String,
+    pub action: &'static str,
+    pub by: String,
+    pub change: String,
+    pub comment: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl HistoryRow {
+    pub fn new(e: &AuditEvent) -> Self {
+        let by = match &e.actor {
+            Actor::User { user_id, email, .. } => email
+                .as_ref()
+                .map_or_else(|| user_id.clone(), ToString::to_string),
+            Actor::Reviewer { slot, email } => format!("{email} (reviewer {})", slot.number()),
+            Actor::System => "the service".to_owned(),
+        };
+        let change = match e.from_status {
+            Some(from) if from != e.to_status => {
+                format!("{} → {}", from.label(), e.to_status.label())
+            }
+            _ => e.to_status.label().to_owned(),
+        };
+        Self {
+            at: display_time(e.at),
+            action: action_words(e.action),
+            by,
+            change,
+            comment: e.comment.as_ref().map(|c| c.as_str().to_owned()),
+            detail: e.detail.clone(),
+        }
+    }
+}
+
+fn action_words(action: AuditAction) -> &'static str {
+    match action {
+        AuditAction::Created => "created",
+        AuditAction::Approved => "approved",
+        AuditAction::Rejected => "rejected",
+        AuditAction::Canceled => "canceled",
+        AuditAction::ReviewerReplaced => "reviewer replaced",
+        AuditAction::Expired => "expired",
+        AuditAction::Revoked => "consent withdrawn",
+        AuditAction::Ended => "term ended",
+        AuditAction::EmailSending => "email being sent",
+        AuditAction::EmailSent => "email sent",
+        AuditAction::EmailRefused => "email refused",
+    }
+}
+
+/// A form field: its value as typed and the API's problem with it, if any.
+#[derive(Default, Clone)]
+pub struct Field {
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl Field {
+    pub fn of(value: &str) -> Self {
+        Self {
+            value: value.to_owned(),
+            error: None,
+        }
+    }
+
+    /// For `aria-invalid`.
+    pub fn invalid(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+/// The API's field errors, each put beside its form field (`fields` maps a
+/// JSON pointer to a field), the rest listed above the form. Returns those
+/// of the rest, with the summary of all.
+pub fn place_errors(errors: &[FieldError], mut fields: Vec<(&str, &mut Field)>) -> Vec<String> {
+    let mut summary = Vec::new();
+    for e in errors {
+        let target = fields.iter_mut().find(|(pointer, _)| *pointer == e.field);
+        match target {
+            Some((_, field)) => {
+                summary.push(format!("{}: {}", label_of(&e.field), e.message));
+                field.error = Some(match field.error.take() {
+                    Some(before) => format!("{before}; {}", e.message),
+                    None => e.message.clone(),
+                });
+            }
+            None if e.field.is_empty() => summary.push(e.message.clone()),
+            None => summary.push(format!("{}: {}", label_of(&e.field), e.message)),
+        }
+    }
+    summary
+}
+
+/// A field's label, for the summary of errors.
+fn label_of(pointer: &str) -> &str {
+    match pointer {
+        "/targetTenantId" => "Customer tenant id",
+        "/environmentId" => "Environment id",
+        "/environmentName" => "Environment name",
+        "/purpose" => "Purpose",
+        "/accessDuration" => "Term of access",
+        "/reviewers" => "Reviewers",
+        "/reviewers/0" => "Reviewer 1",
+        "/reviewers/1" => "Reviewer 2",
+        "/confirmedInTargetTenant" => "Confirmation",
+        "/email" => "New reviewer's address",
+        "/reason" => "Reason",
+        other => other,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/sign_in.html")]
+pub struct SignInPage {
+    pub title: &'static str,
+    pub style: &'static str,
+    pub who: Option<SignedIn>,
+    pub form_token: String,
+    /// (id, label) of each tenant of the directory.
+    pub tenants: Vec<(String, String)>,
+    pub tenant: Field,
+    pub email: Field,
+    pub admin: bool,
+    pub message: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/list.html")]
+pub struct ListPage {
+    pub title: &'static str,
+    pub style: &'static str,
+    pub who: Option<SignedIn>,
+    pub notice: Option<String>,
+    pub rows: Vec<Row>,
+    /// The query string of the next page's link, if there is one.
+    pub next_page: Option<String>,
+    /// This is not the first page.
+    pub paged: bool,
+}
+
+/// The term choices of the set-up form: (ISO 8601 value, label).
+pub const TERMS: [(&str, &str); 5] = [
+    ("", "Until consent is withdrawn"),
+    ("P30D", "30 days"),
+    ("P90D", "90 days"),
+    ("P180D", "180 days"),
+    ("P365D", "365 days"),
+];
+
+#[derive(Template)]
+#[template(path = "portal/new.html")]
+pub struct NewPage {
+    pub title: &'static str,
+    pub style: &'static str,
+    pub who: Option<SignedIn>,
+    pub errors: Vec<String>,
+    pub target: Field,
+    pub environment_id: Field,
+    pub environment_name: Field,
+    pub reviewer1: Field,
+    pub reviewer2: Field,
+    pub purpose: Field,
+    pub term: Field,
+    pub confirmed: Field,
+    pub terms: &'static [(&'static str, &'static str)],
+    pub existing: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/detail.html")]
+pub struct DetailPage {
+    pub title: &'static str,
+    pub style: &'static str,
+    pub who: Option<SignedIn>,
+    pub row: Row,
+    pub history: Vec<HistoryRow>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/cancel.html")]
+pub struct CancelPage {
+    pub title: &'static str,
+    pub style: &'static str,
+    pub who: Option<SignedIn>,
+    pub row: Row,
+    pub errors: Vec<String>,
+    pub reason: Field,
+}
+
+#[derive(Template)]
+#[template(path = "portal/reviewer.html")]
+pub struct ReviewerPage {
+    pub title: &'static str,
+    pub style: &'static str,
+    pub who: Option<SignedIn>,
+    pub row: Row,
+    pub slot: u8,
+    pub current: String,
+    pub errors: Vec<String>,
+    pub email: Field,
+    pub confirmed: Field,
+}
+
+#[derive(Template)]
+#[template(path = "portal/message.html")]
+pub struct MessagePage {
+    pub title: &'static str,
+    pub style: &'static str,
+    pub who: Option<SignedIn>,
+    pub lines: Vec<String>,
+    /// (href, text) of the way on.
+    pub next: (&'static str, &'static str),
+}
+
+/// The style every page template gets.
+pub fn style() -> &'static str {
+    STYLE
+}

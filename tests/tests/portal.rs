@@ -1,0 +1,584 @@
+//! The Data Consent page of consent-local: clicked through in headless
+//! Chromium (chromedriver, started by tests/run.sh), every page checked with
+//! axe-core, and its forms attacked over plain HTTP.
+
+use std::time::Duration;
+
+use consent_local::portal::session::{self, FormTokens};
+use consent_shared::config::Backends;
+use consent_tests::browser::Browser;
+use consent_tests::local::Local;
+use consent_tests::*;
+use serde_json::json;
+
+const PAYLOAD: &str = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">";
+
+async fn local(name: &str) -> Local {
+    Local::start(
+        Backends {
+            outbox: temp_dir(name),
+            ..Backends::default()
+        },
+        Duration::from_secs(3600),
+    )
+    .await
+}
+
+/// Signs in through the page's form, as a person would.
+async fn sign_in(browser: &Browser, base: &str, tenant: &str, email: &str, admin: bool) {
+    browser.go(&format!("{base}/")).await;
+    browser.wait_for_heading("Sign in").await;
+    browser.assert_accessible("the sign-in page").await;
+    browser
+        .click(&format!("#tenant option[value='{tenant}']"))
+        .await;
+    browser.fill("#email", email).await;
+    if admin {
+        browser.click("#admin").await;
+    }
+    browser.click("#sign-in").await;
+    browser.wait_for_heading("Data Consent").await;
+}
+
+/// The text of the view's first row.
+async fn row_text(browser: &Browser) -> String {
+    browser.text("#requests tbody tr").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_reviewer() {
+    let local = local("portal-flow").await;
+    let base = local.running.base_url.clone();
+    let browser = Browser::open().await;
+    sign_in(&browser, &base, PARTNER, "alice@fabrikam.example", true).await;
+    let header = browser.text("#signed-in").await;
+    assert!(
+        header.contains("alice@fabrikam.example")
+            && header.contains("Fabrikam Consulting")
+            && header.contains("admin"),
+        "{header}"
+    );
+    assert!(browser.text("main").await.contains("No requests yet"));
+    browser.assert_accessible("the empty view").await;
+
+    // The set-up form: an empty post shows the API's errors beside the fields.
+    browser.click("#set-up").await;
+    browser.wait_for_heading("Set up a consent request").await;
+    browser.assert_accessible("the set-up form").await;
+    browser.click("#create").await;
+    browser.wait_for_heading("Set up a consent request").await;
+    for field in [
+        "targetTenantId",
+        "environmentId",
+        "environmentName",
+        "reviewer1",
+        "purpose",
+    ] {
+        let error = browser.text(&format!("#{field}-error")).await;
+        assert!(!error.is_empty(), "{field} has its error beside it");
+        assert_eq!(
+            browser
+                .script(&format!(
+                    "return document.getElementById('{field}').getAttribute('aria-invalid');"
+                ))
+                .await,
+            "true"
+        );
+    }
+    assert!(browser.text("#errors").await.contains("not created"));
+    browser
+        .assert_accessible("the set-up form with errors")
+        .await;
+
+    browser.fill("#targetTenantId", CUSTOMER).await;
+    browser.fill("#environmentId", "prod").await;
+    browser.fill("#environmentName", PAYLOAD).await;
+    browser.fill("#reviewer1", "bob@contoso.example").await;
+    browser.fill("#reviewer2", "carol@contoso.example").await;
+    browser
+        .fill("#purpose", "Tune alerting for the EU rollout")
+        .await;
+    browser.click("#accessDuration option[value='P90D']").await;
+    browser.click("#create").await;
+    browser.wait_for_heading("Data Consent").await;
+    assert!(browser.text("#notice").await.contains("was created"));
+    let row = row_text(&browser).await;
+    for shown in [
+        PAYLOAD,
+        "prod",
+        "Pending",
+        "bob@contoso.example: waiting since",
+        "carol@contoso.example: waiting since",
+        "then access for 90 days",
+        "Tune alerting for the EU rollout",
+    ] {
+        assert!(row.contains(shown), "the row shows {shown:?}: {row}");
+    }
+    assert!(
+        !row.contains("Contoso Ltd"),
+        "no customer name before both approve: {row}"
+    );
+    assert_eq!(
+        browser.script("return window.pwned === undefined;").await,
+        true,
+        "the environment name stays text"
+    );
+    browser
+        .assert_accessible("the view with a pending request")
+        .await;
+
+    // Both reviewers approve from the links they were emailed.
+    for reviewer in ["bob@contoso.example", "carol@contoso.example"] {
+        browser.go(&local.link_for(reviewer)).await;
+        browser.wait_for_heading("Consent request").await;
+        browser.assert_accessible("the review page").await;
+        browser.click("#approve").await;
+        browser.wait_for_heading("You approved the request").await;
+    }
+    browser.go(&format!("{base}/data-consent")).await;
+    browser.wait_for_heading("Data Consent").await;
+    let row = row_text(&browser).await;
+    for shown in [
+        "Allowed",
+        "Contoso Ltd",
+        "bob@contoso.example: approved at",
+        "carol@contoso.example: approved at",
+        "access until",
+    ] {
+        assert!(row.contains(shown), "the row shows {shown:?}: {row}");
+    }
+    browser
+        .assert_accessible("the view with an allowed request")
+        .await;
+
+    // The history names who did what.
+    browser.click("#requests a.history").await;
+    browser.wait_for_heading("Consent request").await;
+    let history = browser.text("#history").await;
+    for shown in [
+        "created",
+        "alice@fabrikam.example",
+        "bob@contoso.example (reviewer 1)",
+        "Pending → Allowed",
+    ] {
+        assert!(
+            history.contains(shown),
+            "history shows {shown:?}: {history}"
+        );
+    }
+    browser.assert_accessible("the history page").await;
+
+    // Cancel: a confirmation step, then both asks are withdrawn.
+    browser.go(&format!("{base}/data-consent")).await;
+    browser.wait_for_heading("Data Consent").await;
+    browser.click("#requests a.cancel").await;
+    browser.wait_for_heading("Cancel this request?").await;
+    assert!(browser.text("main").await.contains("your access"));
+    browser.assert_accessible("the cancel confirmation").await;
+    browser.fill("#reason", "Wrong environment named").await;
+    browser.click("#confirm-cancel").await;
+    browser.wait_for_heading("Data Consent").await;
+    assert!(browser.text("#notice").await.contains("canceled"));
+    let row = row_text(&browser).await;
+    assert!(row.contains("Canceled"), "{row}");
+    assert!(!row.contains("Contoso Ltd"), "{row}");
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('#requests a.cancel').length;")
+            .await,
+        0,
+        "a canceled request cannot be canceled again"
+    );
+
+    // Edit a reviewer: the box must be ticked; then the request is Pending again.
+    browser.click("#requests .reviewer-2 a.edit").await;
+    browser.wait_for_heading("Edit reviewer 2").await;
+    browser.assert_accessible("the reviewer form").await;
+    browser.fill("#email", "dave@contoso.example").await;
+    browser.click("#update").await;
+    browser.wait_for_heading("Edit reviewer 2").await;
+    assert!(
+        browser
+            .text("#confirmedInTargetTenant-error")
+            .await
+            .contains("confirm")
+    );
+    browser
+        .assert_accessible("the reviewer form with an error")
+        .await;
+    browser.click("#confirmedInTargetTenant").await;
+    browser.click("#update").await;
+    browser.wait_for_heading("Data Consent").await;
+    assert!(
+        browser
+            .text("#notice")
+            .await
+            .contains("reviewer was changed")
+    );
+    let row = row_text(&browser).await;
+    for shown in [
+        "Pending",
+        "dave@contoso.example: waiting since",
+        "bob@contoso.example: waiting since",
+    ] {
+        assert!(row.contains(shown), "the row shows {shown:?}: {row}");
+    }
+    assert!(!row.contains("carol@contoso.example"), "{row}");
+    assert!(
+        local
+            .emails_to("dave@contoso.example")
+            .iter()
+            .any(|e| e.review_link().is_some()),
+        "the new reviewer is asked by email"
+    );
+
+    browser.click("#sign-out").await;
+    browser.wait_for_heading("Sign in").await;
+    assert_eq!(browser.cookie(session::SESSION_COOKIE).await, None);
+    browser.close().await;
+    local.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_admin_sees_no_controls_and_the_server_refuses_their_forged_forms() {
+    let local = local("portal-non-admin").await;
+    let base = local.running.base_url.clone();
+    let admin = local.token(PARTNER, "alice", true);
+    let created = local
+        .create(
+            &admin,
+            "prod",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let browser = Browser::open().await;
+    sign_in(&browser, &base, PARTNER, "erin@fabrikam.example", false).await;
+    assert!(!browser.text("#signed-in").await.contains("admin"));
+    assert!(row_text(&browser).await.contains("Pending"));
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('a.cancel, a.edit').length;")
+            .await,
+        0,
+        "no admin controls for a non-admin"
+    );
+    browser.assert_accessible("the view of a non-admin").await;
+    browser
+        .go(&format!("{base}/data-consent/{id}/cancel"))
+        .await;
+    browser.wait_for_heading("Not allowed").await;
+    browser.assert_accessible("the refusal page").await;
+
+    // The forms forged with the non-admin's own valid session and form token.
+    let cookie = format!(
+        "{}={}",
+        session::SESSION_COOKIE,
+        browser.cookie(session::SESSION_COOKIE).await.unwrap()
+    );
+    let form_token = browser
+        .script("return document.querySelector('input[name=csrf]').value;")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser.close().await;
+    let before = local.request(&admin, &created["id"]).await;
+    for (path, form) in [
+        (
+            format!("/data-consent/{id}/cancel"),
+            format!("csrf={form_token}&reason=forged"),
+        ),
+        (
+            format!("/data-consent/{id}/reviewers/1"),
+            format!(
+                "csrf={form_token}&email=mallory%40contoso.example&confirmedInTargetTenant=true"
+            ),
+        ),
+    ] {
+        let answer = post_form(&local.client, &path, &cookie, &form).await;
+        assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+        assert!(
+            answer.body.contains("partner admin role"),
+            "{}",
+            answer.body
+        );
+        assert!(answer.body.contains("Nothing was changed"));
+    }
+    let after = local.request(&admin, &created["id"]).await;
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(after["status"], "pending");
+    assert!(local.emails_to("mallory@contoso.example").is_empty());
+    local.running.stop().await;
+}
+
+async fn post_form(client: &Client, path: &str, cookie: &str, form: &str) -> Answer {
+    client
+        .send_with(
+            "POST",
+            path,
+            &[("cookie", cookie)],
+            Some(("application/x-www-form-urlencoded", form)),
+        )
+        .await
+}
+
+/// The value of the first hidden form token on a page.
+fn form_token_on(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("the page has a form")
+        + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
+/// The `name=value` of a `Set-Cookie` header that sets `name`.
+fn set_cookie<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+/// Signs in over plain HTTP; returns the session's cookie pair and its form token.
+async fn http_sign_in(client: &Client, email: &str, admin: bool) -> (String, String) {
+    let form = client.get("/sign-in", None).await;
+    assert_eq!(form.status, 200);
+    let pre = set_cookie(&form, session::PRE_SESSION_COOKIE)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = format!(
+        "csrf={}&tenant={PARTNER}&email={}{}",
+        form_token_on(&form.body),
+        email.replace('@', "%40"),
+        if admin { "&admin=yes" } else { "" }
+    );
+    let signed_in = post_form(client, "/sign-in", &pre, &body).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert_eq!(signed_in.header("location"), "/data-consent");
+    let set = set_cookie(&signed_in, session::SESSION_COOKIE).unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(flag), "the session cookie is {flag}: {set}");
+    }
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let view = client
+        .send_with("GET", "/data-consent", &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(view.status, 200, "{}", view.body);
+    (cookie.clone(), form_token_on(&view.body))
+}
+
+#[tokio::test]
+async fn a_post_without_this_sessions_form_token_changes_nothing() {
+    let local = local("portal-csrf").await;
+    let client = &local.client;
+    let (cookie, token) = http_sign_in(client, "alice@fabrikam.example", true).await;
+    let create = |csrf: &str| {
+        format!(
+            "{csrf}targetTenantId={CUSTOMER}&environmentId=prod&environmentName=Prod&reviewer1=bob%40contoso.example&reviewer2=carol%40contoso.example&purpose=Tune"
+        )
+    };
+    // Another session's token, a token of no session, none at all.
+    let (_, other_token) = http_sign_in(client, "erin@fabrikam.example", true).await;
+    let no_session = FormTokens::new("some-other-secret-some-other-secret").token_for("x");
+    for csrf in [
+        String::new(),
+        "csrf=&".to_owned(),
+        format!("csrf={other_token}&"),
+        format!("csrf={no_session}&"),
+    ] {
+        let answer = post_form(client, "/data-consent/new", &cookie, &create(&csrf)).await;
+        assert_eq!(answer.status, 403, "{csrf}: {}", answer.body);
+        assert!(answer.body.contains("Nothing was changed"));
+    }
+    let admin = local.token(PARTNER, "alice", true);
+    let listed = client.get("/consent-requests", Some(&admin)).await.json();
+    assert_eq!(listed["items"], json!([]), "nothing was created");
+
+    // With the session's own token it goes through.
+    let answer = post_form(
+        client,
+        "/data-consent/new",
+        &cookie,
+        &create(&format!("csrf={token}&")),
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let listed = client.get("/consent-requests", Some(&admin)).await.json();
+    let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // A cancel without the token, and a sign-in without the pre-session's.
+    let before = local.request(&admin, &json!(id)).await;
+    let answer = post_form(client, &format!("/data-consent/{id}/cancel"), &cookie, "").await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert_eq!(
+        local.request(&admin, &json!(id)).await["version"],
+        before["version"]
+    );
+    let answer = post_form(
+        client,
+        "/sign-in",
+        "consent_presession=0123456789abcdef0123456789abcdef",
+        &format!("csrf={token}&tenant={PARTNER}&email=mallory%40fabrikam.example&admin=yes"),
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert_eq!(set_cookie(&answer, session::SESSION_COOKIE), None);
+    local.running.stop().await;
+}
+
+#[tokio::test]
+async fn the_page_sends_the_review_pages_headers_and_guards_its_routes() {
+    let local = local("portal-headers").await;
+    let client = &local.client;
+    for path in ["/sign-in", "/", "/data-consent"] {
+        let answer = client.get(path, None).await;
+        assert_eq!(answer.header("cache-control"), "no-store", "{path}");
+        assert_eq!(answer.header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(answer.header("x-frame-options"), "DENY", "{path}");
+        let csp = answer.header("content-security-policy");
+        for part in [
+            "default-src 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        assert!(!csp.contains("script-src"), "{path}: no script at all");
+    }
+    // Not signed in: pages send you to sign in; posts change nothing.
+    let answer = client.get("/data-consent", None).await;
+    assert_eq!(answer.status, 303);
+    assert_eq!(answer.header("location"), "/sign-in");
+    let answer = post_form(client, "/data-consent/new", "", "csrf=x").await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+
+    let (cookie, token) = http_sign_in(client, "alice@fabrikam.example", true).await;
+    // Another tenant's request is not found, as in the API.
+    let other = local.token("partner-northwind", "nina", true);
+    let theirs = local
+        .create(
+            &other,
+            "prod",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    let theirs = theirs["id"].as_str().unwrap();
+    let get = |path: String| {
+        let cookie = cookie.clone();
+        async move {
+            client
+                .send_with("GET", &path, &[("cookie", &cookie)], None)
+                .await
+        }
+    };
+    for path in [
+        format!("/data-consent/{theirs}"),
+        format!("/data-consent/{theirs}/cancel"),
+        format!("/data-consent/{theirs}/reviewers/1"),
+        "/data-consent/not-an-id".to_owned(),
+    ] {
+        let answer = get(path.clone()).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+        assert!(answer.body.contains("No consent request of your tenant"));
+    }
+    let answer = post_form(
+        client,
+        &format!("/data-consent/{theirs}/cancel"),
+        &cookie,
+        &format!("csrf={token}"),
+    )
+    .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    let nina = local.request(&other, &json!(theirs)).await;
+    assert_eq!(nina["status"], "pending");
+
+    // A body that is not a form, and a method the route does not take.
+    let answer = client
+        .send_with(
+            "POST",
+            "/data-consent/new",
+            &[("cookie", &cookie)],
+            Some(("application/json", &format!("{{\"csrf\":\"{token}\"}}"))),
+        )
+        .await;
+    assert_eq!(answer.status, 415, "{}", answer.body);
+    let answer = client
+        .send_with("DELETE", "/data-consent", &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.header("allow"), "GET, HEAD");
+    local.running.stop().await;
+}
+
+#[tokio::test]
+async fn the_view_lists_newest_first_a_page_at_a_time() {
+    let local = local("portal-pages").await;
+    let admin = local.token(PARTNER, "alice", true);
+    for n in 0..23 {
+        local
+            .create(
+                &admin,
+                &format!("env-{n:02}"),
+                ["bob@contoso.example", "carol@contoso.example"],
+            )
+            .await;
+    }
+    let (cookie, _) = http_sign_in(&local.client, "alice@fabrikam.example", false).await;
+    let get = |path: String| {
+        let cookie = cookie.clone();
+        let client = &local.client;
+        async move {
+            client
+                .send_with("GET", &path, &[("cookie", &cookie)], None)
+                .await
+        }
+    };
+    let first = get("/data-consent".to_owned()).await;
+    let envs = |body: &str| -> Vec<String> {
+        body.match_indices("<span class=\"id\">env-")
+            .map(|(at, _)| body[at + 17..at + 23].to_owned())
+            .collect()
+    };
+    let shown = envs(&first.body);
+    assert_eq!(shown.len(), 20);
+    assert_eq!(shown[0], "env-22", "newest first");
+    assert_eq!(shown[19], "env-03");
+    let at = first.body.find("href=\"/data-consent?cursor=").unwrap() + 6;
+    let next = &first.body[at..at + first.body[at..].find('"').unwrap()];
+    let second = get(next.replace("&amp;", "&")).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(envs(&second.body), ["env-02", "env-01", "env-00"]);
+    assert!(!second.body.contains("id=\"next-page\""));
+    assert!(second.body.contains("id=\"first-page\""));
+    let bad = get("/data-consent?cursor=garbage".to_owned()).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    local.running.stop().await;
+}
+
+#[test]
+fn a_form_token_belongs_to_its_session_only() {
+    let tokens = FormTokens::new("a-secret-that-is-long-enough-for-the-test");
+    let token = tokens.token_for("session-a");
+    assert!(tokens.check("session-a", &token));
+    assert!(!tokens.check("session-b", &token));
+    assert!(!tokens.check("session-a", ""));
+    assert!(!tokens.check("session-a", "not base64 !"));
+    let other_key = FormTokens::new("another-secret-that-is-long-enough-too");
+    assert!(!other_key.check("session-a", &token));
+    let header = "consent_presession=abc; consent_session=t.o.k; other=1";
+    assert_eq!(
+        session::cookie(header, session::SESSION_COOKIE),
+        Some("t.o.k")
+    );
+    assert_eq!(
+        session::cookie("xconsent_session=1", session::SESSION_COOKIE),
+        None
+    );
+}
