@@ -40,6 +40,13 @@ async fn sign_in(browser: &Browser, base: &str, tenant: &str, email: &str, admin
     browser.wait_for_heading("Data Consent").await;
 }
 
+/// Asserts that `text` (of `what`) contains every one of `shown`.
+fn assert_shows(what: &str, text: &str, shown: &[&str]) {
+    for part in shown {
+        assert!(text.contains(part), "{what} shows {part:?}: {text}");
+    }
+}
+
 /// The text of the view's first row.
 async fn row_text(browser: &Browser) -> String {
     browser.text("#requests tbody tr").await
@@ -103,17 +110,19 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
     browser.wait_for_heading("Data Consent").await;
     assert!(browser.text("#notice").await.contains("was created"));
     let row = row_text(&browser).await;
-    for shown in [
-        PAYLOAD,
-        "prod",
-        "Pending",
-        "bob@contoso.example: waiting since",
-        "carol@contoso.example: waiting since",
-        "then access for 90 days",
-        "Tune alerting for the EU rollout",
-    ] {
-        assert!(row.contains(shown), "the row shows {shown:?}: {row}");
-    }
+    assert_shows(
+        "row",
+        &row,
+        &[
+            PAYLOAD,
+            "prod",
+            "Pending",
+            "bob@contoso.example: waiting since",
+            "carol@contoso.example: waiting since",
+            "then access for 90 days",
+            "Tune alerting for the EU rollout",
+        ],
+    );
     assert!(
         !row.contains("Contoso Ltd"),
         "no customer name before both approve: {row}"
@@ -138,15 +147,17 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
     browser.go(&format!("{base}/data-consent")).await;
     browser.wait_for_heading("Data Consent").await;
     let row = row_text(&browser).await;
-    for shown in [
-        "Allowed",
-        "Contoso Ltd",
-        "bob@contoso.example: approved at",
-        "carol@contoso.example: approved at",
-        "access until",
-    ] {
-        assert!(row.contains(shown), "the row shows {shown:?}: {row}");
-    }
+    assert_shows(
+        "row",
+        &row,
+        &[
+            "Allowed",
+            "Contoso Ltd",
+            "bob@contoso.example: approved at",
+            "carol@contoso.example: approved at",
+            "access until",
+        ],
+    );
     browser
         .assert_accessible("the view with an allowed request")
         .await;
@@ -216,13 +227,15 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
             .contains("reviewer was changed")
     );
     let row = row_text(&browser).await;
-    for shown in [
-        "Pending",
-        "dave@contoso.example: waiting since",
-        "bob@contoso.example: waiting since",
-    ] {
-        assert!(row.contains(shown), "the row shows {shown:?}: {row}");
-    }
+    assert_shows(
+        "row",
+        &row,
+        &[
+            "Pending",
+            "dave@contoso.example: waiting since",
+            "bob@contoso.example: waiting since",
+        ],
+    );
     assert!(!row.contains("carol@contoso.example"), "{row}");
     assert!(
         local
@@ -324,6 +337,12 @@ async fn post_form(client: &Client, path: &str, cookie: &str, form: &str) -> Ans
         .await
 }
 
+async fn get_with(client: &Client, path: String, cookie: &str) -> Answer {
+    client
+        .send_with("GET", &path, &[("cookie", cookie)], None)
+        .await
+}
+
 /// The value of the first hidden form token on a page.
 fn form_token_on(page: &str) -> String {
     let at = page
@@ -402,16 +421,21 @@ async fn a_post_without_this_sessions_form_token_changes_nothing() {
     assert_eq!(listed["items"], json!([]), "nothing was created");
 
     // With the session's own token it goes through.
-    let answer = post_form(
-        client,
-        "/data-consent/new",
-        &cookie,
-        &create(&format!("csrf={token}&")),
-    )
-    .await;
+    let own_token = format!("csrf={token}&");
+    let answer = post_form(client, "/data-consent/new", &cookie, &create(&own_token)).await;
     assert_eq!(answer.status, 303, "{}", answer.body);
     let listed = client.get("/consent-requests", Some(&admin)).await.json();
     let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    // The same again: the API's 409, with the way to the open request.
+    let answer = post_form(client, "/data-consent/new", &cookie, &create(&own_token)).await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(
+        answer
+            .body
+            .contains(&format!("href=\"/data-consent/{id}\"")),
+        "{}",
+        answer.body
+    );
 
     // A cancel without the token, and a sign-in without the pre-session's.
     let before = local.request(&admin, &json!(id)).await;
@@ -470,14 +494,7 @@ async fn the_page_sends_the_review_pages_headers_and_guards_its_routes() {
         )
         .await;
     let theirs = theirs["id"].as_str().unwrap();
-    let get = |path: String| {
-        let cookie = cookie.clone();
-        async move {
-            client
-                .send_with("GET", &path, &[("cookie", &cookie)], None)
-                .await
-        }
-    };
+    let get = |path: String| get_with(client, path, &cookie);
     for path in [
         format!("/data-consent/{theirs}"),
         format!("/data-consent/{theirs}/cancel"),
@@ -531,15 +548,7 @@ async fn the_view_lists_newest_first_a_page_at_a_time() {
             .await;
     }
     let (cookie, _) = http_sign_in(&local.client, "alice@fabrikam.example", false).await;
-    let get = |path: String| {
-        let cookie = cookie.clone();
-        let client = &local.client;
-        async move {
-            client
-                .send_with("GET", &path, &[("cookie", &cookie)], None)
-                .await
-        }
-    };
+    let get = |path: String| get_with(&local.client, path, &cookie);
     let first = get("/data-consent".to_owned()).await;
     let envs = |body: &str| -> Vec<String> {
         body.match_indices("<span class=\"id\">env-")

@@ -159,7 +159,7 @@ fn timing(view: &RequestView, term: Option<AccessTerm>) -> String {
     }
     match (view.allowed_until, term_words) {
         (Some(until), _) => format!("access until {}", display_time(until)),
-        (None, Some(t)) => format!("term: {t}"),
+        (None, Some(t)) => format!("term asked: {t}"),
         (None, None) => "until withdrawn".to_owned(),
     }
 }
