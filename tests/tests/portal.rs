@@ -57,6 +57,14 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
     let local = local("portal-flow").await;
     let base = local.running.base_url.clone();
     let browser = Browser::open().await;
+    // Signing in without an address: the error beside the field.
+    browser.go(&format!("{base}/sign-in")).await;
+    browser.click("#sign-in").await;
+    browser.wait_for_heading("Sign in").await;
+    assert!(browser.text("#email-error").await.contains("email address"));
+    browser
+        .assert_accessible("the sign-in page with an error")
+        .await;
     sign_in(&browser, &base, PARTNER, "alice@fabrikam.example", true).await;
     let header = browser.text("#signed-in").await;
     assert!(
@@ -386,6 +394,12 @@ async fn http_sign_in(client: &Client, email: &str, admin: bool) -> (String, Str
         assert!(set.contains(flag), "the session cookie is {flag}: {set}");
     }
     let cookie = set.split(';').next().unwrap().to_owned();
+    // The cookie carries the dev token the API itself accepts.
+    let bearer = &cookie[session::SESSION_COOKIE.len() + 1..];
+    assert_eq!(
+        client.get("/consent-requests", Some(bearer)).await.status,
+        200
+    );
     let view = client
         .send_with("GET", "/data-consent", &[("cookie", &cookie)], None)
         .await;
@@ -568,6 +582,45 @@ async fn the_view_lists_newest_first_a_page_at_a_time() {
     assert!(second.body.contains("id=\"first-page\""));
     let bad = get("/data-consent?cursor=garbage".to_owned()).await;
     assert_eq!(bad.status, 400, "{}", bad.body);
+    local.running.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_for_the_callers_own_tenant_is_not_applicable_and_names_no_reviewers() {
+    let local = local("portal-own-tenant").await;
+    let (cookie, token) = http_sign_in(&local.client, "alice@fabrikam.example", false).await;
+    let form = format!(
+        "csrf={token}&targetTenantId={PARTNER}&environmentId=sandbox&environmentName=Sandbox&reviewer1=&reviewer2=&purpose=Our+own+telemetry"
+    );
+    let answer = post_form(&local.client, "/data-consent/new", &cookie, &form).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(
+        answer.header("location"),
+        "/data-consent?notice=not-applicable"
+    );
+    let view = get_with(&local.client, answer.header("location").to_owned(), &cookie).await;
+    assert_shows(
+        "the view",
+        &view.body,
+        &[
+            "no consent is needed",
+            "Not Applicable",
+            "no consent needed",
+            "none: your own tenant",
+        ],
+    );
+    assert!(read_outbox(&local.outbox).is_empty(), "no email");
+    // For a customer, the empty fields are the API's errors, each beside its field.
+    let form = form.replace(
+        &format!("targetTenantId={PARTNER}"),
+        "targetTenantId=contoso",
+    );
+    let answer = post_form(&local.client, "/data-consent/new", &cookie, &form).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    for field in ["reviewer1", "reviewer2"] {
+        let error = format!("id=\"{field}-error\">not a valid email address");
+        assert!(answer.body.contains(&error), "{}", answer.body);
+    }
     local.running.stop().await;
 }
 

@@ -498,12 +498,21 @@ impl Portal {
     }
 
     async fn create(&self, session: Session, form: Form) -> Response {
+        // For the caller's own tenant (Not Applicable) two empty fields name
+        // nobody; elsewhere an empty field is sent, to get its error at once.
+        let named = [form.get("reviewer1").trim(), form.get("reviewer2").trim()];
+        let own_tenant = form.get("targetTenantId").trim() == session.caller.tenant_id.as_str();
+        let reviewers: &[&str] = if own_tenant && named.iter().all(|r| r.is_empty()) {
+            &[]
+        } else {
+            &named
+        };
         let mut body = json!({
             "targetTenantId": form.get("targetTenantId").trim(),
             "environmentId": form.get("environmentId").trim(),
             "environmentName": form.get("environmentName"),
             "purpose": form.get("purpose"),
-            "reviewers": [form.get("reviewer1").trim(), form.get("reviewer2").trim()],
+            "reviewers": reviewers,
             "confirmedInTargetTenant": form.get("confirmedInTargetTenant") == "true",
         });
         if !form.get("accessDuration").is_empty() {
@@ -518,7 +527,13 @@ impl Portal {
                 redirect("/data-consent?notice=not-applicable")
             }
             Ok(_) => redirect("/data-consent?notice=created"),
-            Err(ServiceError::Invalid(errors)) => {
+            Err(ServiceError::Invalid(mut errors)) => {
+                // A problem with the pair is shown beside the first reviewer's field.
+                for e in &mut errors {
+                    if e.field == "/reviewers" {
+                        e.field = "/reviewers/0".to_owned();
+                    }
+                }
                 let mut page = new_page(session.shown, &form);
                 page.errors = place_errors(
                     &errors,

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use askama::Template;
 use consent_shared::api::{RequestView, ReviewerView};
-use consent_shared::domain::{AccessTerm, Actor, AuditAction, AuditEvent, ConsentRequest};
+use consent_shared::domain::{AccessTerm, Actor, AuditAction, AuditEvent, ConsentRequest, Status};
 use consent_shared::notify::term_in_words;
 use consent_shared::text::display_time;
 use consent_shared::workflow::FieldError;
@@ -147,6 +147,9 @@ fn reason_words(code: &'static str) -> &'static str {
 }
 
 fn timing(view: &RequestView, term: Option<AccessTerm>) -> String {
+    if view.status == Status::NotApplicable.code() {
+        return "no consent needed".to_owned();
+    }
     let term_words = term.map(term_in_words);
     if let Some(expires) = view.expires_at {
         return match term_words {
