@@ -5,9 +5,12 @@
 use std::time::Duration;
 
 use consent_local::portal::session::{self, FormTokens};
+use consent_shared::adapters::directory::parse_tenants;
+use consent_shared::adapters::dynamo_directory::DynamoDirectory;
 use consent_shared::config::Backends;
 use consent_tests::browser::Browser;
 use consent_tests::local::Local;
+use consent_tests::moto;
 use consent_tests::*;
 use serde_json::json;
 
@@ -622,6 +625,49 @@ async fn a_request_for_the_callers_own_tenant_is_not_applicable_and_names_no_rev
         assert!(answer.body.contains(&error), "{}", answer.body);
     }
     local.running.stop().await;
+}
+
+#[tokio::test]
+async fn on_a_table_the_sign_in_offers_the_tables_directory_as_it_is_now() {
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table_with_tenants(&client, "portal").await;
+    let local = Local::start(
+        Backends {
+            table: Some(table.clone()),
+            sdk: Some(moto::sdk_config().await),
+            outbox: temp_dir("portal-table"),
+            ..Backends::default()
+        },
+        Duration::from_secs(3600),
+    )
+    .await;
+    let before = local.client.get("/sign-in", None).await;
+    assert_shows(
+        "the sign-in",
+        &before.body,
+        &[
+            "Fabrikam Consulting (partner-fabrikam)",
+            "Contoso Ltd (contoso)",
+        ],
+    );
+    assert!(!before.body.contains("Litware"));
+    let litware =
+        parse_tenants(r#"{"tenants":[{"id":"partner-litware","name":"Litware Inc"}]}"#).unwrap();
+    DynamoDirectory::new(client.clone(), table.clone())
+        .import(&litware, &mut |_, _, _| {})
+        .await
+        .unwrap();
+    let after = local.client.get("/sign-in", None).await;
+    assert!(
+        after.body.contains("Litware Inc (partner-litware)"),
+        "{}",
+        after.body
+    );
+    let (cookie, _) = http_sign_in(&local.client, "alice@fabrikam.example", true).await;
+    let view = get_with(&local.client, "/data-consent".to_owned(), &cookie).await;
+    assert!(view.body.contains("Fabrikam Consulting (partner-fabrikam)"));
+    local.running.stop().await;
+    moto::drop_table(&client, &table).await;
 }
 
 #[test]

@@ -412,6 +412,7 @@ impl Banner {
 
     fn print(&self, base_url: &str) {
         println!("consent-local serving every route on {base_url}");
+        println!("  Data Consent:  {base_url}/ (the portal's page, with a development sign-in)");
         println!("  API document:  {base_url}/openapi.json");
         println!(
             "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"
