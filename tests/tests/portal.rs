@@ -5,9 +5,11 @@
 use std::time::Duration;
 
 use consent_local::portal::session::{self, FormTokens};
+use consent_local::portal::views::Row;
 use consent_shared::adapters::directory::parse_tenants;
 use consent_shared::adapters::dynamo_directory::DynamoDirectory;
 use consent_shared::config::Backends;
+use consent_shared::domain::{Comment, Verdict};
 use consent_tests::browser::Browser;
 use consent_tests::local::Local;
 use consent_tests::moto;
@@ -668,6 +670,52 @@ async fn on_a_table_the_sign_in_offers_the_tables_directory_as_it_is_now() {
     assert!(view.body.contains("Fabrikam Consulting (partner-fabrikam)"));
     local.running.stop().await;
     moto::drop_table(&client, &table).await;
+}
+
+#[tokio::test]
+async fn each_reviewer_reads_with_their_own_state_and_admins_get_only_the_controls_the_status_allows()
+ {
+    let w = World::new();
+    w.mailer.refuse("bob@contoso.example");
+    let request = w
+        .app
+        .create(&partner_caller(true), create_input("prod"))
+        .await
+        .unwrap();
+    let pending = Row::new(&request, None, true);
+    assert!(pending.reviewers[0].refused);
+    assert!(
+        pending.reviewers[0]
+            .state
+            .starts_with("email refused at 2026-"),
+        "{}",
+        pending.reviewers[0].state
+    );
+    assert!(pending.reviewers[1].state.starts_with("waiting since"));
+    assert!(pending.cancelable && pending.reviewers.iter().all(|r| r.editable));
+    let as_user = Row::new(&request, None, false);
+    assert!(!as_user.cancelable && as_user.reviewers.iter().all(|r| !r.editable));
+
+    let link = w.mailer.links_to("carol@contoso.example").remove(0);
+    let token = link.rsplit('/').next().unwrap();
+    let comment = Comment::parse("Not before the audit").unwrap();
+    w.app
+        .decide(token, Verdict::Rejected, comment)
+        .await
+        .unwrap();
+    let (request, _) = w.app.get(&partner_caller(true), request.id).await.unwrap();
+    let closed = Row::new(&request, None, true);
+    assert_eq!(closed.status_label, "Not Allowed");
+    assert_eq!(closed.reason.as_deref(), Some("a reviewer rejected it"));
+    assert!(closed.reviewers[1].state.starts_with("rejected at 2026-"));
+    assert_eq!(
+        closed.reviewers[1].comment.as_deref(),
+        Some("Not before the audit")
+    );
+    assert!(
+        !closed.cancelable && closed.reviewers.iter().all(|r| !r.editable),
+        "a closed request takes no admin action"
+    );
 }
 
 #[test]
