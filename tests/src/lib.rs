@@ -6,6 +6,7 @@ pub mod browser;
 pub mod events;
 pub mod local;
 pub mod moto;
+pub mod page;
 pub mod routes;
 pub mod template;
 

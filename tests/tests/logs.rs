@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use consent_tests::page::{http_sign_in, post_form};
 use consent_tests::*;
 use serde_json::json;
 
@@ -170,4 +171,60 @@ async fn an_idle_scheduled_run_logs_at_debug_and_a_busy_one_at_info() {
         .find(|l| l.contains("scheduled run done"))
         .unwrap_or_else(|| panic!("a run that sent reminders is logged at info:\n{logs}"));
     assert!(run.contains("INFO") && run.contains("sent=2"), "{run}");
+}
+
+#[tokio::test]
+async fn no_session_or_form_token_of_the_data_consent_page_appears_in_any_log_line() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    // consent-local's tasks run on this test's one thread: their lines land here.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let local = consent_tests::local::Local::start(
+        consent_shared::config::Backends {
+            outbox: temp_dir("logs-page"),
+            ..Default::default()
+        },
+        std::time::Duration::from_secs(3600),
+    )
+    .await;
+    let (cookie, form_token) = http_sign_in(&local.client, "alice@fabrikam.example", true).await;
+    let create = format!(
+        "csrf={form_token}&targetTenantId={CUSTOMER}&environmentId=prod&environmentName=Prod&reviewer1=bob%40contoso.example&reviewer2=carol%40contoso.example&purpose=Tune"
+    );
+    let created = post_form(&local.client, "/data-consent/new", &cookie, &create).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let bearer = cookie.split_once('=').unwrap().1.to_owned();
+    let listed = local.client.get("/consent-requests", Some(&bearer)).await;
+    let id = listed.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    let cancel = format!("csrf={form_token}&reason=Wrong+environment");
+    let path = format!("/data-consent/{id}/cancel");
+    assert_eq!(
+        post_form(&local.client, &path, &cookie, &cancel)
+            .await
+            .status,
+        303
+    );
+    let forged = post_form(&local.client, &path, &cookie, "csrf=forged").await;
+    assert_eq!(forged.status, 403);
+    local.running.stop().await;
+
+    let logged = captured.text();
+    assert!(
+        logged.contains("email written"),
+        "the page's requests were logged here: {logged}"
+    );
+    assert!(
+        !logged.contains(&bearer),
+        "the session's token is not logged"
+    );
+    assert!(
+        !logged.contains(&form_token),
+        "the form token is not logged"
+    );
 }
