@@ -42,16 +42,16 @@ pub fn set_cookie<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
         .find(|v| v.starts_with(&format!("{name}=")))
 }
 
+/// The `name=value` pair that a `Set-Cookie` header of `answer` sets.
+pub fn cookie_set_by(answer: &Answer, name: &str) -> Option<String> {
+    set_cookie(answer, name).and_then(|set| set.split(';').next().map(str::to_owned))
+}
+
 /// Signs in over plain HTTP; returns the session's cookie pair and its form token.
 pub async fn http_sign_in(client: &Client, email: &str, admin: bool) -> (String, String) {
     let form = client.get("/sign-in", None).await;
     assert_eq!(form.status, 200);
-    let pre = set_cookie(&form, session::PRE_SESSION_COOKIE)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let pre = cookie_set_by(&form, session::PRE_SESSION_COOKIE).unwrap();
     let body = format!(
         "csrf={}&tenant={PARTNER}&email={}{}",
         form_token_on(&form.body),
@@ -65,7 +65,7 @@ pub async fn http_sign_in(client: &Client, email: &str, admin: bool) -> (String,
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set.contains(flag), "the session cookie is {flag}: {set}");
     }
-    let cookie = set.split(';').next().unwrap().to_owned();
+    let cookie = cookie_set_by(&signed_in, session::SESSION_COOKIE).unwrap();
     // The cookie carries the dev token the API itself accepts.
     let bearer = &cookie[session::SESSION_COOKIE.len() + 1..];
     assert_eq!(

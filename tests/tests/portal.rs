@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
+use consent_local::portal::SIGN_IN_CHOICES;
 use consent_local::portal::session::{self, FormTokens};
 use consent_local::portal::views::Row;
 use consent_shared::adapters::directory::parse_tenants;
 use consent_shared::adapters::dynamo_directory::DynamoDirectory;
-use consent_shared::config::Backends;
+use consent_shared::config::{Backends, TenantsFile};
 use consent_shared::domain::{Comment, Verdict};
 use consent_tests::browser::Browser;
 use consent_tests::local::Local;
@@ -557,6 +558,75 @@ async fn a_request_for_the_callers_own_tenant_is_not_applicable_and_names_no_rev
     local.running.stop().await;
 }
 
+fn many_tenants(n: usize) -> Vec<consent_shared::domain::Tenant> {
+    let entries: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"id":"t-{i:04}","name":"Tenant {i}"}}"#))
+        .collect();
+    parse_tenants(&format!(r#"{{"tenants":[{}]}}"#, entries.join(","))).unwrap()
+}
+
+/// The sign-in of a directory too large to list: a text field for the id,
+/// a known id signs in, an unknown one is the field's error.
+async fn assert_types_the_tenant(local: &Local) {
+    let form = local.client.get("/sign-in", None).await;
+    assert!(
+        form.body.contains("<input type=\"text\" id=\"tenant\""),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body
+            .contains(&format!("more than {SIGN_IN_CHOICES} tenants"))
+    );
+    assert!(
+        !form.body.contains("<option"),
+        "no list of {SIGN_IN_CHOICES}+"
+    );
+    let pre = cookie_set_by(&form, session::PRE_SESSION_COOKIE).unwrap();
+    let token = form_token_on(&form.body);
+    let unknown = format!("csrf={token}&tenant=t-nope&email=ann%40tenant.example");
+    let answer = post_form(&local.client, "/sign-in", &pre, &unknown).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert!(
+        answer
+            .body
+            .contains("no tenant of the directory has this id")
+    );
+    let known = format!("csrf={token}&tenant=t-0150&email=ann%40tenant.example");
+    let answer = post_form(&local.client, "/sign-in", &pre, &known).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let cookie = cookie_set_by(&answer, session::SESSION_COOKIE).unwrap();
+    let view = get_with(&local.client, "/data-consent".to_owned(), &cookie).await;
+    assert!(view.body.contains("Tenant 150 (t-0150)"), "{}", view.body);
+}
+
+#[tokio::test]
+async fn a_directory_too_large_to_list_has_the_tenant_typed() {
+    let tenants = many_tenants(SIGN_IN_CHOICES + 1);
+    let local = Local::start(
+        Backends {
+            tenants: Some(TenantsFile::Json(
+                consent_shared::adapters::directory::tenants_file(&tenants),
+            )),
+            outbox: temp_dir("portal-many"),
+            ..Backends::default()
+        },
+        Duration::from_secs(3600),
+    )
+    .await;
+    assert_types_the_tenant(&local).await;
+    let browser = Browser::open().await;
+    browser
+        .go(&format!("{}/sign-in", local.running.base_url))
+        .await;
+    browser.wait_for_heading("Sign in").await;
+    browser
+        .assert_accessible("the sign-in with the tenant typed")
+        .await;
+    browser.close().await;
+    local.running.stop().await;
+}
+
 #[tokio::test]
 async fn on_a_table_the_sign_in_offers_the_tables_directory_as_it_is_now() {
     let (client, _) = moto::dynamodb().await;
@@ -596,6 +666,12 @@ async fn on_a_table_the_sign_in_offers_the_tables_directory_as_it_is_now() {
     let (cookie, _) = http_sign_in(&local.client, "alice@fabrikam.example", true).await;
     let view = get_with(&local.client, "/data-consent".to_owned(), &cookie).await;
     assert!(view.body.contains("Fabrikam Consulting (partner-fabrikam)"));
+    // Past the choices a list can offer, the id is typed (and one page is read).
+    DynamoDirectory::new(client.clone(), table.clone())
+        .import(&many_tenants(SIGN_IN_CHOICES), &mut |_, _, _| {})
+        .await
+        .unwrap();
+    assert_types_the_tenant(&local).await;
     local.running.stop().await;
     moto::drop_table(&client, &table).await;
 }

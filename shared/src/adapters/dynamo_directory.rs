@@ -260,6 +260,19 @@ impl DynamoDirectory {
 
     /// Every tenant, in id order, read page by page from the index.
     pub async fn export(&self) -> Result<Vec<Tenant>, DirectoryError> {
+        self.in_id_order(None).await
+    }
+
+    /// The first `limit` tenants in id order, and whether there are more
+    /// (one page read, however large the directory).
+    pub async fn first(&self, limit: usize) -> Result<(Vec<Tenant>, bool), DirectoryError> {
+        let mut tenants = self.in_id_order(Some(limit + 1)).await?;
+        let more = tenants.len() > limit;
+        tenants.truncate(limit);
+        Ok((tenants, more))
+    }
+
+    async fn in_id_order(&self, at_most: Option<usize>) -> Result<Vec<Tenant>, DirectoryError> {
         let mut tenants = Vec::new();
         let mut pages = self
             .client
@@ -268,11 +281,15 @@ impl DynamoDirectory {
             .index_name(crate::adapters::dynamo::PARTNER_INDEX)
             .key_condition_expression("gsi1pk = :directory")
             .expression_attribute_values(":directory", s(DIRECTORY_PK))
+            .set_limit(at_most.and_then(|n| i32::try_from(n).ok()))
             .into_paginator()
             .items()
             .send();
         while let Some(item) = pages.next().await {
             tenants.push(tenant_of(&item.map_err(unavailable)?)?);
+            if at_most.is_some_and(|n| tenants.len() >= n) {
+                break;
+            }
         }
         Ok(tenants)
     }

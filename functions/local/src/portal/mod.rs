@@ -48,22 +48,29 @@ pub enum SignInTenants {
     Table(DynamoDirectory),
 }
 
+/// At most this many tenants are offered to choose from; with more, the
+/// sign-in asks for the tenant's id.
+pub const SIGN_IN_CHOICES: usize = 200;
+
 impl SignInTenants {
-    async fn all(&self) -> Result<Vec<Tenant>, String> {
+    /// The tenants to choose from, and whether the directory holds more.
+    async fn offered(&self) -> Result<(Vec<Tenant>, bool), String> {
         match self {
-            SignInTenants::Listed(tenants) => Ok(tenants.clone()),
-            SignInTenants::Table(directory) => directory.export().await.map_err(|e| e.0),
+            SignInTenants::Listed(tenants) => Ok((
+                tenants.iter().take(SIGN_IN_CHOICES).cloned().collect(),
+                tenants.len() > SIGN_IN_CHOICES,
+            )),
+            SignInTenants::Table(directory) => {
+                directory.first(SIGN_IN_CHOICES).await.map_err(|e| e.0)
+            }
         }
     }
 
-    async fn name_of(&self, id: &TenantId) -> Option<String> {
+    async fn find(&self, id: &str) -> Option<Tenant> {
+        let id = TenantId::parse(id).ok()?;
         match self {
-            SignInTenants::Listed(tenants) => {
-                tenants.iter().find(|t| t.id == *id).map(|t| t.name.clone())
-            }
-            SignInTenants::Table(directory) => {
-                directory.tenant(id).await.ok().flatten().map(|t| t.name)
-            }
+            SignInTenants::Listed(tenants) => tenants.iter().find(|t| t.id == id).cloned(),
+            SignInTenants::Table(directory) => directory.tenant(&id).await.ok().flatten(),
         }
     }
 }
@@ -217,9 +224,9 @@ impl Portal {
         let caller = caller_from_claims(&claims, &self.app.settings().admin_role).ok()?;
         let tenant_name = self
             .tenants
-            .name_of(&caller.tenant_id)
+            .find(caller.tenant_id.as_str())
             .await
-            .unwrap_or_else(|| caller.tenant_id.to_string());
+            .map_or_else(|| caller.tenant_id.to_string(), |t| t.name);
         Some(Session {
             shown: SignedIn {
                 email: caller
@@ -328,10 +335,11 @@ impl Portal {
         admin: bool,
         message: Option<String>,
     ) -> Response {
-        let (tenants, message) = match self.tenants.all().await {
-            Ok(tenants) => (tenants, message),
+        let (tenants, more, message) = match self.tenants.offered().await {
+            Ok((tenants, more)) => (tenants, more, message),
             Err(e) => (
                 Vec::new(),
+                false,
                 Some(format!("The tenant directory cannot be read: {e}")),
             ),
         };
@@ -344,6 +352,7 @@ impl Portal {
                 .iter()
                 .map(|t| (t.id.to_string(), format!("{} ({})", t.name, t.id)))
                 .collect(),
+            more_tenants: more,
             tenant,
             email,
             admin,
@@ -366,10 +375,9 @@ impl Portal {
         let mut tenant = Field::of(form.get("tenant"));
         let mut email = Field::of(form.get("email").trim());
         let admin = form.get("admin") == "yes";
-        let known = self.tenants.all().await.unwrap_or_default();
-        let chosen = known.iter().find(|t| t.id.as_str() == tenant.value);
+        let chosen = self.tenants.find(tenant.value.trim()).await;
         if chosen.is_none() {
-            tenant.error = Some("choose your tenant from the list".to_owned());
+            tenant.error = Some("no tenant of the directory has this id".to_owned());
         }
         let address = match Email::parse(&email.value) {
             Ok(address) => Some(address),

@@ -287,8 +287,10 @@ pub struct SignInPage {
     pub style: &'static str,
     pub who: Option<SignedIn>,
     pub form_token: String,
-    /// (id, label) of each tenant of the directory.
+    /// (id, label) of the tenants offered.
     pub tenants: Vec<(String, String)>,
+    /// The directory holds more than those: the tenant's id is typed.
+    pub more_tenants: bool,
     pub tenant: Field,
     pub email: Field,
     pub admin: bool,
