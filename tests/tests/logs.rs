@@ -24,6 +24,19 @@ impl Write for Captured {
 }
 
 impl Captured {
+    /// Every log line of this thread at `level` or above, while the guard lives.
+    fn at(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        (captured, guard)
+    }
+
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
@@ -31,15 +44,8 @@ impl Captured {
 
 #[tokio::test]
 async fn no_link_token_appears_in_any_log_line() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
     // This test's runtime runs on this thread only: every log line lands here.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::at(tracing::Level::TRACE);
 
     let w = World::new();
     let admin = claims(PARTNER, "alice", Some("alice@fabrikam.example"), true);
@@ -143,14 +149,7 @@ async fn no_link_token_appears_in_any_log_line() {
 
 #[tokio::test]
 async fn an_idle_scheduled_run_logs_at_debug_and_a_busy_one_at_info() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::at(tracing::Level::INFO);
     let w = World::new();
     let mut event =
         aws_lambda_events::event::eventbridge::EventBridgeEvent::<serde_json::Value>::default();
@@ -175,15 +174,8 @@ async fn an_idle_scheduled_run_logs_at_debug_and_a_busy_one_at_info() {
 
 #[tokio::test]
 async fn no_session_or_form_token_of_the_data_consent_page_appears_in_any_log_line() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
     // consent-local's tasks run on this test's one thread: their lines land here.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::at(tracing::Level::TRACE);
 
     let local = consent_tests::local::Local::start(
         consent_shared::config::Backends {
