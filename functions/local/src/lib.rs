@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_shared::adapters::clock::SystemClock;
-use consent_shared::adapters::directory::parse_tenants;
+use consent_shared::adapters::directory::{CachedDirectory, parse_tenants};
 use consent_shared::adapters::dynamo_directory::DynamoDirectory;
 use consent_shared::adapters::event_log::EventLog;
 use consent_shared::adapters::memory::MemoryStore;
@@ -208,10 +208,17 @@ async fn sign_in_tenants(backends: &Backends) -> Result<SignInTenants, String> {
             .map_err(|e| format!("tenant directory {}: {e}", path.display()))?,
         (None, Some(table)) => {
             let sdk = backends.sdk_config().await.map_err(|e| e.to_string())?;
-            return Ok(SignInTenants::Table(DynamoDirectory::new(
-                aws_sdk_dynamodb::Client::new(&sdk),
-                table.clone(),
-            )));
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            let cache = backends.directory_cache;
+            return Ok(SignInTenants::Table {
+                directory: DynamoDirectory::new(client.clone(), table.clone()),
+                cached: CachedDirectory::new(
+                    Arc::new(DynamoDirectory::new(client, table.clone())),
+                    Arc::new(SystemClock),
+                    cache.max_age,
+                    cache.capacity,
+                ),
+            });
         }
         (None, None) => SAMPLE_TENANTS.to_owned(),
     };

@@ -13,6 +13,7 @@ pub mod views;
 use std::sync::Arc;
 
 use askama::Template;
+use consent_shared::adapters::directory::CachedDirectory;
 use consent_shared::adapters::dynamo_directory::DynamoDirectory;
 use consent_shared::api;
 use consent_shared::domain::{ConsentRequest, Email, RequestId, Slot, Status, Tenant, TenantId};
@@ -44,8 +45,12 @@ pub const MAX_FORM_BYTES: usize = 64 * 1024;
 pub enum SignInTenants {
     /// A directory file's tenants.
     Listed(Vec<Tenant>),
-    /// The table's directory, read at each sign-in.
-    Table(DynamoDirectory),
+    /// The table's directory: its first page read at each sign-in; single
+    /// tenants (the signed-in one, on every page) through the bounded cache.
+    Table {
+        directory: DynamoDirectory,
+        cached: CachedDirectory,
+    },
 }
 
 /// At most this many tenants are offered to choose from; with more, the
@@ -60,7 +65,7 @@ impl SignInTenants {
                 tenants.iter().take(SIGN_IN_CHOICES).cloned().collect(),
                 tenants.len() > SIGN_IN_CHOICES,
             )),
-            SignInTenants::Table(directory) => {
+            SignInTenants::Table { directory, .. } => {
                 directory.first(SIGN_IN_CHOICES).await.map_err(|e| e.0)
             }
         }
@@ -70,7 +75,7 @@ impl SignInTenants {
         let id = TenantId::parse(id).ok()?;
         match self {
             SignInTenants::Listed(tenants) => tenants.iter().find(|t| t.id == id).cloned(),
-            SignInTenants::Table(directory) => directory.tenant(&id).await.ok().flatten(),
+            SignInTenants::Table { cached, .. } => cached.tenant(&id).await.ok().flatten(),
         }
     }
 }
@@ -645,14 +650,7 @@ impl Portal {
         }
         render(
             StatusCode::OK,
-            &CancelPage {
-                title: "Cancel the request",
-                style: style(),
-                who: Some(session.shown),
-                row,
-                errors: Vec::new(),
-                reason: Field::default(),
-            },
+            &cancel_page(session.shown, row, Vec::new(), Field::default()),
         )
     }
 
@@ -681,14 +679,7 @@ impl Portal {
                 let errors = place_errors(&errors, vec![("/reason", &mut reason)]);
                 render(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    &CancelPage {
-                        title: "Cancel the request",
-                        style: style(),
-                        who: Some(session.shown),
-                        row,
-                        errors,
-                        reason,
-                    },
+                    &cancel_page(session.shown, row, errors, reason),
                 )
             }
             Err(e) => self.service_problem(session.shown, &e),
@@ -892,6 +883,17 @@ fn new_page(who: SignedIn, form: &Form) -> NewPage {
         confirmed: Field::of(form.get("confirmedInTargetTenant")),
         terms: &TERMS,
         existing: None,
+    }
+}
+
+fn cancel_page(who: SignedIn, row: Row, errors: Vec<String>, reason: Field) -> CancelPage {
+    CancelPage {
+        title: "Cancel the request",
+        style: style(),
+        who: Some(who),
+        row,
+        errors,
+        reason,
     }
 }
 
