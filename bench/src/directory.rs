@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-use consent_shared::adapters::clock::SystemClock;
-use consent_shared::adapters::directory::{CachedDirectory, StaticDirectory};
-use consent_shared::adapters::dynamo_directory::DynamoDirectory;
-use consent_shared::domain::{Domain, Email, Tenant, TenantId};
-use consent_shared::ports::TenantDirectory;
+use consent_app::embedded::clock::SystemClock;
+use consent_app::embedded::directory::{CachedDirectory, StaticDirectory};
+use consent_app::ports::TenantDirectory;
+use consent_aws::dynamodb::directory::DynamoDirectory;
+use consent_core::domain::{Domain, Email, Tenant, TenantId};
 use consent_tests::moto;
 
 /// Counts the bytes the process holds, to weigh a full cache.

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::domain::Verdict;
-use consent_shared::events::ConsentEvent;
-use consent_shared::ports::{BusError, EventBus};
-use consent_shared::publisher::{CONSENT_EVENTS_ATTRIBUTE, Retry};
+use consent_app::ports::{BusError, EventBus};
+use consent_app::publisher::Retry;
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_aws::table::CONSENT_EVENTS_ATTRIBUTE;
+use consent_core::domain::Verdict;
+use consent_core::events::ConsentEvent;
 use consent_tests::events::{stream_event, stream_records};
 use consent_tests::{World, token_of};
 use serde_json::Value;

@@ -17,11 +17,11 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use consent_shared::adapters::directory::CachedDirectory;
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::adapters::dynamo_directory::DynamoDirectory;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::service::Settings;
+use consent_app::embedded::directory::CachedDirectory;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::settings::Settings;
+use consent_aws::dynamodb::directory::DynamoDirectory;
+use consent_aws::dynamodb::store::DynamoStore;
 use consent_tests::routes::*;
 use consent_tests::{Client, World, fill_pending, start_time, token_of};
 use serde_json::json;
@@ -319,8 +319,8 @@ impl DirectoryOn {
     /// A cold cache, as a function has after its cold start.
     fn cached(
         &self,
-        clock: Arc<consent_shared::adapters::clock::ManualClock>,
-    ) -> Arc<dyn consent_shared::ports::TenantDirectory> {
+        clock: Arc<consent_app::embedded::clock::ManualClock>,
+    ) -> Arc<dyn consent_app::ports::TenantDirectory> {
         Arc::new(CachedDirectory::new(
             Arc::new(DynamoDirectory::new(
                 self.client.clone(),

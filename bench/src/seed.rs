@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use consent_shared::adapters::clock::SystemClock;
-use consent_shared::adapters::directory::StaticDirectory;
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::config::parse_secret_keys;
-use consent_shared::domain::{ConsentRequest, RequestId, Slot, Verdict};
-use consent_shared::links::{LinkClaims, LinkSigner, Purpose};
-use consent_shared::service::{ConsentService, Settings};
+use consent_app::embedded::clock::SystemClock;
+use consent_app::embedded::directory::StaticDirectory;
+use consent_app::service::ConsentService;
+use consent_app::settings::Settings;
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_aws::secrets::parse_secret_keys;
+use consent_core::domain::{ConsentRequest, RequestId, Slot, Verdict};
+use consent_core::links::{LinkClaims, LinkSigner, Purpose};
 use consent_tests::{CUSTOMER, PARTNER, create_input, partner_caller};
 use serde_json::{Value, json};
 
@@ -36,16 +37,13 @@ impl Seed {
     pub async fn new() -> Self {
         let (dynamodb, _) = consent_tests::moto::dynamodb().await;
         let table = consent_tests::moto::fresh_table(&dynamodb, "bench").await;
-        consent_shared::adapters::dynamo_directory::DynamoDirectory::new(
-            dynamodb.clone(),
-            table.clone(),
-        )
-        .import(
-            &consent_shared::adapters::directory::parse_tenants(DIRECTORY).unwrap(),
-            &mut |_, _, _| {},
-        )
-        .await
-        .expect("import the directory on moto");
+        consent_aws::dynamodb::directory::DynamoDirectory::new(dynamodb.clone(), table.clone())
+            .import(
+                &consent_app::embedded::directory::parse_tenants(DIRECTORY).unwrap(),
+                &mut |_, _, _| {},
+            )
+            .await
+            .expect("import the directory on moto");
         let config = consent_tests::moto::sdk_config().await;
         let identity = aws_sdk_sesv2::Client::new(&config)
             .create_email_identity()

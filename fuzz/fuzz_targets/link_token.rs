@@ -5,8 +5,8 @@
 
 use std::sync::OnceLock;
 
-use consent_shared::domain::{AskId, RequestId, Slot};
-use consent_shared::links::{LinkClaims, LinkSigner, Purpose};
+use consent_core::domain::{AskId, RequestId, Slot};
+use consent_core::links::{LinkClaims, LinkSigner, Purpose};
 use libfuzzer_sys::fuzz_target;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use consent_shared::adapters::clock::SystemClock;
-use consent_shared::adapters::directory::StaticDirectory;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::Slot;
-use consent_shared::http::GatewayRequest;
-use consent_shared::links::{LinkClaims, LinkSigner, Purpose};
-use consent_shared::service::{ConsentService, Settings};
+use consent_app::embedded::clock::SystemClock;
+use consent_app::embedded::directory::StaticDirectory;
+use consent_app::embedded::memory::MemoryStore;
+use consent_core::domain::Slot;
+use consent_http::gateway::GatewayRequest;
+use consent_core::links::{LinkClaims, LinkSigner, Purpose};
+use consent_app::service::ConsentService;
+use consent_app::settings::Settings;
 use lambda_http::{Body, Request, Response};
 use libfuzzer_sys::fuzz_target;
 
@@ -54,7 +55,7 @@ fn fixture() -> &'static Fixture {
         let view: serde_json::Value = serde_json::from_slice(created.body().as_ref()).unwrap();
         let request_id = view["id"].as_str().unwrap().to_owned();
         let stored = runtime
-            .block_on(app.get(&caller(&app), consent_shared::domain::RequestId::parse(&request_id).unwrap()))
+            .block_on(app.get(&caller(&app), consent_core::domain::RequestId::parse(&request_id).unwrap()))
             .unwrap()
             .0;
         let ask = stored.reviewers[0].ask.as_ref().unwrap();
@@ -81,8 +82,8 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn caller(app: &ConsentService) -> consent_shared::service::Caller {
-    consent_shared::http::caller(&request("/", "", b"", &[]), &app.settings().admin_role).unwrap()
+fn caller(app: &ConsentService) -> consent_app::service::Caller {
+    consent_http::auth::caller(&request("/", "", b"", &[]), &app.settings().admin_role).unwrap()
 }
 
 /// A request as API Gateway hands it over, from an admin of the partner tenant.

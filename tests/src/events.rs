@@ -12,7 +12,7 @@ use aws_sdk_eventbridge::operation::put_events::{PutEventsInput, PutEventsOutput
 use aws_sdk_eventbridge::types::PutEventsResultEntry;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use consent_shared::events::EVENT_SOURCE;
+use consent_core::events::EVENT_SOURCE;
 use serde_json::{Value, json};
 
 use crate::moto::sdk_config;

@@ -15,19 +15,20 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use consent_shared::adapters::clock::ManualClock;
-use consent_shared::adapters::directory::StaticDirectory;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::{
+use consent_app::embedded::clock::ManualClock;
+use consent_app::embedded::directory::StaticDirectory;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::ports::{
+    ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError, TenantDirectory,
+};
+use consent_app::service::{Caller, ConsentService, CreateInput};
+use consent_app::settings::Settings;
+use consent_core::domain::{
     AccessPurpose, AuditEvent, ConsentRequest, Domain, Email, EnvironmentId, EnvironmentName,
     RequestId, ScopeKey, Tenant, TenantId,
 };
-use consent_shared::http::GatewayRequest;
-use consent_shared::links::LinkSigner;
-use consent_shared::ports::{
-    ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError, TenantDirectory,
-};
-use consent_shared::service::{Caller, ConsentService, CreateInput, Settings};
+use consent_core::links::LinkSigner;
+use consent_http::gateway::GatewayRequest;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use lambda_http::Body;
@@ -686,7 +687,7 @@ fn uuid_suffix() -> u64 {
 }
 
 /// Events are one per version, in order, ending at the request's version.
-pub fn assert_history_in_step(events: &[consent_shared::domain::AuditEvent], version: u64) {
+pub fn assert_history_in_step(events: &[consent_core::domain::AuditEvent], version: u64) {
     let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
     assert_eq!(
         versions,
@@ -709,7 +710,7 @@ pub async fn fill_pending(
     total: usize,
     due: usize,
     at: OffsetDateTime,
-    p: &consent_shared::workflow::Policy,
+    p: &consent_core::workflow::Policy,
 ) {
     for i in 0..total {
         let made = if i < due {
@@ -717,11 +718,11 @@ pub async fn fill_pending(
         } else {
             at + time::Duration::days(1)
         };
-        let t = consent_shared::workflow::create(
-            consent_shared::workflow::NewRequest {
+        let t = consent_core::workflow::create(
+            consent_core::workflow::NewRequest {
                 id: RequestId(uuid::Uuid::new_v4()),
                 partner_tenant_id: TenantId::parse(PARTNER).unwrap(),
-                requester: consent_shared::domain::Requester {
+                requester: consent_core::domain::Requester {
                     user_id: "alice".into(),
                     email: Email::parse("alice@fabrikam.example").unwrap(),
                 },
@@ -737,11 +738,11 @@ pub async fn fill_pending(
                 customer_domains: vec![Domain::parse("contoso.example").unwrap()],
                 confirmed_in_target_tenant: false,
                 ask_ids: [
-                    consent_shared::domain::AskId(uuid::Uuid::new_v4()),
-                    consent_shared::domain::AskId(uuid::Uuid::new_v4()),
+                    consent_core::domain::AskId(uuid::Uuid::new_v4()),
+                    consent_core::domain::AskId(uuid::Uuid::new_v4()),
                 ],
             },
-            consent_shared::domain::Actor::System,
+            consent_core::domain::Actor::System,
             made,
             p,
         )

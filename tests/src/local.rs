@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, Running, start};
-use consent_shared::config::Backends;
+use consent_runtime::Backends;
 use serde_json::{Value, json};
 
 use crate::*;

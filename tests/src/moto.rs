@@ -198,7 +198,7 @@ pub async fn dynamodb() -> (aws_sdk_dynamodb::Client, CallCounter) {
 /// A new table from the single definition, with a name no other test uses.
 pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
     let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
-    consent_shared::adapters::dynamo::create_table(client, &name)
+    consent_aws::dynamodb::store::create_table(client, &name)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     name
@@ -226,14 +226,12 @@ pub async fn drop_table(client: &aws_sdk_dynamodb::Client, name: &str) {
 /// imported as an operator does.
 pub async fn fresh_table_with_tenants(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
     let table = fresh_table(client, prefix).await;
-    let sample = consent_shared::adapters::directory::parse_tenants(SAMPLE_TENANTS).unwrap();
-    let report = consent_shared::adapters::dynamo_directory::DynamoDirectory::new(
-        client.clone(),
-        table.clone(),
-    )
-    .import(&sample, &mut |_, _, _| {})
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    let sample = consent_app::embedded::directory::parse_tenants(SAMPLE_TENANTS).unwrap();
+    let report =
+        consent_aws::dynamodb::directory::DynamoDirectory::new(client.clone(), table.clone())
+            .import(&sample, &mut |_, _, _| {})
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.created.len(), sample.len());
     table
 }

@@ -4,8 +4,8 @@
 //! non-admin; links re-signed for another request, slot, ask or purpose.
 //! Each must be refused with a clear 4xx and change nothing.
 
-use consent_shared::domain::{AskId, RequestId, Slot, Verdict};
-use consent_shared::links::{LinkClaims, LinkSigner, Purpose};
+use consent_core::domain::{AskId, RequestId, Slot, Verdict};
+use consent_core::links::{LinkClaims, LinkSigner, Purpose};
 use consent_tests::routes::*;
 use consent_tests::*;
 use serde_json::{Value, json};

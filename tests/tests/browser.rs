@@ -3,7 +3,7 @@
 
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, start};
-use consent_shared::config::Backends;
+use consent_runtime::Backends;
 use consent_tests::browser::Browser;
 use consent_tests::*;
 use serde_json::{Value, json};

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::{AuditAction, Slot, Status, Verdict};
+use consent_app::embedded::memory::MemoryStore;
+use consent_core::domain::{AuditAction, Slot, Status, Verdict};
 use consent_tests::*;
 use tokio::sync::Barrier;
 

@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::sync::Arc;
 
-use consent_shared::adapters::clock::ManualClock;
-use consent_shared::links::LinkSigner;
-use consent_shared::ports::ConsentStore;
-use consent_shared::service::{ConsentService, Settings};
+use consent_app::embedded::clock::ManualClock;
+use consent_app::ports::ConsentStore;
+use consent_app::service::ConsentService;
+use consent_app::settings::Settings;
+use consent_core::links::LinkSigner;
+use consent_runtime::{Config, Source, vars};
 use consent_tests::routes::*;
 use consent_tests::template::{self, Branches, Evaluation};
 use consent_tests::*;
@@ -263,7 +265,7 @@ fn every_functions_environment_is_far_below_the_lambda_limit() {
             "{name}: {size} bytes of environment: {env:?}"
         );
         assert!(
-            !env.contains_key(consent_shared::config::vars::TENANT_DIRECTORY),
+            !env.contains_key(consent_runtime::vars::TENANT_DIRECTORY),
             "{name}: the directory lives in the table, not in the environment"
         );
     }
@@ -292,7 +294,7 @@ fn tenant_access_faults(transformed: &Value) -> Vec<String> {
     ];
     let tenant_keys = serde_json::json!([format!(
         "{}*",
-        consent_shared::adapters::dynamo_directory::TENANT_KEY_PREFIX
+        consent_aws::dynamodb::directory::TENANT_KEY_PREFIX
     )]);
     let mut faults = Vec::new();
     for name in all_functions(transformed) {
@@ -414,11 +416,16 @@ fn deployed_service(
     ),
 ) -> ConsentService {
     let env = environment(transformed, e, name);
-    let settings = Settings {
-        public_base_url: consent_shared::config::public_base_url(|var| env.get(var).cloned())
-            .expect("the template's URLs are valid"),
-        ..Settings::default()
+    // Where links point is all this reads of the function's environment.
+    let urls = |var: &str| {
+        [vars::PUBLIC_BASE_URL, vars::API_URL]
+            .contains(&var)
+            .then(|| env.get(var).cloned())
+            .flatten()
     };
+    let settings = Config::read(Config::default(), &[Source::Env(&urls)])
+        .expect("the template's URLs are valid")
+        .service;
     ConsentService::new(
         world.0.clone(),
         world.1.clone(),
@@ -471,7 +478,11 @@ async fn links_open_the_review_page(parameters: &[(&str, &str)], origin: &str) {
         .json(&create_body("prod"))
         .endpoint(&api_host, "$default")
         .build();
-    let created = Answer::from_lambda(create_request::handle(&create_function, req).await);
+    // As the Lambda runtime calls it: through the bootstrap, which scopes
+    // the service to the endpoint the request came in on.
+    let created = Answer::from_lambda(
+        consent_http::lambda::answer(&create_function, req, create_request::handle).await,
+    );
     assert_eq!(created.status, 201, "{}", created.body);
     let ask = world.mailer.links_to("bob@contoso.example").pop().unwrap();
     let page = open(&ask, origin, &transformed, &world).await;
@@ -673,7 +684,7 @@ async fn create_on(app: &ConsentService, domain_name: &str, stage: &str) -> Answ
         .json(&create_body("prod"))
         .endpoint(domain_name, stage)
         .build();
-    Answer::from_lambda(create_request::handle(app, req).await)
+    Answer::from_lambda(consent_http::lambda::answer(app, req, create_request::handle).await)
 }
 
 #[tokio::test]
@@ -706,7 +717,7 @@ async fn an_endpoint_that_is_no_host_name_sends_no_link_and_leaves_the_email_due
     );
     // The scheduled function, which knows the API's URL, sends it after the send lease.
     let id =
-        consent_shared::domain::RequestId::parse(created.json()["id"].as_str().unwrap()).unwrap();
+        consent_core::domain::RequestId::parse(created.json()["id"].as_str().unwrap()).unwrap();
     let stored = world.store.get(id).await.unwrap().unwrap();
     assert!(stored.next_due_at().is_some(), "{stored:?}");
 }
@@ -753,11 +764,10 @@ fn consent_events_flow_from_the_table_stream_to_a_bus_with_an_archive_and_a_dead
     assert_eq!(filter["eventName"], serde_json::json!(["INSERT"]));
     assert_eq!(
         filter["dynamodb"]["Keys"]["sk"]["S"][0]["prefix"],
-        consent_shared::publisher::EVENT_KEY_PREFIX
+        consent_aws::table::EVENT_KEY_PREFIX
     );
     assert!(
-        filter["dynamodb"]["NewImage"][consent_shared::publisher::CONSENT_EVENTS_ATTRIBUTE]
-            .is_object()
+        filter["dynamodb"]["NewImage"][consent_aws::table::CONSENT_EVENTS_ATTRIBUTE].is_object()
     );
 
     // The bus, its archive of every consent event, and where the publisher puts them.
@@ -766,12 +776,11 @@ fn consent_events_flow_from_the_table_stream_to_a_bus_with_an_archive_and_a_dead
     assert_eq!(archive["SourceArn"], getatt("ConsentEventBus", "Arn"));
     assert_eq!(
         archive["EventPattern"]["source"],
-        serde_json::json!([consent_shared::events::EVENT_SOURCE])
+        serde_json::json!([consent_core::events::EVENT_SOURCE])
     );
     let publisher = function(&t, "EventPublisherFunction");
     assert_eq!(
-        publisher["Properties"]["Environment"]["Variables"]
-            [consent_shared::config::vars::EVENT_BUS],
+        publisher["Properties"]["Environment"]["Variables"][consent_runtime::vars::EVENT_BUS],
         serde_json::json!({"Ref": "ConsentEventBus"})
     );
 
@@ -827,8 +836,7 @@ fn the_service_access_route_takes_iam_signatures_only() {
     );
     let access = function(&t, "AccessCheckFunction");
     assert_eq!(
-        access["Properties"]["Environment"]["Variables"]
-            [consent_shared::config::vars::SERVICE_PRINCIPALS],
+        access["Properties"]["Environment"]["Variables"][consent_runtime::vars::SERVICE_PRINCIPALS],
         serde_json::json!({"Ref": "ServiceAccessPrincipals"})
     );
     let policy =

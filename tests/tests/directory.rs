@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use consent_shared::adapters::clock::ManualClock;
-use consent_shared::adapters::directory::{
+use consent_app::embedded::clock::ManualClock;
+use consent_app::embedded::directory::{
     CachedDirectory, FileProblem, StaticDirectory, parse_tenants, tenants_file,
 };
-use consent_shared::adapters::dynamo_directory::{DynamoDirectory, WRITE_BATCH};
-use consent_shared::domain::{Domain, Email, Tenant, TenantId};
-use consent_shared::ports::{DirectoryError, TenantDirectory};
+use consent_app::ports::{DirectoryError, TenantDirectory};
+use consent_aws::dynamodb::directory::{DynamoDirectory, WRITE_BATCH};
+use consent_core::domain::{Domain, Email, Tenant, TenantId};
 use consent_tests::moto::{self, Fault};
 use consent_tests::start_time;
 use time::Duration;

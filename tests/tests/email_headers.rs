@@ -5,13 +5,14 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use consent_shared::adapters::clock::ManualClock;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::adapters::outbox::OutboxMailer;
-use consent_shared::domain::{Email, EnvironmentName};
-use consent_shared::links::LinkSigner;
-use consent_shared::ports::{EmailMessage, Mailer};
-use consent_shared::service::{ConsentService, Settings};
+use consent_app::embedded::clock::ManualClock;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::embedded::outbox::OutboxMailer;
+use consent_app::ports::{EmailMessage, Mailer};
+use consent_app::service::ConsentService;
+use consent_app::settings::Settings;
+use consent_core::domain::{Email, EnvironmentName};
+use consent_core::links::LinkSigner;
 use consent_tests::*;
 
 fn names() -> Vec<String> {

@@ -6,12 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::adapters::eventbridge::EventBridgeBus;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::{AccessTerm, Email, RequestId, Slot, TenantId, Verdict};
-use consent_shared::events::{ConsentEvent, EVENT_SOURCE, EventKind};
-use consent_shared::publisher::Retry;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::publisher::Retry;
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_aws::eventbridge::EventBridgeBus;
+use consent_core::domain::{AccessTerm, Email, RequestId, Slot, TenantId, Verdict};
+use consent_core::events::{ConsentEvent, EVENT_SOURCE, EventKind};
 use consent_tests::events::{
     BusWithQueue, assert_valid, refusing_eventbridge, schema, schema_document, stream_event,
     stream_records,

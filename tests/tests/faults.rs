@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::adapters::ses::SesMailer;
-use consent_shared::domain::{AuditAction, RequestId, Status};
-use consent_shared::ports::Clock;
+use consent_app::ports::Clock;
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_aws::ses::SesMailer;
+use consent_core::domain::{AuditAction, RequestId, Status};
 use consent_tests::moto::{self, Fault};
 use consent_tests::routes::*;
 use consent_tests::*;

@@ -578,7 +578,7 @@ async fn service_access_gives_the_partners_answer_to_an_allowed_iam_role_only() 
     assert_eq!(pending.json()["requestId"], id.to_string());
     for token in ["bob@contoso.example", "carol@contoso.example"].map(|r| w.token_for(r)) {
         w.app
-            .decide(&token, consent_shared::domain::Verdict::Approved, None)
+            .decide(&token, consent_core::domain::Verdict::Approved, None)
             .await
             .unwrap();
     }
@@ -643,7 +643,7 @@ async fn service_access_gives_the_partners_answer_to_an_allowed_iam_role_only() 
 
 #[test]
 fn a_role_session_is_its_role_and_nothing_else_is() {
-    use consent_shared::http::same_principal;
+    use consent_http::auth::same_principal;
     let role = "arn:aws:iam::123456789012:role/pipelines/telemetry-pipeline";
     assert!(same_principal(role, role));
     assert!(same_principal(

@@ -9,7 +9,7 @@ fn template() -> Value {
 #[test]
 fn the_template_table_is_the_single_table_definition() {
     let definition: Value =
-        serde_json::from_str(consent_shared::adapters::dynamo::TABLE_DEFINITION).unwrap();
+        serde_json::from_str(consent_aws::dynamodb::store::TABLE_DEFINITION).unwrap();
     let template = template();
     let tables: Vec<(&String, &Value)> = template["Resources"]
         .as_object()
@@ -27,7 +27,7 @@ fn the_template_table_is_the_single_table_definition() {
 
 #[test]
 fn the_code_uses_the_indexes_the_definition_declares() {
-    use consent_shared::adapters::dynamo::{DUE_INDEX, PARTNER_INDEX, TableDefinition};
+    use consent_aws::dynamodb::store::{DUE_INDEX, PARTNER_INDEX, TableDefinition};
     let def = TableDefinition::load();
     let names: Vec<&str> = def
         .global_secondary_indexes

@@ -6,13 +6,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use consent_shared::adapters::clock::ManualClock;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::*;
-use consent_shared::links::LinkSigner;
-use consent_shared::ports::{ConsentStore, EmailMessage};
-use consent_shared::service::{ConsentService, LinkProblem, RunReport, Settings};
-use consent_shared::workflow::Policy;
+use consent_app::embedded::clock::ManualClock;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::ports::{ConsentStore, EmailMessage};
+use consent_app::service::{ConsentService, LinkProblem, RunReport};
+use consent_app::settings::Settings;
+use consent_core::domain::*;
+use consent_core::links::LinkSigner;
+use consent_core::workflow::Policy;
 use consent_tests::*;
 use time::Duration;
 
@@ -486,7 +487,7 @@ async fn a_run_reads_what_is_due_not_everything_in_memory() {
 async fn a_run_reads_what_is_due_not_everything_on_dynamodb() {
     let (client, calls) = moto::dynamodb().await;
     let table = moto::fresh_table(&client, "sweep").await;
-    let store = Arc::new(consent_shared::adapters::dynamo::DynamoStore::new(
+    let store = Arc::new(consent_aws::dynamodb::store::DynamoStore::new(
         client, table,
     ));
     fill_pending(store.as_ref(), 400, 10, start_time(), &policy()).await;
@@ -501,7 +502,7 @@ async fn a_run_reads_what_is_due_not_everything_on_dynamodb() {
     assert!(read <= 12, "one run read {read} items for 10 due requests");
     assert_eq!(
         counted.get("Query"),
-        Some(&(consent_shared::adapters::dynamo::DUE_SHARDS as usize))
+        Some(&(consent_aws::dynamodb::store::DUE_SHARDS as usize))
     );
     assert_eq!(
         counted.get("GetItem"),

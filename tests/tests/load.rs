@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::config::Backends;
-use consent_shared::domain::{AuditAction, ClosedReason, RequestId, Status, Verdict};
-use consent_shared::ports::ConsentStore;
+use consent_app::ports::ConsentStore;
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_core::domain::{AuditAction, ClosedReason, RequestId, Status, Verdict};
+use consent_runtime::Backends;
 use consent_tests::local::Local;
 use consent_tests::moto;
 use consent_tests::*;

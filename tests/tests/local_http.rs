@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, start};
-use consent_shared::config::Backends;
+use consent_runtime::Backends;
 use consent_tests::local::Local;
 use consent_tests::*;
 use serde_json::{Value, json};
@@ -430,16 +430,22 @@ async fn wait_for_email(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requests_whole_life_in_seconds_with_short_settings() {
     let outbox = temp_dir("life");
-    let mut settings = consent_shared::service::Settings::default();
-    consent_shared::config::ScheduleSettings {
-        remind_after: Some("1s".into()),
-        max_reminders: Some(1),
-        expire_after: Some("3s".into()),
-        send_lease: Some("1s".into()),
-        ..Default::default()
-    }
-    .apply(&mut settings)
-    .unwrap();
+    let short = |var: &str| {
+        let value = match var {
+            "CONSENT_REMIND_AFTER" => "1s",
+            "CONSENT_MAX_REMINDERS" => "1",
+            "CONSENT_EXPIRE_AFTER" => "3s",
+            "CONSENT_SEND_LEASE" => "1s",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    };
+    let settings = consent_runtime::Config::read(
+        consent_runtime::Config::default(),
+        &[consent_runtime::Source::Env(&short)],
+    )
+    .unwrap()
+    .service;
     let running = start(LocalConfig {
         port: 0,
         backends: Backends {

@@ -178,7 +178,7 @@ async fn no_session_or_form_token_of_the_data_consent_page_appears_in_any_log_li
     let (captured, _guard) = Captured::at(tracing::Level::TRACE);
 
     let local = consent_tests::local::Local::start(
-        consent_shared::config::Backends {
+        consent_runtime::Backends {
             outbox: temp_dir("logs-page"),
             ..Default::default()
         },

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use consent_app::ports::{EmailMessage, MailError, Mailer};
+use consent_aws::dynamodb::store::{DUE_SHARDS, DynamoStore};
+use consent_aws::ses::SesMailer;
+use consent_core::domain::{Email, EnvironmentId, Slot, TenantId, Verdict};
 use consent_local::{LocalConfig, start};
-use consent_shared::adapters::dynamo::{DUE_SHARDS, DynamoStore};
-use consent_shared::adapters::ses::SesMailer;
-use consent_shared::config::Backends;
-use consent_shared::domain::{Email, EnvironmentId, Slot, TenantId, Verdict};
-use consent_shared::ports::{EmailMessage, MailError, Mailer};
+use consent_runtime::Backends;
 use consent_tests::moto::{self, SentEmail};
 use consent_tests::*;
 use serde_json::json;
@@ -132,7 +132,7 @@ async fn a_duplicate_open_request_is_409_naming_the_first_on_dynamodb() {
         .create(&partner_caller(true), create_input("prod"))
         .await
     {
-        Err(consent_shared::service::ServiceError::Conflict { existing, .. }) => {
+        Err(consent_app::service::ServiceError::Conflict { existing, .. }) => {
             assert_eq!(existing, Some(first.id));
         }
         other => panic!("expected a conflict, got {other:?}"),
@@ -165,7 +165,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
         assert_eq!(
             events
                 .iter()
-                .filter(|e| e.action == consent_shared::domain::AuditAction::Approved)
+                .filter(|e| e.action == consent_core::domain::AuditAction::Approved)
                 .count(),
             2
         );
@@ -461,8 +461,8 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
 
 #[tokio::test]
 async fn link_keys_are_read_from_secrets_manager_and_rotate() {
-    use consent_shared::config::link_keys_from_secret;
-    use consent_shared::links::{LinkClaims, LinkError, Purpose};
+    use consent_aws::secrets::link_keys_from_secret;
+    use consent_core::links::{LinkClaims, LinkError, Purpose};
     let client = aws_sdk_secretsmanager::Client::new(&moto::sdk_config().await);
     let old = "a".repeat(64);
     let created = client
@@ -475,9 +475,9 @@ async fn link_keys_are_read_from_secrets_manager_and_rotate() {
     let arn = created.arn().unwrap().to_owned();
     let claims = LinkClaims {
         purpose: Purpose::Review,
-        request_id: consent_shared::domain::RequestId(uuid::Uuid::new_v4()),
+        request_id: consent_core::domain::RequestId(uuid::Uuid::new_v4()),
         slot: Slot::One,
-        ask_id: consent_shared::domain::AskId(uuid::Uuid::new_v4()),
+        ask_id: consent_core::domain::AskId(uuid::Uuid::new_v4()),
         // Tokens carry whole seconds.
         expires_at: time::OffsetDateTime::from_unix_timestamp(
             time::OffsetDateTime::now_utc().unix_timestamp() + 86_400,

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
+use consent_app::embedded::directory::parse_tenants;
+use consent_aws::dynamodb::directory::DynamoDirectory;
+use consent_core::domain::{Comment, Verdict};
 use consent_local::portal::SIGN_IN_CHOICES;
 use consent_local::portal::session::{self, FormTokens};
 use consent_local::portal::views::Row;
-use consent_shared::adapters::directory::parse_tenants;
-use consent_shared::adapters::dynamo_directory::DynamoDirectory;
-use consent_shared::config::{Backends, TenantsFile};
-use consent_shared::domain::{Comment, Verdict};
+use consent_runtime::{Backends, TenantsFile};
 use consent_tests::browser::Browser;
 use consent_tests::local::Local;
 use consent_tests::moto;
@@ -558,7 +558,7 @@ async fn a_request_for_the_callers_own_tenant_is_not_applicable_and_names_no_rev
     local.running.stop().await;
 }
 
-fn many_tenants(n: usize) -> Vec<consent_shared::domain::Tenant> {
+fn many_tenants(n: usize) -> Vec<consent_core::domain::Tenant> {
     let entries: Vec<String> = (0..n)
         .map(|i| format!(r#"{{"id":"t-{i:04}","name":"Tenant {i}"}}"#))
         .collect();
@@ -606,7 +606,7 @@ async fn a_directory_too_large_to_list_has_the_tenant_typed() {
     let local = Local::start(
         Backends {
             tenants: Some(TenantsFile::Json(
-                consent_shared::adapters::directory::tenants_file(&tenants),
+                consent_app::embedded::directory::tenants_file(&tenants),
             )),
             outbox: temp_dir("portal-many"),
             ..Backends::default()

@@ -7,14 +7,15 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use consent_shared::adapters::clock::ManualClock;
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::adapters::outbox::OutboxMailer;
-use consent_shared::domain::{Comment, Email, RequestId, TenantId, Verdict};
-use consent_shared::links::LinkSigner;
-use consent_shared::ports::ConsentStore;
-use consent_shared::service::{ConsentService, Settings};
+use consent_app::embedded::clock::ManualClock;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::embedded::outbox::OutboxMailer;
+use consent_app::ports::ConsentStore;
+use consent_app::service::ConsentService;
+use consent_app::settings::Settings;
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_core::domain::{Comment, Email, RequestId, TenantId, Verdict};
+use consent_core::links::LinkSigner;
 use consent_tests::routes::*;
 use consent_tests::*;
 use serde_json::json;
@@ -91,12 +92,12 @@ async fn dynamo_store(prefix: &str) -> Arc<dyn ConsentStore> {
 async fn asks_carry_purpose_and_deadline(store: Arc<dyn ConsentStore>, name: &str) {
     let mut s = Story::on(store, name);
     let mut input = create_input("prod");
-    input.purpose = consent_shared::domain::AccessPurpose::parse(
+    input.purpose = consent_core::domain::AccessPurpose::parse(
         "Tune alerting for the EU rollout.\nWe need error rates and latency only.",
     )
     .unwrap();
     let created = s.app.create(&partner_caller(true), input).await.unwrap();
-    let deadline = consent_shared::text::display_time(created.expires_at.unwrap());
+    let deadline = consent_core::text::display_time(created.expires_at.unwrap());
     let asks = s.new_emails();
     let ask = Story::to(&asks, "bob@contoso.example");
     for body in [&ask.text, &ask.html] {
@@ -137,7 +138,7 @@ async fn asks_carry_purpose_and_deadline(store: Arc<dyn ConsentStore>, name: &st
         .review_context(&token_of(&reminder.review_link().unwrap()))
         .await
         .unwrap();
-    let html = consent_shared::pages::review_form(&page).html;
+    let html = consent_http::pages::review_form(&page).html;
     assert!(
         html.contains("Tune alerting for the EU rollout.") && html.contains(&deadline),
         "{html}"
@@ -228,10 +229,10 @@ async fn canceling_an_allowed_request(store: Arc<dyn ConsentStore>, name: &str) 
         .revoke_context(&token_of(&withdraw))
         .await
         .unwrap_err();
-    assert_eq!(dead, consent_shared::service::LinkProblem::Canceled);
+    assert_eq!(dead, consent_app::service::LinkProblem::Canceled);
     // The history names each reviewer by address, with comment and reason.
     let (_, events) = s.app.get(&partner_caller(false), id).await.unwrap();
-    let view = consent_shared::api::RequestView::with_history(
+    let view = consent_http::api::RequestView::with_history(
         &s.app.get(&partner_caller(false), id).await.unwrap().0,
         &events,
     );
@@ -301,7 +302,7 @@ async fn a_withdrawal_receipt_names_the_reviewer_and_when_and_a_rejection_its_co
         4,
         "requester, both reviewers, the partner's contact"
     );
-    let when = consent_shared::text::display_time(start_time());
+    let when = consent_core::text::display_time(start_time());
     for receipt in &receipts {
         assert!(
             receipt.text.contains(&format!(

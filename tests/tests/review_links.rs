@@ -2,8 +2,8 @@
 //! replaced and canceled links show why and change nothing; GET and HEAD
 //! never change state.
 
-use consent_shared::domain::{RequestId, Status, Verdict};
-use consent_shared::service::LinkProblem;
+use consent_app::service::LinkProblem;
+use consent_core::domain::{RequestId, Status, Verdict};
 use consent_tests::*;
 
 async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
@@ -51,7 +51,7 @@ async fn after_a_rejection_the_other_link_says_closed() {
         .decide(
             &bob,
             Verdict::Rejected,
-            consent_shared::domain::Comment::parse("not now").unwrap(),
+            consent_core::domain::Comment::parse("not now").unwrap(),
         )
         .await
         .unwrap();
@@ -93,7 +93,7 @@ async fn expired_tampered_and_foreign_links_change_nothing() {
         LinkProblem::Invalid
     );
     // A link signed by another deployment's key.
-    let foreign = consent_shared::links::LinkSigner::from_spec(
+    let foreign = consent_core::links::LinkSigner::from_spec(
         "t1:b3RoZXItZGVwbG95bWVudC1rZXktb3RoZXItZGVwbG95bWVudC1rZXk",
     )
     .unwrap();
@@ -130,8 +130,8 @@ async fn a_link_from_before_a_replace_is_superseded() {
         .replace_reviewer(
             &partner_caller(true),
             id,
-            consent_shared::domain::Slot::One,
-            consent_shared::domain::Email::parse("dave@contoso.example").unwrap(),
+            consent_core::domain::Slot::One,
+            consent_core::domain::Email::parse("dave@contoso.example").unwrap(),
             true,
         )
         .await
@@ -172,8 +172,8 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
         .replace_reviewer(
             &partner_caller(true),
             id,
-            consent_shared::domain::Slot::Two,
-            consent_shared::domain::Email::parse("erin@contoso.example").unwrap(),
+            consent_core::domain::Slot::Two,
+            consent_core::domain::Email::parse("erin@contoso.example").unwrap(),
             true,
         )
         .await
@@ -217,8 +217,8 @@ async fn looking_at_a_link_any_number_of_times_changes_nothing() {
 }
 
 /// The claims of a real token, to forge one with another key.
-fn claims_of(w: &World, token: &str) -> consent_shared::links::LinkClaims {
-    consent_shared::links::LinkSigner::from_spec(TEST_LINK_KEYS)
+fn claims_of(w: &World, token: &str) -> consent_core::links::LinkClaims {
+    consent_core::links::LinkSigner::from_spec(TEST_LINK_KEYS)
         .unwrap()
         .verify(token, w.app.now())
         .unwrap()

@@ -2,9 +2,9 @@
 //! the delivery policy, and decided or closed asks are left alone.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use consent_shared::domain::{AuditAction, Email, Verdict};
-use consent_shared::service::RunReport;
-use consent_shared::workflow::Policy;
+use consent_app::service::RunReport;
+use consent_core::domain::{AuditAction, Email, Verdict};
+use consent_core::workflow::Policy;
 use consent_tests::*;
 use time::Duration;
 
@@ -46,7 +46,7 @@ async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
         .filter(|e| e.action == AuditAction::EmailSent)
         .collect();
     assert_eq!(sent.len(), 1, "both deliveries recorded in one write");
-    for slot in consent_shared::domain::Slot::ALL {
+    for slot in consent_core::domain::Slot::ALL {
         assert_eq!(request.current_ask(slot).unwrap().emails_sent, 1);
     }
 }
@@ -60,7 +60,7 @@ async fn a_refused_address_is_recorded_and_not_retried() {
         .create(&partner_caller(true), create_input("prod"))
         .await
         .unwrap();
-    let bob = r.current_ask(consent_shared::domain::Slot::One).unwrap();
+    let bob = r.current_ask(consent_core::domain::Slot::One).unwrap();
     assert_eq!(bob.next_email_at, None);
     assert!(
         bob.delivery_failure
@@ -80,7 +80,7 @@ async fn a_refused_address_is_recorded_and_not_retried() {
         .replace_reviewer(
             &partner_caller(true),
             r.id,
-            consent_shared::domain::Slot::One,
+            consent_core::domain::Slot::One,
             Email::parse("dave@contoso.example").unwrap(),
             true,
         )
@@ -88,7 +88,7 @@ async fn a_refused_address_is_recorded_and_not_retried() {
         .unwrap();
     assert_eq!(
         fixed
-            .current_ask(consent_shared::domain::Slot::One)
+            .current_ask(consent_core::domain::Slot::One)
             .unwrap()
             .delivery_failure,
         None
@@ -168,7 +168,7 @@ async fn reminders_follow_the_policy_and_stop_once_decided() {
     let (request, _) = w.app.get(&partner_caller(true), r.id).await.unwrap();
     assert_eq!(
         request
-            .current_ask(consent_shared::domain::Slot::One)
+            .current_ask(consent_core::domain::Slot::One)
             .unwrap()
             .emails_sent as usize,
         links.len()

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use consent_shared::aws::{Anchors, LambdaEnvironment, TrustAnchors, http_client};
+use consent_aws::sdk::{Anchors, LambdaEnvironment, TrustAnchors, http_client};
 use consent_tests::moto;
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! The store contract: one suite that every `ConsentStore` must pass.
 
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::domain::*;
-use consent_shared::ports::{ConsentStore, StoreError};
-use consent_shared::workflow::{self, Command, Emails, NewRequest, Policy, Transition};
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::ports::{ConsentStore, StoreError};
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_core::domain::*;
+use consent_core::workflow::{self, Command, Emails, NewRequest, Policy, Transition};
 use consent_tests::{moto, start_time};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -21,10 +21,8 @@ fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
             target_tenant_id: TenantId::parse("customer").unwrap(),
             environment_id: EnvironmentId::parse(env).unwrap(),
             environment_name: EnvironmentName::parse("Env").unwrap(),
-            purpose: consent_shared::domain::AccessPurpose::parse(
-                "Tune alerting for the EU rollout",
-            )
-            .unwrap(),
+            purpose: consent_core::domain::AccessPurpose::parse("Tune alerting for the EU rollout")
+                .unwrap(),
             access_term: None,
             reviewers: vec![
                 Email::parse("bob@customer.example").unwrap(),

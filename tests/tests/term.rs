@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use consent_shared::adapters::dynamo::DynamoStore;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::ports::{Clock, ConsentStore};
-use consent_shared::text::display_time;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::ports::{Clock, ConsentStore};
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_core::text::display_time;
 use consent_tests::routes::*;
 use consent_tests::*;
 use serde_json::json;
@@ -204,8 +204,8 @@ async fn a_term_runs_its_course(store: Arc<dyn ConsentStore>) {
 struct LinkSignerOf;
 
 impl LinkSignerOf {
-    fn claims(token: &str) -> consent_shared::links::LinkClaims {
-        consent_shared::links::LinkSigner::from_spec(TEST_LINK_KEYS)
+    fn claims(token: &str) -> consent_core::links::LinkClaims {
+        consent_core::links::LinkSigner::from_spec(TEST_LINK_KEYS)
             .unwrap()
             .verify_signature(token)
             .unwrap()

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_smithy_types::error::display::DisplayErrorContext;
-use consent_shared::aws::{EXTRA_CA_FILE, LambdaEnvironment, TrustAnchors, http_client};
+use consent_aws::sdk::{EXTRA_CA_FILE, LambdaEnvironment, TrustAnchors, http_client};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::server::conn::http1;

@@ -5,11 +5,14 @@
 //! same answer for a service that acts for every partner (the telemetry
 //! pipeline), signed with IAM (SigV4) and never with a portal sign-in.
 
-use consent_shared::api::AccessView;
-use consent_shared::domain::{EnvironmentId, TenantId};
-use consent_shared::http::{self, Rejection, json_response};
-use consent_shared::service::ConsentService;
-use consent_shared::workflow::FieldError;
+use consent_app::service::ConsentService;
+use consent_core::domain::{EnvironmentId, TenantId};
+use consent_core::workflow::FieldError;
+use consent_http::api::AccessView;
+use consent_http::{
+    auth, extract,
+    problem::{self, Rejection, json_response},
+};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -17,18 +20,18 @@ use lambda_http::{Body, Request, RequestExt, Response};
 pub const SERVICE_ROUTE: &str = "GET /service/access";
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    http::respond(check(app, req).await)
+    problem::respond(check(app, req).await)
 }
 
 /// Serves `/service/access` (the function serves both routes; API Gateway
 /// names the one that matched).
 pub async fn handle_service(app: &ConsentService, req: Request) -> Response<Body> {
-    http::respond(check_for_service(app, req).await)
+    problem::respond(check_for_service(app, req).await)
 }
 
 /// Both routes of the function, told apart by the route that matched.
 pub async fn handle_any(app: &ConsentService, req: Request) -> Response<Body> {
-    if http::route_key(&req).as_deref() == Some(SERVICE_ROUTE) {
+    if extract::route_key(&req).as_deref() == Some(SERVICE_ROUTE) {
         handle_service(app, req).await
     } else {
         handle(app, req).await
@@ -36,7 +39,7 @@ pub async fn handle_any(app: &ConsentService, req: Request) -> Response<Body> {
 }
 
 async fn check(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {
-    let caller = http::caller(&req, &app.settings().admin_role)?;
+    let caller = auth::caller(&req, &app.settings().admin_role)?;
     let (tenant, environment) = scope_of(&req, &mut Vec::new())?;
     let access = app.access(&caller.tenant_id, tenant, environment).await?;
     Ok(json_response(StatusCode::OK, &AccessView::new(&access)))
@@ -46,7 +49,7 @@ async fn check_for_service(
     app: &ConsentService,
     req: Request,
 ) -> Result<Response<Body>, Rejection> {
-    let principal = http::service_principal(&req, &app.settings().service_principals)?;
+    let principal = auth::service_principal(&req, &app.settings().service_principals)?;
     let partner = req
         .query_string_parameters()
         .first("partnerTenantId")
@@ -60,7 +63,7 @@ async fn check_for_service(
     }
     let (tenant, environment) = scope_of(&req, &mut errors)?;
     let Some(partner) = partner else {
-        return Err(http::invalid(&errors).into());
+        return Err(problem::invalid(&errors).into());
     };
     tracing::info!(%principal, %partner, "service access check");
     let access = app.access(&partner, tenant, environment).await?;
@@ -93,6 +96,6 @@ fn scope_of(
     }
     match (tenant, environment) {
         (Some(tenant), Some(environment)) if errors.is_empty() => Ok((tenant, environment)),
-        _ => Err(http::invalid(errors).into()),
+        _ => Err(problem::invalid(errors).into()),
     }
 }

@@ -7,10 +7,9 @@ use std::collections::HashMap;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use consent_shared::ports::EventBus;
-use consent_shared::publisher::{
-    CONSENT_EVENTS_ATTRIBUTE, ChangeRecord, Retry, consent_events_in, publish,
-};
+use consent_app::ports::EventBus;
+use consent_app::publisher::{ChangeRecord, Retry, publish};
+use consent_aws::table::{CONSENT_EVENTS_ATTRIBUTE, consent_events_in};
 
 pub async fn handle(bus: &dyn EventBus, event: Event, retry: &Retry) -> DynamoDbEventResponse {
     let records: Vec<ChangeRecord> = event.records.iter().map(change_record).collect();

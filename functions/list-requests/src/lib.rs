@@ -1,8 +1,11 @@
 //! `GET /consent-requests`: the caller's tenant's requests, newest first.
 
-use consent_shared::api::{ListView, RequestView};
-use consent_shared::http::{self, Rejection, json_response, problem};
-use consent_shared::service::ConsentService;
+use consent_app::service::ConsentService;
+use consent_http::api::{ListView, RequestView};
+use consent_http::{
+    auth,
+    problem::{self, Rejection, json_response, problem},
+};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -10,11 +13,11 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    http::respond(list(app, req).await)
+    problem::respond(list(app, req).await)
 }
 
 async fn list(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {
-    let caller = http::caller(&req, &app.settings().admin_role)?;
+    let caller = auth::caller(&req, &app.settings().admin_role)?;
     let query = req.query_string_parameters();
     let limit = match query.first("limit").map(str::parse::<usize>) {
         None => DEFAULT_LIMIT,

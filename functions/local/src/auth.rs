@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use consent_shared::http::claims;
+use consent_http::auth::claims;
 
 pub const ISSUER: &str = "consent-local";
 pub const AUDIENCE: &str = "consent-api";
@@ -152,7 +152,7 @@ impl DevAuth {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         if c.exp + i64::try_from(self.validation.leeway).unwrap_or(0) < now {
             let at = time::OffsetDateTime::from_unix_timestamp(c.exp)
-                .map(consent_shared::text::display_time)
+                .map(consent_core::text::display_time)
                 .unwrap_or_else(|_| c.exp.to_string());
             return Err(format!(
                 "your sign-in token expired at {at}; sign in again (locally: {GET_TOKEN})"

@@ -6,8 +6,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use consent_shared::http::{GatewayRequest, json_response, problem};
-use consent_shared::service::ConsentService;
+use consent_app::service::ConsentService;
+use consent_http::gateway::GatewayRequest;
+use consent_http::problem::json_response;
+use consent_http::problem::problem;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::http::{HeaderValue, Method, StatusCode, header};
@@ -22,13 +24,17 @@ const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
 pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
+type PathParams = HashMap<String, String>;
+/// The gateway's own answer, when no handler is called.
+type Refused = Box<lambda_http::Response<Body>>;
 type HandlerFuture = Pin<Box<dyn Future<Output = lambda_http::Response<Body>> + Send>>;
 type Handler = fn(Arc<ConsentService>, lambda_http::Request) -> HandlerFuture;
 
+/// A route's handler, called as the Lambda bootstrap calls it.
 macro_rules! route_to {
     ($handle:path) => {
         |app: Arc<ConsentService>, req: lambda_http::Request| -> HandlerFuture {
-            Box::pin(async move { $handle(&app, req).await })
+            Box::pin(async move { consent_http::lambda::answer(&app, req, $handle).await })
         }
     };
 }
@@ -57,89 +63,85 @@ pub struct Route {
 
 /// Every route of the product, API and pages, plus the local extras.
 pub fn routes() -> Vec<Route> {
+    let route = |method: Method, path: &'static str, auth: Auth, handler: Handler| Route {
+        method,
+        path,
+        auth,
+        handler,
+    };
     vec![
-        Route {
-            method: Method::GET,
-            path: "/health",
-            auth: Auth::None,
-            handler: |_, _| {
-                Box::pin(async {
-                    json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}))
-                })
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/openapi.json",
-            auth: Auth::None,
-            handler: |_, _| Box::pin(async { openapi() }),
-        },
-        Route {
-            method: Method::POST,
-            path: "/consent-requests",
-            auth: Auth::User,
-            handler: route_to!(create_request::handle),
-        },
-        Route {
-            method: Method::GET,
-            path: "/consent-requests",
-            auth: Auth::User,
-            handler: route_to!(list_requests::handle),
-        },
-        Route {
-            method: Method::GET,
-            path: "/consent-requests/{id}",
-            auth: Auth::User,
-            handler: route_to!(get_request::handle),
-        },
-        Route {
-            method: Method::POST,
-            path: "/consent-requests/{id}/cancel",
-            auth: Auth::User,
-            handler: route_to!(cancel_request::handle),
-        },
-        Route {
-            method: Method::PUT,
-            path: "/consent-requests/{id}/reviewers/{slot}",
-            auth: Auth::User,
-            handler: route_to!(replace_reviewer::handle),
-        },
-        Route {
-            method: Method::GET,
-            path: "/review/{token}",
-            auth: Auth::None,
-            handler: route_to!(review_page::handle),
-        },
-        Route {
-            method: Method::POST,
-            path: "/review/{token}",
-            auth: Auth::None,
-            handler: route_to!(review_decision::handle),
-        },
-        Route {
-            method: Method::GET,
-            path: "/access",
-            auth: Auth::User,
-            handler: route_to!(access_check::handle),
-        },
-        Route {
-            method: Method::GET,
-            path: "/service/access",
-            auth: Auth::Service,
-            handler: route_to!(access_check::handle_service),
-        },
-        Route {
-            method: Method::GET,
-            path: "/revoke/{token}",
-            auth: Auth::None,
-            handler: route_to!(revoke_page::handle),
-        },
-        Route {
-            method: Method::POST,
-            path: "/revoke/{token}",
-            auth: Auth::None,
-            handler: route_to!(revoke_decision::handle),
-        },
+        route(Method::GET, "/health", Auth::None, |_, _| {
+            Box::pin(async { json_response(StatusCode::OK, &serde_json::json!({"status": "ok"})) })
+        }),
+        route(Method::GET, "/openapi.json", Auth::None, |_, _| {
+            Box::pin(async { openapi() })
+        }),
+        route(
+            Method::POST,
+            "/consent-requests",
+            Auth::User,
+            route_to!(create_request::handle),
+        ),
+        route(
+            Method::GET,
+            "/consent-requests",
+            Auth::User,
+            route_to!(list_requests::handle),
+        ),
+        route(
+            Method::GET,
+            "/consent-requests/{id}",
+            Auth::User,
+            route_to!(get_request::handle),
+        ),
+        route(
+            Method::POST,
+            "/consent-requests/{id}/cancel",
+            Auth::User,
+            route_to!(cancel_request::handle),
+        ),
+        route(
+            Method::PUT,
+            "/consent-requests/{id}/reviewers/{slot}",
+            Auth::User,
+            route_to!(replace_reviewer::handle),
+        ),
+        route(
+            Method::GET,
+            "/review/{token}",
+            Auth::None,
+            route_to!(review_page::handle),
+        ),
+        route(
+            Method::POST,
+            "/review/{token}",
+            Auth::None,
+            route_to!(review_decision::handle),
+        ),
+        route(
+            Method::GET,
+            "/access",
+            Auth::User,
+            route_to!(access_check::handle),
+        ),
+        route(
+            Method::GET,
+            "/service/access",
+            Auth::Service,
+            route_to!(access_check::handle_service),
+        ),
+        route(
+            Method::GET,
+            "/revoke/{token}",
+            Auth::None,
+            route_to!(revoke_page::handle),
+        ),
+        route(
+            Method::POST,
+            "/revoke/{token}",
+            Auth::None,
+            route_to!(revoke_decision::handle),
+        ),
     ]
 }
 
@@ -197,49 +199,20 @@ impl Gateway {
         if self.portal.serves(&path) {
             return self.page(&path, req).await;
         }
-        let Ok(matched) = self.router.at(&path) else {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "no-route",
-                "Not found",
-                "no such route",
-            );
+        let (route, path_params) = match self.route_of(req.method(), &path) {
+            Ok(found) => found,
+            Err(refused) => return *refused,
         };
-        // HEAD is served as GET without a body, as a browser or scanner expects.
-        let wanted = if req.method() == Method::HEAD {
-            Method::GET
-        } else {
-            req.method().clone()
-        };
-        let Some(route) = matched.value.iter().find(|r| r.method == wanted) else {
-            let allow: Vec<&str> = matched.value.iter().map(|r| r.method.as_str()).collect();
-            let mut r = problem(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-                &format!("this route accepts {}", allow.join(", ")),
-            );
-            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
-                r.headers_mut().insert(header::ALLOW, v);
-            }
-            return r;
-        };
-        let path_params: HashMap<String, String> = matched
-            .params
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        let route = route.clone();
-
         let mut gateway = GatewayRequest::new()
             .route(format!("{} {}", route.method, route.path))
             .request_id(uuid_like())
-            .path_params(path_params);
+            .path_params(path_params)
+            .query(query_of(&req));
         match route.auth {
             Auth::None => {}
             Auth::User => match self.bearer(&req).and_then(|t| self.auth.verify(t)) {
                 Ok(claims) => gateway = gateway.claims(claims),
-                Err(detail) => return consent_shared::http::unauthorized(&detail),
+                Err(detail) => return consent_http::problem::unauthorized(&detail),
             },
             // Without a valid service token the context has no IAM principal,
             // and the handler refuses the call as the IAM authorizer would.
@@ -253,40 +226,55 @@ impl Gateway {
                 }
             }
         }
-
-        let query: HashMap<String, Vec<String>> = {
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
-            let mut map: HashMap<String, Vec<String>> = HashMap::new();
-            for (k, v) in pairs {
-                map.entry(k).or_default().push(v);
-            }
-            map
-        };
         let (parts, incoming) = req.into_parts();
-        let bytes = match Limited::new(incoming, MAX_REQUEST_BYTES).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                return problem(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too-large",
-                    "Body too large",
-                    "the request body is too large",
-                );
-            }
+        let Some(body) = body_of(incoming).await else {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Body too large",
+                "the request body is too large",
+            );
         };
-        let body = if bytes.is_empty() {
-            Body::Empty
-        } else {
-            match String::from_utf8(bytes.to_vec()) {
-                Ok(text) => Body::Text(text),
-                Err(e) => Body::Binary(e.into_bytes()),
-            }
-        };
-        let request = gateway
-            .query(query)
-            .wrap(lambda_http::Request::from_parts(parts, body));
+        let request = gateway.wrap(lambda_http::Request::from_parts(parts, body));
         (route.handler)(self.app.clone(), request).await
+    }
+
+    /// The route of `method` and `path` with its path parameters, or the
+    /// answer that there is none.
+    fn route_of(&self, method: &Method, path: &str) -> Result<(Route, PathParams), Refused> {
+        let Ok(matched) = self.router.at(path) else {
+            return Err(Box::new(problem(
+                StatusCode::NOT_FOUND,
+                "no-route",
+                "Not found",
+                "no such route",
+            )));
+        };
+        // HEAD is served as GET without a body, as a browser or scanner expects.
+        let wanted = if method == Method::HEAD {
+            Method::GET
+        } else {
+            method.clone()
+        };
+        let Some(route) = matched.value.iter().find(|r| r.method == wanted) else {
+            let allow: Vec<&str> = matched.value.iter().map(|r| r.method.as_str()).collect();
+            let mut r = problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                &format!("this route accepts {}", allow.join(", ")),
+            );
+            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            return Err(Box::new(r));
+        };
+        let params = matched
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Ok((route.clone(), params))
     }
 
     /// A request to the Data Consent page.
@@ -321,6 +309,35 @@ impl Gateway {
             .ok_or("the Authorization header must be: Bearer <token>")?;
         Ok(token.trim())
     }
+}
+
+/// The query string's parameters, each with its values in order.
+fn query_of(req: &hyper::Request<Incoming>) -> HashMap<String, Vec<String>> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_default().push(v);
+    }
+    map
+}
+
+/// The body as API Gateway passes it (text when it is UTF-8), or None when
+/// it is larger than the gateway takes.
+async fn body_of(incoming: Incoming) -> Option<Body> {
+    let bytes = Limited::new(incoming, MAX_REQUEST_BYTES)
+        .collect()
+        .await
+        .ok()?
+        .to_bytes();
+    Some(if bytes.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    })
 }
 
 /// A request id for the context (API Gateway sets one per request).

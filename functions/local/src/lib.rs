@@ -14,16 +14,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use consent_shared::adapters::clock::SystemClock;
-use consent_shared::adapters::directory::{CachedDirectory, parse_tenants};
-use consent_shared::adapters::dynamo_directory::DynamoDirectory;
-use consent_shared::adapters::event_log::EventLog;
-use consent_shared::adapters::memory::MemoryStore;
-use consent_shared::config::{Backends, TenantsFile};
-use consent_shared::events::ConsentEvent;
-use consent_shared::links::LinkSigner;
-use consent_shared::ports::{ConsentStore, EventBus, MAX_EVENTS_PER_PUT};
-use consent_shared::service::{ConsentService, Settings};
+use consent_app::embedded::clock::SystemClock;
+use consent_app::embedded::directory::{CachedDirectory, parse_tenants};
+use consent_app::embedded::event_log::EventLog;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::ports::{ConsentStore, EventBus, MAX_EVENTS_PER_PUT};
+use consent_app::service::ConsentService;
+use consent_app::settings::Settings;
+use consent_aws::dynamodb::directory::DynamoDirectory;
+use consent_core::events::ConsentEvent;
+use consent_core::links::LinkSigner;
+use consent_runtime::{Backends, Config, TenantsFile, Uses};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -45,16 +46,14 @@ pub struct LocalConfig {
     pub host: String,
     /// 0 picks a free port.
     pub port: u16,
-    /// Store and mailer: in memory and `.eml` files unless a table or sender is named.
+    /// Store, mailer and directory: in memory, `.eml` files and the sample
+    /// directory unless a table, a sender or a directory file is named.
     pub backends: Backends,
-    /// A directory file; by default the table's directory, or without a
-    /// table the sample.
-    pub tenants: Option<PathBuf>,
     /// Where review links point; defaults to this server's address.
     pub public_base_url: Option<String>,
     /// How often the scheduled function runs.
     pub tick: Duration,
-    pub link_keys: String,
+    pub link_keys: LinkSigner,
     pub dev_jwt_secret: String,
     pub settings: Settings,
     /// Where the embedded store's consent events are appended, one JSON line
@@ -71,15 +70,38 @@ impl Default for LocalConfig {
                 outbox: PathBuf::from("outbox"),
                 ..Backends::default()
             },
-            tenants: None,
             public_base_url: None,
             tick: Duration::from_secs(10),
-            link_keys: DEV_LINK_KEYS.to_owned(),
+            link_keys: dev_link_keys(),
             dev_jwt_secret: auth::DEFAULT_DEV_SECRET.to_owned(),
             settings: Settings::default(),
             events: None,
         }
     }
+}
+
+impl LocalConfig {
+    /// What consent-local runs with before any setting is given: emails in
+    /// `./outbox`, a scheduled run every 10 seconds.
+    pub fn default_config() -> Config {
+        Config {
+            backends: Backends {
+                outbox: PathBuf::from("outbox"),
+                ..Backends::default()
+            },
+            ..Config::default()
+        }
+    }
+}
+
+/// The development link key, when `CONSENT_LINK_KEYS` names none.
+pub fn dev_link_keys() -> LinkSigner {
+    LinkSigner::from_spec(DEV_LINK_KEYS).expect("the development link key is well formed")
+}
+
+/// The AWS services consent-local wires in when a table or a sender is named.
+pub fn uses() -> Uses {
+    Uses::none().dynamodb().ses()
 }
 
 /// A running local server.
@@ -109,15 +131,13 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base_url = format!("http://{addr}");
     let mut backends = config.backends.clone();
-    backends.tenants = match (&config.tenants, &backends.table) {
-        (Some(path), _) => Some(TenantsFile::Path(path.clone())),
-        // A table holds its directory (`consent-local tenants import`).
-        (None, Some(_)) => backends.tenants,
-        (None, None) => backends
-            .tenants
-            .or_else(|| Some(TenantsFile::Json(SAMPLE_TENANTS.to_owned()))),
-    };
-    let links = LinkSigner::from_spec(&config.link_keys).map_err(|e| format!("link keys: {e}"))?;
+    backends.uses = uses();
+    // A table holds its directory (`consent-local tenants import`); without
+    // one, the sample.
+    if backends.tenants.is_none() && backends.table.is_none() {
+        backends.tenants = Some(TenantsFile::Json(SAMPLE_TENANTS.to_owned()));
+    }
+    let links = config.link_keys.clone();
     let mut settings = Settings {
         public_base_url: Some(
             config

@@ -8,10 +8,9 @@ use std::time::Duration;
 use aws_sdk_dynamodbstreams::Client;
 use aws_sdk_dynamodbstreams::error::DisplayErrorContext;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
-use consent_shared::adapters::event_log::EventLog;
-use consent_shared::publisher::{
-    CONSENT_EVENTS_ATTRIBUTE, ChangeRecord, Retry, consent_events_in, publish,
-};
+use consent_app::embedded::event_log::EventLog;
+use consent_app::publisher::{ChangeRecord, Retry, publish};
+use consent_aws::table::{CONSENT_EVENTS_ATTRIBUTE, consent_events_in};
 use tokio::sync::watch;
 
 const POLL: Duration = Duration::from_secs(1);

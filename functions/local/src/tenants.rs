@@ -3,19 +3,17 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use consent_shared::adapters::directory::{parse_tenants, tenants_file};
-use consent_shared::adapters::dynamo_directory::{
-    DynamoDirectory, ImportFailure, ImportPhase, ImportReport,
-};
-use consent_shared::domain::{Tenant, TenantId};
-use consent_shared::ports::TenantDirectory;
+use consent_app::embedded::directory::{parse_tenants, tenants_file};
+use consent_app::ports::TenantDirectory;
+use consent_aws::dynamodb::directory::{DynamoDirectory, ImportFailure, ImportPhase, ImportReport};
+use consent_core::domain::{Tenant, TenantId};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Ids listed in full up to this many; beyond, the first and last.
 const IDS_SHOWN: usize = 20;
 
 pub async fn directory(table: &str) -> Result<DynamoDirectory, String> {
-    let sdk = consent_shared::config::sdk_config()
+    let sdk = consent_aws::sdk::sdk_config()
         .await
         .map_err(|e| e.to_string())?;
     Ok(DynamoDirectory::new(

@@ -3,7 +3,7 @@
 //! EventBridge invokes it on a schedule.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use consent_shared::service::{ConsentService, RunReport, ServiceError};
+use consent_app::service::{ConsentService, RunReport, ServiceError};
 use serde_json::Value;
 
 pub async fn handle(

@@ -1,21 +1,22 @@
 //! `PUT /consent-requests/{id}/reviewers/{slot}`: a partner admin names a new reviewer.
 
-use consent_shared::api::{self, RequestView};
-use consent_shared::domain::Slot;
-use consent_shared::http::{self, Rejection, json_response, problem};
-use consent_shared::service::ConsentService;
+use consent_app::service::ConsentService;
+use consent_core::domain::Slot;
+use consent_http::api::{self, RequestView};
+use consent_http::{
+    auth, extract,
+    problem::{self, Rejection, json_response, problem},
+};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    // Links in the emails point where this request came in, unless configured.
-    let app = app.reached_at(http::api_origin(&req));
-    http::respond(replace(&app, req).await)
+    problem::respond(replace(app, req).await)
 }
 
 async fn replace(app: &ConsentService, req: Request) -> Result<Response<Body>, Rejection> {
-    let caller = http::caller(&req, &app.settings().admin_role)?;
-    let id = http::request_id_param(&req)?;
+    let caller = auth::caller(&req, &app.settings().admin_role)?;
+    let id = extract::request_id_param(&req)?;
     let slot = req
         .path_parameters()
         .first("slot")
@@ -30,7 +31,7 @@ async fn replace(app: &ConsentService, req: Request) -> Result<Response<Body>, R
             )
         })?;
     let (email, confirmed) =
-        api::replace_reviewer_input(http::json_body(&req)?).map_err(|e| http::invalid(&e))?;
+        api::replace_reviewer_input(extract::json_body(&req)?).map_err(|e| problem::invalid(&e))?;
     let request = app
         .replace_reviewer(&caller, id, slot, email, confirmed)
         .await?;

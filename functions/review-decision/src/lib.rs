@@ -1,9 +1,10 @@
 //! `POST /review/{token}`: a reviewer approves or rejects (HTML form post).
 
-use consent_shared::domain::{Comment, Verdict};
-use consent_shared::http::{self, html_response};
-use consent_shared::pages;
-use consent_shared::service::ConsentService;
+use consent_app::service::ConsentService;
+use consent_core::domain::{Comment, Verdict};
+use consent_http::extract;
+use consent_http::html::html_response;
+use consent_http::pages;
 use lambda_http::{Body, Request, Response};
 
 /// Reads `decision=approve|reject` and an optional `comment`.
@@ -36,9 +37,7 @@ fn parse_form(body: &[u8]) -> Result<(Verdict, Option<Comment>), &'static str> {
 }
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    // Links in the emails point where this request came in, unless configured.
-    let app = app.reached_at(http::api_origin(&req));
-    let token = http::token_param(&req);
+    let token = extract::token_param(&req);
     let page = match parse_form(req.body().as_ref()) {
         Err(why) => pages::bad_form(why),
         Ok((verdict, comment)) => match app.decide(&token, verdict, comment).await {

@@ -1,13 +1,14 @@
 //! `GET /review/{token}`: what a reviewer sees. Never changes state: mail
 //! scanners open links before people do.
 
-use consent_shared::http::{self, html_response};
-use consent_shared::pages;
-use consent_shared::service::ConsentService;
+use consent_app::service::ConsentService;
+use consent_http::extract;
+use consent_http::html::html_response;
+use consent_http::pages;
 use lambda_http::{Body, Request, Response};
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    let token = http::token_param(&req);
+    let token = extract::token_param(&req);
     let page = match app.review_context(&token).await {
         Ok(ctx) => pages::review_form(&ctx),
         Err(problem) => pages::link_problem(&problem),

@@ -1,9 +1,10 @@
 //! `POST /revoke/{token}`: a reviewer withdraws consent (form `confirm=withdraw`).
 //! Access ends at once; withdrawing twice changes nothing.
 
-use consent_shared::http::{self, html_response};
-use consent_shared::pages;
-use consent_shared::service::ConsentService;
+use consent_app::service::ConsentService;
+use consent_http::extract;
+use consent_http::html::html_response;
+use consent_http::pages;
 use lambda_http::{Body, Request, Response};
 
 /// The form must say `confirm=withdraw`: a stray POST withdraws nothing.
@@ -17,9 +18,7 @@ fn confirmed(body: &[u8]) -> bool {
 }
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    // Links in the emails point where this request came in, unless configured.
-    let app = app.reached_at(http::api_origin(&req));
-    let token = http::token_param(&req);
+    let token = extract::token_param(&req);
     let page = if !confirmed(req.body().as_ref()) {
         pages::bad_form("Use the Withdraw consent button on the page.")
     } else {

@@ -1,13 +1,14 @@
 //! `GET /revoke/{token}`: the page where a reviewer can withdraw the consent
 //! they gave. Never changes state.
 
-use consent_shared::http::{self, html_response};
-use consent_shared::pages;
-use consent_shared::service::ConsentService;
+use consent_app::service::ConsentService;
+use consent_http::extract;
+use consent_http::html::html_response;
+use consent_http::pages;
 use lambda_http::{Body, Request, Response};
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
-    let token = http::token_param(&req);
+    let token = extract::token_param(&req);
     let page = match app.revoke_context(&token).await {
         Ok(ctx) => pages::revoke_form(&ctx),
         Err(problem) => pages::link_problem(&problem),

@@ -5,11 +5,11 @@
 use std::sync::LazyLock;
 
 use askama::Template;
-use consent_shared::api::{RequestView, ReviewerView};
-use consent_shared::domain::{AccessTerm, Actor, AuditAction, AuditEvent, ConsentRequest, Status};
-use consent_shared::notify::term_in_words;
-use consent_shared::text::display_time;
-use consent_shared::workflow::FieldError;
+use consent_app::notify::term_in_words;
+use consent_core::domain::{AccessTerm, Actor, AuditAction, AuditEvent, ConsentRequest, Status};
+use consent_core::text::display_time;
+use consent_core::workflow::FieldError;
+use consent_http::api::{RequestView, ReviewerView};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1b1b;line-height:1.4}\
 header{background:#1f3a5f;color:#fff;padding:.6rem 1.5rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;justify-content:space-between}\
@@ -37,7 +37,7 @@ nav.pages{display:flex;gap:1.5rem;margin-top:1rem}";
 
 /// The Content-Security-Policy of the page: no script at all, only its style block.
 pub static CONTENT_SECURITY_POLICY: LazyLock<String> =
-    LazyLock::new(|| consent_shared::pages::content_security_policy(STYLE));
+    LazyLock::new(|| consent_http::pages::content_security_policy(STYLE));
 
 /// Who is signed in, for the header (and the sign-out form's token).
 #[derive(Clone)]

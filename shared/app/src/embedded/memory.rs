@@ -1,0 +1,229 @@
+//! The embedded store: everything in one process's memory, with the same
+//! contract as the DynamoDB store (versions, atomic audit, uniqueness, due query).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
+use consent_core::domain::{
+    AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+};
+use consent_core::events::{ConsentEvent, events_of};
+
+/// Sort key of the partner listing: creation time, then id.
+type ListKey = (TenantId, i128, RequestId);
+/// Sort key of the due index.
+type DueKey = (OffsetDateTime, RequestId);
+
+#[derive(Default)]
+struct Tables {
+    requests: HashMap<RequestId, ConsentRequest>,
+    events: HashMap<RequestId, Vec<AuditEvent>>,
+    /// The newest request of each scope.
+    scopes: HashMap<ScopeKey, RequestId>,
+    by_partner: BTreeSet<ListKey>,
+    due: BTreeSet<DueKey>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+    items_read: AtomicU64,
+    /// Where the consent events of each committed change go, in commit order
+    /// (what the table's stream is to the DynamoDB store).
+    event_feed: Option<UnboundedSender<ConsentEvent>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store that hands the consent events of every committed change to the receiver.
+    pub fn with_event_feed() -> (Self, UnboundedReceiver<ConsentEvent>) {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let store = Self {
+            event_feed: Some(sender),
+            ..Self::default()
+        };
+        (store, receiver)
+    }
+
+    /// Called under the tables' lock, so that the feed's order is the commit order.
+    fn feed(&self, request: &ConsentRequest, event: &AuditEvent) {
+        if let Some(feed) = &self.event_feed {
+            for consent_event in events_of(request, event) {
+                // A receiver that has gone away wants no more events.
+                let _ = feed.send(consent_event);
+            }
+        }
+    }
+
+    /// Request items read so far (for cost checks).
+    pub fn items_read(&self) -> u64 {
+        self.items_read.load(Ordering::Relaxed)
+    }
+
+    fn count_reads(&self, n: usize) {
+        self.items_read.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+fn due_key(request: &ConsentRequest) -> Option<DueKey> {
+    Some((request.next_due_at()?, request.id))
+}
+
+impl Tables {
+    fn index(&mut self, request: &ConsentRequest) {
+        self.due.extend(due_key(request));
+    }
+
+    fn unindex(&mut self, request: &ConsentRequest) {
+        if let Some(key) = due_key(request) {
+            self.due.remove(&key);
+        }
+    }
+}
+
+fn encode_cursor(key: &ListKey) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", key.1, key.2))
+}
+
+fn decode_cursor(partner: &TenantId, cursor: &str) -> Result<ListKey, StoreError> {
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or(StoreError::BadCursor)?;
+    let (nanos, id) = text.split_once('|').ok_or(StoreError::BadCursor)?;
+    let nanos = nanos.parse().map_err(|_| StoreError::BadCursor)?;
+    let id = Uuid::try_parse(id).map_err(|_| StoreError::BadCursor)?;
+    Ok((partner.clone(), nanos, RequestId(id)))
+}
+
+#[async_trait]
+impl ConsentStore for MemoryStore {
+    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut t = self.tables.lock().expect("store lock");
+        if t.requests.contains_key(&request.id) {
+            return Err(StoreError::VersionConflict);
+        }
+        let scope = request.scope_key();
+        if let Some(existing) = t.scopes.get(&scope)
+            && t.requests[existing].status.is_open()
+        {
+            return Err(StoreError::Duplicate {
+                existing: *existing,
+            });
+        }
+        t.scopes.insert(scope, request.id);
+        t.by_partner.insert((
+            request.partner_tenant_id.clone(),
+            request.created_at.unix_timestamp_nanos(),
+            request.id,
+        ));
+        t.index(request);
+        t.requests.insert(request.id, request.clone());
+        t.events.insert(request.id, vec![event.clone()]);
+        self.feed(request, event);
+        Ok(())
+    }
+
+    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut t = self.tables.lock().expect("store lock");
+        let old = match t.requests.get(&request.id) {
+            Some(old) if old.version + 1 == request.version => old.clone(),
+            _ => return Err(StoreError::VersionConflict),
+        };
+        t.unindex(&old);
+        t.index(request);
+        t.requests.insert(request.id, request.clone());
+        t.events.entry(request.id).or_default().push(event.clone());
+        self.feed(request, event);
+        Ok(())
+    }
+
+    async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError> {
+        let found = self
+            .tables
+            .lock()
+            .expect("store lock")
+            .requests
+            .get(&id)
+            .cloned();
+        self.count_reads(usize::from(found.is_some()));
+        Ok(found)
+    }
+
+    async fn get_with_history(
+        &self,
+        id: RequestId,
+    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError> {
+        let t = self.tables.lock().expect("store lock");
+        let found = t.requests.get(&id).map(|r| {
+            let events = t.events.get(&id).cloned().unwrap_or_default();
+            (r.clone(), events)
+        });
+        self.count_reads(found.as_ref().map_or(0, |(_, e)| 1 + e.len()));
+        Ok(found)
+    }
+
+    async fn list_by_partner(
+        &self,
+        partner: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let upper = match cursor {
+            Some(c) => std::ops::Bound::Excluded(decode_cursor(partner, c)?),
+            None => std::ops::Bound::Included((partner.clone(), i128::MAX, RequestId(Uuid::max()))),
+        };
+        let lower = std::ops::Bound::Included((partner.clone(), i128::MIN, RequestId(Uuid::nil())));
+        let t = self.tables.lock().expect("store lock");
+        let mut keys = t.by_partner.range((lower, upper)).rev();
+        let page: Vec<&ListKey> = keys.by_ref().take(limit).collect();
+        let more = keys.next().is_some();
+        let items: Vec<ConsentRequest> = page.iter().map(|k| t.requests[&k.2].clone()).collect();
+        self.count_reads(items.len());
+        Ok(Page {
+            next_cursor: (more && !page.is_empty()).then(|| encode_cursor(page[page.len() - 1])),
+            items,
+        })
+    }
+
+    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
+        let t = self.tables.lock().expect("store lock");
+        let found = t.scopes.get(scope).map(|id| ScopeState {
+            request_id: *id,
+            snapshot: ScopeSnapshot::of(&t.requests[id]),
+        });
+        self.count_reads(usize::from(found.is_some()));
+        Ok(found)
+    }
+
+    async fn due_requests(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<ConsentRequest>, StoreError> {
+        let t = self.tables.lock().expect("store lock");
+        let due: Vec<ConsentRequest> = t
+            .due
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .take(limit)
+            .map(|(_, id)| t.requests[id].clone())
+            .collect();
+        self.count_reads(due.len());
+        Ok(due)
+    }
+}

@@ -1,0 +1,419 @@
+//! Sending what a committed change owes, and the scheduled run: it ends
+//! pending requests past their expiry and sends whatever is due (first sends
+//! that failed, reminders, receipts). A change first commits, then sends; a
+//! send that did not happen stays due, so the next run picks it up.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::{ConsentService, ServiceError, names_of};
+use crate::notify;
+use crate::ports::{EmailMessage, MailError, Mailer, TenantDirectory};
+use crate::settings::Settings;
+use consent_core::domain::{
+    Actor, AskId, AuditAction, ConsentRequest, Notice, NoticeId, NoticeKind, Recipient, Slot,
+    Status,
+};
+use consent_core::links::{LinkClaims, LinkSigner, Purpose};
+use consent_core::workflow::{self, Command, Emails, Transition};
+
+/// How one email went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Refused for good by the mail service (the address was rejected).
+    Refused(String),
+    /// Not sent now (mail service down, no link key or address here); it stays due.
+    Deferred(String),
+}
+
+/// How many emails of a round went which way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub sent: usize,
+    pub refused: usize,
+    pub deferred: usize,
+}
+
+/// What one scheduled run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunReport {
+    /// Requests found with an email due.
+    pub seen: usize,
+    /// Emails sent.
+    pub sent: usize,
+    /// Requests with nothing left to send when read (decided, replaced, closed).
+    pub skipped: usize,
+    /// Emails that failed for now; they stay due.
+    pub failed: usize,
+    /// Emails refused for good by the mail service; recorded on the ask.
+    pub refused: usize,
+    /// Pending requests that reached their expiry.
+    pub expired: usize,
+    /// Allowed requests whose term of access ran out.
+    pub ended: usize,
+}
+
+/// Signs the links of one round: where they point and how long they last.
+struct LinkMaker<'a> {
+    signer: Option<&'a LinkSigner>,
+    settings: &'a Settings,
+    now: OffsetDateTime,
+}
+
+impl LinkMaker<'_> {
+    /// The link, or why it cannot be made here (the email then stays due).
+    fn link(
+        &self,
+        purpose: Purpose,
+        request: &ConsentRequest,
+        slot: Slot,
+        ask_id: AskId,
+    ) -> Result<(String, OffsetDateTime), String> {
+        let signer = self.signer.ok_or("no link-signing key here")?;
+        let base_url = self
+            .settings
+            .public_base_url
+            .as_deref()
+            .ok_or("no public base URL here")?;
+        let (path, ttl) = match purpose {
+            Purpose::Review => ("review", self.settings.link_ttl),
+            Purpose::Revoke => ("revoke", self.settings.revoke_link_ttl),
+        };
+        // A link never outlives what it acts on: a review link the request's
+        // expiry, a withdrawal link the term of access.
+        let ends = match purpose {
+            Purpose::Review => request.expires_at,
+            Purpose::Revoke => request.allowed_until,
+        };
+        let expires_at = ends.map_or(self.now + ttl, |ends| (self.now + ttl).min(ends));
+        let token = signer.sign(&LinkClaims {
+            purpose,
+            request_id: request.id,
+            slot,
+            ask_id,
+            expires_at,
+        });
+        Ok((format!("{base_url}/{path}/{}", token.as_str()), expires_at))
+    }
+}
+
+/// The outcomes of one round, as the workflow records them.
+#[derive(Default)]
+struct Round {
+    sent: Emails,
+    refused: Vec<(Slot, AskId, String)>,
+    refused_notices: Vec<(NoticeId, String)>,
+    tally: Tally,
+}
+
+impl Round {
+    fn nothing_to_record(&self) -> bool {
+        self.sent.is_empty() && self.refused.is_empty() && self.refused_notices.is_empty()
+    }
+
+    /// Counts an outcome; returns the refusal reason, or whether it was sent.
+    fn count(
+        &mut self,
+        request: &ConsentRequest,
+        email: &str,
+        outcome: Outcome,
+    ) -> Option<Result<(), String>> {
+        match outcome {
+            Outcome::Sent => {
+                self.tally.sent += 1;
+                Some(Ok(()))
+            }
+            Outcome::Refused(reason) => {
+                tracing::warn!(request_id = %request.id, email, %reason, "email refused for good");
+                self.tally.refused += 1;
+                Some(Err(reason))
+            }
+            Outcome::Deferred(why) => {
+                tracing::warn!(request_id = %request.id, email, error = %why, "email not sent; it stays due");
+                self.tally.deferred += 1;
+                None
+            }
+        }
+    }
+}
+
+/// Renders and sends emails: owns the mailer and the names of tenants.
+#[derive(Clone)]
+pub struct Dispatcher {
+    mailer: Arc<dyn Mailer>,
+    directory: Arc<dyn TenantDirectory>,
+}
+
+impl Dispatcher {
+    pub fn new(mailer: Arc<dyn Mailer>, directory: Arc<dyn TenantDirectory>) -> Self {
+        Self { mailer, directory }
+    }
+
+    async fn send(&self, message: EmailMessage) -> Outcome {
+        match self.mailer.send(&message).await {
+            Ok(()) => Outcome::Sent,
+            Err(MailError::Permanent(reason)) => Outcome::Refused(reason),
+            Err(MailError::Transient(error)) => Outcome::Deferred(error),
+        }
+    }
+
+    /// Sends each of `emails` of `request`.
+    async fn send_round(
+        &self,
+        request: &ConsentRequest,
+        emails: Emails,
+        links: &LinkMaker<'_>,
+    ) -> Round {
+        let mut round = Round::default();
+        for (slot, ask_id) in emails.asks {
+            let outcome = self.send_ask(request, slot, ask_id, links).await;
+            match round.count(request, "review", outcome) {
+                Some(Ok(())) => round.sent.asks.push((slot, ask_id)),
+                Some(Err(reason)) => round.refused.push((slot, ask_id, reason)),
+                None => {}
+            }
+        }
+        for id in emails.notices {
+            let Some(notice) = request.notices.iter().find(|n| n.id == id) else {
+                continue;
+            };
+            let outcome = self.send_notice(request, notice, links).await;
+            match round.count(request, notice.kind.name(), outcome) {
+                Some(Ok(())) => round.sent.notices.push(id),
+                Some(Err(reason)) => round.refused_notices.push((id, reason)),
+                None => {}
+            }
+        }
+        crate::metrics::emit(
+            &[],
+            &[
+                ("EmailsSent", round.tally.sent as f64),
+                ("EmailsFailed", round.tally.deferred as f64),
+                ("EmailsRefused", round.tally.refused as f64),
+            ],
+        );
+        round
+    }
+
+    /// The email of one ask, with a fresh link.
+    async fn send_ask(
+        &self,
+        request: &ConsentRequest,
+        slot: Slot,
+        ask_id: AskId,
+        links: &LinkMaker<'_>,
+    ) -> Outcome {
+        let Some(reviewer) = request.reviewer(slot) else {
+            return Outcome::Refused("no reviewer in this slot".to_owned());
+        };
+        let (link, link_expires_at) = match links.link(Purpose::Review, request, slot, ask_id) {
+            Ok(link) => link,
+            Err(why) => return Outcome::Deferred(why),
+        };
+        let [partner_name, customer_name] = match names_of(self.directory.as_ref(), request).await {
+            Ok(names) => names,
+            Err(e) => return Outcome::Deferred(e.to_string()),
+        };
+        let message = notify::review_ask(&notify::AskEmail {
+            request,
+            to: &reviewer.email,
+            partner_name: &partner_name,
+            customer_name: &customer_name,
+            link: &link,
+            reminder: request
+                .current_ask(slot)
+                .is_some_and(|ask| ask.emails_sent > 0),
+            link_expires_at,
+            access_until: request.access_term.map(|t| links.now + t.duration()),
+        });
+        self.send(message).await
+    }
+
+    /// A notice (receipt). A reviewer told of an allowed request gets the
+    /// link to withdraw consent.
+    async fn send_notice(
+        &self,
+        request: &ConsentRequest,
+        notice: &Notice,
+        links: &LinkMaker<'_>,
+    ) -> Outcome {
+        let withdraw = match notice.recipient {
+            Recipient::Reviewer { slot } if notice.kind == NoticeKind::Allowed => match request
+                .current_ask(slot)
+                .map(|ask| links.link(Purpose::Revoke, request, slot, ask.id))
+            {
+                Some(Err(why)) => return Outcome::Deferred(why),
+                Some(Ok((link, _))) => Some(link),
+                None => None,
+            },
+            _ => None,
+        };
+        // The partner learns the customer's name only with an allowed outcome.
+        let customer_may_be_named = matches!(notice.recipient, Recipient::Reviewer { .. })
+            || notice.kind == NoticeKind::Allowed;
+        let [partner_name, customer_name] = match names_of(self.directory.as_ref(), request).await {
+            Ok(names) => names,
+            Err(e) => return Outcome::Deferred(e.to_string()),
+        };
+        let customer = if customer_may_be_named {
+            customer_name
+        } else {
+            request.target_tenant_id.to_string()
+        };
+        let message = notify::notice(&notify::NoticeEmail {
+            request,
+            notice,
+            partner_name: &partner_name,
+            customer: &customer,
+            withdraw_link: withdraw.as_deref(),
+        });
+        self.send(message).await
+    }
+}
+
+impl ConsentService {
+    /// Sends the emails a committed change owes and records how it went;
+    /// returns the request as now stored. Without a dispatcher they stay due.
+    pub(super) async fn carry_out(&self, transition: Transition) -> ConsentRequest {
+        if transition.emails.is_empty() {
+            return transition.request;
+        }
+        self.deliver(transition.request, transition.emails).await.1
+    }
+
+    /// Sends `emails` of `request`, then stores the outcome in one write.
+    async fn deliver(&self, request: ConsentRequest, emails: Emails) -> (Tally, ConsentRequest) {
+        let Some(dispatcher) = &self.dispatcher else {
+            tracing::debug!(request_id = %request.id, "this function sends no email; left due for the scheduled run");
+            return (Tally::default(), request);
+        };
+        let links = LinkMaker {
+            signer: self.links.as_ref(),
+            settings: &self.settings,
+            now: self.now(),
+        };
+        let round = dispatcher.send_round(&request, emails, &links).await;
+        if round.nothing_to_record() {
+            return (round.tally, request);
+        }
+        let command = Command::RecordDelivery {
+            sent: round.sent,
+            refused: round.refused,
+            refused_notices: round.refused_notices,
+        };
+        let id = request.id;
+        let recorded = self
+            .apply_with_retry(id, Some(request.clone()), |current| {
+                workflow::apply(
+                    current,
+                    command.clone(),
+                    Actor::System,
+                    self.now(),
+                    &self.settings.policy,
+                )
+                .map_err(ServiceError::from)
+            })
+            .await;
+        match recorded {
+            Ok(t) => (round.tally, t.request),
+            Err(error) => {
+                // What was sent is no longer owed (decided, replaced): nothing to record.
+                tracing::info!(request_id = %id, %error, "emails sent; delivery not recorded");
+                (round.tally, request)
+            }
+        }
+    }
+
+    /// One scheduled run, up to the batch size of due requests: ends pending
+    /// requests past their expiry, and sends every email due, each claimed
+    /// first so that an overlapping run never sends it too.
+    pub async fn run_schedule(&self) -> Result<RunReport, ServiceError> {
+        let due = self
+            .store
+            .due_requests(self.now(), self.settings.run_batch)
+            .await?;
+        let mut report = RunReport {
+            seen: due.len(),
+            ..RunReport::default()
+        };
+        for copy in due {
+            let taken = self
+                .apply_with_retry(copy.id, Some(copy), |current| {
+                    let now = self.now();
+                    let expired = current.status == Status::Pending
+                        && current.expires_at.is_some_and(|at| at <= now);
+                    let ended = current.status == Status::Allowed
+                        && current.allowed_until.is_some_and(|at| at <= now);
+                    let command = if expired {
+                        Command::Expire
+                    } else if ended {
+                        Command::End
+                    } else {
+                        Command::ClaimDelivery(Emails::due(current, now))
+                    };
+                    workflow::apply(current, command, Actor::System, now, &self.settings.policy)
+                        .map_err(ServiceError::from)
+                })
+                .await;
+            let transition = match taken {
+                Ok(t) => t,
+                Err(ServiceError::Unavailable(e)) => return Err(ServiceError::Unavailable(e)),
+                // Nothing is due any more: another run or a change got there first.
+                Err(_) => {
+                    report.skipped += 1;
+                    continue;
+                }
+            };
+            match transition.audit.action {
+                AuditAction::Expired => report.expired += 1,
+                AuditAction::Ended => report.ended += 1,
+                _ => {}
+            }
+            let (tally, _) = self.deliver(transition.request, transition.emails).await;
+            report.sent += tally.sent;
+            report.failed += tally.deferred;
+            report.refused += tally.refused;
+        }
+        log_run(&report);
+        Ok(report)
+    }
+}
+
+/// Logs and counts a scheduled run: an idle one at debug, so that a short
+/// tick does not bury the lines that matter.
+fn log_run(report: &RunReport) {
+    let RunReport {
+        seen,
+        sent,
+        skipped,
+        failed,
+        refused,
+        expired,
+        ended,
+    } = *report;
+    if seen == 0 {
+        tracing::debug!("scheduled run done: nothing due");
+    } else {
+        tracing::info!(
+            seen,
+            sent,
+            skipped,
+            failed,
+            refused,
+            expired,
+            ended,
+            "scheduled run done"
+        );
+    }
+    crate::metrics::emit(
+        &[],
+        &[
+            ("ScheduledRuns", 1.0),
+            ("DueRequestsSeen", seen as f64),
+            ("DueRequestsSkipped", skipped as f64),
+            ("RequestsExpired", expired as f64),
+        ],
+    );
+}

@@ -1,0 +1,56 @@
+//! What the service is configured with, and the error that names a setting
+//! that is wrong.
+
+use consent_core::workflow::Policy;
+use time::Duration;
+
+/// Service-wide settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the review page is reachable, without a trailing slash. None in
+    /// an API function without a configured one: there each request names the
+    /// API's own address ([`ConsentService::reached_at`]).
+    pub public_base_url: Option<String>,
+    /// How long a review link stays valid after it is emailed.
+    pub link_ttl: Duration,
+    /// How long the link to withdraw consent stays valid after it is emailed.
+    pub revoke_link_ttl: Duration,
+    pub policy: Policy,
+    /// Due emails one scheduled run handles at most.
+    pub run_batch: usize,
+    /// The JWT role that makes a partner user an admin.
+    pub admin_role: String,
+    /// IAM principals (role ARNs) that may call the service-facing access check.
+    pub service_principals: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_base_url: None,
+            link_ttl: Duration::days(30),
+            revoke_link_ttl: Duration::days(365),
+            policy: Policy::default(),
+            run_batch: 100,
+            admin_role: "ConsentAdmin".to_owned(),
+            service_principals: Vec::new(),
+        }
+    }
+}
+
+/// A configuration problem, naming the setting as its user gave it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}

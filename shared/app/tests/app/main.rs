@@ -1,0 +1,4 @@
+//! The application's tests that need no backing service.
+
+mod metrics;
+mod publisher;

@@ -1,0 +1,13 @@
+//! The AWS adapters of the ports, each behind the feature of its service,
+//! and the one SDK configuration of a process that they share.
+
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+#[cfg(feature = "eventbridge")]
+pub mod eventbridge;
+pub mod sdk;
+#[cfg(feature = "secrets")]
+pub mod secrets;
+#[cfg(feature = "ses")]
+pub mod ses;
+pub mod table;

@@ -1,0 +1,3 @@
+//! The AWS adapters' tests that need no backing service.
+
+mod sdk;

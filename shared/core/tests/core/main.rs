@@ -1,0 +1,5 @@
+//! The core's tests: domain values, signed links, and the workflow.
+
+mod domain;
+mod links;
+mod workflow;

@@ -1,0 +1,80 @@
+//! What a Lambda function starts with: its logs, its configuration read
+//! once from the environment, and the service or bus built from it once per
+//! cold start.
+
+use std::sync::Arc;
+
+use consent_app::embedded::clock::SystemClock;
+use consent_app::service::ConsentService;
+use consent_app::settings::ConfigError;
+
+use crate::backends::Uses;
+use crate::settings::{Config, vars};
+
+/// Logs: JSON lines inside Lambda (with the fields of the current request's
+/// span), plain text elsewhere. `RUST_LOG` filters.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    let _ = if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_target(false)
+            .try_init()
+    } else {
+        builder.without_time().try_init()
+    };
+}
+
+/// The service as a Lambda function runs it, configured from its
+/// environment, with the AWS services its `main` names. Links point at
+/// `CONSENT_PUBLIC_BASE_URL`, else `CONSENT_API_URL`, else where each
+/// request came in.
+pub async fn service_from_env(uses: Uses) -> Result<ConsentService, ConfigError> {
+    let mut config = Config::from_env()?;
+    config.backends.uses = uses;
+    let links = config
+        .backends
+        .link_keys(config.link_keys_secret.as_deref(), config.link_keys.clone())
+        .await?;
+    config
+        .backends
+        .service(Arc::new(SystemClock), links, config.service)
+        .await
+}
+
+/// The service of a function that no request invokes (the scheduled one):
+/// its links need a configured public base URL.
+pub async fn scheduled_service_from_env(uses: Uses) -> Result<ConsentService, ConfigError> {
+    let service = service_from_env(uses).await?;
+    if service.settings().public_base_url.is_none() {
+        return Err(ConfigError::new(
+            vars::API_URL,
+            format!(
+                "not set, nor {}: the scheduled function has no request to take the links' address from",
+                vars::PUBLIC_BASE_URL
+            ),
+        ));
+    }
+    Ok(service)
+}
+
+/// The publisher's bus: EventBridge, named by [`vars::EVENT_BUS`].
+#[cfg(feature = "eventbridge")]
+pub async fn event_bus_from_env() -> Result<consent_aws::eventbridge::EventBridgeBus, ConfigError> {
+    let config = Config::from_env()?;
+    let bus = config.event_bus.ok_or_else(|| {
+        ConfigError::new(
+            vars::EVENT_BUS,
+            "not set: the name of the EventBridge bus to publish consent events on",
+        )
+    })?;
+    let client = aws_sdk_eventbridge::Client::new(&config.backends.sdk_config().await?);
+    Ok(consent_aws::eventbridge::EventBridgeBus::new(client, bus))
+}

@@ -1,0 +1,368 @@
+//! Every setting of the service, declared once in [`SETTINGS`]: its
+//! environment variable (how a Lambda function is configured), its
+//! consent-local flag and `--config` file key where it has them, and how its
+//! text becomes part of the typed [`Config`]. Values are parsed once, when a
+//! process starts; an error names the setting as its user gave it.
+
+use std::path::{Path, PathBuf};
+
+use consent_app::settings::{ConfigError, Settings};
+use consent_core::links::LinkSigner;
+
+use crate::backends::{Backends, TenantsFile};
+use crate::values;
+
+/// The typed configuration of a process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub service: Settings,
+    pub backends: Backends,
+    /// `CONSENT_PUBLIC_BASE_URL`: where links point; wins over `api_url`.
+    pub public_base_url: Option<String>,
+    /// `CONSENT_API_URL`: the API's own URL, for a function no request invokes.
+    pub api_url: Option<String>,
+    /// Inline link-signing keys.
+    pub link_keys: Option<LinkSigner>,
+    /// The Secrets Manager secret holding the link-signing keys; wins over inline keys.
+    pub link_keys_secret: Option<String>,
+    /// The EventBridge bus the publisher puts consent events on.
+    pub event_bus: Option<String>,
+    /// consent-local: how often the scheduled function runs.
+    pub tick: std::time::Duration,
+    /// consent-local: the key of its development sign-in tokens.
+    pub dev_jwt_secret: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            service: Settings::default(),
+            backends: Backends::default(),
+            public_base_url: None,
+            api_url: None,
+            link_keys: None,
+            link_keys_secret: None,
+            event_bus: None,
+            tick: std::time::Duration::from_secs(10),
+            dev_jwt_secret: None,
+        }
+    }
+}
+
+/// One setting and its names.
+pub struct Setting {
+    /// The environment variable, if it may be set there.
+    pub env: Option<&'static str>,
+    /// consent-local's flag, if it has one.
+    pub flag: Option<&'static str>,
+    /// The key of consent-local's `--config` file, if it may be set there.
+    pub key: Option<&'static str>,
+    apply: fn(&mut Config, &str) -> Result<(), String>,
+}
+
+macro_rules! setting {
+    ($env:expr, $flag:expr, $key:expr, |$config:ident, $text:ident| $body:expr) => {
+        Setting {
+            env: $env,
+            flag: $flag,
+            key: $key,
+            apply: |$config: &mut Config, $text: &str| {
+                $body;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every setting, in the order they are applied within one source.
+pub static SETTINGS: &[Setting] = &[
+    setting!(
+        Some(vars::PUBLIC_BASE_URL),
+        Some("--base-url"),
+        None,
+        |c, t| c.public_base_url = Some(values::base_url(t)?)
+    ),
+    setting!(Some(vars::API_URL), None, None, |c, t| c.api_url =
+        Some(values::base_url(t)?)),
+    setting!(Some(vars::ADMIN_ROLE), None, None, |c, t| c
+        .service
+        .admin_role =
+        values::name(t)?),
+    setting!(Some(vars::LINK_TTL), None, Some("linkTtl"), |c, t| c
+        .service
+        .link_ttl =
+        values::positive_duration(t)?),
+    setting!(
+        Some(vars::REVOKE_LINK_TTL),
+        None,
+        Some("revokeLinkTtl"),
+        |c, t| c.service.revoke_link_ttl = values::positive_duration(t)?
+    ),
+    setting!(
+        Some(vars::REMIND_AFTER),
+        Some("--remind-after"),
+        Some("remindAfter"),
+        |c, t| c.service.policy.reminder_intervals = values::durations(t)?
+    ),
+    setting!(
+        Some(vars::MAX_REMINDERS),
+        Some("--max-reminders"),
+        Some("maxReminders"),
+        |c, t| c.service.policy.max_reminders = values::whole_number(t, 0)?
+    ),
+    setting!(
+        Some(vars::EXPIRE_AFTER),
+        Some("--expire-after"),
+        Some("expireAfter"),
+        |c, t| c.service.policy.expire_after = values::positive_duration(t)?
+    ),
+    setting!(Some(vars::SEND_LEASE), None, Some("sendLease"), |c, t| c
+        .service
+        .policy
+        .send_lease =
+        values::positive_duration(t)?),
+    setting!(
+        Some(vars::MAX_ACCESS_TERM),
+        None,
+        Some("maxAccessTerm"),
+        |c, t| c.service.policy.max_access_term = values::positive_duration(t)?
+    ),
+    setting!(
+        Some(vars::ENDING_NOTICE),
+        None,
+        Some("endingNotice"),
+        |c, t| c.service.policy.ending_notice = values::positive_duration(t)?
+    ),
+    setting!(Some(vars::SERVICE_PRINCIPALS), None, None, |c, t| c
+        .service
+        .service_principals =
+        values::principals(t)?),
+    setting!(Some(vars::TABLE), Some("--table"), None, |c, t| c
+        .backends
+        .table =
+        Some(values::table_name(t)?)),
+    setting!(Some(vars::SENDER), Some("--sender"), None, |c, t| c
+        .backends
+        .sender =
+        Some(values::sender(t)?)),
+    setting!(
+        Some(vars::CONFIGURATION_SET),
+        Some("--configuration-set"),
+        None,
+        |c, t| c.backends.configuration_set = Some(values::name(t)?)
+    ),
+    setting!(Some(vars::REPLY_TO), Some("--reply-to"), None, |c, t| c
+        .backends
+        .reply_to =
+        Some(values::address(t)?)),
+    setting!(Some(vars::OUTBOX_DIR), Some("--outbox"), None, |c, t| c
+        .backends
+        .outbox =
+        PathBuf::from(values::name(t)?)),
+    setting!(
+        Some(vars::TENANT_DIRECTORY),
+        Some("--tenants"),
+        None,
+        |c, t| c.backends.tenants = Some(TenantsFile::from_setting(t))
+    ),
+    setting!(Some(vars::DIRECTORY_CACHE_TTL), None, None, |c, t| c
+        .backends
+        .directory_cache
+        .max_age =
+        values::duration(t)?),
+    setting!(Some(vars::DIRECTORY_CACHE_SIZE), None, None, |c, t| c
+        .backends
+        .directory_cache
+        .capacity =
+        values::whole_number(t, 1)?),
+    setting!(Some(vars::LINK_KEYS), None, None, |c, t| c.link_keys =
+        Some(values::link_keys(t)?)),
+    setting!(Some(vars::LINK_KEYS_SECRET), None, None, |c, t| c
+        .link_keys_secret =
+        Some(values::name(t)?)),
+    setting!(Some(vars::EVENT_BUS), None, None, |c, t| c.event_bus =
+        Some(values::name(t)?)),
+    setting!(Some(vars::DEV_JWT_SECRET), None, None, |c, t| c
+        .dev_jwt_secret =
+        Some(t.to_owned())),
+    setting!(None, Some("--tick"), Some("tick"), |c, t| c.tick = tick(t)?),
+];
+
+fn tick(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim())
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?} is not a duration such as 1s or 10s"))
+}
+
+/// Environment variable names.
+pub mod vars {
+    pub const LINK_KEYS: &str = "CONSENT_LINK_KEYS";
+    pub const LINK_KEYS_SECRET: &str = "CONSENT_LINK_KEYS_SECRET_ARN";
+    pub const PUBLIC_BASE_URL: &str = "CONSENT_PUBLIC_BASE_URL";
+    /// The API's own URL, for links sent by a function no request invokes.
+    pub const API_URL: &str = "CONSENT_API_URL";
+    pub const ADMIN_ROLE: &str = "CONSENT_ADMIN_ROLE";
+    pub const LINK_TTL: &str = "CONSENT_LINK_TTL";
+    pub const REVOKE_LINK_TTL: &str = "CONSENT_REVOKE_LINK_TTL";
+    pub const REMIND_AFTER: &str = "CONSENT_REMIND_AFTER";
+    pub const MAX_REMINDERS: &str = "CONSENT_MAX_REMINDERS";
+    pub const EXPIRE_AFTER: &str = "CONSENT_EXPIRE_AFTER";
+    pub const SEND_LEASE: &str = "CONSENT_SEND_LEASE";
+    pub const MAX_ACCESS_TERM: &str = "CONSENT_MAX_ACCESS_TERM";
+    pub const ENDING_NOTICE: &str = "CONSENT_ENDING_NOTICE";
+    /// IAM principals (role ARNs) allowed to call `GET /service/access`, comma-separated.
+    pub const SERVICE_PRINCIPALS: &str = "CONSENT_SERVICE_PRINCIPALS";
+    pub const TABLE: &str = "CONSENT_TABLE";
+    pub const SENDER: &str = "CONSENT_SENDER";
+    pub const CONFIGURATION_SET: &str = "CONSENT_SES_CONFIGURATION_SET";
+    pub const REPLY_TO: &str = "CONSENT_REPLY_TO";
+    pub const OUTBOX_DIR: &str = "CONSENT_OUTBOX_DIR";
+    /// A directory file (path or JSON) instead of the table's tenants.
+    pub const TENANT_DIRECTORY: &str = "CONSENT_TENANT_DIRECTORY";
+    /// How long a looked-up tenant is kept in the function's memory.
+    pub const DIRECTORY_CACHE_TTL: &str = "CONSENT_DIRECTORY_CACHE_TTL";
+    /// How many tenants the function keeps in memory at most.
+    pub const DIRECTORY_CACHE_SIZE: &str = "CONSENT_DIRECTORY_CACHE_SIZE";
+    /// The EventBridge bus the publisher puts consent events on.
+    pub const EVENT_BUS: &str = "CONSENT_EVENT_BUS";
+    /// consent-local only: the key of its dev sign-in tokens.
+    pub const DEV_JWT_SECRET: &str = "CONSENT_DEV_JWT_SECRET";
+}
+
+/// Where settings are given, from the lowest priority to the highest.
+pub enum Source<'a> {
+    /// A process's environment (or a stand-in for it).
+    Env(&'a dyn Fn(&str) -> Option<String>),
+    /// consent-local's `--config` file: its path and its JSON object.
+    File {
+        path: &'a Path,
+        values: &'a serde_json::Map<String, serde_json::Value>,
+    },
+    /// consent-local's flags that were given, each with its text.
+    Flags(&'a [(&'static str, String)]),
+}
+
+impl Source<'_> {
+    /// The value this source gives `setting`, and the name to give it in an error.
+    fn value(&self, setting: &Setting) -> Result<Option<(String, String)>, ConfigError> {
+        Ok(match self {
+            Source::Env(var) => setting
+                .env
+                .and_then(|name| {
+                    var(name)
+                        .filter(|v| !v.trim().is_empty())
+                        .map(|v| (name, v))
+                })
+                .map(|(name, v)| (v, name.to_owned())),
+            Source::File { values, .. } => match setting.key.and_then(|k| values.get(k)) {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(text)) => Some(text.clone()),
+                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                Some(_) => {
+                    return Err(self.error(setting, "must be a string or a number".to_owned()));
+                }
+            }
+            .map(|text| {
+                (
+                    text,
+                    format!("{} (--config)", setting.key.unwrap_or_default()),
+                )
+            }),
+            Source::Flags(given) => setting.flag.and_then(|flag| {
+                given
+                    .iter()
+                    .find(|(f, _)| *f == flag)
+                    .map(|(_, text)| (text.clone(), flag_name(setting)))
+            }),
+        })
+    }
+
+    fn error(&self, setting: &Setting, problem: String) -> ConfigError {
+        let (name, problem) = match self {
+            Source::Env(_) => (setting.env.unwrap_or_default().to_owned(), problem),
+            Source::File { path, .. } => (
+                format!("{} (--config)", setting.key.unwrap_or_default()),
+                format!("{problem} (in {})", path.display()),
+            ),
+            Source::Flags(_) => (flag_name(setting), problem),
+        };
+        ConfigError::new(name, problem)
+    }
+
+    /// Keys of the file that are no setting's.
+    fn unknown_keys(&self) -> Option<ConfigError> {
+        let Source::File { path, values } = self else {
+            return None;
+        };
+        let unknown: Vec<&str> = values
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !SETTINGS.iter().any(|s| s.key == Some(k)))
+            .collect();
+        (!unknown.is_empty()).then(|| {
+            let known: Vec<&str> = SETTINGS.iter().filter_map(|s| s.key).collect();
+            ConfigError::new(
+                format!("--config {}", path.display()),
+                format!(
+                    "unknown settings {}; a config file may set {}",
+                    unknown.join(", "),
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+}
+
+/// A flag as errors name it, with the variable that sets it too.
+fn flag_name(setting: &Setting) -> String {
+    match (setting.flag, setting.env) {
+        (Some(flag), Some(env)) => format!("{flag} (or {env})"),
+        (Some(flag), None) => flag.to_owned(),
+        (None, _) => setting.env.unwrap_or_default().to_owned(),
+    }
+}
+
+impl Config {
+    /// The configuration given by `sources` over `base`; each value is
+    /// checked where it is given, a later source winning over an earlier.
+    pub fn read(base: Config, sources: &[Source<'_>]) -> Result<Config, ConfigError> {
+        let mut config = base;
+        for source in sources {
+            if let Some(error) = source.unknown_keys() {
+                return Err(error);
+            }
+            for setting in SETTINGS {
+                if let Some((text, _)) = source.value(setting)? {
+                    (setting.apply)(&mut config, &text).map_err(|p| source.error(setting, p))?;
+                }
+            }
+        }
+        if config.service.policy.reminder_intervals.is_empty()
+            && config.service.policy.max_reminders > 0
+        {
+            return Err(ConfigError::new(
+                vars::REMIND_AFTER,
+                "reminders are allowed but no delay is given",
+            ));
+        }
+        config.service.public_base_url = config
+            .public_base_url
+            .clone()
+            .or_else(|| config.api_url.clone());
+        Ok(config)
+    }
+
+    /// A Lambda function's configuration: its environment over the defaults.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
+        let base = Config {
+            backends: Backends {
+                outbox: PathBuf::from("/tmp/outbox"),
+                ..Backends::default()
+            },
+            ..Config::default()
+        };
+        Config::read(base, &[Source::Env(&env)])
+    }
+}
