@@ -270,7 +270,7 @@ impl Seed {
         let request = self.fresh(env).await;
         for _ in 0..2 {
             let current = self.get(request.id).await;
-            let slot = if current.reviewers[0]
+            let slot = if current.reviewers()[0]
                 .ask
                 .as_ref()
                 .unwrap()
@@ -300,7 +300,7 @@ impl Seed {
 
     fn token_for(&self, request: &ConsentRequest, purpose: Purpose, slot: Slot) -> String {
         let index = usize::from(slot.number() - 1);
-        let ask = request.reviewers[index].ask.as_ref().unwrap();
+        let ask = request.reviewers()[index].ask.as_ref().unwrap();
         self.signer
             .sign(&LinkClaims {
                 purpose,

@@ -731,10 +731,10 @@ pub async fn fill_pending(
                 environment_name: EnvironmentName::parse("Env").unwrap(),
                 purpose: AccessPurpose::parse(PURPOSE).unwrap(),
                 access_term: None,
-                reviewers: vec![
+                reviewers: Some([
                     Email::parse("bob@contoso.example").unwrap(),
                     Email::parse("carol@contoso.example").unwrap(),
-                ],
+                ]),
                 customer_domains: vec![Domain::parse("contoso.example").unwrap()],
                 confirmed_in_target_tenant: false,
                 ask_ids: [

@@ -198,7 +198,7 @@ pub async fn dynamodb() -> (aws_sdk_dynamodb::Client, CallCounter) {
 /// A new table from the single definition, with a name no other test uses.
 pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
     let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
-    consent_aws::dynamodb::store::create_table(client, &name)
+    consent_aws::dynamodb::provision::create_table(client, &name)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     name

@@ -36,7 +36,7 @@ async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
             t.await.unwrap().expect("each approval is accepted");
         }
         let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
-        assert_eq!(request.status, Status::Allowed, "round {round}");
+        assert_eq!(request.status(), Status::Allowed, "round {round}");
         for slot in Slot::ALL {
             let decision = request
                 .current_ask(slot)
@@ -94,9 +94,9 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
             .unwrap()
             .expect("cancel applies to pending and allowed alike");
         let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
-        assert_eq!(request.status, Status::Canceled);
+        assert_eq!(request.status(), Status::Canceled);
         assert!(
-            request.reviewers.iter().all(|r| r.ask.is_none()),
+            request.reviewers().iter().all(|r| r.ask.is_none()),
             "links are dead"
         );
         let carol_approved = events
@@ -105,7 +105,7 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
         match approval {
             Ok(ctx) => {
                 assert!(carol_approved, "an accepted approval has its audit event");
-                assert_eq!(ctx.request.status, Status::Allowed);
+                assert_eq!(ctx.request.status(), Status::Allowed);
                 approved_first += 1;
             }
             Err(problem) => {

@@ -175,8 +175,8 @@ async fn with_ses_down_nothing_is_lost_and_each_email_goes_out_once_when_it_is_b
     let due = w.store.due_requests(lease_end, 100).await.unwrap();
     for id in &ids {
         let request = due.iter().find(|r| r.id == *id).expect("still due");
-        assert_eq!(request.status, Status::Pending);
-        for r in &request.reviewers {
+        assert_eq!(request.status(), Status::Pending);
+        for r in request.reviewers() {
             let ask = r.ask.as_ref().unwrap();
             assert_eq!(ask.emails_sent, 0, "{}", r.email.as_str());
             assert!(ask.next_email_at.is_some());

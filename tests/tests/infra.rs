@@ -9,7 +9,7 @@ fn template() -> Value {
 #[test]
 fn the_template_table_is_the_single_table_definition() {
     let definition: Value =
-        serde_json::from_str(consent_aws::dynamodb::store::TABLE_DEFINITION).unwrap();
+        serde_json::from_str(consent_aws::dynamodb::provision::TABLE_DEFINITION).unwrap();
     let template = template();
     let tables: Vec<(&String, &Value)> = template["Resources"]
         .as_object()
@@ -27,7 +27,8 @@ fn the_template_table_is_the_single_table_definition() {
 
 #[test]
 fn the_code_uses_the_indexes_the_definition_declares() {
-    use consent_aws::dynamodb::store::{DUE_INDEX, PARTNER_INDEX, TableDefinition};
+    use consent_aws::dynamodb::provision::TableDefinition;
+    use consent_aws::dynamodb::store::{DUE_INDEX, PARTNER_INDEX};
     let def = TableDefinition::load();
     let names: Vec<&str> = def
         .global_secondary_indexes
@@ -183,33 +184,43 @@ fn each_function_may_do_only_what_it_needs() {
             );
         }
         let crate_dir = resource["Properties"]["CodeUri"].as_str().unwrap();
-        let manifest = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(crate_dir)
-                .join("Cargo.toml"),
-        )
-        .unwrap();
-        // What the code can call is what the policy allows, and the reverse.
-        assert_eq!(
-            actions.contains(&"ses:SendEmail"),
-            manifest.contains("\"ses\""),
-            "{name}: SES"
-        );
-        assert_eq!(
-            actions.contains(&"secretsmanager:GetSecretValue"),
-            manifest.contains("\"secrets\""),
-            "{name}: secret"
-        );
-        assert_eq!(
-            actions.contains(&"events:PutEvents"),
-            manifest.contains("\"eventbridge\""),
-            "{name}: the event bus"
-        );
+        let read = |file: &str| {
+            std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("..")
+                    .join(crate_dir)
+                    .join(file),
+            )
+            .unwrap()
+        };
+        let (manifest, main) = (read("Cargo.toml"), read("src/main.rs"));
+        // A service is compiled in (the crate's feature) and wired in (its
+        // main's `Uses`) exactly where the policy allows calling it.
+        let built_with = |feature: &str| {
+            manifest
+                .lines()
+                .any(|l| l.starts_with("consent-runtime") && l.contains(&format!("\"{feature}\"")))
+        };
+        for (feature, wired, allowed) in [
+            ("ses", main.contains(".ses()"), "ses:SendEmail"),
+            (
+                "secrets",
+                main.contains(".secrets()"),
+                "secretsmanager:GetSecretValue",
+            ),
+            (
+                "eventbridge",
+                main.contains("event_bus_from_env"),
+                "events:PutEvents",
+            ),
+            ("dynamodb", main.contains(".dynamodb()"), "dynamodb:"),
+        ] {
+            let allowed = actions.iter().any(|a| a.starts_with(allowed));
+            assert_eq!(allowed, built_with(feature), "{name}: {feature} built");
+            assert_eq!(allowed, wired, "{name}: {feature} wired");
+        }
         let writes = actions.contains(&"dynamodb:PutItem");
-        let uses_table = manifest
-            .lines()
-            .any(|l| l.starts_with("consent-shared") && l.contains("\"dynamodb\""));
+        let uses_table = built_with("dynamodb");
         let reads_only = [
             "list-requests",
             "get-request",

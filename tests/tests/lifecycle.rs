@@ -107,7 +107,7 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
         .await
         .unwrap();
     assert_eq!(
-        r.expires_at,
+        r.expires_at(),
         Some(start_time() + p.expire_after),
         "the view shows the expiry"
     );
@@ -152,8 +152,8 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
     let report = w.app.run_schedule().await.unwrap();
     assert_eq!(report.expired, 1);
     let (expired, events) = w.app.get(&partner_caller(true), r.id).await.unwrap();
-    assert_eq!(expired.status, Status::NotAllowed(ClosedReason::Expired));
-    assert_eq!(expired.expires_at, None);
+    assert_eq!(expired.status(), Status::NotAllowed(ClosedReason::Expired));
+    assert_eq!(expired.expires_at(), None);
     let receipts = inbox.new_mail(&w);
     assert_eq!(
         recipients(&receipts),
@@ -176,7 +176,7 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
     // The links died with it.
     assert_eq!(
         w.app.review_context(&token(&old_link)).await.unwrap_err(),
-        LinkProblem::Closed(expired.status)
+        LinkProblem::Closed(expired.status())
     );
     // The history holds every email, with kind and recipient, and no link.
     let sent: Vec<&AuditEvent> = events
@@ -293,7 +293,7 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
         }
     };
     assert_eq!(
-        access(&w).await.customer_name.as_deref(),
+        access(&w).await.customer_name().as_deref(),
         Some("Contoso Ltd")
     );
 
@@ -301,10 +301,10 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     w.app.revoke(&token(&withdraw)).await.unwrap();
     let now_access = access(&w).await;
     assert_eq!(
-        now_access.status,
+        now_access.status(),
         Some(Status::NotAllowed(ClosedReason::Revoked))
     );
-    assert_eq!(now_access.customer_name, None);
+    assert_eq!(now_access.customer_name(), None);
     let told = inbox.new_mail(&w);
     assert_eq!(
         recipients(&told),

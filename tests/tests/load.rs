@@ -280,7 +280,7 @@ async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
             "scope {scope}: replacements"
         );
         let verdicts: Vec<Option<Verdict>> = request
-            .reviewers
+            .reviewers()
             .iter()
             .map(|r| {
                 r.ask
@@ -289,8 +289,8 @@ async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
                     .map(|d| d.verdict)
             })
             .collect();
-        assert_eq!(request.reviewers.len(), 2);
-        match &request.status {
+        assert_eq!(request.reviewers().len(), 2);
+        match &request.status() {
             Status::Allowed => assert_eq!(verdicts, [Some(Verdict::Approved); 2], "scope {scope}"),
             Status::NotAllowed(ClosedReason::Rejected) => {
                 assert!(verdicts.contains(&Some(Verdict::Rejected)), "scope {scope}")
@@ -326,13 +326,13 @@ async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
             )
             .await
             .json();
-        assert_eq!(access["status"], request.status.code(), "scope {scope}");
+        assert_eq!(access["status"], request.status().code(), "scope {scope}");
         assert_eq!(
             access["customerName"].is_string(),
-            request.status == Status::Allowed,
+            request.status() == Status::Allowed,
             "scope {scope}"
         );
-        *by_status.entry(request.status.code()).or_default() += 1;
+        *by_status.entry(request.status().code()).or_default() += 1;
     }
     let calls: usize = counter.take().values().sum();
     println!(

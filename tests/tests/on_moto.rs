@@ -93,7 +93,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         )
         .await
         .unwrap();
-    assert_eq!(access.status.map(|s| s.code()), Some("pending"));
+    assert_eq!(access.status().map(|s| s.code()), Some("pending"));
     assert_eq!(calls.take(), counts(&[("GetItem", 1)]), "access check");
 
     // A list page: one query. The request view: one query.
@@ -161,7 +161,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
             t.await.unwrap().expect("both approvals are accepted");
         }
         let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
-        assert_eq!(request.status.code(), "allowed", "round {round}");
+        assert_eq!(request.status().code(), "allowed", "round {round}");
         assert_eq!(
             events
                 .iter()

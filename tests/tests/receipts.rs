@@ -97,7 +97,7 @@ async fn asks_carry_purpose_and_deadline(store: Arc<dyn ConsentStore>, name: &st
     )
     .unwrap();
     let created = s.app.create(&partner_caller(true), input).await.unwrap();
-    let deadline = consent_core::text::display_time(created.expires_at.unwrap());
+    let deadline = consent_core::text::display_time(created.expires_at().unwrap());
     let asks = s.new_emails();
     let ask = Story::to(&asks, "bob@contoso.example");
     for body in [&ask.text, &ask.html] {

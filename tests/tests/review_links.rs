@@ -8,7 +8,7 @@ use consent_tests::*;
 
 async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
     let (r, events) = w.app.get(&partner_caller(false), id).await.unwrap();
-    (r.status, r.version, events.len())
+    (r.status(), r.version, events.len())
 }
 
 #[tokio::test]
@@ -18,9 +18,9 @@ async fn both_approve_and_the_request_is_allowed() {
     let bob = w.token_for("bob@contoso.example");
     let carol = w.token_for("carol@contoso.example");
     let after_bob = w.app.decide(&bob, Verdict::Approved, None).await.unwrap();
-    assert_eq!(after_bob.request.status, Status::Pending);
+    assert_eq!(after_bob.request.status(), Status::Pending);
     let after_carol = w.app.decide(&carol, Verdict::Approved, None).await.unwrap();
-    assert_eq!(after_carol.request.status, Status::Allowed);
+    assert_eq!(after_carol.request.status(), Status::Allowed);
     assert_eq!(status(&w, id).await.0, Status::Allowed);
 }
 
@@ -197,7 +197,7 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
         .await
         .unwrap();
     let done = w.app.decide(&erin, Verdict::Approved, None).await.unwrap();
-    assert_eq!(done.request.status, Status::Allowed);
+    assert_eq!(done.request.status(), Status::Allowed);
 }
 
 #[tokio::test]

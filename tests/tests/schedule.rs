@@ -25,7 +25,7 @@ async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
         .await
         .unwrap();
     assert_eq!(
-        r.status.code(),
+        r.status().code(),
         "pending",
         "the request is stored even though email failed"
     );

@@ -24,10 +24,10 @@ fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
             purpose: consent_core::domain::AccessPurpose::parse("Tune alerting for the EU rollout")
                 .unwrap(),
             access_term: None,
-            reviewers: vec![
+            reviewers: Some([
                 Email::parse("bob@customer.example").unwrap(),
                 Email::parse("carol@customer.example").unwrap(),
-            ],
+            ]),
             customer_domains: Vec::new(),
             confirmed_in_target_tenant: true,
             ask_ids: [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())],
@@ -280,7 +280,7 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
         .unwrap();
     assert!(
         canceled.request.notices.len() == 3
-            && canceled.request.reviewers.iter().all(|r| r.ask.is_none())
+            && canceled.request.reviewers().iter().all(|r| r.ask.is_none())
     );
     let receipts_due = base + Duration::hours(2);
     assert!(ids(store.due_requests(receipts_due, 1000).await.unwrap()).contains(&early.request.id));
@@ -366,7 +366,7 @@ async fn new_fields_round_trip(store: &dyn ConsentStore) {
     store.update(&both.request, &both.audit).await.unwrap();
     let until = both
         .request
-        .allowed_until
+        .allowed_until()
         .expect("a term starts with the second approval");
     assert_eq!(until, at + Duration::days(90));
     let (stored, events) = store

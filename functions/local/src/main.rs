@@ -92,7 +92,7 @@ async fn create_table(table: &str) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    consent_aws::dynamodb::store::create_table(&client, table)
+    consent_aws::dynamodb::provision::create_table(&client, table)
         .await
         .map_err(|e| e.to_string())?;
     println!("created table {table}");

@@ -212,7 +212,7 @@ pub fn events_of(request: &ConsentRequest, audit: &AuditEvent) -> Vec<ConsentEve
             } else {
                 AccessChange::Unchanged
             },
-            allowed_until: request.allowed_until.filter(|_| to == Status::Allowed),
+            allowed_until: request.allowed_until().filter(|_| to == Status::Allowed),
             slot: match kind {
                 EventKind::ReviewerApproved
                 | EventKind::ReviewerRejected

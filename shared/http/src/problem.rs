@@ -139,6 +139,15 @@ pub fn service_error(e: &ServiceError) -> Response<Body> {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             r
         }
+        ServiceError::Corrupt(what) => {
+            tracing::error!(error = %what, "stored data is not readable");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the service could not read what it stored; nothing was changed, and the operators are told",
+            )
+        }
     }
 }
 

@@ -85,7 +85,7 @@ impl Row {
     /// `admin`: the caller may change requests, so their controls show.
     pub fn new(request: &ConsentRequest, customer_name: Option<String>, admin: bool) -> Self {
         let view = RequestView::new(request);
-        let editable = admin && request.status.may_replace_reviewer();
+        let editable = admin && request.status().may_replace_reviewer();
         Self {
             reviewers: view
                 .reviewers
@@ -94,7 +94,7 @@ impl Row {
                 .collect(),
             timing: timing(&view, request.access_term),
             reason: view.reason.map(reason_words).map(str::to_owned),
-            cancelable: admin && request.status.may_cancel(),
+            cancelable: admin && request.status().may_cancel(),
             id: view.id,
             environment_id: view.environment_id,
             environment_name: view.environment_name,

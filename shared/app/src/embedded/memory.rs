@@ -119,7 +119,7 @@ impl ConsentStore for MemoryStore {
         }
         let scope = request.scope_key();
         if let Some(existing) = t.scopes.get(&scope)
-            && t.requests[existing].status.is_open()
+            && t.requests[existing].status().is_open()
         {
             return Err(StoreError::Duplicate {
                 existing: *existing,

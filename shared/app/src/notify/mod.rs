@@ -82,7 +82,7 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
         purpose_text: indented(r.purpose.as_str(), 19),
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
-        decide_by: r.expires_at.map(display_time),
+        decide_by: r.expires_at().map(display_time),
         grants: grants(r, email.access_until),
         link: email.link,
         link_expires: display_time(email.link_expires_at),
@@ -308,7 +308,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
         ),
     };
     let mut lines = what_happened(email.notice.kind, receipt);
-    if let Some(until) = r.allowed_until {
+    if let Some(until) = r.allowed_until() {
         lines.push(format!(
             "Access lasts until {}, unless withdrawn before.",
             display_time(until)

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::{ConsentService, ServiceError, names_of};
+use super::access::names_of;
+use super::{ConsentService, ServiceError};
 use crate::notify;
 use crate::ports::{EmailMessage, MailError, Mailer, TenantDirectory};
 use crate::settings::Settings;
@@ -84,8 +85,8 @@ impl LinkMaker<'_> {
         // A link never outlives what it acts on: a review link the request's
         // expiry, a withdrawal link the term of access.
         let ends = match purpose {
-            Purpose::Review => request.expires_at,
-            Purpose::Revoke => request.allowed_until,
+            Purpose::Review => request.expires_at(),
+            Purpose::Revoke => request.allowed_until(),
         };
         let expires_at = ends.map_or(self.now + ttl, |ends| (self.now + ttl).min(ends));
         let token = signer.sign(&LinkClaims {
@@ -342,10 +343,10 @@ impl ConsentService {
             let taken = self
                 .apply_with_retry(copy.id, Some(copy), |current| {
                     let now = self.now();
-                    let expired = current.status == Status::Pending
-                        && current.expires_at.is_some_and(|at| at <= now);
-                    let ended = current.status == Status::Allowed
-                        && current.allowed_until.is_some_and(|at| at <= now);
+                    let expired = current.status() == Status::Pending
+                        && current.expires_at().is_some_and(|at| at <= now);
+                    let ended = current.status() == Status::Allowed
+                        && current.allowed_until().is_some_and(|at| at <= now);
                     let command = if expired {
                         Command::Expire
                     } else if ended {

@@ -3,8 +3,10 @@
 
 use time::OffsetDateTime;
 
-use super::{ConsentService, Missing, names_of};
-use crate::ports::StoreError;
+use super::ConsentService;
+use super::access::names_of;
+use super::error::Missing;
+use crate::ports::{DirectoryError, StoreError};
 use consent_core::domain::{
     Actor, ClosedReason, Comment, ConsentRequest, Decision, Slot, Status, Verdict,
 };
@@ -31,11 +33,31 @@ pub enum LinkProblem {
     /// Consent was already withdrawn.
     AlreadyWithdrawn,
     Unavailable,
+    /// Stored data this service cannot read: a fault of ours.
+    Internal,
 }
 
 impl From<StoreError> for LinkProblem {
-    fn from(_: StoreError) -> Self {
-        LinkProblem::Unavailable
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Corrupt { .. } => {
+                tracing::error!(error = %e, "stored data is not readable");
+                LinkProblem::Internal
+            }
+            _ => LinkProblem::Unavailable,
+        }
+    }
+}
+
+impl From<DirectoryError> for LinkProblem {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Corrupt { .. } => {
+                tracing::error!(error = %e, "the tenant directory is not readable");
+                LinkProblem::Internal
+            }
+            DirectoryError::Unavailable(_) => LinkProblem::Unavailable,
+        }
     }
 }
 
@@ -52,13 +74,13 @@ impl LinkProblem {
             return LinkProblem::Invalid;
         }
         match error {
-            WorkflowError::Superseded if request.status == Status::Canceled => {
+            WorkflowError::Superseded if request.status() == Status::Canceled => {
                 LinkProblem::Canceled
             }
             WorkflowError::Superseded => LinkProblem::Superseded,
             WorkflowError::AlreadyDecided(decision) => LinkProblem::AlreadyDecided {
                 decision,
-                status: request.status,
+                status: request.status(),
             },
             WorkflowError::WrongStatus {
                 status: Status::NotAllowed(ClosedReason::Revoked),
@@ -143,14 +165,14 @@ impl ConsentService {
                 request.partner_tenant_id.to_string(),
                 request.target_tenant_id.to_string(),
             ],
-            Err(_) => return Err(LinkProblem::Unavailable),
+            Err(e) => return Err(e.into()),
         };
         Ok(ReviewContext {
             partner_name,
             customer_name,
             slot: claims.slot,
             access_until: request
-                .allowed_until
+                .allowed_until()
                 .or_else(|| request.access_term.map(|t| self.now() + t.duration())),
             request,
             link_expires_at: claims.expires_at,
@@ -199,7 +221,7 @@ impl ConsentService {
                 .map_err(|e| LinkProblem::refused(e, request, &claims))
             })
             .await?;
-        tracing::info!(request_id = %transition.request.id, slot = claims.slot.number(), action = ?transition.audit.action, status = transition.request.status.code(), "link used");
+        tracing::info!(request_id = %transition.request.id, slot = claims.slot.number(), action = ?transition.audit.action, status = transition.request.status().code(), "link used");
         let action = format!("{:?}", transition.audit.action);
         crate::metrics::emit(&[("Action", &action)], &[("LinkActions", 1.0)]);
         let committed = transition.request.clone();
@@ -242,8 +264,7 @@ impl ConsentService {
         let partner_contacts = self
             .directory
             .tenant(&request.partner_tenant_id)
-            .await
-            .map_err(|_| LinkProblem::Unavailable)?
+            .await?
             .map(|partner| partner.contacts)
             .unwrap_or_default();
         let command = Command::Revoke {

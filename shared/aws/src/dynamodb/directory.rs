@@ -42,7 +42,7 @@ fn s(v: impl Into<String>) -> AttributeValue {
 }
 
 fn unavailable(e: impl std::error::Error) -> DirectoryError {
-    DirectoryError(DisplayErrorContext(e).to_string())
+    DirectoryError::unavailable(DisplayErrorContext(e).to_string())
 }
 
 fn key(id: &TenantId) -> HashMap<String, AttributeValue> {
@@ -73,7 +73,8 @@ fn item(tenant: &Tenant) -> HashMap<String, AttributeValue> {
 }
 
 fn tenant_of(item: &HashMap<String, AttributeValue>) -> Result<Tenant, DirectoryError> {
-    let corrupt = |what: &str| DirectoryError(format!("stored tenant is not readable: {what}"));
+    let corrupt =
+        |what: &str| DirectoryError::corrupt(format!("stored tenant is not readable: {what}"));
     let text = |name: &str| {
         item.get(name)
             .and_then(|v| v.as_s().ok())
@@ -238,7 +239,7 @@ impl DynamoDirectory {
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
         }
-        Err(DirectoryError(format!(
+        Err(DirectoryError::unavailable(format!(
             "DynamoDB left {} items unprocessed after {BATCH_TRIES} tries (throttled)",
             pending.len()
         )))
@@ -327,7 +328,7 @@ impl DynamoDirectory {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }
-        Err(DirectoryError(format!(
+        Err(DirectoryError::unavailable(format!(
             "DynamoDB left tenant reads unprocessed after {BATCH_TRIES} tries (throttled)"
         )))
     }

@@ -2,4 +2,6 @@
 //! index, and the tenant directory.
 
 pub mod directory;
+mod items;
+pub mod provision;
 pub mod store;

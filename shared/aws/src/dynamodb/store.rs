@@ -8,40 +8,33 @@
 //!
 //! Every write is one `TransactWriteItems`: the request conditional on its
 //! version, its audit event, and the scope item when the status changes.
-
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::builders::PutBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, PointInTimeRecoverySpecification, Projection, ProjectionType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, SseSpecification,
-    StreamSpecification, StreamViewType, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-
-use crate::table::{CONSENT_EVENTS_ATTRIBUTE, EVENT_KEY_PREFIX};
 use consent_app::ports::{ConsentStore, Page, ScopeState, StoreError};
 use consent_core::domain::{
     AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
 };
-use consent_core::events::events_of;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+use super::items::{
+    Cursor, META, body_of, corrupt, event_item, partner_key, request_item, request_key, s,
+    scope_key, sortable_time, status_attributes,
+};
+use crate::table::EVENT_KEY_PREFIX;
 
 /// The table's definition, shared with `template.yaml` (a test keeps them equal).
-pub const TABLE_DEFINITION: &str = include_str!("../../../../infra/table.json");
 pub const PARTNER_INDEX: &str = "by-partner";
 pub const DUE_INDEX: &str = "due-emails";
 /// Due requests are spread over this many index partitions so none is hot.
 pub const DUE_SHARDS: u32 = 4;
-
-const META: &str = "META";
 
 pub struct DynamoStore {
     client: Client,
@@ -94,7 +87,7 @@ impl DynamoStore {
             Ok(_) => Ok(Ok(())),
             Err(e) => match cancellation_reasons(&e) {
                 Some(reasons) => Ok(Err(reasons.to_vec())),
-                None => Err(unavailable(e)),
+                None => Err(StoreError::unavailable(e)),
             },
         }
     }
@@ -108,117 +101,8 @@ impl DynamoStore {
     }
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn request_key(id: RequestId) -> String {
-    format!("REQ#{id}")
-}
-
-fn scope_key(scope: &ScopeKey) -> String {
-    format!(
-        "SCOPE#{}#{}#{}",
-        scope.partner, scope.target, scope.environment
-    )
-}
-
-fn partner_key(partner: &TenantId) -> String {
-    format!("PARTNER#{partner}")
-}
-
-/// Fixed-width, so that string order is time order.
-fn sortable_time(t: OffsetDateTime) -> String {
-    format!("{:020}", t.unix_timestamp_nanos().max(0))
-}
-
-fn due_shard(id: RequestId) -> String {
-    format!("DUE#{}", id.0.as_u128() % u128::from(DUE_SHARDS))
-}
-
-fn unavailable<E: std::error::Error>(e: E) -> StoreError {
-    StoreError::Unavailable(DisplayErrorContext(e).to_string())
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Unavailable(format!("stored item is not readable: {what}"))
-}
-
-fn request_item(r: &ConsentRequest) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let body = serde_json::to_string(r).map_err(|e| corrupt(&e.to_string()))?;
-    let mut item = HashMap::from([
-        ("pk".to_owned(), s(request_key(r.id))),
-        ("sk".to_owned(), s(META)),
-        (
-            "version".to_owned(),
-            AttributeValue::N(r.version.to_string()),
-        ),
-        ("status".to_owned(), s(r.status.code())),
-        ("body".to_owned(), s(body)),
-        ("gsi1pk".to_owned(), s(partner_key(&r.partner_tenant_id))),
-        (
-            "gsi1sk".to_owned(),
-            s(format!("{}#{}", sortable_time(r.created_at), r.id)),
-        ),
-    ]);
-    if let Some(due) = r.next_due_at() {
-        item.insert("due_shard".to_owned(), s(due_shard(r.id)));
-        item.insert("due_at".to_owned(), s(sortable_time(due)));
-    }
-    Ok(item)
-}
-
-/// The audit event, and the consent events of the change (for the table's
-/// stream and its publisher) when it has any.
-fn event_item(
-    request: &ConsentRequest,
-    e: &AuditEvent,
-) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let body = serde_json::to_string(e).map_err(|e| corrupt(&e.to_string()))?;
-    let mut item = HashMap::from([
-        ("pk".to_owned(), s(request_key(e.request_id))),
-        (
-            "sk".to_owned(),
-            s(format!("{EVENT_KEY_PREFIX}{:010}", e.version)),
-        ),
-        ("body".to_owned(), s(body)),
-    ]);
-    let events = events_of(request, e);
-    if !events.is_empty() {
-        let events = serde_json::to_string(&events).map_err(|e| corrupt(&e.to_string()))?;
-        item.insert(CONSENT_EVENTS_ATTRIBUTE.to_owned(), s(events));
-    }
-    Ok(item)
-}
-
-fn body_of<T: for<'de> Deserialize<'de>>(
-    item: &HashMap<String, AttributeValue>,
-) -> Result<T, StoreError> {
-    let text = item
-        .get("body")
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| corrupt("no body"))?;
-    serde_json::from_str(text).map_err(|e| corrupt(&e.to_string()))
-}
-
-/// A scope item's view of its request's status: the full state (with the
-/// reason), the plain code for people reading the table, and openness.
-/// What the scope item says of its newest request: `state` is what the
-/// access check reads (status, and the end of an allowed term).
-fn status_attributes(request: &ConsentRequest) -> [(String, AttributeValue); 3] {
-    let status = request.status;
-    [
-        (
-            "state".to_owned(),
-            s(serde_json::to_string(&ScopeSnapshot::of(request)).unwrap_or_default()),
-        ),
-        ("status".to_owned(), s(status.code())),
-        ("open".to_owned(), AttributeValue::Bool(status.is_open())),
-    ]
-}
-
 fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Unavailable(format!("request not built: {e}")))
+    r.map_err(|e| StoreError::corrupt(format!("request not built: {e}")))
 }
 
 /// The per-item reasons of a canceled transaction, if that is what failed.
@@ -231,53 +115,6 @@ fn cancellation_reasons(e: &SdkError<TransactWriteItemsError>) -> Option<&[Cance
 
 fn failed_condition(reason: Option<&CancellationReason>) -> bool {
     reason.is_some_and(|r| r.code() == Some("ConditionalCheckFailed"))
-}
-
-/// What a list cursor carries: the last item's index and table keys.
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    pk: String,
-    sk: String,
-    g: String,
-}
-
-impl Cursor {
-    /// The cursor that continues after `last`.
-    fn after(last: &HashMap<String, AttributeValue>) -> String {
-        let get = |k: &str| {
-            last.get(k)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default()
-        };
-        let c = Cursor {
-            pk: get("pk"),
-            sk: get("sk"),
-            g: get("gsi1sk"),
-        };
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
-    }
-
-    /// The exclusive start key of a cursor this store issued for `partner_pk`.
-    fn start_key(
-        text: &str,
-        partner_pk: &str,
-    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
-        let c: Cursor = URL_SAFE_NO_PAD
-            .decode(text)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or(StoreError::BadCursor)?;
-        if !c.pk.starts_with("REQ#") {
-            return Err(StoreError::BadCursor);
-        }
-        Ok(HashMap::from([
-            ("pk".to_owned(), s(c.pk)),
-            ("sk".to_owned(), s(c.sk)),
-            ("gsi1pk".to_owned(), s(partner_pk.to_owned())),
-            ("gsi1sk".to_owned(), s(c.g)),
-        ]))
-    }
 }
 
 impl DynamoStore {
@@ -354,7 +191,7 @@ impl ConsentStore for DynamoStore {
                 .ok_or_else(|| corrupt("scope item without request id"))?;
             return Err(StoreError::Duplicate { existing });
         }
-        Err(StoreError::Unavailable(format!(
+        Err(StoreError::unavailable(format!(
             "transaction canceled: {reasons:?}"
         )))
     }
@@ -383,7 +220,7 @@ impl ConsentStore for DynamoStore {
             Err(reasons) if reasons.iter().any(|r| failed_condition(Some(r))) => {
                 Err(StoreError::VersionConflict)
             }
-            Err(reasons) => Err(StoreError::Unavailable(format!(
+            Err(reasons) => Err(StoreError::unavailable(format!(
                 "transaction canceled: {reasons:?}"
             ))),
         }
@@ -399,7 +236,7 @@ impl ConsentStore for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         out.item().map(body_of).transpose()
     }
 
@@ -421,7 +258,7 @@ impl ConsentStore for DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::unavailable)?;
             for item in out.items() {
                 match item
                     .get("sk")
@@ -468,7 +305,7 @@ impl ConsentStore for DynamoStore {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         let items = out.items();
         let page = &items[..items.len().min(limit)];
         let requests = page
@@ -496,7 +333,7 @@ impl ConsentStore for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         let Some(item) = out.item() else {
             return Ok(None);
         };
@@ -532,7 +369,7 @@ impl ConsentStore for DynamoStore {
                 .limit(page)
                 .send()
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::unavailable)?;
             for item in out.items() {
                 let at = item
                     .get("due_at")
@@ -546,165 +383,4 @@ impl ConsentStore for DynamoStore {
         due.truncate(limit);
         Ok(due.into_iter().map(|(_, r)| r).collect())
     }
-}
-
-/// The table definition of `infra/table.json` (CloudFormation property names).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TableDefinition {
-    pub attribute_definitions: Vec<AttributeDef>,
-    pub key_schema: Vec<KeyDef>,
-    pub billing_mode: String,
-    pub global_secondary_indexes: Vec<IndexDef>,
-    pub point_in_time_recovery_specification: PitrDef,
-    #[serde(rename = "SSESpecification")]
-    pub sse_specification: SseDef,
-    pub stream_specification: StreamDef,
-    pub deletion_protection_enabled: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AttributeDef {
-    pub attribute_name: String,
-    pub attribute_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct KeyDef {
-    pub attribute_name: String,
-    pub key_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct IndexDef {
-    pub index_name: String,
-    pub key_schema: Vec<KeyDef>,
-    pub projection: ProjectionDef,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ProjectionDef {
-    pub projection_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PitrDef {
-    pub point_in_time_recovery_enabled: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StreamDef {
-    pub stream_view_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SseDef {
-    #[serde(rename = "SSEEnabled")]
-    pub sse_enabled: bool,
-}
-
-impl TableDefinition {
-    pub fn load() -> Self {
-        serde_json::from_str(TABLE_DEFINITION).expect("infra/table.json is a table definition")
-    }
-}
-
-fn keys(defs: &[KeyDef]) -> Result<Vec<KeySchemaElement>, String> {
-    defs.iter()
-        .map(|k| {
-            KeySchemaElement::builder()
-                .attribute_name(&k.attribute_name)
-                .key_type(KeyType::from(k.key_type.as_str()))
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-/// Creates the table (and turns on point-in-time recovery) from the single definition.
-pub async fn create_table(client: &Client, name: &str) -> Result<(), String> {
-    let def = TableDefinition::load();
-    let attributes = def
-        .attribute_definitions
-        .iter()
-        .map(|a| {
-            AttributeDefinition::builder()
-                .attribute_name(&a.attribute_name)
-                .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let indexes = def
-        .global_secondary_indexes
-        .iter()
-        .map(|i| {
-            GlobalSecondaryIndex::builder()
-                .index_name(&i.index_name)
-                .set_key_schema(Some(keys(&i.key_schema)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(
-                            i.projection.projection_type.as_str(),
-                        ))
-                        .build(),
-                )
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    client
-        .create_table()
-        .table_name(name)
-        .set_attribute_definitions(Some(attributes))
-        .set_key_schema(Some(keys(&def.key_schema)?))
-        .set_global_secondary_indexes(Some(indexes))
-        .billing_mode(BillingMode::from(def.billing_mode.as_str()))
-        .sse_specification(
-            SseSpecification::builder()
-                .enabled(def.sse_specification.sse_enabled)
-                .build(),
-        )
-        .deletion_protection_enabled(def.deletion_protection_enabled)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::from(
-                    def.stream_specification.stream_view_type.as_str(),
-                ))
-                .build()
-                .map_err(|e| e.to_string())?,
-        )
-        .send()
-        .await
-        .map_err(|e| format!("create table {name}: {}", DisplayErrorContext(e)))?;
-    if def
-        .point_in_time_recovery_specification
-        .point_in_time_recovery_enabled
-    {
-        let spec = PointInTimeRecoverySpecification::builder()
-            .point_in_time_recovery_enabled(true)
-            .build()
-            .map_err(|e| e.to_string())?;
-        client
-            .update_continuous_backups()
-            .table_name(name)
-            .point_in_time_recovery_specification(spec)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "point-in-time recovery on {name}: {}",
-                    DisplayErrorContext(e)
-                )
-            })?;
-    }
-    Ok(())
 }

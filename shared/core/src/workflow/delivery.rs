@@ -4,7 +4,9 @@
 
 use time::OffsetDateTime;
 
-use super::{Policy, Step, WorkflowError, current_ask_mut};
+use super::apply::Step;
+use super::commands::current_ask_mut;
+use super::{Policy, WorkflowError};
 use crate::domain::{
     Actor, AskId, AuditAction, Comment, ConsentRequest, DeliveryFailure, Email, Notice, NoticeId,
     NoticeKind, Receipt, Recipient, ReviewerFacts, Slot, Status,
@@ -44,7 +46,7 @@ impl Emails {
             .into_iter()
             .filter_map(|slot| {
                 let ask = request.current_ask(slot)?;
-                let due = request.status == Status::Pending
+                let due = request.status() == Status::Pending
                     && ask.decision.is_none()
                     && ask.next_email_at.is_some_and(|at| at <= now);
                 due.then_some((slot, ask.id))
@@ -96,11 +98,11 @@ impl<'a> Closing<'a> {
         Receipt {
             at: self.at,
             by: self.by.clone(),
-            from_status: self.before.status,
+            from_status: self.before.status(),
             reason: self.reason.clone(),
             reviewers: Slot::ALL
                 .iter()
-                .zip(&request.reviewers)
+                .zip(request.reviewers())
                 .map(|(&slot, r)| ReviewerFacts {
                     slot,
                     email: r.email.clone(),
@@ -140,7 +142,7 @@ impl<'a> Closing<'a> {
         let version = request.version + 1;
         let mut recipients: Vec<(Email, Recipient)> =
             vec![(request.requester.email.clone(), Recipient::Requester)];
-        for (slot, reviewer) in Slot::ALL.iter().zip(&request.reviewers) {
+        for (slot, reviewer) in Slot::ALL.iter().zip(request.reviewers()) {
             recipients.push((reviewer.email.clone(), Recipient::Reviewer { slot: *slot }));
         }
         for contact in contacts {
@@ -271,7 +273,7 @@ fn record_sent_asks(
     policy: &Policy,
     lines: &mut Vec<String>,
 ) -> usize {
-    let pending = next.status == Status::Pending;
+    let pending = next.status() == Status::Pending;
     let mut recorded = 0;
     for &(slot, ask_id) in sent {
         let Some(to) = next.reviewer(slot).map(|r| r.email.clone()) else {

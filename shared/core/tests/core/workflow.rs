@@ -44,7 +44,8 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
         purpose: consent_core::domain::AccessPurpose::parse("Tune alerting for the EU rollout")
             .unwrap(),
         access_term: None,
-        reviewers: reviewers.iter().map(|r| email(r)).collect(),
+        reviewers: <[Email; 2]>::try_from(reviewers.iter().map(|r| email(r)).collect::<Vec<_>>())
+            .ok(),
         customer_domains: customer_domains(),
         confirmed_in_target_tenant: false,
         ask_ids: ask_ids(),
@@ -167,10 +168,10 @@ fn status_after(
         t.audit.version, t.request.version,
         "the audit event belongs to the write"
     );
-    assert_eq!(t.audit.from_status, Some(request.status));
-    assert_eq!(t.audit.to_status, t.request.status);
+    assert_eq!(t.audit.from_status, Some(request.status()));
+    assert_eq!(t.audit.to_status, t.request.status());
     check_invariants(&t.request);
-    Ok(t.request.status)
+    Ok(t.request.status())
 }
 
 fn is_wrong_status<T: std::fmt::Debug>(r: &Result<T, WorkflowError>) -> bool {
@@ -189,13 +190,13 @@ fn create_for_another_tenant_is_pending_and_asks_both() {
         &policy(),
     )
     .unwrap();
-    assert_eq!(t.request.status, Status::Pending);
+    assert_eq!(t.request.status(), Status::Pending);
     assert_eq!(t.request.version, 1);
     assert_eq!(t.audit.action, AuditAction::Created);
     let asked: Vec<Slot> = t.emails.asks.iter().map(|(slot, _)| *slot).collect();
     assert_eq!(asked, vec![Slot::One, Slot::Two]);
     assert_eq!(t.emails.len(), 2, "asks only: no notices");
-    assert_eq!(t.request.expires_at, Some(t0() + policy().expire_after));
+    assert_eq!(t.request.expires_at(), Some(t0() + policy().expire_after));
     for slot in Slot::ALL {
         let ask = t.request.current_ask(slot).unwrap();
         assert_eq!(ask.next_email_at, Some(t0() + policy().send_lease));
@@ -214,9 +215,9 @@ fn create_for_own_tenant_is_not_applicable_without_emails() {
         &policy(),
     )
     .unwrap();
-    assert_eq!(t.request.status, Status::NotApplicable);
+    assert_eq!(t.request.status(), Status::NotApplicable);
     assert!(t.emails.is_empty());
-    assert!(t.request.reviewers.is_empty());
+    assert!(t.request.reviewers().is_empty());
 }
 
 #[test]
@@ -339,7 +340,7 @@ fn cancel_from_every_state() {
     assert!(is_wrong_status(&status_after("canceled", cancel)));
     let canceled = state("canceled");
     assert!(
-        canceled.reviewers.iter().all(|r| r.ask.is_none()),
+        canceled.reviewers().iter().all(|r| r.ask.is_none()),
         "both links die"
     );
 }
@@ -385,7 +386,7 @@ fn record_email_sent_from_every_state() {
         let before = state(name);
         assert_eq!(
             status_after(name, record),
-            Ok(before.status),
+            Ok(before.status()),
             "{name}: a record changes no status"
         );
     }
@@ -416,7 +417,7 @@ fn replacing_on_pending_asks_only_the_new_reviewer_and_keeps_the_other_decision(
         before.current_ask(Slot::One)
     );
     assert_eq!(
-        t.request.reviewers[1].confirmed_by.as_deref(),
+        t.request.reviewers()[1].confirmed_by.as_deref(),
         Some("admin-1")
     );
     assert_eq!(t.audit.action, AuditAction::ReviewerReplaced);
@@ -438,10 +439,10 @@ fn replacing_on_pending_asks_only_the_new_reviewer_and_keeps_the_other_decision(
 fn replacing_on_canceled_reopens_with_fresh_asks_to_both() {
     let canceled = state("canceled");
     let t = replace(&canceled, Slot::One, "erin@customer.example").unwrap();
-    assert_eq!(t.request.status, Status::Pending);
+    assert_eq!(t.request.status(), Status::Pending);
     assert_eq!(t.emails.len(), 2);
     assert_eq!(
-        t.request.reviewers[0].email.as_str(),
+        t.request.reviewers()[0].email.as_str(),
         "erin@customer.example"
     );
     assert!(
@@ -566,7 +567,7 @@ fn nothing_is_due_once_a_request_leaves_pending() {
     for name in ["allowed", "not_allowed", "canceled"] {
         let r = state(name);
         assert!(
-            r.reviewers
+            r.reviewers()
                 .iter()
                 .filter_map(|x| x.ask.as_ref())
                 .all(|a| a.next_email_at.is_none()),
@@ -577,21 +578,21 @@ fn nothing_is_due_once_a_request_leaves_pending() {
 
 /// The invariants of the design, on any reachable request.
 fn check_invariants(r: &ConsentRequest) {
-    if r.status == Status::NotApplicable {
-        assert!(r.reviewers.is_empty());
+    if r.status() == Status::NotApplicable {
+        assert!(r.reviewers().is_empty());
         return;
     }
-    assert_eq!(r.reviewers.len(), 2, "exactly two reviewers");
-    let [a, b] = [&r.reviewers[0], &r.reviewers[1]];
+    assert_eq!(r.reviewers().len(), 2, "exactly two reviewers");
+    let [a, b] = [&r.reviewers()[0], &r.reviewers()[1]];
     assert!(!a.email.same_person(&b.email), "reviewers are distinct");
-    for reviewer in &r.reviewers {
+    for reviewer in r.reviewers() {
         assert!(
             !reviewer.email.same_person(&r.requester.email),
             "requester is no reviewer"
         );
     }
     let verdicts: Vec<Option<Verdict>> = r
-        .reviewers
+        .reviewers()
         .iter()
         .map(|x| {
             x.ask
@@ -602,24 +603,24 @@ fn check_invariants(r: &ConsentRequest) {
         .collect();
     let both_approved = verdicts.iter().all(|v| *v == Some(Verdict::Approved));
     assert_eq!(
-        r.status == Status::Allowed,
+        r.status() == Status::Allowed,
         both_approved,
         "Allowed iff both approved: {r:?}"
     );
-    match r.status {
+    match r.status() {
         Status::Pending => {
-            assert!(r.reviewers.iter().all(|x| x.ask.is_some()));
+            assert!(r.reviewers().iter().all(|x| x.ask.is_some()));
             assert!(!verdicts.contains(&Some(Verdict::Rejected)));
         }
         Status::NotAllowed(ClosedReason::Rejected) => {
             assert!(verdicts.contains(&Some(Verdict::Rejected)));
         }
-        Status::Canceled => assert!(r.reviewers.iter().all(|x| x.ask.is_none())),
+        Status::Canceled => assert!(r.reviewers().iter().all(|x| x.ask.is_none())),
         _ => {}
     }
-    if r.status != Status::Pending {
+    if r.status() != Status::Pending {
         assert!(
-            r.reviewers
+            r.reviewers()
                 .iter()
                 .filter_map(|x| x.ask.as_ref())
                 .all(|a| a.next_email_at.is_none())
@@ -696,8 +697,8 @@ proptest! {
                 prop_assert!(!stale_decision, "an old link decided");
                 prop_assert_eq!(t.request.version, request.version + 1);
                 prop_assert_eq!(t.audit.version, t.request.version);
-                prop_assert_eq!(t.audit.from_status, Some(request.status));
-                prop_assert_eq!(t.audit.to_status, t.request.status);
+                prop_assert_eq!(t.audit.from_status, Some(request.status()));
+                prop_assert_eq!(t.audit.to_status, t.request.status());
                 for slot in Slot::ALL {
                     if let Some(a) = request.current_ask(slot)
                         && t.request.current_ask(slot).map(|n| n.id) != Some(a.id)

@@ -90,11 +90,11 @@ fn facts(ctx: &ReviewContext) -> Facts {
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
         decide_by: r
-            .expires_at
-            .filter(|_| r.status == Status::Pending)
+            .expires_at()
+            .filter(|_| r.status() == Status::Pending)
             .map(display_time),
         grants: consent_app::notify::grants(r, ctx.access_until),
-        status_label: r.status.label(),
+        status_label: r.status().label(),
         request_id: r.id.to_string(),
     }
 }
@@ -148,7 +148,7 @@ pub fn review_form(ctx: &ReviewContext) -> RenderedPage {
 
 /// After a decision was taken.
 pub fn decision_taken(verdict: Verdict, ctx: &ReviewContext) -> RenderedPage {
-    let (title, line) = match (verdict, ctx.request.status) {
+    let (title, line) = match (verdict, ctx.request.status()) {
         (Verdict::Rejected, _) => (
             "You rejected the request",
             "The partner will not get access. The request is closed; a new one would have to be submitted.",
@@ -227,6 +227,11 @@ pub fn link_problem(problem: &LinkProblem) -> RenderedPage {
                 display_time(decision.at),
                 status.label()
             ),
+        ),
+        LinkProblem::Internal => (
+            500,
+            "Something went wrong on our side",
+            "The service could not read what it stored about this request. Nothing was changed; the operators are told. Try again later, or ask the partner to send a new request.".to_owned(),
         ),
         LinkProblem::Unavailable => (
             503,

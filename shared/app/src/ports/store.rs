@@ -1,0 +1,110 @@
+//! Durable state: every write atomic with its audit event, and conditional.
+
+use async_trait::async_trait;
+use consent_core::domain::{
+    AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+};
+use time::OffsetDateTime;
+
+use super::BoxError;
+
+/// Why the store did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stored version is not the one the change was computed from.
+    #[error("the request was changed by someone else")]
+    VersionConflict,
+    /// The scope already has an open request.
+    #[error("an open request already exists for this tenant and environment")]
+    Duplicate { existing: RequestId },
+    /// A page cursor this store did not issue.
+    #[error("the page cursor is not valid")]
+    BadCursor,
+    /// The store could not be reached or refused to work; the caller may retry.
+    #[error("the store is unavailable: {}", super::chain(.0.as_ref()))]
+    Unavailable(#[source] BoxError),
+    /// The store holds an item this service would not write, or a write
+    /// could not be made of a request: trying again will not help.
+    #[error("the store holds what this service cannot read or write: {what}")]
+    Corrupt { what: String },
+}
+
+impl StoreError {
+    pub fn unavailable(e: impl Into<BoxError>) -> Self {
+        StoreError::Unavailable(e.into())
+    }
+
+    pub fn corrupt(what: impl Into<String>) -> Self {
+        StoreError::Corrupt { what: what.into() }
+    }
+}
+
+/// Two outages are never the same one; every other refusal is its kind.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::VersionConflict, Self::VersionConflict) | (Self::BadCursor, Self::BadCursor) => {
+                true
+            }
+            (Self::Duplicate { existing: a }, Self::Duplicate { existing: b }) => a == b,
+            (Self::Corrupt { what: a }, Self::Corrupt { what: b }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// One page of a listing, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub items: Vec<ConsentRequest>,
+    /// Opaque; pass back to get the next page. None on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a (partner, tenant, environment) scope stands: its newest request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScopeState {
+    pub request_id: RequestId,
+    pub snapshot: ScopeSnapshot,
+}
+
+/// Durable state. Every write is atomic with its audit event and conditional.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Stores a new request (version 1) with its creation event, unless its
+    /// scope already holds an open request.
+    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError>;
+
+    /// Stores `request` with `event` if the stored version is still
+    /// `request.version - 1`.
+    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError>;
+
+    async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError>;
+
+    /// The request with its audit events, oldest first.
+    async fn get_with_history(
+        &self,
+        id: RequestId,
+    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError>;
+
+    /// A partner's requests, newest first.
+    async fn list_by_partner(
+        &self,
+        partner: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError>;
+
+    /// The newest request of a scope, open or not (one read: the access check).
+    async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError>;
+
+    /// Requests with work due at `now` (an email, an expiry), at most
+    /// `limit`, earliest first. Reads only what is due: its cost grows with
+    /// the due requests, not with all requests. The copies may lag the
+    /// latest write; every write is conditional, so a stale copy only costs a retry.
+    async fn due_requests(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<ConsentRequest>, StoreError>;
+}

@@ -1,0 +1,226 @@
+//! What partner users do: create, read and list their tenant's requests;
+//! what partner admins do: cancel, name a new reviewer. And the retry loop
+//! every change shares.
+
+use consent_core::domain::{
+    AccessPurpose, AccessTerm, AskId, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
+    EnvironmentName, RequestId, Requester, Slot, TenantId,
+};
+use consent_core::workflow::{self, Command, FieldError, Transition};
+use uuid::Uuid;
+
+use super::error::Missing;
+use super::{Caller, ConsentService, ServiceError, require_admin};
+use crate::ports::{Page, StoreError};
+
+/// How often a command is retried after losing a race to another writer.
+const MAX_ATTEMPTS: usize = 4;
+
+/// The body of a create call, already parsed into domain types.
+#[derive(Clone, Debug)]
+pub struct CreateInput {
+    pub target_tenant_id: TenantId,
+    pub environment_id: EnvironmentId,
+    pub environment_name: EnvironmentName,
+    pub purpose: AccessPurpose,
+    pub access_term: Option<AccessTerm>,
+    pub reviewers: Vec<Email>,
+    /// The requester confirmed both reviewers belong to the customer organization.
+    pub confirmed_in_target_tenant: bool,
+}
+
+/// The partner commands and the retry loop they share.
+impl ConsentService {
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        input: CreateInput,
+    ) -> Result<ConsentRequest, ServiceError> {
+        let email = caller.email.clone().ok_or(ServiceError::Forbidden(
+            "your sign-in token carries no email address, which reviewers need to see who asks",
+        ))?;
+        let own_tenant = input.target_tenant_id == caller.tenant_id;
+        let [partner, target] = self
+            .tenant_pair(&caller.tenant_id, &input.target_tenant_id)
+            .await?;
+        if partner.is_none() {
+            return Err(ServiceError::Forbidden(
+                "your tenant is not in the tenant directory, so reviewers could not be told who asks; ask the operator of this service to add it",
+            ));
+        }
+        let customer_domains = match target {
+            Some(target) => target.domains,
+            None if own_tenant => Vec::new(),
+            None => {
+                return Err(ServiceError::Invalid(vec![FieldError::new(
+                    "/targetTenantId",
+                    "no customer tenant has this id",
+                )]));
+            }
+        };
+        let new = workflow::NewRequest {
+            id: RequestId(Uuid::new_v4()),
+            partner_tenant_id: caller.tenant_id.clone(),
+            requester: Requester {
+                user_id: caller.user_id.clone(),
+                email,
+            },
+            target_tenant_id: input.target_tenant_id,
+            environment_id: input.environment_id,
+            environment_name: input.environment_name,
+            purpose: input.purpose,
+            access_term: input.access_term,
+            reviewers: workflow::reviewer_pair(own_tenant, input.reviewers)?,
+            customer_domains,
+            confirmed_in_target_tenant: input.confirmed_in_target_tenant,
+            ask_ids: fresh_ask_ids(),
+        };
+        let transition = workflow::create(new, caller.actor(), self.now(), &self.settings.policy)?;
+        self.store
+            .insert(&transition.request, &transition.audit)
+            .await?;
+        Ok(self.carry_out(transition).await)
+    }
+
+    /// A request of the caller's tenant; another tenant's is not found.
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+    ) -> Result<(ConsentRequest, Vec<AuditEvent>), ServiceError> {
+        match self.store.get_with_history(id).await? {
+            Some((request, events)) if request.partner_tenant_id == caller.tenant_id => {
+                Ok((request, events))
+            }
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, ServiceError> {
+        Ok(self
+            .store
+            .list_by_partner(&caller.tenant_id, limit, cursor)
+            .await?)
+    }
+
+    /// Cancels a request, with the admin's reason if given.
+    pub async fn cancel(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+        reason: Option<Comment>,
+    ) -> Result<ConsentRequest, ServiceError> {
+        require_admin(caller)?;
+        self.command_as_partner(caller, id, None, || Command::Cancel {
+            reason: reason.clone(),
+        })
+        .await
+    }
+
+    /// Gives a slot a new reviewer, who must be at one of the customer's
+    /// verified domains when it lists any.
+    pub async fn replace_reviewer(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+        slot: Slot,
+        email: Email,
+        confirmed_in_target_tenant: bool,
+    ) -> Result<ConsentRequest, ServiceError> {
+        require_admin(caller)?;
+        let request = self.own_request(caller, id).await?;
+        let customer_domains = self
+            .directory
+            .tenant(&request.target_tenant_id)
+            .await?
+            .map(|t| t.domains)
+            .unwrap_or_default();
+        self.command_as_partner(caller, id, Some(request), || Command::ReplaceReviewer {
+            slot,
+            email: email.clone(),
+            confirmed_in_target_tenant,
+            customer_domains: customer_domains.clone(),
+            ask_ids: fresh_ask_ids(),
+        })
+        .await
+    }
+
+    /// A request of the caller's tenant, without its history.
+    async fn own_request(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+    ) -> Result<ConsentRequest, ServiceError> {
+        match self.store.get(id).await? {
+            Some(request) if request.partner_tenant_id == caller.tenant_id => Ok(request),
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Runs a partner's command with optimistic retries, then its effects;
+    /// `in_hand` is the request if already read.
+    async fn command_as_partner(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+        in_hand: Option<ConsentRequest>,
+        command: impl Fn() -> Command,
+    ) -> Result<ConsentRequest, ServiceError> {
+        let transition = self
+            .apply_with_retry(id, in_hand, |request| {
+                if request.partner_tenant_id != caller.tenant_id {
+                    return Err(ServiceError::NotFound);
+                }
+                Ok(workflow::apply(
+                    request,
+                    command(),
+                    caller.actor(),
+                    self.now(),
+                    &self.settings.policy,
+                )?)
+            })
+            .await?;
+        Ok(self.carry_out(transition).await)
+    }
+
+    /// Loads, decides and saves; a lost race is re-read and re-decided.
+    /// `in_hand` is a copy believed current, tried first without a read.
+    pub(super) async fn apply_with_retry<E, F>(
+        &self,
+        id: RequestId,
+        mut in_hand: Option<ConsentRequest>,
+        decide: F,
+    ) -> Result<Transition, E>
+    where
+        E: From<StoreError> + From<Missing>,
+        F: Fn(&ConsentRequest) -> Result<Transition, E>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = match in_hand.take() {
+                Some(request) => request,
+                None => self.store.get(id).await?.ok_or(Missing)?,
+            };
+            let transition = decide(&request)?;
+            match self
+                .store
+                .update(&transition.request, &transition.audit)
+                .await
+            {
+                Ok(()) => return Ok(transition),
+                Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+fn fresh_ask_ids() -> [AskId; 2] {
+    [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())]
+}

@@ -1,0 +1,38 @@
+//! Why a command was refused.
+
+use serde::Serialize;
+
+use crate::domain::{Decision, Status};
+
+/// A field-level validation failure, addressed by JSON pointer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("the input is not valid")]
+    Invalid(Vec<FieldError>),
+    /// The link's ask is no longer the slot's current one.
+    #[error("this link has been replaced by a newer one")]
+    Superseded,
+    #[error("this ask was already decided")]
+    AlreadyDecided(Decision),
+    /// The command does not apply to a request in this state.
+    #[error("a {} request cannot be {action}", .status.code())]
+    WrongStatus {
+        status: Status,
+        action: &'static str,
+    },
+}
