@@ -292,10 +292,7 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
             .unwrap()
         }
     };
-    assert_eq!(
-        access(&w).await.customer_name().as_deref(),
-        Some("Contoso Ltd")
-    );
+    assert_eq!(access(&w).await.customer_name(), Some("Contoso Ltd"));
 
     // Withdrawing: access ends at once, everyone and the partner's admins are told.
     w.app.revoke(&token(&withdraw)).await.unwrap();

@@ -12,6 +12,14 @@ use super::views::{Field, SignInPage, SignedIn, style};
 use super::{PageRequest, Portal, Response, SESSION_SECONDS, Session};
 use crate::auth::{self, DevClaims};
 
+/// The sign-in form's fields as sent, with their errors.
+#[derive(Default)]
+pub(super) struct SignInFields {
+    tenant: Field,
+    email: Field,
+    admin: bool,
+}
+
 impl Portal {
     /// The caller of the session cookie, if it holds a valid sign-in.
     pub(super) async fn session(&self, headers: &HeaderMap) -> Option<Session> {
@@ -101,15 +109,7 @@ impl Portal {
         };
         let who = self.session(&req.headers).await.map(|s| s.shown);
         let mut response = self
-            .sign_in_page(
-                StatusCode::OK,
-                who,
-                &pre_session,
-                Field::default(),
-                Field::default(),
-                false,
-                None,
-            )
+            .sign_in_page(StatusCode::OK, who, &pre_session, SignInFields::default())
             .await;
         if fresh {
             set_cookie(
@@ -125,13 +125,15 @@ impl Portal {
         status: StatusCode,
         who: Option<SignedIn>,
         pre_session: &str,
-        tenant: Field,
-        email: Field,
-        admin: bool,
-        message: Option<String>,
+        fields: SignInFields,
     ) -> Response {
+        let SignInFields {
+            tenant,
+            email,
+            admin,
+        } = fields;
         let (tenants, more, message) = match self.tenants.offered().await {
-            Ok((tenants, more)) => (tenants, more, message),
+            Ok((tenants, more)) => (tenants, more, None),
             Err(e) => (
                 Vec::new(),
                 false,
@@ -187,10 +189,11 @@ impl Portal {
                     StatusCode::UNPROCESSABLE_ENTITY,
                     None,
                     &pre_session,
-                    tenant,
-                    email,
-                    admin,
-                    None,
+                    SignInFields {
+                        tenant,
+                        email,
+                        admin,
+                    },
                 )
                 .await;
         };
