@@ -11,7 +11,7 @@ use consent_app::ports::ConsentStore;
 use consent_app::service::ConsentService;
 use consent_app::settings::Settings;
 use consent_core::links::LinkSigner;
-use consent_runtime::{Config, Source, vars};
+use consent_runtime::{Config, Env, vars};
 use consent_tests::routes::*;
 use consent_tests::template::{self, Branches, Evaluation};
 use consent_tests::*;
@@ -423,7 +423,7 @@ fn deployed_service(
             .then(|| env.get(var).cloned())
             .flatten()
     };
-    let settings = Config::read(Config::default(), &[Source::Env(&urls)])
+    let settings = Config::read(Config::default(), &[&Env(urls)])
         .expect("the template's URLs are valid")
         .service;
     ConsentService::new(

@@ -66,13 +66,37 @@ fn template_routes() -> (std::collections::BTreeSet<(String, String)>, Vec<Strin
     let template = template();
     let mut routes = std::collections::BTreeSet::new();
     let mut crates = Vec::new();
-    for (_, resource) in template["Resources"].as_object().unwrap() {
+    let makefile = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/Makefile"),
+    )
+    .unwrap();
+    let makefile_functions: Vec<&str> = makefile
+        .split_once("FUNCTIONS := ")
+        .map(|(_, rest)| rest.split("\n\n").next().unwrap_or(""))
+        .unwrap_or("")
+        .split_whitespace()
+        .filter(|w| *w != "\\")
+        .collect();
+    for (name, resource) in template["Resources"].as_object().unwrap() {
         if resource["Type"] != "AWS::Serverless::Function" {
             continue;
         }
         let props = &resource["Properties"];
         crates.push(props["CodeUri"].as_str().unwrap().to_owned());
-        assert_eq!(resource["Metadata"]["BuildMethod"], "rust-cargolambda");
+        assert_eq!(resource["Metadata"]["BuildMethod"], "makefile");
+        assert_eq!(resource["Metadata"]["ContextPath"], "functions");
+        // The Makefile's target for this function copies its own crate's bootstrap.
+        let code_uri = props["CodeUri"].as_str().unwrap();
+        let crate_name = code_uri.trim_start_matches("functions/");
+        let target = format!("build-{name}:\n\t$(call bootstrap,{crate_name})\n");
+        assert!(
+            makefile.contains(&target),
+            "functions/Makefile has no {target:?}"
+        );
+        assert!(
+            makefile_functions.contains(&crate_name),
+            "{crate_name} is not among the Makefile's FUNCTIONS"
+        );
         for (_, event) in props["Events"].as_object().into_iter().flatten() {
             if event["Type"] == "HttpApi" {
                 routes.insert((
@@ -82,6 +106,11 @@ fn template_routes() -> (std::collections::BTreeSet<(String, String)>, Vec<Strin
             }
         }
     }
+    assert_eq!(
+        makefile_functions.len(),
+        crates.len(),
+        "the Makefile builds exactly the template's functions: {makefile_functions:?}"
+    );
     (routes, crates)
 }
 
@@ -132,6 +161,7 @@ fn every_function_crate_is_deployed_and_every_deployed_function_is_a_crate() {
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("functions"))
         .unwrap()
         .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
         .map(|e| format!("functions/{}", e.file_name().to_string_lossy()))
         .filter(|dir| dir != "functions/local")
         .collect();

@@ -442,7 +442,7 @@ async fn a_requests_whole_life_in_seconds_with_short_settings() {
     };
     let settings = consent_runtime::Config::read(
         consent_runtime::Config::default(),
-        &[consent_runtime::Source::Env(&short)],
+        &[&consent_runtime::Env(short)],
     )
     .unwrap()
     .service;

@@ -15,6 +15,7 @@ mod events;
 mod faults;
 mod handlers;
 mod infra;
+mod layers;
 mod lifecycle;
 mod load;
 mod local_http;

@@ -528,3 +528,69 @@ async fn link_keys_are_read_from_secrets_manager_and_rotate() {
         assert_eq!(e.setting, "CONSENT_LINK_KEYS_SECRET_ARN", "{bad}");
     }
 }
+
+/// A request item this service would never write (its body no request):
+/// the API answers 500 and says nothing of it, the review page says the fault
+/// is ours, and neither offers "try again" as it does for an outage.
+#[tokio::test]
+async fn an_unreadable_stored_request_is_a_fault_of_ours_not_an_outage() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use consent_core::domain::{AskId, RequestId};
+    use consent_core::links::{LinkClaims, LinkSigner, Purpose};
+
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "corrupt").await;
+    let w = World::on(Arc::new(DynamoStore::new(client.clone(), table.clone())));
+    let id = w.created("prod").await;
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(format!("REQ#{id}")))
+        .key("sk", AttributeValue::S("META".into()))
+        .update_expression("SET body = :b")
+        .expression_attribute_values(":b", AttributeValue::S("{\"status\":\"pending\"}".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let req = ApiRequest::new("GET", &format!("/consent-requests/{id}"))
+        .claims(claims(
+            PARTNER,
+            "alice",
+            Some("alice@fabrikam.example"),
+            true,
+        ))
+        .param("id", &id.to_string())
+        .build();
+    let answer = Answer::from_lambda(get_request::handle(&w.app, req).await);
+    let problem = answer.assert_problem(500);
+    assert!(
+        problem["type"].as_str().unwrap().ends_with(":internal"),
+        "{problem}"
+    );
+    assert!(
+        answer.header("retry-after").is_empty(),
+        "not an outage to wait out"
+    );
+    assert!(
+        !answer.body.contains("status"),
+        "says nothing of what is stored: {}",
+        answer.body
+    );
+
+    let token = LinkSigner::from_spec(TEST_LINK_KEYS)
+        .unwrap()
+        .sign(&LinkClaims {
+            purpose: Purpose::Review,
+            request_id: RequestId(id.0),
+            slot: Slot::One,
+            ask_id: AskId(uuid::Uuid::new_v4()),
+            expires_at: start_time() + time::Duration::days(1),
+        });
+    let page = ApiRequest::new("GET", "/review/x")
+        .param("token", token.as_str())
+        .build();
+    let page = Answer::from_lambda(review_page::handle(&w.app, page).await);
+    assert_eq!(page.status, 500, "{}", page.body);
+    assert!(page.body.contains("on our side"), "{}", page.body);
+}

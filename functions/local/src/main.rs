@@ -8,7 +8,7 @@ use clap::Parser;
 use consent_app::settings::{ConfigError, Settings};
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, start, tenants};
-use consent_runtime::{Config, Source, vars};
+use consent_runtime::{Config, Env, File, Flags, Source, vars};
 
 use banner::Banner;
 use cli::{Cli, Command, TenantsCommand};
@@ -151,12 +151,14 @@ fn settings(cli: &Cli) -> Result<Config, ConfigError> {
         None => None,
         Some(path) => Some((path.as_path(), config_file(path)?)),
     };
-    let env = |name: &str| std::env::var(name).ok();
-    let mut sources = vec![Source::Env(&env)];
-    if let Some((path, values)) = &file {
-        sources.push(Source::File { path, values });
+    let env = Env(|name: &str| std::env::var(name).ok());
+    let file = file.as_ref().map(|(path, values)| File { path, values });
+    let flags = Flags(&given);
+    let mut sources: Vec<&dyn Source> = vec![&env];
+    if let Some(file) = &file {
+        sources.push(file);
     }
-    sources.push(Source::Flags(&given));
+    sources.push(&flags);
     Config::read(LocalConfig::default_config(), &sources)
 }
 

@@ -8,16 +8,24 @@ use consent_app::embedded::clock::SystemClock;
 use consent_app::service::ConsentService;
 use consent_app::settings::ConfigError;
 
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
 use crate::backends::Uses;
 use crate::settings::{Config, vars};
 
 /// Logs: JSON lines inside Lambda (with the fields of the current request's
-/// span), plain text elsewhere. `RUST_LOG` filters.
+/// span), plain text elsewhere. `RUST_LOG` filters by level and target
+/// (`info`, `debug`, `info,consent_app=debug`); span and field filters are
+/// not read, which keeps a regular expression engine out of every function.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter: Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(LevelFilter::TRACE)
         .with_ansi(false);
     let _ = if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder
@@ -26,9 +34,11 @@ pub fn init_tracing() {
             .with_current_span(true)
             .with_span_list(false)
             .with_target(false)
+            .finish()
+            .with(filter)
             .try_init()
     } else {
-        builder.without_time().try_init()
+        builder.without_time().finish().with(filter).try_init()
     };
 }
 

@@ -230,72 +230,61 @@ pub mod vars {
     pub const DEV_JWT_SECRET: &str = "CONSENT_DEV_JWT_SECRET";
 }
 
-/// Where settings are given, from the lowest priority to the highest.
-pub enum Source<'a> {
-    /// A process's environment (or a stand-in for it).
-    Env(&'a dyn Fn(&str) -> Option<String>),
-    /// consent-local's `--config` file: its path and its JSON object.
-    File {
-        path: &'a Path,
-        values: &'a serde_json::Map<String, serde_json::Value>,
-    },
-    /// consent-local's flags that were given, each with its text.
-    Flags(&'a [(&'static str, String)]),
+/// Where settings are given: the environment, consent-local's `--config`
+/// file, its flags. A program builds only the sources it reads from.
+pub trait Source {
+    /// The text this source gives `setting`, if any.
+    fn value(&self, setting: &Setting) -> Result<Option<String>, ConfigError>;
+    /// `problem` with the text given for `setting`, naming it as given here.
+    fn error(&self, setting: &Setting, problem: String) -> ConfigError;
+    /// Why the source as a whole is refused (an unknown key), if it is.
+    fn refused(&self) -> Option<ConfigError> {
+        None
+    }
 }
 
-impl Source<'_> {
-    /// The value this source gives `setting`, and the name to give it in an error.
-    fn value(&self, setting: &Setting) -> Result<Option<(String, String)>, ConfigError> {
-        Ok(match self {
-            Source::Env(var) => setting
-                .env
-                .and_then(|name| {
-                    var(name)
-                        .filter(|v| !v.trim().is_empty())
-                        .map(|v| (name, v))
-                })
-                .map(|(name, v)| (v, name.to_owned())),
-            Source::File { values, .. } => match setting.key.and_then(|k| values.get(k)) {
-                None | Some(serde_json::Value::Null) => None,
-                Some(serde_json::Value::String(text)) => Some(text.clone()),
-                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-                Some(_) => {
-                    return Err(self.error(setting, "must be a string or a number".to_owned()));
-                }
-            }
-            .map(|text| {
-                (
-                    text,
-                    format!("{} (--config)", setting.key.unwrap_or_default()),
-                )
-            }),
-            Source::Flags(given) => setting.flag.and_then(|flag| {
-                given
-                    .iter()
-                    .find(|(f, _)| *f == flag)
-                    .map(|(_, text)| (text.clone(), flag_name(setting)))
-            }),
-        })
+/// A process's environment, or a stand-in for it (a blank value is unset).
+pub struct Env<F>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> Source for Env<F> {
+    fn value(&self, setting: &Setting) -> Result<Option<String>, ConfigError> {
+        Ok(setting
+            .env
+            .and_then(|name| (self.0)(name))
+            .filter(|v| !v.trim().is_empty()))
     }
 
     fn error(&self, setting: &Setting, problem: String) -> ConfigError {
-        let (name, problem) = match self {
-            Source::Env(_) => (setting.env.unwrap_or_default().to_owned(), problem),
-            Source::File { path, .. } => (
-                format!("{} (--config)", setting.key.unwrap_or_default()),
-                format!("{problem} (in {})", path.display()),
-            ),
-            Source::Flags(_) => (flag_name(setting), problem),
-        };
-        ConfigError::new(name, problem)
+        ConfigError::new(setting.env.unwrap_or_default(), problem)
+    }
+}
+
+/// consent-local's `--config` file: its path and its JSON object.
+pub struct File<'a> {
+    pub path: &'a Path,
+    pub values: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl Source for File<'_> {
+    fn value(&self, setting: &Setting) -> Result<Option<String>, ConfigError> {
+        match setting.key.and_then(|k| self.values.get(k)) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(text)) => Ok(Some(text.clone())),
+            Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(self.error(setting, "must be a string or a number".to_owned())),
+        }
     }
 
-    /// Keys of the file that are no setting's.
-    fn unknown_keys(&self) -> Option<ConfigError> {
-        let Source::File { path, values } = self else {
-            return None;
-        };
-        let unknown: Vec<&str> = values
+    fn error(&self, setting: &Setting, problem: String) -> ConfigError {
+        ConfigError::new(
+            format!("{} (--config)", setting.key.unwrap_or_default()),
+            format!("{problem} (in {})", self.path.display()),
+        )
+    }
+
+    fn refused(&self) -> Option<ConfigError> {
+        let unknown: Vec<&str> = self
+            .values
             .keys()
             .map(String::as_str)
             .filter(|k| !SETTINGS.iter().any(|s| s.key == Some(k)))
@@ -303,7 +292,7 @@ impl Source<'_> {
         (!unknown.is_empty()).then(|| {
             let known: Vec<&str> = SETTINGS.iter().filter_map(|s| s.key).collect();
             ConfigError::new(
-                format!("--config {}", path.display()),
+                format!("--config {}", self.path.display()),
                 format!(
                     "unknown settings {}; a config file may set {}",
                     unknown.join(", "),
@@ -311,6 +300,24 @@ impl Source<'_> {
                 ),
             )
         })
+    }
+}
+
+/// consent-local's flags that were given, each with its text.
+pub struct Flags<'a>(pub &'a [(&'static str, String)]);
+
+impl Source for Flags<'_> {
+    fn value(&self, setting: &Setting) -> Result<Option<String>, ConfigError> {
+        Ok(setting.flag.and_then(|flag| {
+            self.0
+                .iter()
+                .find(|(f, _)| *f == flag)
+                .map(|(_, text)| text.clone())
+        }))
+    }
+
+    fn error(&self, setting: &Setting, problem: String) -> ConfigError {
+        ConfigError::new(flag_name(setting), problem)
     }
 }
 
@@ -326,14 +333,14 @@ fn flag_name(setting: &Setting) -> String {
 impl Config {
     /// The configuration given by `sources` over `base`; each value is
     /// checked where it is given, a later source winning over an earlier.
-    pub fn read(base: Config, sources: &[Source<'_>]) -> Result<Config, ConfigError> {
+    pub fn read(base: Config, sources: &[&dyn Source]) -> Result<Config, ConfigError> {
         let mut config = base;
         for source in sources {
-            if let Some(error) = source.unknown_keys() {
+            if let Some(error) = source.refused() {
                 return Err(error);
             }
             for setting in SETTINGS {
-                if let Some((text, _)) = source.value(setting)? {
+                if let Some(text) = source.value(setting)? {
                     (setting.apply)(&mut config, &text).map_err(|p| source.error(setting, p))?;
                 }
             }
@@ -355,7 +362,7 @@ impl Config {
 
     /// A Lambda function's configuration: its environment over the defaults.
     pub fn from_env() -> Result<Config, ConfigError> {
-        let env = |name: &str| std::env::var(name).ok();
+        let env = Env(|name: &str| std::env::var(name).ok());
         let base = Config {
             backends: Backends {
                 outbox: PathBuf::from("/tmp/outbox"),
@@ -363,6 +370,6 @@ impl Config {
             },
             ..Config::default()
         };
-        Config::read(base, &[Source::Env(&env)])
+        Config::read(base, &[&env])
     }
 }

@@ -2,4 +2,5 @@
 
 mod domain;
 mod links;
+mod stored;
 mod workflow;

@@ -1,0 +1,233 @@
+//! Receipts and notices: who decided what and when, and what it means for
+//! the one who reads it.
+
+use askama::Template;
+use consent_core::domain::{
+    Actor, ConsentRequest, DATA_SCOPE, Notice, NoticeKind, Receipt, Recipient, Status, Verdict,
+};
+use consent_core::text::{display_time, indented, single_line};
+
+use crate::ports::EmailMessage;
+
+/// What a notice (receipt) email needs. `customer` is the name or, where the
+/// recipient may not learn it, the tenant id.
+pub struct NoticeEmail<'a> {
+    pub request: &'a ConsentRequest,
+    pub notice: &'a Notice,
+    pub partner_name: &'a str,
+    pub customer: &'a str,
+    pub withdraw_link: Option<&'a str>,
+}
+
+struct NoticeFields<'a> {
+    subject: &'a str,
+    headline: String,
+    lines: Vec<String>,
+    partner_name: &'a str,
+    requester: &'a str,
+    customer: &'a str,
+    environment_name: &'a str,
+    environment_id: &'a str,
+    purpose: &'a str,
+    purpose_text: String,
+    data_scope: &'a str,
+    requested_on: String,
+    decisions: Vec<String>,
+    withdraw_link: Option<&'a str>,
+    request_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "notice.txt")]
+struct NoticeText<'a> {
+    f: &'a NoticeFields<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticeHtml<'a> {
+    f: &'a NoticeFields<'a>,
+}
+
+/// Who decided what and when, one line per reviewer, as the receipt fixed it.
+fn decisions(receipt: &Receipt) -> Vec<String> {
+    receipt
+        .reviewers
+        .iter()
+        .map(|r| {
+            let what = match &r.decision {
+                Some(d) => {
+                    let verb = match d.verdict {
+                        Verdict::Approved => "approved",
+                        Verdict::Rejected => "rejected",
+                    };
+                    let comment = d
+                        .comment
+                        .as_ref()
+                        .map(|c| format!(", saying \"{}\"", single_line(c.as_str())))
+                        .unwrap_or_default();
+                    format!("{verb} on {}{comment}", display_time(d.at))
+                }
+                None => "no decision".to_owned(),
+            };
+            format!("Reviewer {} ({}): {what}", r.slot, r.email)
+        })
+        .collect()
+}
+
+/// Who brought an outcome about, as the people told of it know them.
+fn who(actor: &Actor) -> String {
+    match actor {
+        Actor::User {
+            email: Some(email),
+            admin,
+            ..
+        } => format!(
+            "{email} ({})",
+            if *admin {
+                "partner admin"
+            } else {
+                "partner user"
+            }
+        ),
+        Actor::User { user_id, .. } => format!("partner user {user_id}"),
+        Actor::Reviewer { slot, email } => format!("{email} (reviewer {slot})"),
+        Actor::System => "the schedule".to_owned(),
+    }
+}
+
+/// What happened, by whom, when and why.
+fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
+    let at = display_time(receipt.at);
+    let by = who(&receipt.by);
+    let mut lines = vec![match kind {
+        NoticeKind::Allowed => format!("The second approval came from {by} on {at}."),
+        NoticeKind::Rejected => format!("{by} rejected the request on {at}."),
+        NoticeKind::Expired => {
+            format!("Closed by {by} on {at}: the request was not decided within the time allowed.")
+        }
+        NoticeKind::Revoked => format!("{by} withdrew the consent given, on {at}."),
+        NoticeKind::Canceled => format!("{by} canceled the request on {at}."),
+        NoticeKind::Ended => {
+            format!("Closed by {by} on {at}: the term of access asked for ran out.")
+        }
+        NoticeKind::EndingSoon => {
+            format!("Both reviewers approved; the second approval came on {at}.")
+        }
+    }];
+    if let Some(reason) = &receipt.reason {
+        lines.push(format!(
+            "Reason given: \"{}\"",
+            single_line(reason.as_str())
+        ));
+    }
+    lines
+}
+
+/// What the outcome means for the one who reads it.
+fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str) -> String {
+    let had_access = receipt.from_status == Status::Allowed;
+    match (kind, to_reviewer) {
+        (NoticeKind::Allowed, true) => format!(
+            "Consent is given: {partner} can now see your organization's name and the telemetry insights of this environment. You can withdraw it at any time with the link below; access ends at once."
+        ),
+        (NoticeKind::Allowed, false) => "You can now see the customer's name and the telemetry insights of this environment.".to_owned(),
+        (NoticeKind::Canceled, true) if had_access => format!(
+            "Your review link no longer works and {partner}'s access to this environment has ended. You have nothing more to do."
+        ),
+        (NoticeKind::Canceled, true) => "Your review link no longer works. You have nothing more to do.".to_owned(),
+        (NoticeKind::Canceled, false) if had_access => "Your access to this environment's telemetry has ended. Both review links are dead; edit a reviewer to ask again.".to_owned(),
+        (NoticeKind::Canceled, false) => "Both review links are dead; edit a reviewer to ask again.".to_owned(),
+        (NoticeKind::Revoked, true) => format!(
+            "{partner} no longer has access to this environment's telemetry. You have nothing more to do."
+        ),
+        (NoticeKind::Revoked, false) => "Your access to this environment's telemetry has ended.".to_owned(),
+        (NoticeKind::Ended, true) => format!(
+            "{partner} no longer has access to this environment's telemetry. You have nothing more to do."
+        ),
+        (NoticeKind::Ended, false) => "Your access to this environment's telemetry has ended. To see it again, submit a new request.".to_owned(),
+        (NoticeKind::EndingSoon, _) => "To keep seeing this environment's telemetry after that, submit a new request once this one has ended; the reviewers decide again.".to_owned(),
+        (_, true) => "Consent is not given. You have nothing more to do.".to_owned(),
+        (_, false) => "Consent is not given: you have no access to this environment's telemetry. A new request would have to be submitted.".to_owned(),
+    }
+}
+
+pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
+    let r = email.request;
+    let receipt = &email.notice.receipt;
+    let partner_name = single_line(email.partner_name);
+    let customer = single_line(email.customer);
+    let env = single_line(r.environment_name.as_str());
+    let to_reviewer = matches!(email.notice.recipient, Recipient::Reviewer { .. });
+    let (subject, headline) = match email.notice.kind {
+        NoticeKind::Allowed => (
+            format!("Consent given: {partner_name} may see telemetry of {customer} / {env}"),
+            "Both reviewers approved: consent is given.",
+        ),
+        NoticeKind::Rejected => (
+            format!("Consent refused: {partner_name} / {customer} / {env}"),
+            "A reviewer rejected the request: consent is not given.",
+        ),
+        NoticeKind::Expired => (
+            format!("Consent request expired: {partner_name} / {customer} / {env}"),
+            "The request expired before both reviewers approved: consent is not given.",
+        ),
+        NoticeKind::Revoked => (
+            format!("Consent withdrawn: {partner_name} / {customer} / {env}"),
+            "A reviewer withdrew the consent given.",
+        ),
+        NoticeKind::Canceled => (
+            format!("Consent request canceled: {partner_name} / {customer} / {env}"),
+            "The partner canceled the request.",
+        ),
+        NoticeKind::Ended => (
+            format!("Consent ended: {partner_name} / {customer} / {env}"),
+            "The term of access ran out: consent is over.",
+        ),
+        NoticeKind::EndingSoon => (
+            format!("Access ends soon: {customer} / {env}"),
+            "Your access to this environment's telemetry ends soon.",
+        ),
+    };
+    let mut lines = what_happened(email.notice.kind, receipt);
+    if let Some(until) = r.allowed_until() {
+        lines.push(format!(
+            "Access lasts until {}, unless withdrawn before.",
+            display_time(until)
+        ));
+    }
+    lines.push(meaning(
+        email.notice.kind,
+        to_reviewer,
+        receipt,
+        &partner_name,
+    ));
+    let fields = NoticeFields {
+        subject: &subject,
+        headline: headline.to_owned(),
+        lines,
+        partner_name: &partner_name,
+        requester: r.requester.email.as_str(),
+        customer: &customer,
+        environment_name: r.environment_name.as_str(),
+        environment_id: r.environment_id.as_str(),
+        purpose: r.purpose.as_str(),
+        purpose_text: indented(r.purpose.as_str(), 19),
+        data_scope: DATA_SCOPE,
+        requested_on: display_time(r.created_at),
+        decisions: decisions(receipt),
+        withdraw_link: email.withdraw_link,
+        request_id: r.id.to_string(),
+    };
+    EmailMessage {
+        to: email.notice.to.clone(),
+        text: NoticeText { f: &fields }
+            .render()
+            .expect("email template renders"),
+        html: NoticeHtml { f: &fields }
+            .render()
+            .expect("email template renders"),
+        subject,
+        link: email.withdraw_link.map(str::to_owned),
+    }
+}

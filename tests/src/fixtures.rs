@@ -1,0 +1,181 @@
+//! The test world's people and places: tenants, callers, request bodies,
+//! times, and checks every story ends with.
+
+use std::collections::HashMap;
+
+use consent_app::embedded::directory::StaticDirectory;
+use consent_app::ports::ConsentStore;
+use consent_app::service::{Caller, CreateInput};
+use consent_core::domain::{
+    AccessPurpose, Domain, Email, EnvironmentId, EnvironmentName, RequestId, Tenant, TenantId,
+};
+use time::OffsetDateTime;
+
+pub const PARTNER: &str = "partner-fabrikam";
+pub const OTHER_PARTNER: &str = "partner-northwind";
+pub const CUSTOMER: &str = "contoso";
+/// The role the tests' services may call `/service/access` as.
+pub const SERVICE_ROLE: &str = "arn:aws:iam::123456789012:role/pipelines/telemetry-pipeline";
+/// Why the test partner asks.
+pub const PURPOSE: &str = "Tune alerting for the EU rollout";
+pub const TEST_LINK_KEYS: &str = "t1:dGVzdC1saW5rLWtleS10ZXN0LWxpbmsta2V5LXRlc3QtbGluay1rZXk";
+
+/// The test tenants: two partners; Contoso lists its verified domain
+/// `contoso.example`, Adatum lists none.
+pub fn tenants() -> Vec<Tenant> {
+    let tenant = |id: &str, name: &str, domains: &[&str]| Tenant {
+        id: TenantId::parse(id).unwrap(),
+        name: name.to_owned(),
+        domains: domains.iter().map(|d| Domain::parse(d).unwrap()).collect(),
+        contacts: Vec::new(),
+    };
+    vec![
+        tenant(PARTNER, "Fabrikam Consulting", &[]),
+        tenant(OTHER_PARTNER, "Northwind Partners", &[]),
+        tenant(CUSTOMER, "Contoso Ltd", &["contoso.example"]),
+        tenant("adatum", "Adatum Corporation", &[]),
+    ]
+}
+
+/// The directory of [`tenants`].
+pub fn directory() -> StaticDirectory {
+    StaticDirectory::new(tenants())
+}
+
+/// Alice, a partner user of [`PARTNER`] (an admin when asked).
+pub fn partner_caller(admin: bool) -> Caller {
+    Caller {
+        tenant_id: TenantId::parse(PARTNER).unwrap(),
+        user_id: "alice".into(),
+        email: Email::parse("alice@fabrikam.example").ok(),
+        admin,
+    }
+}
+
+/// A request for [`CUSTOMER`]'s environment `env`, reviewed by Bob and Carol.
+pub fn create_input(env: &str) -> CreateInput {
+    CreateInput {
+        target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+        environment_id: EnvironmentId::parse(env).unwrap(),
+        environment_name: EnvironmentName::parse("Production").unwrap(),
+        purpose: AccessPurpose::parse(PURPOSE).unwrap(),
+        access_term: None,
+        reviewers: vec![
+            Email::parse("bob@contoso.example").unwrap(),
+            Email::parse("carol@contoso.example").unwrap(),
+        ],
+        confirmed_in_target_tenant: false,
+    }
+}
+
+pub fn start_time() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap()
+}
+
+pub fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Claims as the HTTP API's JWT authorizer passes them.
+pub fn claims(
+    tenant: &str,
+    user: &str,
+    email: Option<&str>,
+    admin: bool,
+) -> HashMap<String, String> {
+    let mut c = HashMap::from([
+        ("tid".to_owned(), tenant.to_owned()),
+        ("oid".to_owned(), user.to_owned()),
+        ("sub".to_owned(), user.to_owned()),
+    ]);
+    if let Some(e) = email {
+        c.insert("email".into(), e.into());
+    }
+    if admin {
+        c.insert("roles".into(), "[Reader ConsentAdmin]".into());
+    }
+    c
+}
+
+/// A fresh, empty folder under the system temp dir.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "consent-test-{name}-{}-{}",
+        std::process::id(),
+        uuid_suffix()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn uuid_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Events are one per version, in order, ending at the request's version.
+pub fn assert_history_in_step(events: &[consent_core::domain::AuditEvent], version: u64) {
+    let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
+    assert_eq!(
+        versions,
+        (1..=version).collect::<Vec<_>>(),
+        "one event per write"
+    );
+    for pair in events.windows(2) {
+        assert_eq!(
+            pair[0].to_status,
+            pair[1].from_status.unwrap(),
+            "events chain"
+        );
+    }
+}
+
+/// Stores `total` pending requests, of which the first `due` have their
+/// first emails due at `at` (created a send lease earlier) and the rest a day later.
+pub async fn fill_pending(
+    store: &dyn ConsentStore,
+    total: usize,
+    due: usize,
+    at: OffsetDateTime,
+    p: &consent_core::workflow::Policy,
+) {
+    for i in 0..total {
+        let made = if i < due {
+            at - p.send_lease
+        } else {
+            at + time::Duration::days(1)
+        };
+        let t = consent_core::workflow::create(
+            consent_core::workflow::NewRequest {
+                id: RequestId(uuid::Uuid::new_v4()),
+                partner_tenant_id: TenantId::parse(PARTNER).unwrap(),
+                requester: consent_core::domain::Requester {
+                    user_id: "alice".into(),
+                    email: Email::parse("alice@fabrikam.example").unwrap(),
+                },
+                target_tenant_id: TenantId::parse(CUSTOMER).unwrap(),
+                environment_id: EnvironmentId::parse(&format!("env-{i}")).unwrap(),
+                environment_name: EnvironmentName::parse("Env").unwrap(),
+                purpose: AccessPurpose::parse(PURPOSE).unwrap(),
+                access_term: None,
+                reviewers: Some([
+                    Email::parse("bob@contoso.example").unwrap(),
+                    Email::parse("carol@contoso.example").unwrap(),
+                ]),
+                customer_domains: vec![Domain::parse("contoso.example").unwrap()],
+                confirmed_in_target_tenant: false,
+                ask_ids: [
+                    consent_core::domain::AskId(uuid::Uuid::new_v4()),
+                    consent_core::domain::AskId(uuid::Uuid::new_v4()),
+                ],
+            },
+            consent_core::domain::Actor::System,
+            made,
+            p,
+        )
+        .unwrap();
+        store.insert(&t.request, &t.audit).await.unwrap();
+    }
+}

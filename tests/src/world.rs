@@ -1,0 +1,158 @@
+//! A service on the embedded adapters with a clock the test moves.
+
+use std::sync::Arc;
+
+use consent_app::embedded::clock::ManualClock;
+use consent_app::embedded::memory::MemoryStore;
+use consent_app::ports::{ConsentStore, Mailer, TenantDirectory};
+use consent_app::service::ConsentService;
+use consent_app::settings::Settings;
+use consent_core::domain::RequestId;
+use consent_core::links::LinkSigner;
+
+use crate::doubles::RecordingMailer;
+use crate::fixtures::{
+    SERVICE_ROLE, TEST_LINK_KEYS, create_input, directory, partner_caller, start_time, token_of,
+};
+
+/// The service as the tests configure it, on the given store, mailer and clock.
+pub fn service_on(
+    store: Arc<dyn ConsentStore>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<ManualClock>,
+) -> ConsentService {
+    service_with(store, mailer, clock, Arc::new(directory()))
+}
+
+/// [`service_on`] with another directory.
+pub fn service_with(
+    store: Arc<dyn ConsentStore>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<ManualClock>,
+    directory: Arc<dyn TenantDirectory>,
+) -> ConsentService {
+    ConsentService::new(
+        store,
+        mailer,
+        directory,
+        clock,
+        LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+        test_settings(),
+    )
+}
+
+/// The settings the tests' services run with: links at `https://consent.test`.
+pub fn test_settings() -> Settings {
+    Settings {
+        public_base_url: Some("https://consent.test".into()),
+        service_principals: vec![SERVICE_ROLE.to_owned()],
+        ..Settings::default()
+    }
+}
+
+/// A service on the in-memory store (or another), a recording mailer and a
+/// manual clock, with the test tenants: what most stories run on.
+pub struct World {
+    pub app: Arc<ConsentService>,
+    pub store: Arc<dyn ConsentStore>,
+    pub mailer: Arc<RecordingMailer>,
+    pub clock: Arc<ManualClock>,
+}
+
+/// How a [`World`] is made; each part has the tests' default.
+pub struct WorldBuilder {
+    clock: Arc<ManualClock>,
+    store: Arc<dyn ConsentStore>,
+    directory: Arc<dyn TenantDirectory>,
+    settings: Settings,
+}
+
+impl WorldBuilder {
+    /// The store (the in-memory one unless given).
+    pub fn store(mut self, store: Arc<dyn ConsentStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The directory, made with the world's clock (the test tenants unless given).
+    pub fn directory(
+        mut self,
+        directory: impl FnOnce(Arc<ManualClock>) -> Arc<dyn TenantDirectory>,
+    ) -> Self {
+        self.directory = directory(self.clock.clone());
+        self
+    }
+
+    /// The settings (the tests' unless given: links at `https://consent.test`).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    pub fn build(self) -> World {
+        let mailer = Arc::new(RecordingMailer::default());
+        let clock = self.clock;
+        let app = Arc::new(ConsentService::new(
+            self.store.clone(),
+            mailer.clone(),
+            self.directory,
+            clock.clone(),
+            LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+            self.settings,
+        ));
+        World {
+            app,
+            store: self.store,
+            mailer,
+            clock,
+        }
+    }
+}
+
+impl World {
+    pub fn builder() -> WorldBuilder {
+        WorldBuilder {
+            clock: Arc::new(ManualClock::new(start_time())),
+            store: Arc::new(MemoryStore::new()),
+            directory: Arc::new(directory()),
+            settings: test_settings(),
+        }
+    }
+
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    pub fn on(store: Arc<dyn ConsentStore>) -> Self {
+        Self::builder().store(store).build()
+    }
+
+    /// A World whose directory is made with its clock.
+    pub fn with_directory(
+        store: Arc<dyn ConsentStore>,
+        directory: impl FnOnce(Arc<ManualClock>) -> Arc<dyn TenantDirectory>,
+    ) -> Self {
+        Self::builder().store(store).directory(directory).build()
+    }
+
+    /// A request by Alice for [`CUSTOMER`](crate::CUSTOMER)'s environment `env`, reviewed by Bob and Carol.
+    pub async fn created(&self, env: &str) -> RequestId {
+        self.app
+            .create(&partner_caller(true), create_input(env))
+            .await
+            .expect("the request is created")
+            .id
+    }
+
+    /// The token part of the newest link sent to `to`.
+    pub fn token_for(&self, to: &str) -> String {
+        let link = self.mailer.links_to(to).pop().expect("a link was sent");
+        token_of(&link)
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
