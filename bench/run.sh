@@ -22,11 +22,17 @@ for dir in functions/*/; do
   [ "$name" = local ] || functions+=("$name")
 done
 
-echo "== building ${#functions[@]} functions and hello-lambda (release, one build each so each links only its SDKs)"
-for name in "${functions[@]}" hello-lambda; do
-  cargo build --release --locked --quiet -p "$name"
+# As sam build builds them (functions/Makefile): every function in one
+# invocation; hello-lambda apart, as it shares none of their code.
+echo "== building ${#functions[@]} functions and hello-lambda (release, natively for timing and as arm64 zips for size)"
+packages=()
+for name in "${functions[@]}"; do packages+=(-p "$name"); done
+for build in "${packages[*]}" "-p hello-lambda"; do
+  # shellcheck disable=SC2086 # each build's -p flags split as words
+  cargo build --release --locked --quiet $build
+  # shellcheck disable=SC2086
   PATH="$cargo_lambda/bin:$PATH" cargo lambda build --release --arm64 --locked --quiet \
-    --output-format Zip -p "$name" >/dev/null
+    --output-format Zip $build >/dev/null
 done
 cargo build --release --locked --quiet -p consent-local -p consent-bench
 

@@ -10,6 +10,7 @@ mod browser;
 mod concurrency;
 mod deploy;
 mod directory;
+mod docs;
 mod email_headers;
 mod events;
 mod faults;
