@@ -11,7 +11,7 @@ use consent_app::embedded::clock::SystemClock;
 use consent_app::embedded::directory::{CachedDirectory, StaticDirectory};
 use consent_app::ports::TenantDirectory;
 use consent_aws::dynamodb::directory::DynamoDirectory;
-use consent_core::domain::{Domain, Email, Tenant, TenantId};
+use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind};
 use consent_tests::moto;
 
 /// Counts the bytes the process holds, to weigh a full cache.
@@ -45,6 +45,7 @@ fn customers(range: std::ops::Range<usize>) -> Vec<Tenant> {
         .map(|i| Tenant {
             id: TenantId::parse(&format!("customer-{i:06}")).unwrap(),
             name: format!("Customer Number {i:06} International Holdings Ltd"),
+            kind: TenantKind::Customer,
             domains: vec![
                 Domain::parse(&format!("customer-{i:06}.example")).unwrap(),
                 Domain::parse(&format!("customer-{i:06}-group.example")).unwrap(),

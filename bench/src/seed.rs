@@ -18,7 +18,7 @@ pub const SENDER: &str = "consent@bench.example";
 const SECRET_VALUE: &str =
     r#"{"kid":"k1","secret":"bench-link-key-bench-link-key-bench-link-key"}"#;
 /// The directory the functions read from the table, as in production.
-pub const DIRECTORY: &str = r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam Consulting"},{"id":"contoso","name":"Contoso Ltd","domains":["contoso.example"]}]}"#;
+pub const DIRECTORY: &str = r#"{"tenants":[{"id":"partner-fabrikam","name":"Fabrikam Consulting","kind":"partner"},{"id":"contoso","name":"Contoso Ltd","domains":["contoso.example"]}]}"#;
 
 pub struct Seed {
     pub table: String,

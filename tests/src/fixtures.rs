@@ -8,6 +8,7 @@ use consent_app::ports::ConsentStore;
 use consent_app::service::{Caller, CreateInput};
 use consent_core::domain::{
     AccessPurpose, Domain, Email, EnvironmentId, EnvironmentName, RequestId, Tenant, TenantId,
+    TenantKind,
 };
 use time::OffsetDateTime;
 
@@ -20,20 +21,37 @@ pub const SERVICE_ROLE: &str = "arn:aws:iam::123456789012:role/pipelines/telemet
 pub const PURPOSE: &str = "Tune alerting for the EU rollout";
 pub const TEST_LINK_KEYS: &str = "t1:dGVzdC1saW5rLWtleS10ZXN0LWxpbmsta2V5LXRlc3QtbGluay1rZXk";
 
-/// The test tenants: two partners; Contoso lists its verified domain
-/// `contoso.example`, Adatum lists none.
+/// The test tenants: two partners (Fabrikam lists its domain
+/// `fabrikam.example`); Contoso lists its verified domain `contoso.example`,
+/// Adatum lists none.
 pub fn tenants() -> Vec<Tenant> {
-    let tenant = |id: &str, name: &str, domains: &[&str]| Tenant {
+    let tenant = |id: &str, name: &str, kind: TenantKind, domains: &[&str]| Tenant {
         id: TenantId::parse(id).unwrap(),
         name: name.to_owned(),
+        kind,
         domains: domains.iter().map(|d| Domain::parse(d).unwrap()).collect(),
         contacts: Vec::new(),
     };
     vec![
-        tenant(PARTNER, "Fabrikam Consulting", &[]),
-        tenant(OTHER_PARTNER, "Northwind Partners", &[]),
-        tenant(CUSTOMER, "Contoso Ltd", &["contoso.example"]),
-        tenant("adatum", "Adatum Corporation", &[]),
+        tenant(
+            PARTNER,
+            "Fabrikam Consulting",
+            TenantKind::Partner,
+            &["fabrikam.example"],
+        ),
+        tenant(
+            OTHER_PARTNER,
+            "Northwind Partners",
+            TenantKind::Partner,
+            &[],
+        ),
+        tenant(
+            CUSTOMER,
+            "Contoso Ltd",
+            TenantKind::Customer,
+            &["contoso.example"],
+        ),
+        tenant("adatum", "Adatum Corporation", TenantKind::Customer, &[]),
     ]
 }
 
@@ -166,6 +184,7 @@ pub async fn fill_pending(
                 ]),
                 customer_domains: vec![Domain::parse("contoso.example").unwrap()],
                 confirmed_in_target_tenant: false,
+                partner: Default::default(),
                 ask_ids: [
                     consent_core::domain::AskId(uuid::Uuid::new_v4()),
                     consent_core::domain::AskId(uuid::Uuid::new_v4()),

@@ -12,7 +12,7 @@ use consent_app::embedded::directory::{
 };
 use consent_app::ports::{DirectoryError, TenantDirectory};
 use consent_aws::dynamodb::directory::{DynamoDirectory, WRITE_BATCH};
-use consent_core::domain::{Domain, Email, Tenant, TenantId};
+use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind};
 use consent_tests::moto::{self, Fault};
 use consent_tests::start_time;
 use time::Duration;
@@ -271,6 +271,7 @@ fn customers(n: usize) -> Vec<Tenant> {
         .map(|i| Tenant {
             id: id(&format!("customer-{i:05}")),
             name: format!("Customer {i:05} Ltd"),
+            kind: TenantKind::Customer,
             domains: vec![Domain::parse(&format!("customer-{i:05}.example")).unwrap()],
             contacts: Vec::new(),
         })

@@ -32,3 +32,4 @@ mod sdk_config;
 mod store_contract;
 mod term;
 mod tls_trust;
+mod trust;

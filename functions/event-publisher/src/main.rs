@@ -4,7 +4,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     consent_runtime::lambda::init_tracing();
     let bus: &'static _ = Box::leak(Box::new(
-        consent_runtime::lambda::event_bus_from_env().await?,
+        consent_runtime::backends::event_bus_from_env().await?,
     ));
     let retry: &'static _ = Box::leak(Box::new(consent_app::publisher::Retry::default()));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {

@@ -44,7 +44,7 @@ fn temp(name: &str) -> PathBuf {
 /// A directory file: the partner, then customers 1.. with a domain each.
 fn write_directory(path: &Path, customers: usize) {
     let mut tenants = vec![serde_json::json!({
-        "id": "partner-fabrikam", "name": "Fabrikam Consulting", "contacts": ["admins@fabrikam.example"]
+        "id": "partner-fabrikam", "name": "Fabrikam Consulting", "kind": "partner", "contacts": ["admins@fabrikam.example"]
     })];
     tenants.extend((1..=customers).map(|i| {
         serde_json::json!({"id": format!("customer-{i:05}"), "name": format!("Customer {i:05} Ltd"), "domains": [format!("customer-{i:05}.example")]})

@@ -52,7 +52,7 @@ pub fn caller_from_claims(
     let email = claims.get(claims::EMAIL).and_then(|e| Email::parse(e).ok());
     let admin = claims
         .get(claims::ROLES)
-        .is_some_and(|roles| parse_roles(roles).any(|r| r == admin_role));
+        .is_some_and(|roles| parse_roles(roles).iter().any(|r| r == admin_role));
     Ok(Caller {
         tenant_id,
         user_id,
@@ -128,13 +128,18 @@ pub fn same_principal(caller: &str, allowed: &str) -> bool {
     matches!((parts(caller), parts(allowed)), (Some(c), Some(a)) if c == a && caller.contains(":sts:"))
 }
 
-/// Roles as the HTTP API's JWT authorizer flattens them: `[a b]`, or a JSON
-/// array, or a single name.
-fn parse_roles(raw: &str) -> impl Iterator<Item = &str> {
-    raw.trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .map(|r| r.trim_matches('"'))
-        .filter(|r| !r.is_empty())
+/// The roles of a `roles` claim, each whole: a JSON array of names, an
+/// array as the HTTP API's JWT authorizer flattens one (`[a b]`), or else
+/// one name, however it is spelled. A role is never a part of a name:
+/// `"Reader ConsentAdmin"` or `"Reader,ConsentAdmin"` is one role, and not
+/// the admin role.
+pub fn parse_roles(raw: &str) -> Vec<String> {
+    let raw = raw.trim();
+    if let Ok(names) = serde_json::from_str::<Vec<String>>(raw) {
+        return names;
+    }
+    match raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(flattened) => flattened.split_whitespace().map(str::to_owned).collect(),
+        None => vec![raw.to_owned()],
+    }
 }

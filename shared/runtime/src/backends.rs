@@ -343,3 +343,23 @@ fn service_of(
         None => ConsentService::without_email(store, wired.directory, clock, links, settings),
     }
 }
+
+/// The publisher's bus: EventBridge, named by [`vars::EVENT_BUS`]. The
+/// publisher reads that setting alone: it runs no service.
+#[cfg(feature = "eventbridge")]
+pub async fn event_bus_from_env() -> Result<consent_aws::eventbridge::EventBridgeBus, ConfigError> {
+    let bus = std::env::var(vars::EVENT_BUS)
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .ok_or_else(|| {
+            ConfigError::new(
+                vars::EVENT_BUS,
+                "not set: the name of the EventBridge bus to publish consent events on",
+            )
+        })?;
+    let client = aws_sdk_eventbridge::Client::new(&consent_aws::sdk::sdk_config().await?);
+    Ok(consent_aws::eventbridge::EventBridgeBus::new(
+        client,
+        bus.trim(),
+    ))
+}

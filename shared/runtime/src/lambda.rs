@@ -74,17 +74,3 @@ pub async fn scheduled_service_from_env(uses: Uses) -> Result<ConsentService, Co
     }
     Ok(service)
 }
-
-/// The publisher's bus: EventBridge, named by [`vars::EVENT_BUS`].
-#[cfg(feature = "eventbridge")]
-pub async fn event_bus_from_env() -> Result<consent_aws::eventbridge::EventBridgeBus, ConfigError> {
-    let config = Config::from_env()?;
-    let bus = config.event_bus.ok_or_else(|| {
-        ConfigError::new(
-            vars::EVENT_BUS,
-            "not set: the name of the EventBridge bus to publish consent events on",
-        )
-    })?;
-    let client = aws_sdk_eventbridge::Client::new(&config.backends.sdk_config().await?);
-    Ok(consent_aws::eventbridge::EventBridgeBus::new(client, bus))
-}

@@ -353,6 +353,12 @@ impl Config {
                 "reminders are allowed but no delay is given",
             ));
         }
+        if config.service.link_ttl < config.service.policy.expire_after {
+            return Err(ConfigError::new(
+                vars::LINK_TTL,
+                "must be at least the time a request may stay pending (CONSENT_EXPIRE_AFTER): an ask has one link, which its reminders repeat",
+            ));
+        }
         config.service.public_base_url = config
             .public_base_url
             .clone()

@@ -3,9 +3,11 @@
 //!
 //! The file (the embedded default and the import format):
 //! `{"tenants": [{"id": "contoso", "name": "Contoso Ltd", "domains": ["contoso.com"],
-//! "contacts": ["admin@…"]}, …]}`. `domains` (optional): the organization's
-//! verified email domains, where its reviewers' addresses must be;
-//! `contacts` (optional): who to tell when consent given to a partner is withdrawn.
+//! "contacts": ["admin@…"]}, {"id": "partner-fabrikam", "kind": "partner", …}, …]}`.
+//! `kind` (optional): `partner` for a tenant that asks for consent, else
+//! `customer`; `domains` (optional): the organization's verified email
+//! domains (a customer's reviewers must be at one, a partner's people may be
+//! no reviewer); `contacts` (optional): who to tell of the tenant's consents.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::ports::{Clock, DirectoryError, TenantDirectory};
-use consent_core::domain::{Domain, Email, Tenant, TenantId};
+use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind};
 
 /// One entry of the file as written, before it is checked.
 #[derive(Deserialize)]
@@ -25,6 +27,9 @@ use consent_core::domain::{Domain, Email, Tenant, TenantId};
 struct Entry {
     id: String,
     name: String,
+    /// `partner` or `customer` (the default).
+    #[serde(default)]
+    kind: TenantKind,
     #[serde(default)]
     domains: Vec<String>,
     #[serde(default)]
@@ -136,16 +141,7 @@ pub fn tenants_file(tenants: &[Tenant]) -> String {
 /// Checks one entry; the first problem found is its reason.
 fn tenant_of(entry: Entry) -> Result<Tenant, String> {
     let id = TenantId::parse(&entry.id).map_err(|e| format!("id: {}", e.message()))?;
-    let name = entry.name.trim();
-    if name.is_empty()
-        || name.chars().count() > Tenant::MAX_NAME_LEN
-        || name.chars().any(char::is_control)
-    {
-        return Err(format!(
-            "name: 1 to {} characters, no control characters",
-            Tenant::MAX_NAME_LEN
-        ));
-    }
+    let name = Tenant::parse_name(&entry.name).map_err(|e| format!("name: {}", e.message()))?;
     let domains = listed(&entry.domains, "domains", Domain::parse, |a, b| a == b)?;
     let contacts = listed(
         &entry.contacts,
@@ -155,7 +151,8 @@ fn tenant_of(entry: Entry) -> Result<Tenant, String> {
     )?;
     Ok(Tenant {
         id,
-        name: name.to_owned(),
+        name,
+        kind: entry.kind,
         domains,
         contacts,
     })

@@ -1,7 +1,7 @@
-//! Sending what a committed change owes, and the scheduled run: it ends
-//! pending requests past their expiry and sends whatever is due (first sends
-//! that failed, reminders, receipts). A change first commits, then sends; a
-//! send that did not happen stays due, so the next run picks it up.
+//! Sending what a committed change owes: each email rendered with fresh
+//! links, sent, and the outcome recorded in one write. A change first
+//! commits, then sends; a send that did not happen stays due, so the next
+//! scheduled run picks it up.
 
 use std::sync::Arc;
 
@@ -13,8 +13,7 @@ use crate::notify;
 use crate::ports::{EmailMessage, MailError, Mailer, TenantDirectory};
 use crate::settings::Settings;
 use consent_core::domain::{
-    Actor, AskId, AuditAction, ConsentRequest, Notice, NoticeId, NoticeKind, Recipient, Slot,
-    Status,
+    Actor, AskId, ConsentRequest, Notice, NoticeId, NoticeKind, Recipient, Slot,
 };
 use consent_core::links::{LinkClaims, LinkSigner, Purpose};
 use consent_core::workflow::{self, Command, Emails, Transition};
@@ -37,25 +36,6 @@ pub struct Tally {
     pub deferred: usize,
 }
 
-/// What one scheduled run did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RunReport {
-    /// Requests found with an email due.
-    pub seen: usize,
-    /// Emails sent.
-    pub sent: usize,
-    /// Requests with nothing left to send when read (decided, replaced, closed).
-    pub skipped: usize,
-    /// Emails that failed for now; they stay due.
-    pub failed: usize,
-    /// Emails refused for good by the mail service; recorded on the ask.
-    pub refused: usize,
-    /// Pending requests that reached their expiry.
-    pub expired: usize,
-    /// Allowed requests whose term of access ran out.
-    pub ended: usize,
-}
-
 /// Signs the links of one round: where they point and how long they last.
 struct LinkMaker<'a> {
     signer: Option<&'a LinkSigner>,
@@ -64,7 +44,9 @@ struct LinkMaker<'a> {
 }
 
 impl LinkMaker<'_> {
-    /// The link, or why it cannot be made here (the email then stays due).
+    /// The one link of an ask, or why it cannot be made here (the email then
+    /// stays due). It is the same whenever it is sent: a reminder repeats the
+    /// first email's link, so an ask has one link, which dies with the ask.
     fn link(
         &self,
         purpose: Purpose,
@@ -82,13 +64,21 @@ impl LinkMaker<'_> {
             Purpose::Review => ("review", self.settings.link_ttl),
             Purpose::Revoke => ("revoke", self.settings.revoke_link_ttl),
         };
-        // A link never outlives what it acts on: a review link the request's
-        // expiry, a withdrawal link the term of access.
-        let ends = match purpose {
-            Purpose::Review => request.expires_at(),
-            Purpose::Revoke => request.allowed_until(),
+        let ask = request
+            .current_ask(slot)
+            .filter(|ask| ask.id == ask_id)
+            .ok_or("the ask is no longer current")?;
+        // From when the ask was made (a review link) or consent given with
+        // it (a withdrawal link); never past what it acts on: the request's
+        // expiry, or the term of access.
+        let (from, ends) = match purpose {
+            Purpose::Review => (ask.asked_at, request.expires_at()),
+            Purpose::Revoke => (
+                ask.decision.as_ref().map_or(ask.asked_at, |d| d.at),
+                request.allowed_until(),
+            ),
         };
-        let expires_at = ends.map_or(self.now + ttl, |ends| (self.now + ttl).min(ends));
+        let expires_at = ends.map_or(from + ttl, |ends| (from + ttl).min(ends));
         let token = signer.sign(&LinkClaims {
             purpose,
             request_id: request.id,
@@ -285,7 +275,11 @@ impl ConsentService {
     }
 
     /// Sends `emails` of `request`, then stores the outcome in one write.
-    async fn deliver(&self, request: ConsentRequest, emails: Emails) -> (Tally, ConsentRequest) {
+    pub(super) async fn deliver(
+        &self,
+        request: ConsentRequest,
+        emails: Emails,
+    ) -> (Tally, ConsentRequest) {
         let Some(dispatcher) = &self.dispatcher else {
             tracing::debug!(request_id = %request.id, "this function sends no email; left due for the scheduled run");
             return (Tally::default(), request);
@@ -326,95 +320,4 @@ impl ConsentService {
             }
         }
     }
-
-    /// One scheduled run, up to the batch size of due requests: ends pending
-    /// requests past their expiry, and sends every email due, each claimed
-    /// first so that an overlapping run never sends it too.
-    pub async fn run_schedule(&self) -> Result<RunReport, ServiceError> {
-        let due = self
-            .store
-            .due_requests(self.now(), self.settings.run_batch)
-            .await?;
-        let mut report = RunReport {
-            seen: due.len(),
-            ..RunReport::default()
-        };
-        for copy in due {
-            let taken = self
-                .apply_with_retry(copy.id, Some(copy), |current| {
-                    let now = self.now();
-                    let expired = current.status() == Status::Pending
-                        && current.expires_at().is_some_and(|at| at <= now);
-                    let ended = current.status() == Status::Allowed
-                        && current.allowed_until().is_some_and(|at| at <= now);
-                    let command = if expired {
-                        Command::Expire
-                    } else if ended {
-                        Command::End
-                    } else {
-                        Command::ClaimDelivery(Emails::due(current, now))
-                    };
-                    workflow::apply(current, command, Actor::System, now, &self.settings.policy)
-                        .map_err(ServiceError::from)
-                })
-                .await;
-            let transition = match taken {
-                Ok(t) => t,
-                Err(ServiceError::Unavailable(e)) => return Err(ServiceError::Unavailable(e)),
-                // Nothing is due any more: another run or a change got there first.
-                Err(_) => {
-                    report.skipped += 1;
-                    continue;
-                }
-            };
-            match transition.audit.action {
-                AuditAction::Expired => report.expired += 1,
-                AuditAction::Ended => report.ended += 1,
-                _ => {}
-            }
-            let (tally, _) = self.deliver(transition.request, transition.emails).await;
-            report.sent += tally.sent;
-            report.failed += tally.deferred;
-            report.refused += tally.refused;
-        }
-        log_run(&report);
-        Ok(report)
-    }
-}
-
-/// Logs and counts a scheduled run: an idle one at debug, so that a short
-/// tick does not bury the lines that matter.
-fn log_run(report: &RunReport) {
-    let RunReport {
-        seen,
-        sent,
-        skipped,
-        failed,
-        refused,
-        expired,
-        ended,
-    } = *report;
-    if seen == 0 {
-        tracing::debug!("scheduled run done: nothing due");
-    } else {
-        tracing::info!(
-            seen,
-            sent,
-            skipped,
-            failed,
-            refused,
-            expired,
-            ended,
-            "scheduled run done"
-        );
-    }
-    crate::metrics::emit(
-        &[],
-        &[
-            ("ScheduledRuns", 1.0),
-            ("DueRequestsSeen", seen as f64),
-            ("DueRequestsSkipped", skipped as f64),
-            ("RequestsExpired", expired as f64),
-        ],
-    );
 }

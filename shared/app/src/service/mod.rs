@@ -3,20 +3,22 @@
 //!
 //! [`partner`]: what partner users do, and the retry loop every change
 //! shares; [`access`]: the access check; [`links`]: what a review or
-//! withdrawal link shows and does; [`delivery`]: sending what a change owes,
-//! and the scheduled run; [`error`]: why a call was refused.
+//! withdrawal link shows and does; [`delivery`]: sending what a change owes;
+//! [`schedule`]: the scheduled run; [`error`]: why a call was refused.
 
 mod access;
 mod delivery;
 mod error;
 mod links;
 mod partner;
+mod schedule;
 
 pub use access::Access;
-pub use delivery::{Dispatcher, Outcome, RunReport, Tally};
+pub use delivery::{Dispatcher, Outcome, Tally};
 pub use error::ServiceError;
 pub use links::{LinkProblem, ReviewContext};
 pub use partner::CreateInput;
+pub use schedule::RunReport;
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -3,10 +3,10 @@
 //! every change shares.
 
 use consent_core::domain::{
-    AccessPurpose, AccessTerm, AskId, AuditEvent, Comment, ConsentRequest, Email, EnvironmentId,
-    EnvironmentName, RequestId, Requester, Slot, TenantId,
+    AccessPurpose, AccessTerm, AskId, AuditEvent, Comment, ConsentRequest, Domain, Email,
+    EnvironmentId, EnvironmentName, RequestId, Requester, Slot, TenantId, TenantKind,
 };
-use consent_core::workflow::{self, Command, FieldError, Transition};
+use consent_core::workflow::{self, Command, FieldError, PartnerSide, Transition};
 use uuid::Uuid;
 
 use super::error::Missing;
@@ -40,24 +40,9 @@ impl ConsentService {
             "your sign-in token carries no email address, which reviewers need to see who asks",
         ))?;
         let own_tenant = input.target_tenant_id == caller.tenant_id;
-        let [partner, target] = self
-            .tenant_pair(&caller.tenant_id, &input.target_tenant_id)
+        let (partner, customer_domains) = self
+            .sides(&caller.tenant_id, &input.target_tenant_id)
             .await?;
-        if partner.is_none() {
-            return Err(ServiceError::Forbidden(
-                "your tenant is not in the tenant directory, so reviewers could not be told who asks; ask the operator of this service to add it",
-            ));
-        }
-        let customer_domains = match target {
-            Some(target) => target.domains,
-            None if own_tenant => Vec::new(),
-            None => {
-                return Err(ServiceError::Invalid(vec![FieldError::new(
-                    "/targetTenantId",
-                    "no customer tenant has this id",
-                )]));
-            }
-        };
         let new = workflow::NewRequest {
             id: RequestId(Uuid::new_v4()),
             partner_tenant_id: caller.tenant_id.clone(),
@@ -72,6 +57,7 @@ impl ConsentService {
             access_term: input.access_term,
             reviewers: workflow::reviewer_pair(own_tenant, input.reviewers)?,
             customer_domains,
+            partner,
             confirmed_in_target_tenant: input.confirmed_in_target_tenant,
             ask_ids: fresh_ask_ids(),
         };
@@ -134,20 +120,54 @@ impl ConsentService {
     ) -> Result<ConsentRequest, ServiceError> {
         require_admin(caller)?;
         let request = self.own_request(caller, id).await?;
-        let customer_domains = self
-            .directory
-            .tenant(&request.target_tenant_id)
-            .await?
-            .map(|t| t.domains)
-            .unwrap_or_default();
+        let (partner, customer_domains) = self
+            .sides(&request.partner_tenant_id, &request.target_tenant_id)
+            .await?;
         self.command_as_partner(caller, id, Some(request), || Command::ReplaceReviewer {
             slot,
             email: email.clone(),
             confirmed_in_target_tenant,
             customer_domains: customer_domains.clone(),
+            partner: partner.clone(),
             ask_ids: fresh_ask_ids(),
         })
         .await
+    }
+
+    /// The partner's own people, and the customer's verified domains, from
+    /// one read of the directory: the partner must be a partner tenant, and
+    /// the target a customer tenant (or the partner itself, which asks no one).
+    async fn sides(
+        &self,
+        partner: &TenantId,
+        target: &TenantId,
+    ) -> Result<(PartnerSide, Vec<Domain>), ServiceError> {
+        let [found, customer] = self.tenant_pair(partner, target).await?;
+        let Some(found) = found else {
+            return Err(ServiceError::Forbidden(
+                "your tenant is not in the tenant directory, so reviewers could not be told who asks; ask the operator of this service to add it",
+            ));
+        };
+        if found.kind != TenantKind::Partner {
+            return Err(ServiceError::Forbidden(
+                "only a partner tenant asks for consent, and the tenant directory lists yours as a customer; ask the operator of this service",
+            ));
+        }
+        let side = PartnerSide {
+            domains: found.domains,
+            contacts: found.contacts,
+        };
+        let target_field = |message: &str| {
+            ServiceError::Invalid(vec![FieldError::new("/targetTenantId", message)])
+        };
+        match customer {
+            _ if target == partner => Ok((side, Vec::new())),
+            Some(customer) if customer.kind == TenantKind::Customer => Ok((side, customer.domains)),
+            Some(_) => Err(target_field(
+                "is a partner tenant: consent is asked of a customer tenant",
+            )),
+            None => Err(target_field("no customer tenant has this id")),
+        }
     }
 
     /// A request of the caller's tenant, without its history.

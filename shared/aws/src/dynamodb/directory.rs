@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 
 use consent_app::ports::{DirectoryError, TenantDirectory};
-use consent_core::domain::{Domain, Email, Tenant, TenantId};
+use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind};
 
 /// The key prefix of tenant items: what the functions' IAM policies allow them to read.
 pub const TENANT_KEY_PREFIX: &str = "TENANT#";
@@ -60,6 +60,9 @@ fn item(tenant: &Tenant) -> HashMap<String, AttributeValue> {
         ("id".to_owned(), s(tenant.id.as_str())),
         ("name".to_owned(), s(&tenant.name)),
     ]);
+    if tenant.kind == TenantKind::Partner {
+        item.insert("kind".to_owned(), s("partner"));
+    }
     let list = |values: Vec<String>| AttributeValue::L(values.into_iter().map(s).collect());
     if !tenant.domains.is_empty() {
         let domains = tenant.domains.iter().map(ToString::to_string).collect();
@@ -94,6 +97,12 @@ fn tenant_of(item: &HashMap<String, AttributeValue>) -> Result<Tenant, Directory
     Ok(Tenant {
         id: TenantId::parse(text("id")?).map_err(|_| corrupt("id"))?,
         name: text("name")?.clone(),
+        kind: match item.get("kind").map(|v| v.as_s()) {
+            None => TenantKind::Customer,
+            Some(Ok(kind)) if kind == "partner" => TenantKind::Partner,
+            Some(Ok(kind)) if kind == "customer" => TenantKind::Customer,
+            Some(_) => return Err(corrupt("kind")),
+        },
         domains: strings("domains")?
             .into_iter()
             .map(|d| Domain::parse(d).map_err(|_| corrupt("domains")))

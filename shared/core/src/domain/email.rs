@@ -4,10 +4,16 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::value::{InvalidValue, into_string, parsed_from_string};
+use icu_normalizer::ComposingNormalizerBorrowed;
 
-/// A syntactically valid email address, kept as given (trimmed).
-/// Equality of people is case-insensitive: see [`Email::same_person`].
+use super::value::{InvalidValue, into_string, parsed_from_string};
+use super::visible::{hidden_character, hidden_message};
+
+/// An email address in its one canonical form: NFKC, the local part in
+/// lower case, the domain by IDNA (UTS 46) in its ASCII form and lower case.
+/// Every spelling of an address (fullwidth letters, capitals, an
+/// internationalized domain) parses to the same value, and nothing
+/// invisible or direction-changing is accepted anywhere in it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -18,33 +24,49 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let invalid = || InvalidValue("not a valid email address".to_owned());
         let s = s.trim();
-        if s.is_empty() || s.len() > Self::MAX_LEN || s.chars().any(|c| c.is_control()) {
+        if let Some(c) = hidden_character(s, &[]) {
+            return Err(InvalidValue(hidden_message(c)));
+        }
+        if s.is_empty() || s.len() > 4 * Self::MAX_LEN {
+            return Err(invalid());
+        }
+        let folded = ComposingNormalizerBorrowed::new_nfkc().normalize(s);
+        let (local, domain) = folded.rsplit_once('@').ok_or_else(invalid)?;
+        let domain = Domain::parse(domain).map_err(|_| invalid())?;
+        let canonical = format!("{}@{domain}", local.to_lowercase());
+        if canonical.len() > Self::MAX_LEN {
             return Err(invalid());
         }
         let parsed = email_address::EmailAddress::parse_with_options(
-            s,
+            &canonical,
             email_address::Options::default()
                 .without_display_text()
                 .without_domain_literal(),
         )
         .map_err(|_| invalid())?;
-        // A reviewer must be reachable on the internet: a dotted domain, no quoted local part.
-        let domain = parsed.domain();
-        if !domain.contains('.') || parsed.local_part().starts_with('"') {
+        // A reviewer must be reachable on the internet: no quoted local part.
+        if parsed.local_part().starts_with('"') {
             return Err(invalid());
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(canonical))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// Whether two addresses reach one person: the same canonical address
+    /// once a `+sub-address` is dropped (`bob+2@` is `bob@`).
     pub fn same_person(&self, other: &Email) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
+        self.person() == other.person()
     }
 
-    /// The domain the address is at, in the form [`Domain`] compares.
+    fn person(&self) -> (&str, &str) {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        (local.split('+').next().unwrap_or(local), domain)
+    }
+
+    /// The domain the address is at.
     pub fn domain(&self) -> Option<Domain> {
         let (_, domain) = self.0.rsplit_once('@')?;
         Domain::parse(domain).ok()
@@ -82,6 +104,9 @@ impl Domain {
             )
         };
         let s = s.trim();
+        if hidden_character(s, &[]).is_some() {
+            return Err(invalid());
+        }
         // `url` applies IDNA: Unicode names become their ASCII form, IP addresses are not domains.
         let ascii = match url::Host::parse(s) {
             Ok(url::Host::Domain(ascii)) => ascii,

@@ -14,6 +14,7 @@ mod tenant;
 mod term;
 mod text;
 mod value;
+mod visible;
 
 pub use audit::{Actor, AuditAction, AuditEvent};
 pub use email::{Domain, Email};
@@ -23,7 +24,7 @@ pub use request::{Ask, ConsentRequest, Decision, DeliveryFailure, Requester, Rev
 pub use scope::{ScopeKey, ScopeSnapshot};
 pub use slot::Slot;
 pub use status::{ClosedReason, State, Status};
-pub use tenant::{EnvironmentId, Tenant, TenantId};
+pub use tenant::{EnvironmentId, Tenant, TenantId, TenantKind};
 pub use term::AccessTerm;
 pub use text::{AccessPurpose, Comment, EnvironmentName};
 pub use value::InvalidValue;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::email::{Domain, Email};
 use super::value::{InvalidValue, into_string, parsed_from_string};
+use super::visible::{hidden_character, hidden_message};
 
 /// A tenant (organization) id as issued by the identity provider.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -68,12 +69,30 @@ fn identifier(s: &str, max: usize) -> Result<String, InvalidValue> {
     }
 }
 
+/// Which side a tenant is on: a partner asks for consent, a customer gives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantKind {
+    Partner,
+    #[default]
+    Customer,
+}
+
+impl TenantKind {
+    pub fn is_customer(&self) -> bool {
+        *self == TenantKind::Customer
+    }
+}
+
 /// A tenant of the directory: a partner or a customer organization.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
     pub id: TenantId,
     /// Display name; shown to reviewers, and to a partner once consent allows it.
     pub name: String,
+    /// A partner or a customer (the default).
+    #[serde(default, skip_serializing_if = "TenantKind::is_customer")]
+    pub kind: TenantKind,
     /// The organization's verified email domains: where its reviewers' addresses must be.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<Domain>,
@@ -86,6 +105,25 @@ impl Tenant {
     pub const MAX_NAME_LEN: usize = 200;
     /// Domains or contacts one tenant may list.
     pub const MAX_LIST_LEN: usize = 50;
+
+    /// A tenant's display name as people will read it in subjects and pages:
+    /// 1 to 200 characters, trimmed, nothing hidden or direction-changing.
+    pub fn parse_name(s: &str) -> Result<String, InvalidValue> {
+        let name = s.trim();
+        if name.is_empty()
+            || name.chars().count() > Self::MAX_NAME_LEN
+            || name.chars().any(char::is_control)
+        {
+            return Err(InvalidValue(format!(
+                "1 to {} characters, no control characters",
+                Self::MAX_NAME_LEN
+            )));
+        }
+        if let Some(c) = hidden_character(name, &[]) {
+            return Err(InvalidValue(hidden_message(c)));
+        }
+        Ok(name.to_owned())
+    }
 }
 
 parsed_from_string!(TenantId, EnvironmentId);

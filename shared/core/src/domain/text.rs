@@ -4,6 +4,16 @@
 use serde::{Deserialize, Serialize};
 
 use super::value::{InvalidValue, into_string, parsed_from_string};
+use super::visible::{hidden_character, hidden_message};
+
+/// Text that shows as it was typed: nothing invisible or direction-changing
+/// but the control characters `allowed` (line breaks, tabs).
+fn shown_as_typed(s: &str, allowed: &[char]) -> Result<(), InvalidValue> {
+    match hidden_character(s, allowed) {
+        Some(c) => Err(InvalidValue(hidden_message(c))),
+        None => Ok(()),
+    }
+}
 
 /// Human name of an environment, as the partner typed it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,14 +25,14 @@ impl EnvironmentName {
 
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let s = s.trim();
-        if !s.is_empty() && s.chars().count() <= Self::MAX_LEN && !s.chars().any(char::is_control) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(InvalidValue(format!(
+        if s.is_empty() || s.chars().count() > Self::MAX_LEN || s.chars().any(char::is_control) {
+            return Err(InvalidValue(format!(
                 "1 to {} characters, no control characters",
                 Self::MAX_LEN
-            )))
+            )));
         }
+        shown_as_typed(s, &[])?;
+        Ok(Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -52,6 +62,7 @@ impl AccessPurpose {
                 Self::MAX_LEN
             )));
         }
+        shown_as_typed(s, &['\n', '\r'])?;
         Ok(Self(s.to_owned()))
     }
 
@@ -81,6 +92,7 @@ impl Comment {
                 Self::MAX_LEN
             )));
         }
+        shown_as_typed(s, &['\n', '\r', '\t'])?;
         Ok((!s.is_empty()).then(|| Self(s.to_owned())))
     }
 

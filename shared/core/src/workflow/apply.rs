@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::commands::{ReviewerChange, cancel, decide, end, expire, replace_reviewer, revoke};
-use super::{Emails, Policy, WorkflowError, delivery};
+use super::{Emails, PartnerSide, Policy, WorkflowError, delivery};
 use crate::domain::{
     Actor, AskId, AuditAction, AuditEvent, Comment, ConsentRequest, Decision, Domain, Email,
     NoticeId, NoticeKind, Slot, Status, Verdict,
@@ -39,6 +39,8 @@ pub enum Command {
         confirmed_in_target_tenant: bool,
         /// The customer organization's verified domains, from the directory.
         customer_domains: Vec<Domain>,
+        /// The partner's own domains and contacts, from the directory.
+        partner: PartnerSide,
         /// Fresh ask ids, one per slot (a reopened request asks both).
         ask_ids: [AskId; 2],
     },
@@ -125,6 +127,7 @@ pub fn apply(
             email,
             confirmed_in_target_tenant,
             customer_domains,
+            partner,
             ask_ids,
         } => {
             let change = ReviewerChange {
@@ -132,6 +135,7 @@ pub fn apply(
                 email,
                 confirmed: confirmed_in_target_tenant,
                 customer_domains,
+                partner,
                 ask_ids,
             };
             replace_reviewer(request, change, &actor, now, policy)?

@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 
 use super::apply::Step;
 use super::link::{LinkUse, link_may};
-use super::rules::{DISTINCT_REVIEWERS, NOT_THE_REQUESTER, new_ask, verified_domains};
+use super::rules::{
+    DISTINCT_REVIEWERS, NOT_THE_REQUESTER, PartnerSide, new_ask, of_the_partner, verified_domains,
+};
 use super::{Emails, FieldError, Policy, WorkflowError, delivery};
 use crate::domain::{
     Actor, Ask, AskId, AuditAction, ClosedReason, Comment, ConsentRequest, Decision, Domain, Email,
@@ -90,6 +92,7 @@ pub(super) struct ReviewerChange {
     pub email: Email,
     pub confirmed: bool,
     pub customer_domains: Vec<Domain>,
+    pub partner: PartnerSide,
     pub ask_ids: [AskId; 2],
 }
 
@@ -105,6 +108,7 @@ pub(super) fn replace_reviewer(
         email,
         confirmed,
         customer_domains,
+        partner,
         ask_ids,
     } = change;
     let (Some(current), Some(other)) = (request.reviewer(slot), request.reviewer(slot.other()))
@@ -114,8 +118,13 @@ pub(super) fn replace_reviewer(
     if !request.status().may_replace_reviewer() {
         return Err(wrong_status(request, "given a new reviewer"));
     }
-    let verified_domain =
-        new_reviewer_checks(request, &email, &other.email, confirmed, &customer_domains)?;
+    let verified_domain = new_reviewer_checks(
+        request,
+        &email,
+        &other.email,
+        confirmed,
+        (&customer_domains, &partner),
+    )?;
     let at_domain = verified_domain
         .as_ref()
         .map(|d| format!(", at verified domain {d}"))
@@ -164,7 +173,7 @@ fn new_reviewer_checks(
     email: &Email,
     other: &Email,
     confirmed: bool,
-    customer_domains: &[Domain],
+    (customer_domains, partner): (&[Domain], &PartnerSide),
 ) -> Result<Option<Domain>, WorkflowError> {
     let mut errors = Vec::new();
     if !confirmed {
@@ -178,6 +187,9 @@ fn new_reviewer_checks(
     }
     if email.same_person(other) {
         errors.push(FieldError::new("/email", DISTINCT_REVIEWERS));
+    }
+    if let Some(why) = of_the_partner(email, partner, &request.requester.email) {
+        errors.push(FieldError::new("/email", why));
     }
     let verified_domain =
         match verified_domains(&[("/email".to_owned(), email)], &[other], customer_domains) {

@@ -3,7 +3,9 @@
 
 use time::OffsetDateTime;
 
-use super::rules::{check_reviewer_pair, check_term, new_ask, verified_domains};
+use super::rules::{
+    PartnerSide, check_reviewer_pair, check_term, new_ask, of_the_partner, verified_domains,
+};
 use super::{Emails, FieldError, Policy, Transition, WorkflowError};
 use crate::domain::{
     AccessPurpose, AccessTerm, Actor, AskId, AuditAction, AuditEvent, ConsentRequest, Domain,
@@ -25,6 +27,8 @@ pub struct NewRequest {
     pub reviewers: Option<[Email; 2]>,
     /// The customer organization's verified domains, from the directory.
     pub customer_domains: Vec<Domain>,
+    /// The partner's own domains and contacts, from the directory.
+    pub partner: PartnerSide,
     /// The requester confirmed both reviewers belong to the customer
     /// organization (required when it lists no domains).
     pub confirmed_in_target_tenant: bool,
@@ -139,6 +143,11 @@ fn new_reviewers(
         ("/reviewers/0".to_owned(), first),
         ("/reviewers/1".to_owned(), second),
     ];
+    for (pointer, email) in &new {
+        if let Some(why) = of_the_partner(email, &input.partner, &input.requester.email) {
+            errors.push(FieldError::new(pointer.clone(), why));
+        }
+    }
     let domains = verified_domains(&new, &[], &input.customer_domains).unwrap_or_else(|e| {
         errors.extend(e);
         vec![None; 2]

@@ -23,3 +23,4 @@ pub use delivery::Emails;
 pub use error::{FieldError, WorkflowError};
 pub use link::{LinkUse, link_may};
 pub use policy::Policy;
+pub use rules::PartnerSide;

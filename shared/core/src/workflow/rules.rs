@@ -10,6 +10,42 @@ pub(super) const NOT_THE_REQUESTER: &str =
     "you cannot review your own request: name people of the customer's organization";
 pub(super) const DISTINCT_REVIEWERS: &str = "the two reviewers must be different people";
 
+/// The partner's own people, who never review for it: anyone at one of its
+/// domains (or at the requester's own), and its contacts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartnerSide {
+    pub domains: Vec<Domain>,
+    pub contacts: Vec<Email>,
+}
+
+/// Why `email` may not review for the partner, if it may not.
+pub(super) fn of_the_partner(
+    email: &Email,
+    partner: &PartnerSide,
+    requester: &Email,
+) -> Option<String> {
+    let own = email.domain()?;
+    let domain = partner
+        .domains
+        .iter()
+        .find(|d| **d == own)
+        .cloned()
+        .or_else(|| requester.domain().filter(|d| *d == own));
+    if let Some(domain) = domain {
+        return Some(format!(
+            "must be a person of the customer's organization: {domain} is the partner's own domain"
+        ));
+    }
+    partner
+        .contacts
+        .iter()
+        .any(|c| c.same_person(email))
+        .then(|| {
+            "must be a person of the customer's organization, not a contact of the partner"
+                .to_owned()
+        })
+}
+
 /// Cross-field rules on a new reviewer pair: distinct people, neither the requester.
 pub(super) fn check_reviewer_pair(requester: &Email, pair: [&Email; 2]) -> Vec<FieldError> {
     let mut errors = Vec::new();

@@ -2,7 +2,7 @@
 //! and a refusal carries the message the API shows.
 
 use consent_core::domain::{
-    Comment, Domain, Email, EnvironmentId, EnvironmentName, Slot, TenantId,
+    AccessPurpose, Comment, Domain, Email, EnvironmentId, EnvironmentName, Slot, Tenant, TenantId,
 };
 use serde_json::json;
 
@@ -30,10 +30,11 @@ fn deserializing_refuses_what_parse_refuses_with_its_message() {
 
 #[test]
 fn valid_values_round_trip_as_plain_json() {
+    // An address is kept in its one canonical form.
     let email = Email::parse(" Bob@Contoso.example ").unwrap();
     assert_eq!(
         serde_json::to_value(&email).unwrap(),
-        json!("Bob@Contoso.example")
+        json!("bob@contoso.example")
     );
     assert_eq!(
         from_json::<Email>(json!("Bob@Contoso.example")).unwrap(),
@@ -127,4 +128,66 @@ fn an_address_is_at_a_domain_only_exactly_in_any_case() {
     ] {
         assert_eq!(at(outside), None, "{outside}");
     }
+}
+
+#[test]
+fn every_spelling_of_an_address_is_one_canonical_address() {
+    for spelling in [
+        "bob@contoso.example",
+        "BOB@CONTOSO.EXAMPLE",
+        "ｂｏｂ@ｃｏｎｔｏｓｏ.example",
+        " bob@Contoso.Example ",
+    ] {
+        assert_eq!(
+            Email::parse(spelling).unwrap().as_str(),
+            "bob@contoso.example",
+            "{spelling:?}"
+        );
+    }
+    // An internationalized domain in its ASCII form.
+    assert_eq!(
+        Email::parse("anna@bücher.example").unwrap().as_str(),
+        "anna@xn--bcher-kva.example"
+    );
+    let bob = Email::parse("bob@contoso.example").unwrap();
+    assert!(bob.same_person(&Email::parse("Bob+reviews@contoso.example").unwrap()));
+    assert!(!bob.same_person(&Email::parse("bobby@contoso.example").unwrap()));
+    assert!(!bob.same_person(&Email::parse("bob@contoso2.example").unwrap()));
+}
+
+#[test]
+fn nothing_hidden_or_direction_changing_is_accepted_in_what_people_read() {
+    for hidden in [
+        '\u{00ad}', '\u{200b}', '\u{200d}', '\u{202e}', '\u{2066}', '\u{feff}', '\u{3164}',
+    ] {
+        let address = format!("bob{hidden}@contoso.example");
+        let e = Email::parse(&address).unwrap_err();
+        assert!(
+            e.message().contains("does not show as itself"),
+            "{hidden:?}: {e}"
+        );
+        assert!(
+            Domain::parse(&format!("contoso{hidden}.example")).is_err(),
+            "{hidden:?}"
+        );
+        assert!(
+            EnvironmentName::parse(&format!("Prod{hidden}")).is_err(),
+            "{hidden:?}"
+        );
+        assert!(
+            AccessPurpose::parse(&format!("Tune{hidden} alerting")).is_err(),
+            "{hidden:?}"
+        );
+        assert!(
+            Comment::parse(&format!("ok{hidden}")).is_err(),
+            "{hidden:?}"
+        );
+        assert!(
+            Tenant::parse_name(&format!("Contoso{hidden} Ltd")).is_err(),
+            "{hidden:?}"
+        );
+    }
+    // Line breaks and tabs stay where text may have them.
+    assert!(AccessPurpose::parse("Tune alerting:\nerror rates").is_ok());
+    assert!(Comment::parse("ok\n\tthanks").is_ok());
 }

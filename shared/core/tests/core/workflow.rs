@@ -48,6 +48,7 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
             .ok(),
         customer_domains: customer_domains(),
         confirmed_in_target_tenant: false,
+        partner: Default::default(),
         ask_ids: ask_ids(),
     }
 }
@@ -112,6 +113,7 @@ fn replace(request: &ConsentRequest, slot: Slot, to: &str) -> Result<Transition,
             slot,
             email: email(to),
             confirmed_in_target_tenant: true,
+            partner: Default::default(),
             customer_domains: customer_domains(),
             ask_ids: ask_ids(),
         },
@@ -466,6 +468,7 @@ fn replace_validates_the_new_reviewer() {
                 slot: Slot::One,
                 email: email(to),
                 confirmed_in_target_tenant: confirmed,
+                partner: Default::default(),
                 customer_domains: customer_domains(),
                 ask_ids: ask_ids(),
             },
@@ -684,7 +687,7 @@ proptest! {
                 }
                 Op::Cancel => Command::Cancel { reason: None },
                 Op::Replace { slot, who } => Command::ReplaceReviewer {
-                    slot, email: email(PEOPLE[who]), confirmed_in_target_tenant: true, customer_domains: customer_domains(), ask_ids: ask_ids(),
+                    slot, email: email(PEOPLE[who]), confirmed_in_target_tenant: true, partner: Default::default(), customer_domains: customer_domains(), ask_ids: ask_ids(),
                 },
                 Op::Record { slot } => match request.current_ask(slot) {
                     Some(a) => Command::RecordDelivery { sent: Emails { asks: vec![(slot, a.id)], notices: vec![] }, refused: vec![], refused_notices: vec![] },
