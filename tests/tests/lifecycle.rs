@@ -487,14 +487,14 @@ async fn a_run_reads_what_is_due_not_everything_on_dynamodb() {
     let store = Arc::new(consent_aws::dynamodb::store::DynamoStore::new(
         client, table,
     ));
-    fill_pending(store.as_ref(), 400, 10, start_time(), &policy()).await;
+    fill_pending(store.as_ref(), 150, 10, start_time(), &policy()).await;
     let w = world_on(store);
     calls.take();
     calls.take_items();
     let report = w.app.run_schedule().await.unwrap();
     let read = calls.take_items();
     let counted = calls.take();
-    println!("pending: 400, due: 10, items read by one run: {read}, calls: {counted:?}");
+    println!("pending: 150, due: 10, items read by one run: {read}, calls: {counted:?}");
     assert_eq!((report.seen, report.sent), (10, 20));
     assert!(read <= 12, "one run read {read} items for 10 due requests");
     assert_eq!(
