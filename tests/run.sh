@@ -36,6 +36,9 @@ sam_tool
 checkov_tool
 cargo_lambda_tool
 schemathesis_tool
+oidc_provider_tool
+# For tests/tests/sign_in.rs, which starts the provider as it needs it.
+export CONSENT_OIDC_PROVIDER_MOCK="$oidc_provider/bin/oidc-provider-mock"
 # For tests/tests/deploy.rs.
 export CONSENT_SAM_PYTHON="$sam/bin/python" CONSENT_CFN_LINT="$sam/bin/cfn-lint" CONSENT_CHECKOV="$checkov/bin/checkov"
 # Debian's Chromium and its WebDriver, for the pages in a real browser, and
@@ -72,7 +75,7 @@ done
 
 echo "== sam validate --lint"
 "$sam/bin/sam" validate --lint --region eu-west-1
-# As infra/README.md has users build: functions/Makefile builds all twelve
+# As infra/README.md has users build: functions/Makefile builds all thirteen
 # bootstraps in one cargo invocation (cargo-lambda, arm64, release).
 echo "== sam build (every function, arm64)"
 rm -rf .aws-sam/build

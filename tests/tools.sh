@@ -12,6 +12,8 @@ CHECKOV_VERSION=3.3.30
 CARGO_LAMBDA_VERSION=1.9.2
 SCHEMATHESIS_VERSION=4.32.5
 AXE_CORE_VERSION=4.14.1
+# A third-party OpenID Connect provider the reviewers' sign-in is tested against.
+OIDC_PROVIDER_MOCK_VERSION=0.4.8
 TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
 
 need() {
@@ -59,20 +61,36 @@ cargo_lambda_tool() { # sets cargo_lambda
   python_tool "$cargo_lambda" cargo-lambda "cargo-lambda==$CARGO_LAMBDA_VERSION"
 }
 
-# schemathesis on CPython 3.11 now and then dies inside Hypothesis with
-# "SystemError: AST constructor recursion depth mismatch" (a CPython bug, not
-# a finding). A CPython 3.13 where the machine has one (pyenv's included)
-# avoids it; otherwise python3.
-schemathesis_tool() { # sets schemathesis
-  local candidate python=python3
+# A CPython 3.13 where the machine has one (pyenv's included), else python3.
+python313() { # sets python
+  local candidate
+  python=python3
   for candidate in python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3; do
     if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
       python=$candidate
       break
     fi
   done
+}
+
+# schemathesis on CPython 3.11 now and then dies inside Hypothesis with
+# "SystemError: AST constructor recursion depth mismatch" (a CPython bug, not
+# a finding); on 3.13 it does not.
+schemathesis_tool() { # sets schemathesis
+  python313
   schemathesis="$TOOLS/schemathesis-$SCHEMATHESIS_VERSION-py$("$python" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
   venv_python=$python python_tool "$schemathesis" schemathesis "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
+# oidc-provider-mock needs CPython 3.12 or newer.
+oidc_provider_tool() { # sets oidc_provider
+  python313
+  "$python" -c 'import sys; sys.exit(sys.version_info < (3, 12))' || {
+    echo "$(basename "$0"): oidc-provider-mock (the OpenID Connect provider the sign-in is tested against) needs CPython 3.12 or newer; $python is older. Install one (pyenv install 3.13, or Debian's python3.13) and run this again." >&2
+    exit 1
+  }
+  oidc_provider="$TOOLS/oidc-provider-mock-$OIDC_PROVIDER_MOCK_VERSION"
+  venv_python=$python python_tool "$oidc_provider" oidc-provider-mock "oidc-provider-mock==$OIDC_PROVIDER_MOCK_VERSION"
 }
 
 sam_tool() { # sets sam

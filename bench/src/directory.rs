@@ -54,6 +54,7 @@ fn customers(range: std::ops::Range<usize>) -> Vec<Tenant> {
                 Email::parse(&format!("consent-admins@customer-{i:06}.example")).unwrap(),
                 Email::parse(&format!("security@customer-{i:06}.example")).unwrap(),
             ],
+            sign_in: Default::default(),
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 //! read back to count what the publisher is given; the publisher's own time
 //! is measured warm, in process, on a bus that answers at once.
 
+use consent_tests::AsReviewer;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -68,7 +69,7 @@ async fn lives_on_moto(lives: usize) -> Vec<Value> {
         w.created(&format!("life-{n}")).await;
         for reviewer in ["bob@contoso.example", "carol@contoso.example"] {
             w.app
-                .decide(&w.token_for(reviewer), Verdict::Approved, None)
+                .decide_signed_in(&w.token_for(reviewer), Verdict::Approved, None)
                 .await
                 .unwrap();
         }
@@ -78,7 +79,7 @@ async fn lives_on_moto(lives: usize) -> Vec<Value> {
             .into_iter()
             .rfind(|l| l.contains("/revoke/"))
             .unwrap();
-        w.app.revoke(&token_of(&withdraw)).await.unwrap();
+        w.app.revoke_signed_in(&token_of(&withdraw)).await.unwrap();
     }
     stream_records(&table).await.split_off(before)
 }

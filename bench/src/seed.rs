@@ -1,6 +1,7 @@
 //! The AWS side of the cold-start runs, on moto: the table, the sender, the
 //! link-key secret, the requests each event refers to, and the events.
 
+use consent_tests::AsReviewer;
 use std::sync::Arc;
 
 use consent_app::embedded::clock::SystemClock;
@@ -85,7 +86,8 @@ impl Seed {
             Arc::new(SystemClock),
             parse_secret_keys("bench", SECRET_VALUE).unwrap(),
             Settings::default(),
-        );
+        )
+        .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity));
         let pending = app
             .create(&partner_caller(true), create_input("bench-pending"))
             .await
@@ -283,7 +285,7 @@ impl Seed {
             };
             let token = self.token_for(&current, Purpose::Review, slot);
             self.app
-                .decide(&token, Verdict::Approved, None)
+                .decide_signed_in(&token, Verdict::Approved, None)
                 .await
                 .unwrap();
         }

@@ -128,6 +128,48 @@ impl Browser {
         panic!("the page never said {heading:?}");
     }
 
+    /// Waits until the page has an element `css` (a page that answers a
+    /// click replaces the one clicked on only when it arrives).
+    pub async fn wait_for(&self, css: &str) {
+        let probe = format!(
+            "return document.querySelector({}) !== null;",
+            serde_json::to_string(css).unwrap()
+        );
+        for _ in 0..50 {
+            if self.script(&probe).await == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never had {css}");
+    }
+
+    /// The value of the form field `css`.
+    pub async fn value(&self, css: &str) -> String {
+        let script = format!(
+            "return document.querySelector({}).value;",
+            serde_json::to_string(css).unwrap()
+        );
+        self.script(&script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// On a link's page: "Sign in to answer", then the development
+    /// provider's page as it comes (the reviewer's address and tenant filled
+    /// in), then back on the link's page, signed in. The provider's page is
+    /// checked for accessibility on the way.
+    pub async fn sign_in_to_answer(&self) {
+        self.click("#sign-in").await;
+        self.wait_for("#idp-sign-in").await;
+        self.assert_accessible("the development provider's sign-in")
+            .await;
+        self.click("#idp-sign-in").await;
+        self.wait_for("#signed-in").await;
+    }
+
     /// Types `text` into the field `css`, replacing what it held.
     pub async fn fill(&self, css: &str, text: &str) {
         let element = self.find(css).await;

@@ -100,4 +100,98 @@ impl Client {
         )
         .await
     }
+
+    /// Signs in for the link `link` (a URL or path of `/review/…` or
+    /// `/revoke/…`) at consent-local's development provider as a browser
+    /// would: `person` (address, tenant), or whom the provider's page fills
+    /// in (the link's reviewer, the tenant of their domain). The `Cookie`
+    /// value with the proof, or the answer where the sign-in stopped.
+    pub async fn sign_in_at_link(
+        &self,
+        link: &str,
+        person: Option<(&str, &str)>,
+    ) -> Result<String, Answer> {
+        let start = self.get(&format!("{link}/sign-in"), None).await;
+        if start.status != 303 {
+            return Err(start);
+        }
+        let authorize = start.header("location").to_owned();
+        let flow = cookie_pair(&start).ok_or(start)?;
+        let page = self.get(&authorize, None).await;
+        if page.status != 200 {
+            return Err(page);
+        }
+        let (endpoint, query) = authorize.split_once('?').unwrap_or((&authorize, ""));
+        let mut fields: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        let hint = fields
+            .iter()
+            .find(|(k, _)| k == "login_hint")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let prefilled = input_value(&page.body, "tenant");
+        let (email, tenant) = person.unwrap_or((&hint, &prefilled));
+        fields.extend([
+            ("email".to_owned(), email.to_owned()),
+            ("tenant".to_owned(), tenant.to_owned()),
+            ("mfa".to_owned(), "yes".to_owned()),
+            ("action".to_owned(), "sign-in".to_owned()),
+        ]);
+        let form = serde_urlencoded::to_string(&fields).unwrap();
+        let signed_in = self
+            .send(
+                "POST",
+                endpoint,
+                None,
+                Some(("application/x-www-form-urlencoded", &form)),
+            )
+            .await;
+        if signed_in.status != 303 {
+            return Err(signed_in);
+        }
+        let callback = signed_in.header("location").to_owned();
+        let back = self
+            .send_with("GET", &callback, &[("cookie", &flow)], None)
+            .await;
+        if back.status != 303 {
+            return Err(back);
+        }
+        back.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("consent-reviewer="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+            .ok_or(back)
+    }
+
+    /// Posts `form` to the link `link` as its reviewer's browser, after
+    /// signing in as the development provider suggests (a link the sign-in
+    /// cannot start for is posted to without one: it answers as it would).
+    pub async fn answer(&self, link: &str, form: &str) -> Answer {
+        let proof = self.sign_in_at_link(link, None).await.ok();
+        let headers: Vec<(&str, &str)> = proof.iter().map(|c| ("cookie", c.as_str())).collect();
+        self.send_with(
+            "POST",
+            link,
+            &headers,
+            Some(("application/x-www-form-urlencoded", form)),
+        )
+        .await
+    }
+}
+
+/// The first cookie an answer sets, as `name=value`.
+fn cookie_pair(answer: &Answer) -> Option<String> {
+    let set = answer.headers.get("set-cookie")?.to_str().ok()?;
+    set.split(';').next().map(str::to_owned)
+}
+
+/// The `value` of the input named `name` in a page.
+fn input_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split_once(&marker)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(value, _)| value.to_owned())
+        .unwrap_or_default()
 }

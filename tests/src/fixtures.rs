@@ -31,6 +31,7 @@ pub fn tenants() -> Vec<Tenant> {
         kind,
         domains: domains.iter().map(|d| Domain::parse(d).unwrap()).collect(),
         contacts: Vec::new(),
+        sign_in: Default::default(),
     };
     vec![
         tenant(
@@ -196,5 +197,42 @@ pub async fn fill_pending(
         )
         .unwrap();
         store.insert(&t.request, &t.audit).await.unwrap();
+    }
+}
+
+/// The sign-in of `slot`'s reviewer with every field of the evidence, as the
+/// service passes it with a decision.
+pub fn reviewer_sign_in(
+    request: &consent_core::domain::ConsentRequest,
+    slot: consent_core::domain::Slot,
+) -> consent_core::workflow::Verified {
+    let reviewer = request.reviewer(slot).expect("the slot has a reviewer");
+    consent_core::workflow::Verified {
+        sign_in: consent_core::domain::SignIn {
+            issuer: format!(
+                "https://login.microsoftonline.com/{}/v2.0",
+                request.target_tenant_id
+            ),
+            tenant: request.target_tenant_id.to_string(),
+            subject: format!("oid-of-{}", reviewer.email),
+            email: reviewer.email.clone(),
+            signed_in_at: start_time(),
+            mfa: true,
+            ip: Some("192.0.2.10".into()),
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+        },
+        require_mfa: false,
+    }
+}
+
+/// `slot`'s reviewer as the actor of a decision.
+pub fn reviewer_actor(
+    request: &consent_core::domain::ConsentRequest,
+    slot: consent_core::domain::Slot,
+) -> consent_core::domain::Actor {
+    consent_core::domain::Actor::Reviewer {
+        slot,
+        email: request.reviewer(slot).expect("a reviewer").email.clone(),
+        signed_in: None,
     }
 }

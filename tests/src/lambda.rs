@@ -18,6 +18,8 @@ pub struct ApiRequest {
     /// The signer the IAM authorizer names.
     pub iam_principal: Option<String>,
     pub route: Option<String>,
+    /// A `Cookie` header, as the browser sends it.
+    pub cookie: Option<String>,
 }
 
 impl ApiRequest {
@@ -32,6 +34,7 @@ impl ApiRequest {
             endpoint: None,
             iam_principal: None,
             route: None,
+            cookie: None,
         }
     }
 
@@ -50,6 +53,12 @@ impl ApiRequest {
     /// As if called on the API's own endpoint, e.g. `abc123.execute-api.eu-west-1.amazonaws.com` and `$default`.
     pub fn endpoint(mut self, domain_name: &str, stage: &str) -> Self {
         self.endpoint = Some((domain_name.into(), stage.into()));
+        self
+    }
+
+    /// The browser sends the cookie `name`.
+    pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        self.cookie = Some(format!("{name}={value}"));
         self
     }
 
@@ -109,6 +118,9 @@ impl ApiRequest {
                     .replace('\'', "%27")
                     .replace(';', "%3B")
             ));
+        if let Some(cookie) = self.cookie {
+            builder = builder.header("cookie", cookie);
+        }
         let body = match self.body {
             Some((ct, b)) => {
                 builder = builder.header("content-type", ct);

@@ -5,7 +5,8 @@
 //! [`lambda`] (API Gateway requests and handler answers), [`client`] (HTTP to
 //! consent-local), [`outbox`] (emails read back), [`local`], [`page`] and
 //! [`browser`] (consent-local, its pages, Chromium), [`moto`] (the AWS
-//! emulator), [`events`], [`routes`] and [`template`].
+//! emulator), [`reviewer`] (reviewers who sign in), [`events`], [`routes`]
+//! and [`template`].
 
 pub mod browser;
 pub mod client;
@@ -17,6 +18,7 @@ pub mod local;
 pub mod moto;
 pub mod outbox;
 pub mod page;
+pub mod reviewer;
 pub mod routes;
 pub mod template;
 pub mod world;
@@ -26,4 +28,5 @@ pub use doubles::{LatentStore, RecordingMailer};
 pub use fixtures::*;
 pub use lambda::{Answer, ApiRequest};
 pub use outbox::{OutboxEmail, read_outbox};
+pub use reviewer::{AsReviewer, NamedIdentity, Person};
 pub use world::{World, WorldBuilder, service_on, service_with, test_settings};

@@ -5,6 +5,10 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use consent_app::service::PROOF_COOKIE;
+use consent_core::links::Purpose;
+
+use crate::reviewer::AsReviewer;
 use crate::*;
 
 pub fn alice() -> HashMap<String, String> {
@@ -96,7 +100,29 @@ pub async fn review_get(w: &World, token: &str) -> Answer {
     Answer::from_lambda(review_page::handle(&w.app, req).await)
 }
 
+/// A POST to a link as its reviewer's browser sends it, after signing in.
+async fn link_post(w: &World, purpose: Purpose, token: &str, form: &str) -> lambda_http::Request {
+    let path = match purpose {
+        Purpose::Review => "review",
+        Purpose::Revoke => "revoke",
+    };
+    let mut req = ApiRequest::new("POST", &format!("/{path}/{token}"))
+        .param("token", token)
+        .body("application/x-www-form-urlencoded", form);
+    if let Some(proof) = w.app.reviewer_proof(token, purpose).await {
+        req = req.cookie(PROOF_COOKIE, &proof);
+    }
+    req.build()
+}
+
+/// The reviewer's decision, signed in as the link's reviewer.
 pub async fn review_post(w: &World, token: &str, form: &str) -> Answer {
+    let req = link_post(w, Purpose::Review, token, form).await;
+    Answer::from_lambda(review_decision::handle(&w.app, req).await)
+}
+
+/// A decision posted with the link alone, no sign-in.
+pub async fn review_post_unsigned(w: &World, token: &str, form: &str) -> Answer {
     let req = ApiRequest::new("POST", &format!("/review/{token}"))
         .param("token", token)
         .body("application/x-www-form-urlencoded", form)
@@ -118,10 +144,67 @@ pub async fn revoke_get(w: &World, token: &str) -> Answer {
     Answer::from_lambda(revoke_page::handle(&w.app, req).await)
 }
 
+/// The withdrawal, signed in as the link's reviewer.
 pub async fn revoke_post(w: &World, token: &str, form: &str) -> Answer {
-    let req = ApiRequest::new("POST", &format!("/revoke/{token}"))
-        .param("token", token)
-        .body("application/x-www-form-urlencoded", form)
-        .build();
+    let req = link_post(w, Purpose::Revoke, token, form).await;
     Answer::from_lambda(revoke_decision::handle(&w.app, req).await)
+}
+
+/// A reviewer's sign-in through the sign-in function's own routes, as the
+/// browser goes: the link's `/sign-in` (a flow cookie and the provider's
+/// address), then the provider back at `/signed-in` with a code naming
+/// `person` (see [`NamedIdentity`](crate::NamedIdentity)). The answer at the
+/// callback, and everything secret the browser held on the way (the flow
+/// cookie, the state, the code).
+pub async fn sign_in_by_routes(
+    w: &World,
+    purpose: Purpose,
+    token: &str,
+    person: &crate::Person,
+) -> (Answer, Vec<String>) {
+    let path = match purpose {
+        Purpose::Review => "review",
+        Purpose::Revoke => "revoke",
+    };
+    let start = ApiRequest::new("GET", &format!("/{path}/{token}/sign-in"))
+        .route(&format!("GET /{path}/{{token}}/sign-in"))
+        .param("token", token)
+        .build();
+    let start = Answer::from_lambda(reviewer_sign_in::handle(&w.app, start).await);
+    assert_eq!(start.status, 303, "{}", start.body);
+    let state = start
+        .header("location")
+        .split("state=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap()
+        .to_owned();
+    let flow = start
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (name, value) = flow.split_once('=').unwrap();
+    let code = person.code();
+    let back = ApiRequest::new("GET", "/signed-in")
+        .route("GET /signed-in")
+        .query("state", &state)
+        .query("code", &code)
+        .cookie(name, value)
+        .build();
+    let back = Answer::from_lambda(reviewer_sign_in::handle(&w.app, back).await);
+    (back, vec![value.to_owned(), state, code])
+}
+
+/// The proof cookie's value in the callback's answer.
+pub fn proof_of(answer: &Answer) -> Option<String> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{PROOF_COOKIE}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
 }

@@ -14,6 +14,7 @@ use crate::doubles::RecordingMailer;
 use crate::fixtures::{
     SERVICE_ROLE, TEST_LINK_KEYS, create_input, directory, partner_caller, start_time, token_of,
 };
+use crate::reviewer::NamedIdentity;
 
 /// The service as the tests configure it, on the given store, mailer and clock.
 pub fn service_on(
@@ -39,6 +40,7 @@ pub fn service_with(
         LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
         test_settings(),
     )
+    .with_identity_provider(Arc::new(NamedIdentity))
 }
 
 /// The settings the tests' services run with: links at `https://consent.test`.
@@ -92,14 +94,17 @@ impl WorldBuilder {
     pub fn build(self) -> World {
         let mailer = Arc::new(RecordingMailer::default());
         let clock = self.clock;
-        let app = Arc::new(ConsentService::new(
-            self.store.clone(),
-            mailer.clone(),
-            self.directory,
-            clock.clone(),
-            LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
-            self.settings,
-        ));
+        let app = Arc::new(
+            ConsentService::new(
+                self.store.clone(),
+                mailer.clone(),
+                self.directory,
+                clock.clone(),
+                LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+                self.settings,
+            )
+            .with_identity_provider(Arc::new(NamedIdentity)),
+        );
         World {
             app,
             store: self.store,

@@ -6,6 +6,7 @@
 
 use consent_core::domain::{AskId, RequestId, Slot, Verdict};
 use consent_core::links::{LinkClaims, LinkSigner, Purpose};
+use consent_tests::AsReviewer;
 use consent_tests::routes::*;
 use consent_tests::*;
 use serde_json::{Value, json};
@@ -107,14 +108,14 @@ async fn hostile_bodies_on_every_body_route_get_a_clear_4xx_and_change_nothing()
             long_email.to_string().into_bytes(),
             422,
         ),
-        ("review", form, not_utf8.clone(), 400),
-        ("review", form, huge("decision=approve&comment="), 400),
-        ("review", form, long_comment.clone().into_bytes(), 400),
-        ("review", form, bell_comment.into_bytes(), 400),
-        ("review", form, b"decision=approve%0D%0A".to_vec(), 400),
-        ("revoke", form, not_utf8, 400),
-        ("revoke", form, huge("confirm=withdraw&x="), 400),
-        ("revoke", form, b"confirm=withdraw%00".to_vec(), 400),
+        ("review", form, not_utf8.clone(), 422),
+        ("review", form, huge("decision=approve&comment="), 413),
+        ("review", form, long_comment.clone().into_bytes(), 422),
+        ("review", form, bell_comment.into_bytes(), 422),
+        ("review", form, b"decision=approve%0D%0A".to_vec(), 422),
+        ("revoke", form, not_utf8, 422),
+        ("revoke", form, huge("confirm=withdraw&x="), 413),
+        ("revoke", form, b"confirm=withdraw%00".to_vec(), 422),
     ];
     let tried = cases.len();
     for (route, content_type, body, status) in cases {
@@ -253,7 +254,7 @@ async fn a_link_re_signed_for_another_request_slot_ask_or_purpose_changes_nothin
         );
         assert!(
             w.app
-                .decide(token.as_str(), Verdict::Approved, None)
+                .decide_signed_in(token.as_str(), Verdict::Approved, None)
                 .await
                 .is_err()
         );

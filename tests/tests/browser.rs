@@ -103,13 +103,47 @@ async fn a_reviewer_opens_the_emailed_link_sees_the_request_and_approves() {
         "opening the page changed nothing"
     );
 
-    browser.click("#approve").await;
-    browser.wait_for_heading("You approved the request").await;
+    // No decision before the reviewer signs in with the organization's account.
+    assert!(browser.text("main").await.contains("Sign in to answer"));
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#approve') === null;")
+            .await,
+        true
+    );
+    browser.click("#sign-in").await;
+    browser.wait_for("#idp-sign-in").await;
     assert!(
         browser
             .text("main")
             .await
-            .contains("once the other reviewer approves")
+            .contains("Development identity provider")
+    );
+    assert_eq!(browser.value("#email").await, "bob@contoso.example");
+    assert_eq!(browser.value("#tenant").await, "contoso");
+    browser
+        .assert_accessible("the development provider's sign-in")
+        .await;
+    browser.click("#idp-sign-in").await;
+    browser.wait_for("#signed-in").await;
+    assert!(
+        browser
+            .text("#signed-in")
+            .await
+            .contains("You signed in to Contoso Ltd with MFA as bob@contoso.example"),
+        "{}",
+        browser.text("main").await
+    );
+    browser
+        .assert_accessible("the review page, signed in")
+        .await;
+    browser.click("#approve").await;
+    browser.wait_for_heading("You approved the request").await;
+    let done = browser.text("main").await;
+    assert!(done.contains("once the other reviewer approves"), "{done}");
+    assert!(
+        done.contains("Recorded with your sign-in: signed in to Contoso Ltd with MFA"),
+        "{done}"
     );
     assert_eq!(
         browser.script("return window.pwned === undefined;").await,
@@ -122,6 +156,8 @@ async fn a_reviewer_opens_the_emailed_link_sees_the_request_and_approves() {
         .await
         .json();
     assert_eq!(view["reviewers"][0]["decision"], "approved");
+    assert_eq!(view["reviewers"][0]["signedIn"]["tenantId"], "contoso");
+    assert_eq!(view["reviewers"][0]["signedIn"]["mfa"], true);
     assert_eq!(view["reviewers"][1]["decision"], "pending");
     running.stop().await;
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use consent_app::embedded::memory::MemoryStore;
 use consent_core::domain::{AuditAction, Slot, Status, Verdict};
+use consent_core::links::Purpose;
+use consent_tests::reviewer::reviewer_client;
 use consent_tests::*;
 use tokio::sync::Barrier;
 
@@ -27,8 +29,15 @@ async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
                 let app = w.app.clone();
                 let barrier = barrier.clone();
                 tokio::spawn(async move {
+                    let proof = app.reviewer_proof(&token, Purpose::Review).await;
                     barrier.wait().await;
-                    app.decide(&token, Verdict::Approved, None).await
+                    app.decide(
+                        &token,
+                        (Verdict::Approved, None),
+                        proof.as_deref(),
+                        &reviewer_client(),
+                    )
+                    .await
                 })
             })
             .collect();
@@ -69,16 +78,24 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
         let id = w.created(&format!("env-{round}")).await;
         // Bob approved earlier; Carol's approval would make it Allowed.
         w.app
-            .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
+            .decide_signed_in(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
             .await
             .unwrap();
         let carol = w.token_for("carol@contoso.example");
+        // Carol signed in before: her decision races the cancel.
+        let proof = w.app.reviewer_proof(&carol, Purpose::Review).await;
         let barrier = Arc::new(Barrier::new(2));
         let approve = {
             let (app, barrier) = (w.app.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                app.decide(&carol, Verdict::Approved, None).await
+                app.decide(
+                    &carol,
+                    (Verdict::Approved, None),
+                    proof.as_deref(),
+                    &reviewer_client(),
+                )
+                .await
             })
         };
         let cancel = {

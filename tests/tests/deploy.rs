@@ -255,7 +255,7 @@ fn every_functions_environment_is_far_below_the_lambda_limit() {
     let transformed = template::transformed(TEMPLATE, &parameters);
     let e = Evaluation::new(&transformed, &parameters);
     let functions = all_functions(&transformed);
-    assert_eq!(functions.len(), 12, "{functions:?}");
+    assert_eq!(functions.len(), 13, "{functions:?}");
     for name in functions {
         let env = environment(&transformed, &e, &name);
         let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -281,8 +281,9 @@ fn tenant_access_faults(transformed: &Value) -> Vec<String> {
         "dynamodb:BatchWriteItem",
     ];
     // Functions that name tenants or check reviewers' domains.
-    const READERS: [&str; 9] = [
+    const READERS: [&str; 10] = [
         "CreateRequestFunction",
+        "ReviewerSignInFunction",
         "CancelRequestFunction",
         "ReplaceReviewerFunction",
         "ReviewPageFunction",
@@ -400,7 +401,7 @@ fn api_functions(transformed: &Value) -> Vec<String> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
     names
 }
 
@@ -434,6 +435,7 @@ fn deployed_service(
         LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
         settings,
     )
+    .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity))
 }
 
 /// The review page that `link` opens, requested as a reviewer's browser
@@ -487,7 +489,11 @@ async fn links_open_the_review_page(parameters: &[(&str, &str)], origin: &str) {
     let ask = world.mailer.links_to("bob@contoso.example").pop().unwrap();
     let page = open(&ask, origin, &transformed, &world).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("value=\"approve\""), "{}", page.body);
+    assert!(
+        page.body.contains("Sign in to answer") && page.body.contains("/sign-in\""),
+        "the page leads to the reviewer's sign-in: {}",
+        page.body
+    );
 
     // The scheduled function, which no request invokes, sends the reminder.
     let reminder_function = deployed_service(&transformed, &e, "ReminderFunction", &shared);
@@ -505,7 +511,7 @@ async fn links_open_the_review_page(parameters: &[(&str, &str)], origin: &str) {
     );
     let page = open(&reminder, origin, &transformed, &world).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("value=\"approve\""), "{}", page.body);
+    assert!(page.body.contains("Sign in to answer"), "{}", page.body);
 }
 
 #[tokio::test]
@@ -607,6 +613,7 @@ fn the_api_is_throttled_and_page_concurrency_can_be_reserved() {
     let pages = [
         "ReviewPageFunction",
         "ReviewDecisionFunction",
+        "ReviewerSignInFunction",
         "RevokePageFunction",
         "RevokeDecisionFunction",
     ];
@@ -676,6 +683,7 @@ fn unconfigured_api_function(world: &World) -> ConsentService {
         LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
         Settings::default(),
     )
+    .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity))
 }
 
 async fn create_on(app: &ConsentService, domain_name: &str, stage: &str) -> Answer {

@@ -274,6 +274,7 @@ fn customers(n: usize) -> Vec<Tenant> {
             kind: TenantKind::Customer,
             domains: vec![Domain::parse(&format!("customer-{i:05}.example")).unwrap()],
             contacts: Vec::new(),
+            sign_in: Default::default(),
         })
         .collect()
 }

@@ -121,7 +121,8 @@ async fn a_receipt_for_a_long_non_ascii_environment_name_keeps_it_whole() {
             public_base_url: Some("https://consent.test".into()),
             ..Settings::default()
         },
-    );
+    )
+    .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity));
     let mut input = create_input("prod");
     input.environment_name = EnvironmentName::parse(&name).unwrap();
     let created = app.create(&partner_caller(true), input).await.unwrap();

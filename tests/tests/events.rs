@@ -3,6 +3,7 @@
 //! the publisher function to an EventBridge bus (moto), at least once and in
 //! order per request.
 
+use consent_tests::AsReviewer;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ fn withdraw_link(w: &World, to: &str) -> String {
 async fn approve_both(w: &World) {
     for reviewer in ["bob@contoso.example", "carol@contoso.example"] {
         w.app
-            .decide(&w.token_for(reviewer), Verdict::Approved, None)
+            .decide_signed_in(&w.token_for(reviewer), Verdict::Approved, None)
             .await
             .unwrap();
     }
@@ -56,7 +57,7 @@ async fn story(w: &World) -> Story {
     let withdrawn = w.created("prod").await;
     approve_both(w).await;
     let link = withdraw_link(w, "carol@contoso.example");
-    w.app.revoke(&token_of(&link)).await.unwrap();
+    w.app.revoke_signed_in(&token_of(&link)).await.unwrap();
 
     let canceled = w.created("test").await;
     w.app
@@ -91,7 +92,7 @@ async fn the_rest(w: &World) -> Vec<(RequestId, Vec<EventKind>)> {
     use EventKind::*;
     let rejected = w.created("dev").await;
     w.app
-        .decide(&w.token_for("bob@contoso.example"), Verdict::Rejected, None)
+        .decide_signed_in(&w.token_for("bob@contoso.example"), Verdict::Rejected, None)
         .await
         .unwrap();
 
@@ -222,7 +223,7 @@ async fn every_kind_of_change_is_one_event_as_the_schema_says() {
         ),
         (
             Some("revoked"),
-            serde_json::json!({"kind": "reviewer", "slot": 2})
+            serde_json::json!({"kind": "reviewer", "slot": 2, "signedIn": true, "mfa": true})
         )
     );
     let termed = events
@@ -285,9 +286,7 @@ fn the_schema_has_a_valid_example_of_each_kind_and_refuses_what_it_must() {
         ("a bad time", |e| e["occurredAt"] = "yesterday".into()),
         (
             "an actor with an address",
-            |e| {
-                e["actor"] = serde_json::json!({"kind": "reviewer", "slot": 1, "email": "bob@contoso.example"})
-            },
+            |e| e["actor"] = serde_json::json!({"kind": "reviewer", "slot": 1, "signedIn": true, "mfa": true, "email": "bob@contoso.example"}),
         ),
     ];
     for (fault, apply) in faults {

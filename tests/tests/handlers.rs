@@ -1,6 +1,7 @@
 //! Every route's handler, called as the Lambda runtime calls it: an API
 //! Gateway v2 request with the JWT claims in its context.
 
+use consent_tests::AsReviewer;
 use consent_tests::routes::*;
 use consent_tests::*;
 use serde_json::{Value, json};
@@ -434,11 +435,15 @@ async fn the_review_page_shows_the_request_escaped_with_safe_headers() {
         "Contoso Ltd",
         "prod",
         "Telemetry insights",
-        "Approve",
-        "Reject",
+        "Sign in to answer",
+        "sign in as bob@contoso.example with your Contoso Ltd account",
     ] {
         assert!(a.body.contains(shown), "page shows {shown}");
     }
+    assert!(
+        !a.body.contains("id=\"approve\""),
+        "no decision before the reviewer signs in"
+    );
     assert!(
         !a.body.contains("carol@contoso.example"),
         "a reviewer does not see the other reviewer"
@@ -446,20 +451,21 @@ async fn the_review_page_shows_the_request_escaped_with_safe_headers() {
 }
 
 #[tokio::test]
-async fn a_malformed_decision_form_is_400_and_changes_nothing() {
+async fn a_malformed_decision_form_is_4xx_and_changes_nothing() {
     let w = World::new();
     let r = create_ok(&w, "prod").await;
     let token = w.token_for("bob@contoso.example");
     let long = format!("decision=reject&comment={}", "x".repeat(1001));
-    for form in [
-        "",
-        "decision=maybe",
-        "comment=hi",
-        "decision=approve&comment=%00",
-        long.as_str(),
+    for (form, status) in [
+        ("", 422),
+        ("decision=maybe", 422),
+        ("comment=hi", 422),
+        ("decision=approve&comment=%00", 422),
+        ("decision=approve&comment=soft%C2%ADhyphen", 422),
+        (long.as_str(), 422),
     ] {
         let a = review_post(&w, &token, form).await;
-        assert_eq!(a.status, 400, "{form}");
+        assert_eq!(a.status, status, "{form}");
     }
     let after = get(&w, alice(), r["id"].as_str().unwrap()).await.json();
     assert_eq!(after["reviewers"][0]["decision"], "pending");
@@ -578,7 +584,7 @@ async fn service_access_gives_the_partners_answer_to_an_allowed_iam_role_only() 
     assert_eq!(pending.json()["requestId"], id.to_string());
     for token in ["bob@contoso.example", "carol@contoso.example"].map(|r| w.token_for(r)) {
         w.app
-            .decide(&token, consent_core::domain::Verdict::Approved, None)
+            .decide_signed_in(&token, consent_core::domain::Verdict::Approved, None)
             .await
             .unwrap();
     }

@@ -256,6 +256,7 @@ fn each_function_may_do_only_what_it_needs() {
             "get-request",
             "review-page",
             "revoke-page",
+            "reviewer-sign-in",
             "access-check",
         ]
         .iter()

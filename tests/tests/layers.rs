@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Each product crate's layer; a crate may depend only on crates of lower
-/// layers (HTTP edge and AWS adapters, side by side, not on each other).
+/// layers (HTTP edge, AWS adapters and the sign-in's relying party, side by
+/// side, not on each other).
 fn layer(name: &str) -> Option<u8> {
     Some(match name {
         "consent-core" => 0,
         "consent-app" => 1,
-        "consent-aws" | "consent-http" => 2,
+        "consent-aws" | "consent-http" | "consent-oidc" => 2,
         "consent-runtime" => 3,
         "consent-local" => 5,
         "consent-tests" | "consent-bench" | "hello-lambda" => 6,

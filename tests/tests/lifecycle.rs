@@ -3,6 +3,7 @@
 //! allowed request withdrawn. Overlapping scheduled runs never double-send,
 //! and a run reads only what is due.
 
+use consent_tests::AsReviewer;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -37,18 +38,21 @@ fn world_on(store: Arc<dyn ConsentStore>) -> World {
         TenantId::parse(PARTNER).unwrap(),
         vec![Email::parse(ADMIN_CONTACT).unwrap()],
     );
-    let app = Arc::new(ConsentService::new(
-        store.clone(),
-        mailer.clone(),
-        Arc::new(directory),
-        clock.clone(),
-        LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
-        Settings {
-            public_base_url: Some("https://consent.test".into()),
-            policy: policy(),
-            ..Settings::default()
-        },
-    ));
+    let app = Arc::new(
+        ConsentService::new(
+            store.clone(),
+            mailer.clone(),
+            Arc::new(directory),
+            clock.clone(),
+            LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+            Settings {
+                public_base_url: Some("https://consent.test".into()),
+                policy: policy(),
+                ..Settings::default()
+            },
+        )
+        .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity)),
+    );
     World {
         app,
         store,
@@ -175,7 +179,10 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
     assert!(to_requester.text.contains(&r.id.to_string()));
     // The links died with it.
     assert_eq!(
-        w.app.review_context(&token(&old_link)).await.unwrap_err(),
+        w.app
+            .review_context(&token(&old_link), None)
+            .await
+            .unwrap_err(),
         LinkProblem::Closed(expired.status())
     );
     // The history holds every email, with kind and recipient, and no link.
@@ -218,13 +225,13 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
         .unwrap();
     inbox.new_mail(&w);
     w.app
-        .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
+        .decide_signed_in(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
         .await
         .unwrap();
     assert!(inbox.new_mail(&w).is_empty(), "no receipt while pending");
     w.clock.advance(Duration::hours(3));
     w.app
-        .decide(
+        .decide_signed_in(
             &w.token_for("carol@contoso.example"),
             Verdict::Approved,
             None,
@@ -264,18 +271,24 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     assert!(withdraw.starts_with("https://consent.test/revoke/"));
     // A withdraw link is no review link, and the reverse.
     assert_eq!(
-        w.app.review_context(&token(&withdraw)).await.unwrap_err(),
+        w.app
+            .review_context(&token(&withdraw), None)
+            .await
+            .unwrap_err(),
         LinkProblem::Invalid
     );
     let review = w.mailer.links_to("bob@contoso.example")[0].clone();
     assert_eq!(
-        w.app.revoke_context(&token(&review)).await.unwrap_err(),
+        w.app
+            .revoke_context(&token(&review), None)
+            .await
+            .unwrap_err(),
         LinkProblem::Invalid
     );
 
     // Looking at the withdraw page changes nothing.
     let before = w.app.get(&partner_caller(true), r.id).await.unwrap().0;
-    w.app.revoke_context(&token(&withdraw)).await.unwrap();
+    w.app.revoke_context(&token(&withdraw), None).await.unwrap();
     assert_eq!(
         w.app.get(&partner_caller(true), r.id).await.unwrap().0,
         before
@@ -295,7 +308,7 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     assert_eq!(access(&w).await.customer_name(), Some("Contoso Ltd"));
 
     // Withdrawing: access ends at once, everyone and the partner's admins are told.
-    w.app.revoke(&token(&withdraw)).await.unwrap();
+    w.app.revoke_signed_in(&token(&withdraw)).await.unwrap();
     let now_access = access(&w).await;
     assert_eq!(
         now_access.status(),
@@ -328,7 +341,7 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     // Twice changes nothing.
     let after = w.app.get(&partner_caller(true), r.id).await.unwrap().0;
     assert_eq!(
-        w.app.revoke(&token(&withdraw)).await.unwrap_err(),
+        w.app.revoke_signed_in(&token(&withdraw)).await.unwrap_err(),
         LinkProblem::AlreadyWithdrawn
     );
     assert_eq!(
@@ -356,7 +369,7 @@ async fn rejected_and_canceled_requests_send_receipts_without_the_customer_name(
         .unwrap();
     inbox.new_mail(&w);
     w.app
-        .decide(
+        .decide_signed_in(
             &w.token_for("carol@contoso.example"),
             Verdict::Rejected,
             Comment::parse("not now").unwrap(),

@@ -198,7 +198,7 @@ async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
                     Kind::Reject => "decision=reject&comment=Not+now",
                     _ => "decision=approve",
                 };
-                local.client.post_form(&link, form).await.status
+                local.client.answer(&link, form).await.status
             }));
         }
         if scope % 4 == 0 {
@@ -239,11 +239,7 @@ async fn many_clients_interleaved_on_dynamodb_keep_every_invariant() {
         {
             let local = local.clone();
             late.push(Op::new(scope, Kind::Approve, async move {
-                local
-                    .client
-                    .post_form(&link, "decision=approve")
-                    .await
-                    .status
+                local.client.answer(&link, "decision=approve").await.status
             }));
         }
     }

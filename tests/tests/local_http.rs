@@ -68,7 +68,7 @@ async fn the_whole_story_over_http() {
     for _ in 0..3 {
         let page = c.get(&bob, None).await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("Approve") && page.body.contains("Contoso Ltd"));
+        assert!(page.body.contains("Sign in to answer") && page.body.contains("Contoso Ltd"));
         let head = c.send("HEAD", &bob, None, None).await;
         assert_eq!(head.status, 200);
         assert!(head.body.is_empty());
@@ -78,7 +78,7 @@ async fn the_whole_story_over_http() {
     assert_eq!(after_looks["reviewers"][0]["decision"], "pending");
 
     // 3. Bob approves: still pending, and the partner still sees no name.
-    let page = c.post_form(&bob, "decision=approve").await;
+    let page = c.answer(&bob, "decision=approve").await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("You approved the request"));
     let pending = l.access(&alice, "prod").await;
@@ -89,7 +89,7 @@ async fn the_whole_story_over_http() {
 
     // 4. Carol approves: allowed, and the name is resolved.
     let page = c
-        .post_form(&carol, "decision=approve&comment=fine+by+me")
+        .answer(&carol, "decision=approve&comment=fine+by+me")
         .await;
     assert!(
         page.body.contains("Both reviewers have approved"),
@@ -111,7 +111,7 @@ async fn the_whole_story_over_http() {
     assert!(actions.contains(&"approved") && actions[0] == "created");
 
     // 5. A link decides once.
-    let replay = c.post_form(&bob, "decision=reject").await;
+    let replay = c.answer(&bob, "decision=reject").await;
     assert_eq!(replay.status, 409);
     assert!(replay.body.contains("You already decided"));
 
@@ -124,7 +124,7 @@ async fn the_whole_story_over_http() {
         )
         .await;
     let page = c
-        .post_form(
+        .answer(
             &l.link_for("bob@contoso.example"),
             "decision=reject&comment=no+thanks",
         )
@@ -179,13 +179,13 @@ async fn the_whole_story_over_http() {
         "both reviewers asked again"
     );
     assert_eq!(
-        c.post_form(&old_bob, "decision=approve").await.status,
+        c.answer(&old_bob, "decision=approve").await.status,
         410,
         "old link stays dead"
     );
-    c.post_form(&l.link_for("bob@contoso.example"), "decision=approve")
+    c.answer(&l.link_for("bob@contoso.example"), "decision=approve")
         .await;
-    c.post_form(&l.link_for("erin@contoso.example"), "decision=approve")
+    c.answer(&l.link_for("erin@contoso.example"), "decision=approve")
         .await;
     assert_eq!(l.request(&alice, &r3["id"]).await["status"], "allowed");
 
@@ -216,7 +216,7 @@ async fn the_whole_story_over_http() {
         c.get(&l.link_for("dave@contoso.example"), None)
             .await
             .body
-            .contains("Approve")
+            .contains("Sign in to answer")
     );
 
     // 9. Another tenant sees none of it.
@@ -387,7 +387,7 @@ async fn bad_requests_get_problems_and_change_nothing() {
     assert_eq!(tampered.status, 404);
     assert!(tampered.body.contains("This link is not valid"));
     assert_eq!(
-        c.post_form("/review/AAAA", "decision=approve").await.status,
+        c.answer("/review/AAAA", "decision=approve").await.status,
         404
     );
 
@@ -500,10 +500,7 @@ async fn a_requests_whole_life_in_seconds_with_short_settings() {
             .find(|e| e.to == who && e.text.contains(&id))
             .and_then(|e| e.review_link())
             .unwrap();
-        assert_eq!(
-            l.client.post_form(&link, "decision=approve").await.status,
-            200
-        );
+        assert_eq!(l.client.answer(&link, "decision=approve").await.status, 200);
     }
     assert_eq!(l.access(&alice, "prod").await["status"], "allowed");
     let receipt = wait_for_email(&outbox, 5, |e| {
@@ -526,11 +523,11 @@ async fn a_requests_whole_life_in_seconds_with_short_settings() {
         "looking withdrew nothing"
     );
     assert_eq!(
-        l.client.post_form(&withdraw, "").await.status,
-        400,
+        l.client.answer(&withdraw, "").await.status,
+        422,
         "no confirmation, no change"
     );
-    let done = l.client.post_form(&withdraw, "confirm=withdraw").await;
+    let done = l.client.answer(&withdraw, "confirm=withdraw").await;
     assert_eq!(done.status, 200);
     assert!(done.body.contains("Consent withdrawn"));
     let access = l.access(&alice, "prod").await;
@@ -539,7 +536,7 @@ async fn a_requests_whole_life_in_seconds_with_short_settings() {
         (Some("not_allowed"), Some("revoked"))
     );
     assert_eq!(access["customerName"], Value::Null);
-    let again = l.client.post_form(&withdraw, "confirm=withdraw").await;
+    let again = l.client.answer(&withdraw, "confirm=withdraw").await;
     assert_eq!(again.status, 409);
     assert!(again.body.contains("already withdrawn"));
     l.running.stop().await;
@@ -570,10 +567,7 @@ async fn consent_local_appends_each_event_and_answers_services_with_a_service_to
     .await;
     for reviewer in ["bob@contoso.example", "carol@contoso.example"] {
         let link = l.link_for(reviewer);
-        assert_eq!(
-            l.client.post_form(&link, "decision=approve").await.status,
-            200
-        );
+        assert_eq!(l.client.answer(&link, "decision=approve").await.status, 200);
     }
 
     let service = l

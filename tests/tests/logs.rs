@@ -4,7 +4,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use consent_app::service::PROOF_COOKIE;
+use consent_core::links::Purpose;
 use consent_tests::page::{http_sign_in, post_form};
+use consent_tests::routes::{proof_of, sign_in_by_routes};
 use consent_tests::*;
 use serde_json::json;
 
@@ -59,8 +62,9 @@ async fn no_link_token_appears_in_any_log_line() {
     assert_eq!(created.status, 201);
     let id = created.json()["id"].as_str().unwrap().to_owned();
 
-    // Reviewers look, approve (one of them twice), a link is tampered with.
+    // Reviewers look, sign in, approve (one of them twice), a link is tampered with.
     let mut tokens = Vec::new();
+    let mut secrets = Vec::new();
     for who in ["bob@contoso.example", "carol@contoso.example"] {
         let token = w.token_for(who);
         let page = ApiRequest::new("GET", "/review/x")
@@ -70,8 +74,15 @@ async fn no_link_token_appears_in_any_log_line() {
             Answer::from_lambda(review_page::handle(&w.app, page).await).status,
             200
         );
+        let person = w.app.reviewer_of(&token, Purpose::Review).await.unwrap();
+        let (back, held) = sign_in_by_routes(&w, Purpose::Review, &token, &person).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        let proof = proof_of(&back).unwrap();
+        secrets.extend(held);
+        secrets.push(proof.clone());
         let decide = ApiRequest::new("POST", "/review/x")
             .param("token", &token)
+            .cookie(PROOF_COOKIE, &proof)
             .body("application/x-www-form-urlencoded", "decision=approve")
             .build();
         assert_eq!(
@@ -107,8 +118,18 @@ async fn no_link_token_appears_in_any_log_line() {
         .unwrap();
     let withdraw_token = token_of(&withdraw);
     w.mailer.fail(true);
+    let person = w
+        .app
+        .reviewer_of(&withdraw_token, Purpose::Revoke)
+        .await
+        .unwrap();
+    let (back, held) = sign_in_by_routes(&w, Purpose::Revoke, &withdraw_token, &person).await;
+    let proof = proof_of(&back).unwrap();
+    secrets.extend(held);
+    secrets.push(proof.clone());
     let revoke = ApiRequest::new("POST", "/revoke/x")
         .param("token", &withdraw_token)
+        .cookie(PROOF_COOKIE, &proof)
         .body("application/x-www-form-urlencoded", "confirm=withdraw")
         .build();
     assert_eq!(
@@ -145,6 +166,22 @@ async fn no_link_token_appears_in_any_log_line() {
         !logs.contains("/review/") && !logs.contains("/revoke/"),
         "no link in the logs:\n{logs}"
     );
+    assert!(
+        logs.contains("a reviewer signed in"),
+        "the sign-ins were logged: {logs}"
+    );
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a sign-in secret (cookie, state or code) reached the logs: {secret}\n{logs}"
+        );
+    }
+    for address in ["bob@contoso.example", "carol@contoso.example"] {
+        assert!(
+            !logs.contains(address),
+            "a reviewer's address reached the logs:\n{logs}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The production adapters over the wire: the DynamoDB store and the SES v2
 //! mailer with the real AWS SDK against moto, and `consent-local` on both.
 
+use consent_tests::AsReviewer;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use consent_app::ports::{EmailMessage, MailError, Mailer};
 use consent_aws::dynamodb::store::{DUE_SHARDS, DynamoStore};
 use consent_aws::ses::SesMailer;
 use consent_core::domain::{Email, EnvironmentId, Slot, TenantId, Verdict};
+use consent_core::links::Purpose;
 use consent_local::{LocalConfig, start};
 use consent_runtime::Backends;
 use consent_tests::moto::{self, SentEmail};
@@ -47,9 +49,17 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         "create + delivery record"
     );
 
-    // A decision: one read, one write.
+    // A decision (with the reviewer's sign-in, which is in its cookie): one read, one write.
+    let bob = w.token_for("bob@contoso.example");
+    let proof = w.app.reviewer_proof(&bob, Purpose::Review).await.unwrap();
+    calls.take();
     w.app
-        .decide(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
+        .decide(
+            &bob,
+            (Verdict::Approved, None),
+            Some(&proof),
+            &consent_tests::reviewer::reviewer_client(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -154,7 +164,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
             .into_iter()
             .map(|t| {
                 let app = w.app.clone();
-                tokio::spawn(async move { app.decide(&t, Verdict::Approved, None).await })
+                tokio::spawn(async move { app.decide_signed_in(&t, Verdict::Approved, None).await })
             })
             .collect();
         for t in tasks {
@@ -343,7 +353,7 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
         .await
         .json();
     assert_eq!(view["reviewers"][0]["decision"], "pending");
-    assert_eq!(c.post_form(&bob, "decision=approve").await.status, 200);
+    assert_eq!(c.answer(&bob, "decision=approve").await.status, 200);
     let access = c
         .get(
             &format!("/access?tenantId={CUSTOMER}&environmentId=prod"),
@@ -355,7 +365,7 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
         (access["status"].as_str(), access["customerName"].clone()),
         (Some("pending"), serde_json::Value::Null)
     );
-    assert_eq!(c.post_form(&carol, "decision=approve").await.status, 200);
+    assert_eq!(c.answer(&carol, "decision=approve").await.status, 200);
     let access = c
         .get(
             &format!("/access?tenantId={CUSTOMER}&environmentId=prod"),
@@ -366,7 +376,7 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
     assert_eq!(access["status"], "allowed");
     assert_eq!(access["customerName"], "Contoso Ltd");
     assert_eq!(
-        c.post_form(&bob, "decision=reject").await.status,
+        c.answer(&bob, "decision=reject").await.status,
         409,
         "a link decides once"
     );
@@ -377,7 +387,7 @@ async fn the_whole_story_with_consent_local_on_dynamodb_and_ses() {
         .await
         .json();
     let id2 = second["id"].as_str().unwrap();
-    c.post_form(
+    c.answer(
         &link_for("carol@contoso.example", id2).await,
         "decision=reject",
     )

@@ -2,6 +2,7 @@
 //! Chromium (chromedriver, started by tests/run.sh), every page checked with
 //! axe-core, and its forms attacked over plain HTTP.
 
+use consent_tests::AsReviewer;
 use std::time::Duration;
 
 use consent_app::embedded::directory::parse_tenants;
@@ -67,7 +68,7 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
     // Signing in without an address: the error beside the field.
     browser.go(&format!("{base}/sign-in")).await;
     browser.click("#sign-in").await;
-    browser.wait_for_heading("Sign in").await;
+    browser.wait_for("#email-error").await;
     assert!(browser.text("#email-error").await.contains("email address"));
     browser
         .assert_accessible("the sign-in page with an error")
@@ -156,6 +157,7 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
         browser.go(&local.link_for(reviewer)).await;
         browser.wait_for_heading("Consent request").await;
         browser.assert_accessible("the review page").await;
+        browser.sign_in_to_answer().await;
         browser.click("#approve").await;
         browser.wait_for_heading("You approved the request").await;
     }
@@ -170,6 +172,7 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
             "Contoso Ltd",
             "bob@contoso.example: approved at",
             "carol@contoso.example: approved at",
+            "signed in to Contoso Ltd with MFA",
             "access until",
         ],
     );
@@ -184,7 +187,7 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
     for shown in [
         "created",
         "alice@fabrikam.example",
-        "bob@contoso.example (reviewer 1)",
+        "bob@contoso.example (reviewer 1), signed in to Contoso Ltd with MFA",
         "Pending → Allowed",
     ] {
         assert!(
@@ -704,7 +707,7 @@ async fn each_reviewer_reads_with_their_own_state_and_admins_get_only_the_contro
     let token = link.rsplit('/').next().unwrap();
     let comment = Comment::parse("Not before the audit").unwrap();
     w.app
-        .decide(token, Verdict::Rejected, comment)
+        .decide_signed_in(token, Verdict::Rejected, comment)
         .await
         .unwrap();
     let (request, _) = w.app.get(&partner_caller(true), request.id).await.unwrap();

@@ -4,6 +4,7 @@
 //! Emails are read back from `.eml` files with mail-parser; each story runs
 //! on the embedded store and on DynamoDB (moto).
 
+use consent_tests::AsReviewer;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -48,7 +49,8 @@ impl Story {
                 public_base_url: Some("https://consent.test".into()),
                 ..Settings::default()
             },
-        );
+        )
+        .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity));
         Self {
             app,
             clock,
@@ -75,7 +77,7 @@ impl Story {
     async fn decide(&self, link: &str, verdict: Verdict, comment: Option<&str>) {
         let comment = comment.map(|c| Comment::parse(c).unwrap().unwrap());
         self.app
-            .decide(&token_of(link), verdict, comment)
+            .decide_signed_in(&token_of(link), verdict, comment)
             .await
             .unwrap();
     }
@@ -135,10 +137,10 @@ async fn asks_carry_purpose_and_deadline(store: Arc<dyn ConsentStore>, name: &st
     );
     let page = s
         .app
-        .review_context(&token_of(&reminder.review_link().unwrap()))
+        .review_context(&token_of(&reminder.review_link().unwrap()), None)
         .await
         .unwrap();
-    let html = consent_http::pages::review_form(&page).html;
+    let html = consent_http::pages::review_form(&page, "token").html;
     assert!(
         html.contains("Tune alerting for the EU rollout.") && html.contains(&deadline),
         "{html}"
@@ -226,7 +228,7 @@ async fn canceling_an_allowed_request(store: Arc<dyn ConsentStore>, name: &str) 
     // The withdraw link of the allowed receipt now says the request was canceled.
     let dead = s
         .app
-        .revoke_context(&token_of(&withdraw))
+        .revoke_context(&token_of(&withdraw), None)
         .await
         .unwrap_err();
     assert_eq!(dead, consent_app::service::LinkProblem::Canceled);
@@ -295,7 +297,7 @@ async fn a_withdrawal_receipt_names_the_reviewer_and_when_and_a_rejection_its_co
     let withdraw = Story::to(&allowed, "carol@contoso.example")
         .revoke_link()
         .unwrap();
-    s.app.revoke(&token_of(&withdraw)).await.unwrap();
+    s.app.revoke_signed_in(&token_of(&withdraw)).await.unwrap();
     let receipts = s.new_emails();
     assert_eq!(
         receipts.len(),

@@ -4,6 +4,7 @@
 
 use consent_app::service::LinkProblem;
 use consent_core::domain::{RequestId, Status, Verdict};
+use consent_tests::AsReviewer;
 use consent_tests::*;
 
 async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
@@ -17,9 +18,17 @@ async fn both_approve_and_the_request_is_allowed() {
     let id = w.created("prod").await;
     let bob = w.token_for("bob@contoso.example");
     let carol = w.token_for("carol@contoso.example");
-    let after_bob = w.app.decide(&bob, Verdict::Approved, None).await.unwrap();
+    let after_bob = w
+        .app
+        .decide_signed_in(&bob, Verdict::Approved, None)
+        .await
+        .unwrap();
     assert_eq!(after_bob.request.status(), Status::Pending);
-    let after_carol = w.app.decide(&carol, Verdict::Approved, None).await.unwrap();
+    let after_carol = w
+        .app
+        .decide_signed_in(&carol, Verdict::Approved, None)
+        .await
+        .unwrap();
     assert_eq!(after_carol.request.status(), Status::Allowed);
     assert_eq!(status(&w, id).await.0, Status::Allowed);
 }
@@ -29,10 +38,17 @@ async fn a_link_decides_once_and_a_replay_changes_nothing() {
     let w = World::new();
     let id = w.created("prod").await;
     let bob = w.token_for("bob@contoso.example");
-    w.app.decide(&bob, Verdict::Approved, None).await.unwrap();
+    w.app
+        .decide_signed_in(&bob, Verdict::Approved, None)
+        .await
+        .unwrap();
     let before = status(&w, id).await;
     for verdict in [Verdict::Approved, Verdict::Rejected] {
-        let err = w.app.decide(&bob, verdict, None).await.unwrap_err();
+        let err = w
+            .app
+            .decide_signed_in(&bob, verdict, None)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, LinkProblem::AlreadyDecided { ref decision, .. } if decision.verdict == Verdict::Approved),
             "{err:?}"
@@ -48,7 +64,7 @@ async fn after_a_rejection_the_other_link_says_closed() {
     let bob = w.token_for("bob@contoso.example");
     let carol = w.token_for("carol@contoso.example");
     w.app
-        .decide(
+        .decide_signed_in(
             &bob,
             Verdict::Rejected,
             consent_core::domain::Comment::parse("not now").unwrap(),
@@ -58,11 +74,13 @@ async fn after_a_rejection_the_other_link_says_closed() {
     let before = status(&w, id).await;
     assert_eq!(before.0.code(), "not_allowed");
     assert!(matches!(
-        w.app.review_context(&carol).await,
+        w.app.review_context(&carol, None).await,
         Err(LinkProblem::Closed(_))
     ));
     assert!(matches!(
-        w.app.decide(&carol, Verdict::Approved, None).await,
+        w.app
+            .decide_signed_in(&carol, Verdict::Approved, None)
+            .await,
         Err(LinkProblem::Closed(_))
     ));
     assert_eq!(status(&w, id).await, before);
@@ -80,14 +98,14 @@ async fn expired_tampered_and_foreign_links_change_nothing() {
     let tampered = String::from_utf8(tampered).unwrap();
     assert_eq!(
         w.app
-            .decide(&tampered, Verdict::Approved, None)
+            .decide_signed_in(&tampered, Verdict::Approved, None)
             .await
             .unwrap_err(),
         LinkProblem::Invalid
     );
     assert_eq!(
         w.app
-            .decide("garbage", Verdict::Approved, None)
+            .decide_signed_in("garbage", Verdict::Approved, None)
             .await
             .unwrap_err(),
         LinkProblem::Invalid
@@ -100,7 +118,7 @@ async fn expired_tampered_and_foreign_links_change_nothing() {
     let forged = foreign.sign(&claims_of(&w, &bob));
     assert_eq!(
         w.app
-            .decide(forged.as_str(), Verdict::Approved, None)
+            .decide_signed_in(forged.as_str(), Verdict::Approved, None)
             .await
             .unwrap_err(),
         LinkProblem::Invalid
@@ -108,12 +126,12 @@ async fn expired_tampered_and_foreign_links_change_nothing() {
     // Past its expiry.
     w.clock.advance(time::Duration::days(31));
     assert_eq!(
-        w.app.review_context(&bob).await.unwrap_err(),
+        w.app.review_context(&bob, None).await.unwrap_err(),
         LinkProblem::Expired
     );
     assert_eq!(
         w.app
-            .decide(&bob, Verdict::Approved, None)
+            .decide_signed_in(&bob, Verdict::Approved, None)
             .await
             .unwrap_err(),
         LinkProblem::Expired
@@ -138,12 +156,12 @@ async fn a_link_from_before_a_replace_is_superseded() {
         .unwrap();
     let before = status(&w, id).await;
     assert_eq!(
-        w.app.review_context(&old).await.unwrap_err(),
+        w.app.review_context(&old, None).await.unwrap_err(),
         LinkProblem::Superseded
     );
     assert_eq!(
         w.app
-            .decide(&old, Verdict::Approved, None)
+            .decide_signed_in(&old, Verdict::Approved, None)
             .await
             .unwrap_err(),
         LinkProblem::Superseded
@@ -151,7 +169,12 @@ async fn a_link_from_before_a_replace_is_superseded() {
     assert_eq!(status(&w, id).await, before);
     // The new reviewer's link works.
     let dave = w.token_for("dave@contoso.example");
-    assert!(w.app.decide(&dave, Verdict::Approved, None).await.is_ok());
+    assert!(
+        w.app
+            .decide_signed_in(&dave, Verdict::Approved, None)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -163,7 +186,7 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     w.app.cancel(&partner_caller(true), id, None).await.unwrap();
     assert_eq!(
         w.app
-            .decide(&bob_old, Verdict::Approved, None)
+            .decide_signed_in(&bob_old, Verdict::Approved, None)
             .await
             .unwrap_err(),
         LinkProblem::Canceled
@@ -182,7 +205,7 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     for old in [&bob_old, &carol_old] {
         assert_eq!(
             w.app
-                .decide(old, Verdict::Approved, None)
+                .decide_signed_in(old, Verdict::Approved, None)
                 .await
                 .unwrap_err(),
             LinkProblem::Superseded
@@ -193,10 +216,14 @@ async fn links_from_before_a_cancel_are_dead_even_after_the_request_reopens() {
     let bob_new = w.token_for("bob@contoso.example");
     let erin = w.token_for("erin@contoso.example");
     w.app
-        .decide(&bob_new, Verdict::Approved, None)
+        .decide_signed_in(&bob_new, Verdict::Approved, None)
         .await
         .unwrap();
-    let done = w.app.decide(&erin, Verdict::Approved, None).await.unwrap();
+    let done = w
+        .app
+        .decide_signed_in(&erin, Verdict::Approved, None)
+        .await
+        .unwrap();
     assert_eq!(done.request.status(), Status::Allowed);
 }
 
@@ -208,7 +235,7 @@ async fn looking_at_a_link_any_number_of_times_changes_nothing() {
     let before = status(&w, id).await;
     let emails_before = w.mailer.messages().len();
     for _ in 0..5 {
-        let ctx = w.app.review_context(&bob).await.unwrap();
+        let ctx = w.app.review_context(&bob, None).await.unwrap();
         assert_eq!(ctx.request.id, id);
         assert_eq!(ctx.customer_name, "Contoso Ltd");
     }

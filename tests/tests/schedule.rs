@@ -5,6 +5,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use consent_app::service::RunReport;
 use consent_core::domain::{AuditAction, Email, Verdict};
 use consent_core::workflow::Policy;
+use consent_tests::AsReviewer;
 use consent_tests::*;
 use time::Duration;
 
@@ -124,7 +125,7 @@ async fn reminders_follow_the_policy_and_stop_once_decided() {
         .unwrap();
     let policy = Policy::default();
     w.app
-        .decide(
+        .decide_signed_in(
             &w.token_for("carol@contoso.example"),
             Verdict::Approved,
             None,

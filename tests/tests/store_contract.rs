@@ -5,7 +5,7 @@ use consent_app::ports::{ConsentStore, StoreError};
 use consent_aws::dynamodb::store::DynamoStore;
 use consent_core::domain::*;
 use consent_core::workflow::{self, Command, Emails, NewRequest, Policy, Transition};
-use consent_tests::{moto, start_time};
+use consent_tests::{moto, reviewer_actor, reviewer_sign_in, start_time};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -53,6 +53,7 @@ fn reject(request: &ConsentRequest, at: OffsetDateTime) -> Transition {
             ask_id,
             verdict: Verdict::Rejected,
             comment: None,
+            signed_in: Some(reviewer_sign_in(request, Slot::One)),
         },
         at,
     )
@@ -346,24 +347,21 @@ async fn new_fields_round_trip(store: &dyn ConsentStore) {
         .insert(&created.request, &created.audit)
         .await
         .unwrap();
-    let decide = |r: &ConsentRequest, slot: Slot, comment: &str| Command::Decide {
-        slot,
-        ask_id: r.current_ask(slot).unwrap().id,
-        verdict: Verdict::Approved,
-        comment: Comment::parse(comment).unwrap(),
+    // Each decision as its reviewer, with the evidence of the sign-in.
+    let decide = |r: &ConsentRequest, slot: Slot, comment: &str, at| {
+        let command = Command::Decide {
+            slot,
+            ask_id: r.current_ask(slot).unwrap().id,
+            verdict: Verdict::Approved,
+            comment: Comment::parse(comment).unwrap(),
+            signed_in: Some(reviewer_sign_in(r, slot)),
+        };
+        workflow::apply(r, command, reviewer_actor(r, slot), at, &Policy::default()).unwrap()
     };
-    let one = apply(
-        &created.request,
-        decide(&created.request, Slot::One, "Fine"),
-        start_time(),
-    );
+    let one = decide(&created.request, Slot::One, "Fine", start_time());
     store.update(&one.request, &one.audit).await.unwrap();
     let at = start_time() + Duration::hours(1);
-    let both = apply(
-        &one.request,
-        decide(&one.request, Slot::Two, "Fine too"),
-        at,
-    );
+    let both = decide(&one.request, Slot::Two, "Fine too", at);
     store.update(&both.request, &both.audit).await.unwrap();
     let until = both
         .request
@@ -376,6 +374,23 @@ async fn new_fields_round_trip(store: &dyn ConsentStore) {
         .unwrap()
         .unwrap();
     assert_eq!(stored, both.request, "every field comes back");
+    let evidence = reviewer_sign_in(&one.request, Slot::Two).sign_in;
+    let decided = stored
+        .current_ask(Slot::Two)
+        .unwrap()
+        .decision
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        decided.signed_in.as_ref(),
+        Some(&evidence),
+        "the sign-in of a decision"
+    );
+    assert!(
+        matches!(&events.last().unwrap().actor, Actor::Reviewer { signed_in: Some(s), .. } if *s == evidence),
+        "the audit event names who signed in: {:?}",
+        events.last().unwrap().actor
+    );
     assert!(
         stored
             .notices

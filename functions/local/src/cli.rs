@@ -59,6 +59,20 @@ pub struct Cli {
     /// Reply-To address of sent email.
     #[arg(long)]
     pub reply_to: Option<String>,
+    /// `required` (the default): reviewers sign in to decide; `link-only`:
+    /// the emailed link alone decides (weaker: whoever holds it is taken for the reviewer).
+    #[arg(long)]
+    pub reviewer_sign_in: Option<String>,
+    /// Reviewers sign in with this OpenID Connect provider instead of the
+    /// development provider consent-local serves at /dev-idp.
+    #[arg(long)]
+    pub oidc_issuer: Option<String>,
+    /// The client id registered with --oidc-issuer.
+    #[arg(long)]
+    pub oidc_client_id: Option<String>,
+    /// A file that holds the client secret registered with --oidc-issuer.
+    #[arg(long)]
+    pub oidc_client_secret_file: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -16,7 +16,9 @@ use hyper::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::Body;
 
 use crate::auth::DevAuth;
+use crate::dev_idp::DevIdp;
 use crate::portal::{PageRequest, Portal};
+use consent_core::domain::Tenant;
 
 /// Largest body the gateway passes on (API Gateway's own limit is higher;
 /// handlers apply their own, smaller limits).
@@ -142,6 +144,24 @@ pub fn routes() -> Vec<Route> {
             Auth::None,
             route_to!(revoke_decision::handle),
         ),
+        route(
+            Method::GET,
+            "/review/{token}/sign-in",
+            Auth::None,
+            route_to!(reviewer_sign_in::handle),
+        ),
+        route(
+            Method::GET,
+            "/revoke/{token}/sign-in",
+            Auth::None,
+            route_to!(reviewer_sign_in::handle),
+        ),
+        route(
+            Method::GET,
+            "/signed-in",
+            Auth::None,
+            route_to!(reviewer_sign_in::handle),
+        ),
     ]
 }
 
@@ -160,10 +180,18 @@ pub struct Gateway {
     router: matchit::Router<Vec<Route>>,
     /// The Data Consent page, beside the API.
     portal: Portal,
+    /// The development identity provider, with the directory's tenants it
+    /// fills in from an address; None when another provider is configured.
+    dev_idp: Option<(Arc<DevIdp>, Vec<Tenant>)>,
 }
 
 impl Gateway {
-    pub fn new(app: Arc<ConsentService>, auth: DevAuth, portal: Portal) -> Self {
+    pub fn new(
+        app: Arc<ConsentService>,
+        auth: DevAuth,
+        portal: Portal,
+        dev_idp: Option<(Arc<DevIdp>, Vec<Tenant>)>,
+    ) -> Self {
         let mut by_path: HashMap<&'static str, Vec<Route>> = HashMap::new();
         for route in routes() {
             by_path.entry(route.path).or_default().push(route);
@@ -179,12 +207,18 @@ impl Gateway {
             auth,
             router,
             portal,
+            dev_idp,
         }
     }
 
-    pub async fn serve(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    /// Answers `req`, which came from `peer`.
+    pub async fn serve(
+        &self,
+        req: hyper::Request<Incoming>,
+        peer: std::net::SocketAddr,
+    ) -> hyper::Response<Full<Bytes>> {
         let is_head = req.method() == Method::HEAD;
-        let response = self.dispatch(req).await;
+        let response = self.dispatch(req, peer).await;
         let (parts, body) = response.into_parts();
         let bytes = if is_head {
             Bytes::new()
@@ -194,10 +228,25 @@ impl Gateway {
         hyper::Response::from_parts(parts, Full::new(bytes))
     }
 
-    async fn dispatch(&self, req: hyper::Request<Incoming>) -> lambda_http::Response<Body> {
+    async fn dispatch(
+        &self,
+        req: hyper::Request<Incoming>,
+        peer: std::net::SocketAddr,
+    ) -> lambda_http::Response<Body> {
         let path = req.uri().path().to_owned();
         if self.portal.serves(&path) {
             return self.page(&path, req).await;
+        }
+        if let Some((idp, tenants)) = self.dev_idp.as_ref().filter(|_| DevIdp::serves(&path)) {
+            let (parts, incoming) = req.into_parts();
+            let body = body_of(incoming).await.map(|b| Bytes::from(b.to_vec()));
+            return idp.serve(
+                &parts.method,
+                &path,
+                parts.uri.query(),
+                body.as_ref(),
+                tenants,
+            );
         }
         let (route, path_params) = match self.route_of(req.method(), &path) {
             Ok(found) => found,
@@ -207,7 +256,8 @@ impl Gateway {
             .route(format!("{} {}", route.method, route.path))
             .request_id(uuid_like())
             .path_params(path_params)
-            .query(query_of(&req));
+            .query(query_of(&req))
+            .source_ip(peer.ip().to_string());
         match route.auth {
             Auth::None => {}
             Auth::User => match self.bearer(&req).and_then(|t| self.auth.verify(t)) {

@@ -3,6 +3,7 @@
 //! or on DynamoDB and SES when a table and a sender are named.
 
 pub mod auth;
+pub mod dev_idp;
 pub mod gateway;
 pub mod portal;
 pub mod stream;
@@ -24,7 +25,7 @@ use consent_app::settings::Settings;
 use consent_aws::dynamodb::directory::DynamoDirectory;
 use consent_core::events::ConsentEvent;
 use consent_core::links::LinkSigner;
-use consent_runtime::{Backends, Config, TenantsFile, Uses};
+use consent_runtime::{Backends, Config, SignInConfig, TenantsFile, Uses};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -33,6 +34,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::auth::DevAuth;
+use crate::dev_idp::DevIdp;
 use crate::gateway::Gateway;
 use crate::portal::{Portal, SignInTenants};
 
@@ -59,6 +61,9 @@ pub struct LocalConfig {
     /// Where the embedded store's consent events are appended, one JSON line
     /// each (the command line's default is `events.ndjson`); None keeps none.
     pub events: Option<PathBuf>,
+    /// The provider reviewers sign in with; without an issuer, the
+    /// development provider this process serves.
+    pub sign_in: SignInConfig,
 }
 
 impl Default for LocalConfig {
@@ -76,6 +81,7 @@ impl Default for LocalConfig {
             dev_jwt_secret: auth::DEFAULT_DEV_SECRET.to_owned(),
             settings: Settings::default(),
             events: None,
+            sign_in: SignInConfig::default(),
         }
     }
 }
@@ -101,7 +107,7 @@ pub fn dev_link_keys() -> LinkSigner {
 
 /// The AWS services consent-local wires in when a table or a sender is named.
 pub fn uses() -> Uses {
-    Uses::none().dynamodb().ses()
+    Uses::none().dynamodb().ses().identity()
 }
 
 /// A running local server.
@@ -154,20 +160,31 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     // table's stream feeds the publisher in AWS.
     backends.validate().map_err(|e| e.to_string())?;
     let (store, events) = store_and_events(&backends, config.events.as_deref()).await?;
-    let app = Arc::new(
-        backends
-            .service_on(store, Arc::new(SystemClock), Some(links), settings)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
+    let (sign_in, dev_idp) = reviewer_sign_in(&config, settings.public_base_url.as_deref())?;
+    let rule = settings.policy.reviewer_sign_in;
+    let mut service = backends
+        .service_on(store, Arc::new(SystemClock), Some(links), settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(provider) = backends
+        .identity_provider(&sign_in, rule)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        service = service.with_identity_provider(provider);
+    }
+    let app = Arc::new(service);
     let auth = DevAuth::new(&config.dev_jwt_secret)?;
-    let portal = Portal::new(
-        app.clone(),
-        auth.clone(),
-        &config.dev_jwt_secret,
-        sign_in_tenants(&backends).await?,
-    );
-    let gateway = Arc::new(Gateway::new(app.clone(), auth, portal));
+    let tenants = sign_in_tenants(&backends).await?;
+    let dev_idp = match dev_idp {
+        Some(idp) => Some((
+            idp,
+            tenants.offered().await.map(|(t, _)| t).unwrap_or_default(),
+        )),
+        None => None,
+    };
+    let portal = Portal::new(app.clone(), auth.clone(), &config.dev_jwt_secret, tenants);
+    let gateway = Arc::new(Gateway::new(app.clone(), auth, portal, dev_idp));
     let (shutdown, stopped) = watch::channel(false);
     let server = tokio::spawn(accept_loop(listener, gateway, stopped.clone()));
     let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped.clone()));
@@ -188,6 +205,25 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     })
 }
 
+/// How reviewers sign in: the provider configured, else the development
+/// provider this process serves at `{base_url}/dev-idp`.
+fn reviewer_sign_in(
+    config: &LocalConfig,
+    base_url: Option<&str>,
+) -> Result<(SignInConfig, Option<Arc<DevIdp>>), String> {
+    if config.sign_in.issuer.is_some() {
+        return Ok((config.sign_in.clone(), None));
+    }
+    let idp = Arc::new(DevIdp::new(base_url.unwrap_or_default())?);
+    let sign_in = SignInConfig {
+        issuer: Some(idp.issuer().to_owned()),
+        client_id: Some(dev_idp::CLIENT_ID.to_owned()),
+        client_secret: Some("development".to_owned()),
+        ..config.sign_in.clone()
+    };
+    Ok((sign_in, Some(idp)))
+}
+
 async fn accept_loop(
     listener: TcpListener,
     gateway: Arc<Gateway>,
@@ -196,7 +232,7 @@ async fn accept_loop(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     continue;
@@ -204,11 +240,12 @@ async fn accept_loop(
             },
             _ = stopped.changed() => return,
         };
+        let (stream, peer) = stream;
         let gateway = gateway.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let gateway = gateway.clone();
-                async move { Ok::<_, std::convert::Infallible>(gateway.serve(req).await) }
+                async move { Ok::<_, std::convert::Infallible>(gateway.serve(req, peer).await) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

@@ -119,6 +119,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
             .dev_jwt_secret
             .unwrap_or_else(|| auth::DEFAULT_DEV_SECRET.to_owned()),
         events: Some(events),
+        sign_in: config.sign_in,
         ..LocalConfig::default()
     };
     let running = start(local).await?;
@@ -143,6 +144,10 @@ fn settings(cli: &Cli) -> Result<Config, ConfigError> {
         ("--sender", &cli.sender),
         ("--configuration-set", &cli.configuration_set),
         ("--reply-to", &cli.reply_to),
+        ("--reviewer-sign-in", &cli.reviewer_sign_in),
+        ("--oidc-issuer", &cli.oidc_issuer),
+        ("--oidc-client-id", &cli.oidc_client_id),
+        ("--oidc-client-secret-file", &cli.oidc_client_secret_file),
     ]
     .into_iter()
     .filter_map(|(flag, value)| value.clone().map(|v| (flag, v)))

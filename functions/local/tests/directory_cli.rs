@@ -60,25 +60,91 @@ fn http(
     token: Option<&str>,
     body: Option<(&str, &str)>,
 ) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    let (status, _, body) = exchange(addr, method, path, &auth, body);
+    (status, body)
+}
+
+/// One request with `headers` (each ending in CRLF): status, head, body.
+fn exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: Option<(&str, &str)>,
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
     let (content_type, body) = body.unwrap_or(("text/plain", ""));
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// A header of a response's head, the first of its name.
+fn header<'h>(head: &'h str, name: &str) -> &'h str {
+    head.lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        })
+        .map(|(_, v)| v.trim())
+        .unwrap_or_default()
+}
+
+/// The path (with query) of a URL on consent-local.
+fn path_of(url: &str) -> &str {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(url)
+}
+
+/// Signs in for the review link `path` at the development provider as the
+/// link's reviewer (the address it fills in), of `tenant`; the proof cookie.
+fn sign_in(addr: &str, path: &str, tenant: &str) -> String {
+    let (status, head, _) = exchange(addr, "GET", &format!("{path}/sign-in"), "", None);
+    assert_eq!(status, 303, "{head}");
+    let flow = header(&head, "set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let authorize = path_of(header(&head, "location")).to_owned();
+    let (status, _, page) = exchange(addr, "GET", &authorize, "", None);
+    assert_eq!(status, 200, "{page}");
+    let (endpoint, query) = authorize.split_once('?').unwrap();
+    let hint = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("login_hint="))
+        .unwrap();
+    let form = format!("{query}&email={hint}&tenant={tenant}&mfa=yes&action=sign-in");
+    let (status, head, _) = exchange(
+        addr,
+        "POST",
+        endpoint,
+        "",
+        Some(("application/x-www-form-urlencoded", &form)),
+    );
+    assert_eq!(status, 303, "{head}");
+    let callback = path_of(header(&head, "location")).to_owned();
+    let (status, head, page) =
+        exchange(addr, "GET", &callback, &format!("Cookie: {flow}\r\n"), None);
+    assert_eq!(status, 303, "{page}");
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .find_map(|(_, v)| v.trim().strip_prefix("consent-reviewer="))
+        .map(|v| format!("consent-reviewer={}", v.split(';').next().unwrap()))
+        .unwrap()
 }
 
 fn serve(table: &str, outbox: &Path) -> (Child, String) {
@@ -280,11 +346,12 @@ fn ten_thousand_tenants_imported_then_served_from_the_table() {
             page.contains(&format!("Customer {:05} Ltd", TENANTS - 1)),
             "the page names the organization: {page}"
         );
-        let (status, done) = http(
+        let proof = sign_in(&addr, &path, &last);
+        let (status, _, done) = exchange(
             &addr,
             "POST",
             &path,
-            None,
+            &format!("Cookie: {proof}\r\n"),
             Some(("application/x-www-form-urlencoded", "decision=approve")),
         );
         assert_eq!(status, 200, "{done}");

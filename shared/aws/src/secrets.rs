@@ -1,5 +1,5 @@
-//! The link-signing keys, read once at cold start from a Secrets Manager
-//! secret.
+//! Secrets read once at cold start from Secrets Manager: the link-signing
+//! keys, and the OpenID Connect client secret.
 
 use consent_app::settings::ConfigError;
 use consent_core::links::{LinkKey, LinkSigner};
@@ -42,11 +42,12 @@ pub fn parse_secret_keys(setting: &'static str, value: &str) -> Result<LinkSigne
     Ok(LinkSigner::new(active, keys))
 }
 
-/// Reads the link keys from the secret `arn`.
-pub async fn link_keys_from_secret(
+/// The text value of the secret `arn`; an error names `setting`.
+pub async fn secret_text(
     client: &aws_sdk_secretsmanager::Client,
     arn: &str,
-) -> Result<LinkSigner, ConfigError> {
+    setting: &'static str,
+) -> Result<String, ConfigError> {
     let value = client
         .get_secret_value()
         .secret_id(arn)
@@ -54,15 +55,21 @@ pub async fn link_keys_from_secret(
         .await
         .map_err(|e| {
             ConfigError::new(
-                LINK_KEYS_SECRET,
+                setting,
                 aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
             )
         })?;
-    let text = value.secret_string().ok_or_else(|| {
-        ConfigError::new(
-            LINK_KEYS_SECRET,
-            "the secret has no string value".to_owned(),
-        )
-    })?;
-    parse_secret_keys(LINK_KEYS_SECRET, text)
+    value
+        .secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| ConfigError::new(setting, "the secret has no string value".to_owned()))
+}
+
+/// Reads the link keys from the secret `arn`.
+pub async fn link_keys_from_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> Result<LinkSigner, ConfigError> {
+    let text = secret_text(client, arn, LINK_KEYS_SECRET).await?;
+    parse_secret_keys(LINK_KEYS_SECRET, &text)
 }

@@ -97,7 +97,14 @@ impl EventKind {
 pub enum EventActor {
     PartnerUser,
     PartnerAdmin,
-    Reviewer { slot: Slot },
+    Reviewer {
+        slot: Slot,
+        /// The reviewer signed in to the customer's identity provider.
+        #[serde(rename = "signedIn")]
+        signed_in: bool,
+        /// With multi-factor authentication.
+        mfa: bool,
+    },
     Schedule,
 }
 
@@ -106,7 +113,13 @@ impl EventActor {
         match actor {
             Actor::User { admin: true, .. } => EventActor::PartnerAdmin,
             Actor::User { admin: false, .. } => EventActor::PartnerUser,
-            Actor::Reviewer { slot, .. } => EventActor::Reviewer { slot: *slot },
+            Actor::Reviewer {
+                slot, signed_in, ..
+            } => EventActor::Reviewer {
+                slot: *slot,
+                signed_in: signed_in.is_some(),
+                mfa: signed_in.as_ref().is_some_and(|s| s.mfa),
+            },
             Actor::System => EventActor::Schedule,
         }
     }

@@ -232,6 +232,56 @@ impl LinkSigner {
     }
 }
 
+/// Longest sealed value [`LinkSigner::open`] reads: a cookie's worth.
+pub const MAX_SEALED_LEN: usize = 4096;
+
+impl LinkSigner {
+    /// `payload` with a MAC under the active key, for a browser to hand back
+    /// unaltered (a cookie): URL-safe base64 of `key id length | key id |
+    /// payload`, a dot, the MAC. `label` says what the value is for and is
+    /// covered by the MAC, so a value sealed for one use opens for no other
+    /// (nor as a link: a link's MAC covers its version byte first).
+    pub fn seal(&self, label: &str, payload: &[u8]) -> String {
+        let mut body = Vec::with_capacity(payload.len() + 34);
+        body.push(u8::try_from(self.active.id.len()).expect("key ids are short"));
+        body.extend_from_slice(self.active.id.as_bytes());
+        body.extend_from_slice(payload);
+        let tag = sealed_mac(&self.active, label, &body)
+            .finalize()
+            .into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&body),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
+    }
+
+    /// The payload of a value [`seal`](Self::seal)ed for `label` by a key this
+    /// service holds; None if it is anything else.
+    pub fn open(&self, label: &str, sealed: &str) -> Option<Vec<u8>> {
+        if sealed.len() > MAX_SEALED_LEN {
+            return None;
+        }
+        let (body, tag) = sealed.split_once('.')?;
+        let body = URL_SAFE_NO_PAD.decode(body).ok()?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let mut reader = Reader(&body);
+        let kid_len = usize::from(reader.byte().ok()?);
+        let kid = std::str::from_utf8(reader.take(kid_len).ok()?).ok()?;
+        let key = self.verifiers.get(kid)?;
+        sealed_mac(key, label, &body).verify_slice(&tag).ok()?;
+        Some(reader.0.to_vec())
+    }
+}
+
+fn sealed_mac(key: &LinkKey, label: &str, body: &[u8]) -> HmacSha256 {
+    let mut mac = key.mac();
+    mac.update(label.as_bytes());
+    mac.update(&[0]);
+    mac.update(body);
+    mac
+}
+
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {

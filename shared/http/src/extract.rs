@@ -120,3 +120,38 @@ pub fn token_param(req: &Request) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// The value of the cookie `name`, if the browser sent it.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+}
+
+/// Longest user agent kept as evidence of a decision.
+const MAX_USER_AGENT: usize = 300;
+
+/// Where a browser's request came from, kept with the decision it makes:
+/// the source address API Gateway saw, and the user agent it sent.
+pub fn client(req: &Request) -> consent_app::service::Client {
+    let ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| {
+            ua.chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_USER_AGENT)
+                .collect()
+        });
+    consent_app::service::Client { ip, user_agent }
+}

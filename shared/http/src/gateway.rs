@@ -22,6 +22,7 @@ pub struct GatewayRequest {
     iam_principal: Option<String>,
     path_params: HashMap<String, String>,
     query: HashMap<String, Vec<String>>,
+    source_ip: Option<String>,
 }
 
 impl GatewayRequest {
@@ -68,6 +69,12 @@ impl GatewayRequest {
         self
     }
 
+    /// The address the request came from, as API Gateway saw it.
+    pub fn source_ip(mut self, ip: impl Into<String>) -> Self {
+        self.source_ip = Some(ip.into());
+        self
+    }
+
     /// `http` (method, URI, headers, body) with this context.
     pub fn wrap(self, http: lambda_http::http::Request<Body>) -> Request {
         let mut ctx = ApiGatewayV2httpRequestContext::default();
@@ -75,6 +82,7 @@ impl GatewayRequest {
         ctx.request_id = self.request_id;
         ctx.http.method = http.method().clone();
         ctx.http.path = Some(http.uri().path().to_owned());
+        ctx.http.source_ip = self.source_ip;
         let (domain_name, stage) = match self.endpoint {
             Some((domain, stage)) => (Some(domain), stage),
             None => (None, "$default".to_owned()),

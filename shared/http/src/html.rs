@@ -3,6 +3,8 @@
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 
+use consent_app::service::Cookie;
+
 use crate::pages::{CONTENT_SECURITY_POLICY, RenderedPage};
 
 /// A review page with the headers every page carries.
@@ -35,4 +37,48 @@ pub fn html_page(status: u16, html: String, policy: &str) -> Response<Body> {
         HeaderValue::from_str(policy).expect("CSP is ASCII"),
     );
     response
+}
+
+/// `cookie` as a `Set-Cookie` value: `HttpOnly`, `SameSite=Lax` (a browser
+/// sends it when the identity provider sends it back here, a top-level
+/// navigation), `Secure` when the service is reached over HTTPS.
+pub fn set_cookie(cookie: &Cookie) -> String {
+    let mut value = format!(
+        "{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax",
+        cookie.name,
+        cookie.value,
+        cookie.path,
+        cookie.max_age.whole_seconds().max(0)
+    );
+    if cookie.secure {
+        value.push_str("; Secure");
+    }
+    value
+}
+
+/// Adds `cookies` to `response`.
+pub fn with_cookies(mut response: Response<Body>, cookies: &[Cookie]) -> Response<Body> {
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&set_cookie(cookie)) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// A `303 See Other` to `location`, not stored, with `cookies`.
+pub fn see_other(location: &str, cookies: &[Cookie]) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    with_cookies(response, cookies)
 }

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use consent_app::embedded::directory::{CachedDirectory, StaticDirectory};
 use consent_app::embedded::memory::MemoryStore;
 use consent_app::embedded::outbox::OutboxMailer;
-use consent_app::ports::{Clock, ConsentStore, Mailer, TenantDirectory};
+use consent_app::ports::{Clock, ConsentStore, IdentityProvider, Mailer, TenantDirectory};
 use consent_app::service::ConsentService;
 use consent_app::settings::{ConfigError, Settings};
 use consent_core::links::LinkSigner;
+use consent_core::workflow::ReviewerSignIn;
 use time::Duration;
 
-use crate::settings::vars;
+use crate::settings::{SignInConfig, vars};
 use crate::values;
 
 /// Where state and email go: the embedded defaults unless a table or a sender is named.
@@ -45,7 +46,19 @@ pub struct Backends {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, ConfigError>> + Send + 'a>>;
 type TableWiring = fn(&aws_config::SdkConfig, &str) -> TableParts;
 type MailWiring = fn(&aws_config::SdkConfig, &Backends, &str) -> Arc<dyn Mailer>;
-type KeysWiring = for<'a> fn(&'a aws_config::SdkConfig, &'a str) -> Boxed<'a, LinkSigner>;
+/// Reads a secret's text; an error names the setting.
+type SecretWiring =
+    for<'a> fn(&'a aws_config::SdkConfig, &'a str, &'static str) -> Boxed<'a, String>;
+type IdentityWiring = fn(ProviderSettings) -> Result<Arc<dyn IdentityProvider>, ConfigError>;
+
+/// What a relying party needs to talk to its provider.
+#[derive(Clone)]
+pub struct ProviderSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub key_refetch_after: std::time::Duration,
+}
 
 /// The AWS services a program wires in, named in its `main`. A service is
 /// wired only where a `main` asks for it, so that a build that compiles
@@ -56,7 +69,8 @@ type KeysWiring = for<'a> fn(&'a aws_config::SdkConfig, &'a str) -> Boxed<'a, Li
 pub struct Uses {
     dynamodb: Option<TableWiring>,
     ses: Option<MailWiring>,
-    secrets: Option<KeysWiring>,
+    secrets: Option<SecretWiring>,
+    identity: Option<IdentityWiring>,
 }
 
 /// The store and the tenant directory of one table, on one client (one
@@ -72,6 +86,7 @@ impl std::fmt::Debug for Uses {
             .field("dynamodb", &self.dynamodb.is_some())
             .field("ses", &self.ses.is_some())
             .field("secrets", &self.secrets.is_some())
+            .field("identity", &self.identity.is_some())
             .finish()
     }
 }
@@ -114,14 +129,31 @@ impl Uses {
         self
     }
 
-    /// Link-signing keys from Secrets Manager, when a secret is named.
+    /// Secrets (link-signing keys, the sign-in's client secret) from
+    /// Secrets Manager, when a secret is named.
     #[cfg(feature = "secrets")]
     pub fn secrets(mut self) -> Self {
-        self.secrets = Some(|sdk, arn| {
+        self.secrets = Some(|sdk, arn, setting| {
             Box::pin(async move {
                 let client = aws_sdk_secretsmanager::Client::new(sdk);
-                consent_aws::secrets::link_keys_from_secret(&client, arn).await
+                consent_aws::secrets::secret_text(&client, arn, setting).await
             })
+        });
+        self
+    }
+
+    /// Reviewers sign in through an OpenID Connect provider.
+    #[cfg(feature = "oidc")]
+    pub fn identity(mut self) -> Self {
+        self.identity = Some(|settings| {
+            let party = consent_oidc::RelyingParty::new(consent_oidc::ClientSettings {
+                issuer: settings.issuer.clone(),
+                client_id: settings.client_id,
+                client_secret: settings.client_secret,
+                key_refetch_after: settings.key_refetch_after,
+            })
+            .map_err(|e| ConfigError::new(vars::OIDC_ISSUER, e.to_string()))?;
+            Ok(Arc::new(party) as Arc<dyn IdentityProvider>)
         });
         self
     }
@@ -205,13 +237,72 @@ impl Backends {
         let Some(arn) = secret else {
             return Ok(inline);
         };
+        let text = self.secret(arn, vars::LINK_KEYS_SECRET).await?;
+        consent_aws::secrets::parse_secret_keys(vars::LINK_KEYS_SECRET, &text).map(Some)
+    }
+
+    /// The text of the secret `arn`, which `setting` names.
+    async fn secret(&self, arn: &str, setting: &'static str) -> Result<String, ConfigError> {
         let read = self.uses.secrets.ok_or_else(|| {
+            ConfigError::new(setting, "this program does not read Secrets Manager")
+        })?;
+        read(&self.sdk_config().await?, arn, setting).await
+    }
+
+    /// The provider reviewers sign in with, in a program that starts
+    /// sign-ins ([`Uses::identity`]); None elsewhere, and where none is
+    /// configured and the service is link-only.
+    pub async fn identity_provider(
+        &self,
+        sign_in: &SignInConfig,
+        rule: ReviewerSignIn,
+    ) -> Result<Option<Arc<dyn IdentityProvider>>, ConfigError> {
+        let Some(wire) = self.uses.identity else {
+            return Ok(None);
+        };
+        let Some(issuer) = &sign_in.issuer else {
+            return match rule {
+                ReviewerSignIn::LinkOnly => Ok(None),
+                ReviewerSignIn::Required => Err(ConfigError::new(
+                    vars::OIDC_ISSUER,
+                    format!(
+                        "not set: reviewers sign in to decide ({}=required), with the OpenID Connect provider it names",
+                        vars::REVIEWER_SIGN_IN
+                    ),
+                )),
+            };
+        };
+        let client_id = sign_in.client_id.clone().ok_or_else(|| {
             ConfigError::new(
-                vars::LINK_KEYS_SECRET,
-                "this program does not read Secrets Manager",
+                vars::OIDC_CLIENT_ID,
+                "not set: the client id registered with the provider",
             )
         })?;
-        read(&self.sdk_config().await?, arn).await.map(Some)
+        let client_secret = match (&sign_in.client_secret_arn, &sign_in.client_secret_file) {
+            (Some(arn), _) => self.secret(arn, vars::OIDC_CLIENT_SECRET).await?,
+            (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new(
+                    "--oidc-client-secret-file",
+                    format!("{}: {e}", path.display()),
+                )
+            })?,
+            (None, None) if sign_in.client_secret.is_some() => {
+                sign_in.client_secret.clone().unwrap_or_default()
+            }
+            (None, None) => {
+                return Err(ConfigError::new(
+                    vars::OIDC_CLIENT_SECRET,
+                    "not set: the Secrets Manager secret that holds the client secret",
+                ));
+            }
+        };
+        wire(ProviderSettings {
+            issuer: issuer.clone(),
+            client_id,
+            client_secret: client_secret.trim().to_owned(),
+            key_refetch_after: sign_in.key_refetch_after,
+        })
+        .map(Some)
     }
 
     /// The service on these backends: it sends email when it has a mailer.

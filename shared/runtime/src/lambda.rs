@@ -53,10 +53,21 @@ pub async fn service_from_env(uses: Uses) -> Result<ConsentService, ConfigError>
         .backends
         .link_keys(config.link_keys_secret.as_deref(), config.link_keys.clone())
         .await?;
-    config
+    let rule = config.service.policy.reviewer_sign_in;
+    let service = config
         .backends
         .service(Arc::new(SystemClock), links, config.service)
-        .await
+        .await?;
+    Ok(
+        match config
+            .backends
+            .identity_provider(&config.sign_in, rule)
+            .await?
+        {
+            Some(provider) => service.with_identity_provider(provider),
+            None => service,
+        },
+    )
 }
 
 /// The service of a function that no request invokes (the scheduled one):

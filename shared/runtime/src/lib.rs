@@ -10,4 +10,4 @@ pub mod settings;
 pub mod values;
 
 pub use backends::{Backends, DirectoryCache, TenantsFile, Uses};
-pub use settings::{Config, Env, File, Flags, Source, vars};
+pub use settings::{Config, Env, File, Flags, SignInConfig, Source, vars};

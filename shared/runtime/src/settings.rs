@@ -31,6 +31,37 @@ pub struct Config {
     pub tick: std::time::Duration,
     /// consent-local: the key of its development sign-in tokens.
     pub dev_jwt_secret: Option<String>,
+    /// The OpenID Connect provider reviewers sign in with.
+    pub sign_in: SignInConfig,
+}
+
+/// The OpenID Connect client reviewers sign in through.
+#[derive(Clone, Debug)]
+pub struct SignInConfig {
+    /// `CONSENT_OIDC_ISSUER`; consent-local serves its development provider without one.
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// The Secrets Manager secret whose value is the client secret.
+    pub client_secret_arn: Option<String>,
+    /// consent-local: a file holding the client secret (never the environment).
+    pub client_secret_file: Option<PathBuf>,
+    /// Set in code only: the secret of consent-local's development provider.
+    pub client_secret: Option<String>,
+    /// The least time between two fetches of the provider's keys.
+    pub key_refetch_after: std::time::Duration,
+}
+
+impl Default for SignInConfig {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            client_id: None,
+            client_secret_arn: None,
+            client_secret_file: None,
+            client_secret: None,
+            key_refetch_after: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for Config {
@@ -45,6 +76,7 @@ impl Default for Config {
             event_bus: None,
             tick: std::time::Duration::from_secs(10),
             dev_jwt_secret: None,
+            sign_in: SignInConfig::default(),
         }
     }
 }
@@ -186,6 +218,36 @@ pub static SETTINGS: &[Setting] = &[
         .dev_jwt_secret =
         Some(t.to_owned())),
     setting!(None, Some("--tick"), Some("tick"), |c, t| c.tick = tick(t)?),
+    setting!(
+        Some(vars::REVIEWER_SIGN_IN),
+        Some("--reviewer-sign-in"),
+        Some("reviewerSignIn"),
+        |c, t| c.service.policy.reviewer_sign_in = values::reviewer_sign_in(t)?
+    ),
+    setting!(
+        Some(vars::OIDC_ISSUER),
+        Some("--oidc-issuer"),
+        None,
+        |c, t| c.sign_in.issuer = Some(values::issuer(t)?)
+    ),
+    setting!(
+        Some(vars::OIDC_CLIENT_ID),
+        Some("--oidc-client-id"),
+        None,
+        |c, t| c.sign_in.client_id = Some(values::name(t)?)
+    ),
+    setting!(Some(vars::OIDC_CLIENT_SECRET), None, None, |c, t| c
+        .sign_in
+        .client_secret_arn =
+        Some(values::name(t)?)),
+    setting!(None, Some("--oidc-client-secret-file"), None, |c, t| c
+        .sign_in
+        .client_secret_file =
+        Some(PathBuf::from(values::name(t)?))),
+    setting!(Some(vars::OIDC_KEY_REFETCH_AFTER), None, None, |c, t| c
+        .sign_in
+        .key_refetch_after =
+        values::duration(t)?.unsigned_abs()),
 ];
 
 fn tick(text: &str) -> Result<std::time::Duration, String> {
@@ -228,6 +290,15 @@ pub mod vars {
     pub const EVENT_BUS: &str = "CONSENT_EVENT_BUS";
     /// consent-local only: the key of its dev sign-in tokens.
     pub const DEV_JWT_SECRET: &str = "CONSENT_DEV_JWT_SECRET";
+    /// `required` (the default) or `link-only`.
+    pub const REVIEWER_SIGN_IN: &str = "CONSENT_REVIEWER_SIGN_IN";
+    /// The OpenID Connect issuer reviewers sign in with.
+    pub const OIDC_ISSUER: &str = "CONSENT_OIDC_ISSUER";
+    pub const OIDC_CLIENT_ID: &str = "CONSENT_OIDC_CLIENT_ID";
+    /// The Secrets Manager secret (ARN) whose value is the OIDC client secret.
+    pub const OIDC_CLIENT_SECRET: &str = "CONSENT_OIDC_CLIENT_SECRET_ARN";
+    /// The least time between two fetches of the provider's signing keys.
+    pub const OIDC_KEY_REFETCH_AFTER: &str = "CONSENT_OIDC_KEY_REFETCH_AFTER";
 }
 
 /// Where settings are given: the environment, consent-local's `--config`

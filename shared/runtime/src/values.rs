@@ -1,8 +1,9 @@
 //! How the text of a setting becomes a value: durations, URLs, ARNs, keys.
 //! Each parser says in its error what it expects; the caller names the setting.
 
-use consent_core::domain::Email;
+use consent_core::domain::{Email, TenantSignIn};
 use consent_core::links::LinkSigner;
+use consent_core::workflow::ReviewerSignIn;
 use time::Duration;
 
 /// A duration such as `30s`, `5m` or `30days`.
@@ -130,4 +131,16 @@ pub fn name(text: &str) -> Result<String, String> {
     } else {
         Ok(text.to_owned())
     }
+}
+
+/// `required` or `link-only`.
+pub fn reviewer_sign_in(text: &str) -> Result<ReviewerSignIn, String> {
+    ReviewerSignIn::parse(text.trim())
+        .ok_or_else(|| format!("{text:?} is neither required nor link-only"))
+}
+
+/// An OpenID Connect issuer URL: HTTPS, or HTTP on this machine.
+pub fn issuer(text: &str) -> Result<String, String> {
+    TenantSignIn::parse_issuer(text.trim().trim_end_matches('/'))
+        .map_err(|e| e.message().to_owned())
 }

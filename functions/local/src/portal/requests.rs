@@ -152,11 +152,18 @@ impl Portal {
             return Err(self.service_problem(session.shown.clone(), &ServiceError::NotFound));
         };
         match self.app.get(&session.caller, id).await {
-            Ok((request, events)) => Ok((
-                self.row(&session.caller, &request).await,
-                request,
-                events.iter().map(HistoryRow::new).collect(),
-            )),
+            Ok((request, events)) => {
+                let row = self.row(&session.caller, &request).await;
+                let organization = row
+                    .customer_name
+                    .clone()
+                    .unwrap_or_else(|| row.target_tenant_id.clone());
+                let history = events
+                    .iter()
+                    .map(|e| HistoryRow::new(e, &organization))
+                    .collect();
+                Ok((row, request, history))
+            }
             Err(e) => Err(self.service_problem(session.shown.clone(), &e)),
         }
     }

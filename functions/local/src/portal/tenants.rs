@@ -23,7 +23,7 @@ pub const SIGN_IN_CHOICES: usize = 200;
 
 impl SignInTenants {
     /// The tenants to choose from, and whether the directory holds more.
-    pub(super) async fn offered(&self) -> Result<(Vec<Tenant>, bool), String> {
+    pub async fn offered(&self) -> Result<(Vec<Tenant>, bool), String> {
         match self {
             SignInTenants::Listed(tenants) => Ok((
                 tenants.iter().take(SIGN_IN_CHOICES).cloned().collect(),

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use askama::Template;
-use consent_app::notify::term_in_words;
+use consent_app::notify::{mfa_of, sign_in_words, term_in_words};
 use consent_core::domain::{AccessTerm, Actor, AuditAction, AuditEvent, ConsentRequest, Status};
 use consent_core::text::display_time;
 use consent_core::workflow::FieldError;
@@ -86,11 +86,14 @@ impl Row {
     pub fn new(request: &ConsentRequest, customer_name: Option<String>, admin: bool) -> Self {
         let view = RequestView::new(request);
         let editable = admin && request.status().may_replace_reviewer();
+        let organization = customer_name
+            .clone()
+            .unwrap_or_else(|| view.target_tenant_id.clone());
         Self {
             reviewers: view
                 .reviewers
                 .iter()
-                .map(|r| reviewer_row(r, editable))
+                .map(|r| reviewer_row(r, editable, &organization))
                 .collect(),
             timing: timing(&view, request.access_term),
             reason: view.reason.map(reason_words).map(str::to_owned),
@@ -117,12 +120,13 @@ impl Row {
     }
 }
 
-fn reviewer_row(r: &ReviewerView, editable: bool) -> ReviewerRow {
+fn reviewer_row(r: &ReviewerView, editable: bool, organization: &str) -> ReviewerRow {
     let at = |t: Option<time::OffsetDateTime>| t.map(display_time).unwrap_or_default();
+    let proof = || sign_in_words(r.signed_in.as_ref().map(|s| s.mfa), organization);
     let state = match (&r.delivery_failure, r.decision) {
         (Some(why), _) => format!("email refused at {}: {why}", at(r.delivery_failed_at)),
-        (None, "approved") => format!("approved at {}", at(r.decided_at)),
-        (None, "rejected") => format!("rejected at {}", at(r.decided_at)),
+        (None, "approved") => format!("approved at {}, {}", at(r.decided_at), proof()),
+        (None, "rejected") => format!("rejected at {}, {}", at(r.decided_at), proof()),
         (None, "pending") => format!("waiting since {}", at(r.asked_at)),
         (None, _) => "not asked (no open ask)".to_owned(),
     };
@@ -178,12 +182,21 @@ pub struct HistoryRow {
 }
 
 impl HistoryRow {
-    pub fn new(e: &AuditEvent) -> Self {
+    /// `organization`: the customer as the partner may know it.
+    pub fn new(e: &AuditEvent, organization: &str) -> Self {
         let by = match &e.actor {
             Actor::User { user_id, email, .. } => email
                 .as_ref()
                 .map_or_else(|| user_id.clone(), ToString::to_string),
-            Actor::Reviewer { slot, email } => format!("{email} (reviewer {})", slot.number()),
+            Actor::Reviewer {
+                slot,
+                email,
+                signed_in,
+            } => format!(
+                "{email} (reviewer {}), {}",
+                slot.number(),
+                sign_in_words(mfa_of(signed_in.as_ref()), organization)
+            ),
             Actor::System => "the service".to_owned(),
         };
         let change = match e.from_status {

@@ -7,7 +7,10 @@
 //! `kind` (optional): `partner` for a tenant that asks for consent, else
 //! `customer`; `domains` (optional): the organization's verified email
 //! domains (a customer's reviewers must be at one, a partner's people may be
-//! no reviewer); `contacts` (optional): who to tell of the tenant's consents.
+//! no reviewer); `contacts` (optional): who to tell of the tenant's consents;
+//! `signIn` (optional): `{"issuer": "https://…", "requireMfa": true}`, the
+//! tenant's own OpenID Connect issuer (for providers without a tenant claim)
+//! and whether its reviewers must sign in with multi-factor authentication.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -19,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::ports::{Clock, DirectoryError, TenantDirectory};
-use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind};
+use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind, TenantSignIn};
 
 /// One entry of the file as written, before it is checked.
 #[derive(Deserialize)]
@@ -34,6 +37,17 @@ struct Entry {
     domains: Vec<String>,
     #[serde(default)]
     contacts: Vec<String>,
+    #[serde(default, rename = "signIn")]
+    sign_in: SignInEntry,
+}
+
+/// `signIn` (optional): `{"issuer": "https://…", "requireMfa": true}`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SignInEntry {
+    issuer: Option<String>,
+    #[serde(default)]
+    require_mfa: bool,
 }
 
 /// The file as written by `tenants export`.
@@ -149,12 +163,23 @@ fn tenant_of(entry: Entry) -> Result<Tenant, String> {
         Email::parse,
         Email::same_person,
     )?;
+    let issuer = entry
+        .sign_in
+        .issuer
+        .as_deref()
+        .map(TenantSignIn::parse_issuer)
+        .transpose()
+        .map_err(|e| format!("signIn.issuer: {}", e.message()))?;
     Ok(Tenant {
         id,
         name,
         kind: entry.kind,
         domains,
         contacts,
+        sign_in: TenantSignIn {
+            issuer,
+            require_mfa: entry.sign_in.require_mfa,
+        },
     })
 }
 

@@ -7,9 +7,25 @@ mod notice;
 pub use ask::{AskEmail, review_ask};
 pub use notice::{NoticeEmail, notice};
 
-use consent_core::domain::{AccessTerm, ConsentRequest};
+use consent_core::domain::{AccessTerm, ConsentRequest, SignIn};
 use consent_core::text::display_time;
 use time::OffsetDateTime;
+
+/// How a reviewer proved who decided, in words: "signed in to Contoso Ltd
+/// with MFA", or that nobody signed in (a link-only service). `mfa` is None
+/// without a sign-in.
+pub fn sign_in_words(mfa: Option<bool>, organization: &str) -> String {
+    match mfa {
+        Some(true) => format!("signed in to {organization} with MFA"),
+        Some(false) => format!("signed in to {organization} without MFA"),
+        None => "through the emailed link, without signing in".to_owned(),
+    }
+}
+
+/// Whether a decision came with a sign-in, and with MFA.
+pub fn mfa_of(signed_in: Option<&SignIn>) -> Option<bool> {
+    signed_in.map(|s| s.mfa)
+}
 
 /// What approving gives, in words: a term or until withdrawn.
 pub fn grants(request: &ConsentRequest, access_until: Option<OffsetDateTime>) -> String {

@@ -49,8 +49,9 @@ struct NoticeHtml<'a> {
     f: &'a NoticeFields<'a>,
 }
 
-/// Who decided what and when, one line per reviewer, as the receipt fixed it.
-fn decisions(receipt: &Receipt) -> Vec<String> {
+/// Who decided what, when and how they proved it, one line per reviewer, as
+/// the receipt fixed it.
+fn decisions(receipt: &Receipt, customer: &str) -> Vec<String> {
     receipt
         .reviewers
         .iter()
@@ -66,7 +67,8 @@ fn decisions(receipt: &Receipt) -> Vec<String> {
                         .as_ref()
                         .map(|c| format!(", saying \"{}\"", single_line(c.as_str())))
                         .unwrap_or_default();
-                    format!("{verb} on {}{comment}", display_time(d.at))
+                    let proof = super::sign_in_words(super::mfa_of(d.signed_in.as_ref()), customer);
+                    format!("{verb} on {}, {proof}{comment}", display_time(d.at))
                 }
                 None => "no decision".to_owned(),
             };
@@ -91,7 +93,7 @@ fn who(actor: &Actor) -> String {
             }
         ),
         Actor::User { user_id, .. } => format!("partner user {user_id}"),
-        Actor::Reviewer { slot, email } => format!("{email} (reviewer {slot})"),
+        Actor::Reviewer { slot, email, .. } => format!("{email} (reviewer {slot})"),
         Actor::System => "the schedule".to_owned(),
     }
 }
@@ -215,7 +217,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
         purpose_text: indented(r.purpose.as_str(), 19),
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
-        decisions: decisions(receipt),
+        decisions: decisions(receipt, &customer),
         withdraw_link: email.withdraw_link,
         request_id: r.id.to_string(),
     };

@@ -3,12 +3,14 @@
 mod bus;
 mod clock;
 mod directory;
+mod identity;
 mod mail;
 mod store;
 
 pub use bus::{BusError, EventBus, MAX_EVENTS_PER_PUT};
 pub use clock::Clock;
 pub use directory::{DirectoryError, TenantDirectory};
+pub use identity::{Authorization, IdentityError, IdentityProvider, Redemption};
 pub use mail::{EmailMessage, MailError, Mailer};
 pub use store::{ConsentStore, Page, ScopeState, StoreError};
 

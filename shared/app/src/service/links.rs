@@ -6,12 +6,15 @@ use time::OffsetDateTime;
 use super::ConsentService;
 use super::access::names_of;
 use super::error::Missing;
+use super::sign_in::{Client, link_use};
 use crate::ports::{DirectoryError, StoreError};
 use consent_core::domain::{
-    Actor, ClosedReason, Comment, ConsentRequest, Decision, Slot, Status, Verdict,
+    Actor, ClosedReason, Comment, ConsentRequest, Decision, SignIn, Slot, Status, Verdict,
 };
 use consent_core::links::{LinkClaims, LinkError, Purpose};
-use consent_core::workflow::{self, Command, LinkUse, WorkflowError};
+use consent_core::workflow::{
+    self, Command, ReviewerSignIn, SignInRefusal, Verified, WorkflowError,
+};
 
 /// Why a review link shows no form (or why a decision was not taken).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub enum LinkProblem {
     Unavailable,
     /// Stored data this service cannot read: a fault of ours.
     Internal,
+    /// The decision needs a sign-in that proves the link's reviewer.
+    SignIn(SignInRefusal),
 }
 
 impl From<StoreError> for LinkProblem {
@@ -87,6 +92,7 @@ impl LinkProblem {
                 ..
             } if claims.purpose == Purpose::Revoke => LinkProblem::AlreadyWithdrawn,
             WorkflowError::WrongStatus { status, .. } => LinkProblem::Closed(status),
+            WorkflowError::SignIn(refusal) => LinkProblem::SignIn(refusal),
             WorkflowError::Invalid(_) => LinkProblem::Invalid,
         }
     }
@@ -102,18 +108,19 @@ pub struct ReviewContext {
     pub link_expires_at: OffsetDateTime,
     /// When access ends (or would, were it given now) with a term; None: until withdrawn.
     pub access_until: Option<OffsetDateTime>,
-}
-
-fn link_use(purpose: Purpose) -> LinkUse {
-    match purpose {
-        Purpose::Review => LinkUse::Decide,
-        Purpose::Revoke => LinkUse::Withdraw,
-    }
+    /// Whether a decision needs a sign-in.
+    pub sign_in_rule: ReviewerSignIn,
+    /// The browser's sign-in for this link, when it proves the reviewer.
+    pub signed_in: Option<SignIn>,
 }
 
 impl ConsentService {
     /// Checks a link's signature, expiry and purpose.
-    async fn verify_link(&self, token: &str, purpose: Purpose) -> Result<LinkClaims, LinkProblem> {
+    pub(super) async fn verify_link(
+        &self,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<LinkClaims, LinkProblem> {
         let links = self.links.as_ref().ok_or(LinkProblem::Unavailable)?;
         let claims = match links.verify(token, self.now()) {
             Ok(claims) => claims,
@@ -176,6 +183,8 @@ impl ConsentService {
                 .or_else(|| request.access_term.map(|t| self.now() + t.duration())),
             request,
             link_expires_at: claims.expires_at,
+            sign_in_rule: self.settings.policy.reviewer_sign_in,
+            signed_in: None,
         })
     }
 
@@ -184,17 +193,41 @@ impl ConsentService {
         Ok(self.store.get(claims.request_id).await?.ok_or(Missing)?)
     }
 
-    /// What the holder of a link should see; changes nothing.
-    async fn link_context(
+    /// What the holder of a link should see, with the browser's sign-in
+    /// for it (`proof`, the cookie) if that still proves the reviewer;
+    /// changes nothing.
+    pub(super) async fn link_context(
         &self,
         token: &str,
         purpose: Purpose,
+        proof: Option<&str>,
     ) -> Result<ReviewContext, LinkProblem> {
         let claims = self.verify_link(token, purpose).await?;
         let request = self.linked_request(&claims).await?;
         workflow::link_may(&request, claims.slot, claims.ask_id, link_use(purpose))
             .map_err(|e| LinkProblem::refused(e, &request, &claims))?;
-        self.context(request, &claims, false).await
+        let mut context = self.context(request, &claims, false).await?;
+        if let Some(verified) = self.proof_for(&claims, proof)
+            && workflow::check_sign_in(&context.request, claims.slot, &verified, link_use(purpose))
+                .is_ok()
+        {
+            context.signed_in = Some(verified.sign_in);
+        }
+        Ok(context)
+    }
+
+    /// The sign-in a decision on `claims` brings, with where the decision
+    /// came from; the workflow checks it against the request.
+    fn offered_sign_in(
+        &self,
+        claims: &LinkClaims,
+        proof: Option<&str>,
+        client: &Client,
+    ) -> Option<Verified> {
+        let mut verified = self.proof_for(claims, proof)?;
+        verified.sign_in.ip = client.ip.clone();
+        verified.sign_in.user_agent = client.user_agent.clone();
+        Some(verified)
     }
 
     /// Applies the command a link stands for, once, and sends what it owes.
@@ -210,6 +243,7 @@ impl ConsentService {
                 let actor = Actor::Reviewer {
                     slot: claims.slot,
                     email: reviewer.email.clone(),
+                    signed_in: None,
                 };
                 workflow::apply(
                     request,
@@ -225,21 +259,34 @@ impl ConsentService {
         let action = format!("{:?}", transition.audit.action);
         crate::metrics::emit(&[("Action", &action)], &[("LinkActions", 1.0)]);
         let committed = transition.request.clone();
+        let signed_in = match &transition.audit.actor {
+            Actor::Reviewer { signed_in, .. } => signed_in.clone(),
+            _ => None,
+        };
         self.carry_out(transition).await;
-        self.context(committed, &claims, true).await
+        let mut context = self.context(committed, &claims, true).await?;
+        context.signed_in = signed_in;
+        Ok(context)
     }
 
-    /// Resolves a review link to what its reviewer should see.
-    pub async fn review_context(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
-        self.link_context(token, Purpose::Review).await
+    /// Resolves a review link to what its reviewer should see; `proof` is
+    /// the browser's sign-in cookie for the link, if any.
+    pub async fn review_context(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+    ) -> Result<ReviewContext, LinkProblem> {
+        self.link_context(token, Purpose::Review, proof).await
     }
 
-    /// Takes a reviewer's decision from a review link.
+    /// Takes a reviewer's decision from a review link, with the browser's
+    /// sign-in for it (required unless the service is link-only).
     pub async fn decide(
         &self,
         token: &str,
-        verdict: Verdict,
-        comment: Option<Comment>,
+        (verdict, comment): (Verdict, Option<Comment>),
+        proof: Option<&str>,
+        client: &Client,
     ) -> Result<ReviewContext, LinkProblem> {
         let claims = self.verify_link(token, Purpose::Review).await?;
         let command = Command::Decide {
@@ -247,19 +294,30 @@ impl ConsentService {
             ask_id: claims.ask_id,
             verdict,
             comment,
+            signed_in: self.offered_sign_in(&claims, proof, client),
         };
         self.act_on_link(claims, command).await
     }
 
     /// Resolves a withdrawal link to what its reviewer should see.
-    pub async fn revoke_context(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
-        self.link_context(token, Purpose::Revoke).await
+    pub async fn revoke_context(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+    ) -> Result<ReviewContext, LinkProblem> {
+        self.link_context(token, Purpose::Revoke, proof).await
     }
 
     /// Withdraws the consent a reviewer gave; access ends at once and the
     /// partner's admins are told.
-    pub async fn revoke(&self, token: &str) -> Result<ReviewContext, LinkProblem> {
+    pub async fn revoke(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+        client: &Client,
+    ) -> Result<ReviewContext, LinkProblem> {
         let claims = self.verify_link(token, Purpose::Revoke).await?;
+        let signed_in = self.offered_sign_in(&claims, proof, client);
         let request = self.linked_request(&claims).await?;
         let partner_contacts = self
             .directory
@@ -271,6 +329,7 @@ impl ConsentService {
             slot: claims.slot,
             ask_id: claims.ask_id,
             partner_contacts,
+            signed_in,
         };
         self.act_on_link(claims, command).await
     }

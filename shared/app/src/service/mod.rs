@@ -12,6 +12,7 @@ mod error;
 mod links;
 mod partner;
 mod schedule;
+mod sign_in;
 
 pub use access::Access;
 pub use delivery::{Dispatcher, Outcome, Tally};
@@ -19,6 +20,10 @@ pub use error::ServiceError;
 pub use links::{LinkProblem, ReviewContext};
 pub use partner::CreateInput;
 pub use schedule::RunReport;
+pub use sign_in::{
+    CALLBACK_PATH, Callback, Client, Cookie, PROOF_COOKIE, SignInProblem, SignInStart, SignedIn,
+    link_path,
+};
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -27,7 +32,7 @@ use consent_core::domain::{Actor, Email, TenantId};
 use consent_core::links::LinkSigner;
 use time::OffsetDateTime;
 
-use crate::ports::{Clock, ConsentStore, Mailer, TenantDirectory};
+use crate::ports::{Clock, ConsentStore, IdentityProvider, Mailer, TenantDirectory};
 use crate::settings::Settings;
 
 /// The signed-in caller, from the JWT claims.
@@ -60,6 +65,8 @@ pub struct ConsentService {
     /// None in functions that send no email: what they owe stays due for the
     /// scheduled function.
     dispatcher: Option<Dispatcher>,
+    /// Where reviewers sign in; None in functions that start no sign-in.
+    identity: Option<Arc<dyn IdentityProvider>>,
     settings: Settings,
 }
 
@@ -93,8 +100,16 @@ impl ConsentService {
             clock,
             links: links.into(),
             dispatcher: None,
+            identity: None,
             settings,
         }
+    }
+
+    /// The service, with reviewers signing in at `provider`.
+    #[must_use]
+    pub fn with_identity_provider(mut self, provider: Arc<dyn IdentityProvider>) -> Self {
+        self.identity = Some(provider);
+        self
     }
 
     pub fn settings(&self) -> &Settings {

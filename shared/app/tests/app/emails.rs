@@ -6,7 +6,7 @@ use consent_app::notify::{AskEmail, NoticeEmail, notice, review_ask};
 use consent_app::ports::EmailMessage;
 use consent_core::domain::{
     AccessPurpose, AccessTerm, Actor, AskId, Comment, ConsentRequest, Domain, Email, EnvironmentId,
-    EnvironmentName, NoticeKind, RequestId, Requester, Slot, TenantId, Verdict,
+    EnvironmentName, NoticeKind, RequestId, Requester, SignIn, Slot, TenantId, Verdict,
 };
 use consent_core::workflow::{self, Command, NewRequest, Policy, Transition};
 use time::macros::datetime;
@@ -70,10 +70,24 @@ fn decide(
             ask_id,
             verdict,
             comment: Comment::parse(comment).unwrap(),
+            signed_in: Some(workflow::Verified {
+                sign_in: SignIn {
+                    issuer: "https://login.microsoftonline.com/contoso/v2.0".into(),
+                    tenant: r.target_tenant_id.to_string(),
+                    subject: format!("oid-of-{reviewer}"),
+                    email: reviewer.clone(),
+                    signed_in_at: at,
+                    mfa: slot == Slot::One,
+                    ip: Some("192.0.2.10".into()),
+                    user_agent: Some("Mozilla/5.0".into()),
+                },
+                require_mfa: false,
+            }),
         },
         Actor::Reviewer {
             slot,
             email: reviewer,
+            signed_in: None,
         },
         at,
         &Policy::default(),

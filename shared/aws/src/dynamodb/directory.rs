@@ -5,7 +5,7 @@
 //! | tenant | `TENANT#<id>` | `TENANT` | `gsi1pk`=`DIRECTORY`, `gsi1sk`=`<id>`: the by-partner index lists every tenant, in id order |
 //!
 //! with `id`, `name`, and `domains` and `contacts` (lists of strings) when
-//! not empty. Functions read tenants with GetItem / BatchGetItem only; the
+//! not empty, `kind` for a partner, `signInIssuer` and `requireMfa` when set. Functions read tenants with GetItem / BatchGetItem only; the
 //! operator writes them with `consent-local tenants import`.
 
 use std::collections::{HashMap, HashSet};
@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 
 use consent_app::ports::{DirectoryError, TenantDirectory};
-use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind};
+use consent_core::domain::{Domain, Email, Tenant, TenantId, TenantKind, TenantSignIn};
 
 /// The key prefix of tenant items: what the functions' IAM policies allow them to read.
 pub const TENANT_KEY_PREFIX: &str = "TENANT#";
@@ -72,6 +72,12 @@ fn item(tenant: &Tenant) -> HashMap<String, AttributeValue> {
         let contacts = tenant.contacts.iter().map(ToString::to_string).collect();
         item.insert("contacts".to_owned(), list(contacts));
     }
+    if let Some(issuer) = &tenant.sign_in.issuer {
+        item.insert("signInIssuer".to_owned(), s(issuer));
+    }
+    if tenant.sign_in.require_mfa {
+        item.insert("requireMfa".to_owned(), AttributeValue::Bool(true));
+    }
     item
 }
 
@@ -111,6 +117,21 @@ fn tenant_of(item: &HashMap<String, AttributeValue>) -> Result<Tenant, Directory
             .into_iter()
             .map(|c| Email::parse(c).map_err(|_| corrupt("contacts")))
             .collect::<Result<_, _>>()?,
+        sign_in: TenantSignIn {
+            issuer: match item.get("signInIssuer") {
+                None => None,
+                Some(v) => Some(
+                    v.as_s()
+                        .ok()
+                        .and_then(|s| TenantSignIn::parse_issuer(s).ok())
+                        .ok_or_else(|| corrupt("signInIssuer"))?,
+                ),
+            },
+            require_mfa: match item.get("requireMfa") {
+                None => false,
+                Some(v) => *v.as_bool().map_err(|_| corrupt("requireMfa"))?,
+            },
+        },
     })
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Comment, Email, RequestId, Slot, Status, TenantId};
+use super::{Comment, Email, RequestId, SignIn, Slot, Status, TenantId};
 
 /// Who caused a change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,9 @@ pub enum Actor {
     Reviewer {
         slot: Slot,
         email: Email,
+        /// The sign-in that proved the reviewer; none for a link-only decision.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signed_in: Option<SignIn>,
     },
     System,
 }

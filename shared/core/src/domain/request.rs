@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::{
     AccessPurpose, AccessTerm, AskId, Comment, Domain, Email, EnvironmentId, EnvironmentName,
-    Notice, RequestId, ScopeKey, Slot, State, Status, TenantId,
+    Notice, RequestId, ScopeKey, SignIn, Slot, State, Status, TenantId,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub struct Decision {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub comment: Option<Comment>,
+    /// The sign-in that proved who decided; none for a link-only decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in: Option<SignIn>,
 }
 
 /// The current ask of a slot: the only one whose link may decide.

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::email::{Domain, Email};
+use super::sign_in::TenantSignIn;
 use super::value::{InvalidValue, into_string, parsed_from_string};
 use super::visible::{hidden_character, hidden_message};
 
@@ -99,6 +100,13 @@ pub struct Tenant {
     /// Who to tell about a partner tenant's consents (its admins).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<Email>,
+    /// How its people sign in to review: its own issuer, whether MFA is required.
+    #[serde(
+        default,
+        rename = "signIn",
+        skip_serializing_if = "TenantSignIn::is_default"
+    )]
+    pub sign_in: TenantSignIn,
 }
 
 impl Tenant {

@@ -4,10 +4,12 @@
 use time::OffsetDateTime;
 
 use super::commands::{ReviewerChange, cancel, decide, end, expire, replace_reviewer, revoke};
-use super::{Emails, PartnerSide, Policy, WorkflowError, delivery};
+use super::{
+    Emails, LinkUse, PartnerSide, Policy, Verified, WorkflowError, delivery, link_may, sign_in,
+};
 use crate::domain::{
     Actor, AskId, AuditAction, AuditEvent, Comment, ConsentRequest, Decision, Domain, Email,
-    NoticeId, NoticeKind, Slot, Status, Verdict,
+    NoticeId, NoticeKind, SignIn, Slot, Status, Verdict,
 };
 
 /// Everything a state change produces.
@@ -27,6 +29,8 @@ pub enum Command {
         ask_id: AskId,
         verdict: Verdict,
         comment: Option<Comment>,
+        /// The sign-in offered with the decision, checked against the slot.
+        signed_in: Option<Verified>,
     },
     Cancel {
         /// The admin's reason, shown in the receipts and the history.
@@ -54,6 +58,8 @@ pub enum Command {
         ask_id: AskId,
         /// Partner admins to tell, from the tenant directory.
         partner_contacts: Vec<Email>,
+        /// The sign-in offered with the withdrawal, checked against the slot.
+        signed_in: Option<Verified>,
     },
     /// Take the due emails of a scheduled run for `send_lease`, so that an
     /// overlapping run does not send them too.
@@ -103,7 +109,7 @@ impl Step {
 pub fn apply(
     request: &ConsentRequest,
     command: Command,
-    actor: Actor,
+    mut actor: Actor,
     now: OffsetDateTime,
     policy: &Policy,
 ) -> Result<Transition, WorkflowError> {
@@ -113,13 +119,18 @@ pub fn apply(
             ask_id,
             verdict,
             comment,
+            signed_in,
         } => {
+            let use_ = (slot, ask_id, LinkUse::Decide);
+            let signed_in =
+                reviewer_sign_in(request, use_, signed_in.as_ref(), &mut actor, policy)?;
             let decision = Decision {
                 verdict,
                 at: now,
                 comment,
+                signed_in,
             };
-            decide(request, slot, ask_id, decision, &actor, policy)?
+            decide(request, (slot, ask_id), decision, &actor, policy)?
         }
         Command::Cancel { reason } => cancel(request, reason, &actor, now, policy)?,
         Command::ReplaceReviewer {
@@ -146,15 +157,19 @@ pub fn apply(
             slot,
             ask_id,
             partner_contacts,
-        } => revoke(
-            request,
-            slot,
-            ask_id,
-            &partner_contacts,
-            &actor,
-            now,
-            policy,
-        )?,
+            signed_in,
+        } => {
+            let use_ = (slot, ask_id, LinkUse::Withdraw);
+            reviewer_sign_in(request, use_, signed_in.as_ref(), &mut actor, policy)?;
+            revoke(
+                request,
+                (slot, ask_id),
+                &partner_contacts,
+                &actor,
+                now,
+                policy,
+            )?
+        }
         Command::ClaimDelivery(emails) => delivery::claim(request, emails, now, policy)?,
         Command::RecordDelivery {
             sent,
@@ -163,6 +178,28 @@ pub fn apply(
         } => delivery::record(request, sent, refused, refused_notices, now, policy)?,
     };
     Ok(finish(request, step, actor, now, policy))
+}
+
+/// The sign-in a reviewer's use of an ask needs, checked once the link's ask
+/// is known to allow that use; kept on the actor, so that the audit event and
+/// the receipts name who signed in.
+fn reviewer_sign_in(
+    request: &ConsentRequest,
+    (slot, ask_id, use_): (Slot, AskId, LinkUse),
+    offered: Option<&Verified>,
+    actor: &mut Actor,
+    policy: &Policy,
+) -> Result<Option<SignIn>, WorkflowError> {
+    link_may(request, slot, ask_id, use_)?;
+    let signed_in = sign_in::required(request, slot, offered, use_, policy.reviewer_sign_in)
+        .map_err(WorkflowError::SignIn)?;
+    if let Actor::Reviewer {
+        signed_in: kept, ..
+    } = actor
+    {
+        kept.clone_from(&signed_in);
+    }
+    Ok(signed_in)
 }
 
 /// What every change does the same way: a request that leaves Pending owes

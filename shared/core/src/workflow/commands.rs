@@ -16,8 +16,7 @@ use crate::domain::{
 
 pub(super) fn decide(
     request: &ConsentRequest,
-    slot: Slot,
-    ask_id: AskId,
+    (slot, ask_id): (Slot, AskId),
     decision: Decision,
     actor: &Actor,
     policy: &Policy,
@@ -238,8 +237,7 @@ pub(super) fn end(
 
 pub(super) fn revoke(
     request: &ConsentRequest,
-    slot: Slot,
-    ask_id: AskId,
+    (slot, ask_id): (Slot, AskId),
     partner_contacts: &[Email],
     actor: &Actor,
     now: OffsetDateTime,

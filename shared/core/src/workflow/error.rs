@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::SignInRefusal;
 use crate::domain::{Decision, Status};
 
 /// A field-level validation failure, addressed by JSON pointer.
@@ -35,4 +36,7 @@ pub enum WorkflowError {
         status: Status,
         action: &'static str,
     },
+    /// The sign-in does not prove the slot's reviewer (or there was none).
+    #[error("the sign-in decides nothing: {0}")]
+    SignIn(SignInRefusal),
 }

@@ -16,6 +16,7 @@ mod error;
 mod link;
 mod policy;
 mod rules;
+mod sign_in;
 
 pub use apply::{Command, Transition, apply};
 pub use create::{NewRequest, create, reviewer_pair};
@@ -24,3 +25,4 @@ pub use error::{FieldError, WorkflowError};
 pub use link::{LinkUse, link_may};
 pub use policy::Policy;
 pub use rules::PartnerSide;
+pub use sign_in::{ReviewerSignIn, SignInRefusal, Verified, check as check_sign_in, evidence};

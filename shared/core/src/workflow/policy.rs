@@ -2,6 +2,8 @@
 
 use time::{Duration, OffsetDateTime};
 
+use super::ReviewerSignIn;
+
 /// Timing rules of a request's life: delivery, reminders, expiry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -18,6 +20,8 @@ pub struct Policy {
     pub max_access_term: Duration,
     /// How long before its term ends the requester is told.
     pub ending_notice: Duration,
+    /// Whether a reviewer's decision needs a sign-in that proves the reviewer.
+    pub reviewer_sign_in: ReviewerSignIn,
 }
 
 impl Default for Policy {
@@ -29,6 +33,7 @@ impl Default for Policy {
             expire_after: Duration::days(30),
             max_access_term: Duration::days(365),
             ending_notice: Duration::days(30),
+            reviewer_sign_in: ReviewerSignIn::Required,
         }
     }
 }

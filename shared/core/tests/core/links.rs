@@ -167,3 +167,40 @@ proptest! {
         prop_assert!(signer.verify(&text, now()).is_err());
     }
 }
+
+#[test]
+fn a_sealed_value_opens_only_for_its_label_and_unaltered() {
+    let signer = LinkSigner::new(key("k1", 7), vec![]);
+    let sealed = signer.seal("sign-in", b"{\"state\":\"s\"}");
+    assert_eq!(
+        signer.open("sign-in", &sealed).as_deref(),
+        Some(&b"{\"state\":\"s\"}"[..])
+    );
+    assert_eq!(signer.open("reviewer", &sealed), None, "another label");
+    let (body, tag) = sealed.split_once('.').unwrap();
+    let mut bytes = URL_SAFE_NO_PAD.decode(body).unwrap();
+    for i in 0..bytes.len() {
+        bytes[i] ^= 1;
+        let altered = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(&bytes));
+        assert_eq!(signer.open("sign-in", &altered), None, "byte {i} altered");
+        bytes[i] ^= 1;
+    }
+    let other = LinkSigner::new(key("k1", 8), vec![]);
+    assert_eq!(other.open("sign-in", &sealed), None, "another secret");
+    assert_eq!(signer.open("sign-in", "garbage"), None);
+}
+
+#[test]
+fn a_sealed_value_still_opens_after_rotation() {
+    let old = LinkSigner::new(key("k1", 7), vec![]);
+    let sealed = old.seal("sign-in", b"x");
+    let rotated = LinkSigner::new(key("k2", 9), vec![key("k1", 7)]);
+    assert_eq!(rotated.open("sign-in", &sealed).as_deref(), Some(&b"x"[..]));
+}
+
+#[test]
+fn a_link_is_not_a_sealed_value() {
+    let signer = LinkSigner::new(key("k1", 7), vec![]);
+    let token = signer.sign(&claims());
+    assert_eq!(signer.open("", token.as_str()), None);
+}

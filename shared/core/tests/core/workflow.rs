@@ -53,6 +53,24 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
     }
 }
 
+/// The sign-in of `slot`'s reviewer, as the service passes it with a decision.
+fn signed_in(request: &ConsentRequest, slot: Slot) -> Option<workflow::Verified> {
+    let reviewer = request.reviewer(slot)?;
+    Some(workflow::Verified {
+        sign_in: SignIn {
+            issuer: "https://idp.example".into(),
+            tenant: request.target_tenant_id.to_string(),
+            subject: format!("subject-of-{}", reviewer.email),
+            email: reviewer.email.clone(),
+            signed_in_at: t0(),
+            mfa: true,
+            ip: None,
+            user_agent: None,
+        },
+        require_mfa: false,
+    })
+}
+
 /// The customer's verified domain in these tests.
 fn customer_domains() -> Vec<Domain> {
     vec![Domain::parse("customer.example").unwrap()]
@@ -102,6 +120,7 @@ fn decide(
             ask_id,
             verdict,
             comment: None,
+            signed_in: signed_in(request, slot),
         },
     )
 }
@@ -322,6 +341,7 @@ fn a_decision_with_an_old_ask_is_refused_everywhere() {
                 ask_id: AskId(Uuid::new_v4()),
                 verdict: Verdict::Approved,
                 comment: None,
+                signed_in: signed_in(&request, Slot::Two),
             },
         );
         assert_eq!(r.unwrap_err(), WorkflowError::Superseded, "{name}");
@@ -432,6 +452,7 @@ fn replacing_on_pending_asks_only_the_new_reviewer_and_keeps_the_other_decision(
             ask_id: old,
             verdict: Verdict::Approved,
             comment: None,
+            signed_in: signed_in(&t.request, Slot::Two),
         },
     );
     assert_eq!(r.unwrap_err(), WorkflowError::Superseded);
@@ -683,7 +704,7 @@ proptest! {
                         (true, Some((_, id))) => *id,
                         _ => request.current_ask(slot).map(|a| a.id).unwrap_or(AskId(Uuid::new_v4())),
                     };
-                    Command::Decide { slot, ask_id, verdict, comment: None }
+                    Command::Decide { slot, ask_id, verdict, comment: None, signed_in: signed_in(&request, slot) }
                 }
                 Op::Cancel => Command::Cancel { reason: None },
                 Op::Replace { slot, who } => Command::ReplaceReviewer {

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use consent_app::service::Access;
 use consent_core::domain::{
-    Actor, AuditEvent, ClosedReason, ConsentRequest, Reviewer, Slot, Status, Verdict,
+    Actor, AuditEvent, ClosedReason, ConsentRequest, Reviewer, SignIn, Slot, Status, Verdict,
 };
 
 #[derive(Debug, Serialize)]
@@ -32,6 +32,30 @@ pub struct ReviewerView {
     pub delivery_failure: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivery_failed_at: Option<OffsetDateTime>,
+    /// The sign-in that proved the decision.
+    pub signed_in: Option<SignInView>,
+}
+
+/// How a reviewer proved who decided, as the partner may see it: the
+/// organization and whether MFA was used, never the address the decision
+/// came from or the device.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInView {
+    pub tenant_id: String,
+    pub mfa: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub signed_in_at: OffsetDateTime,
+}
+
+impl SignInView {
+    fn of(sign_in: Option<&SignIn>) -> Option<Self> {
+        sign_in.map(|s| Self {
+            tenant_id: s.tenant.clone(),
+            mfa: s.mfa,
+            signed_in_at: s.signed_in_at,
+        })
+    }
 }
 
 impl ReviewerView {
@@ -61,6 +85,7 @@ impl ReviewerView {
                 .and_then(|a| a.delivery_failure.as_ref())
                 .map(|f| f.reason.clone()),
             delivery_failed_at: ask.and_then(|a| a.delivery_failure.as_ref()).map(|f| f.at),
+            signed_in: SignInView::of(decision.and_then(|d| d.signed_in.as_ref())),
         }
     }
 }
@@ -166,6 +191,8 @@ pub struct AuditView {
     pub slot: Option<Slot>,
     pub detail: Option<String>,
     pub version: u64,
+    /// A reviewer's sign-in that proved the change.
+    pub signed_in: Option<SignInView>,
 }
 
 impl AuditView {
@@ -189,6 +216,10 @@ impl AuditView {
             slot: e.slot,
             detail: e.detail.clone(),
             version: e.version,
+            signed_in: match &e.actor {
+                Actor::Reviewer { signed_in, .. } => SignInView::of(signed_in.as_ref()),
+                _ => None,
+            },
         }
     }
 }

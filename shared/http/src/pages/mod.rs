@@ -9,14 +9,23 @@ use sha2::{Digest, Sha256};
 
 use consent_app::service::{LinkProblem, ReviewContext};
 use consent_core::domain::{ClosedReason, DATA_SCOPE, Status, Verdict};
+use consent_core::links::Purpose;
+use consent_core::workflow::ReviewerSignIn;
+
+mod sign_in;
+
 use consent_core::text::display_time;
+use sign_in::SignInBlock;
+pub use sign_in::{At, decision_refused, sign_in_failed, sign_in_refused};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1b1b}\
 main{max-width:40rem;margin:2rem auto;padding:1.5rem 2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002}\
 dt{font-weight:600;margin-top:.6rem}dd{margin:0}textarea{width:100%;box-sizing:border-box}\
 .buttons{margin-top:1rem;display:flex;gap:1rem}button{font-size:1rem;padding:.5rem 1.5rem;border-radius:4px;border:1px solid #888;cursor:pointer}\
 #approve{background:#0a6b2d;color:#fff}#reject{background:#a31515;color:#fff}.note{color:#555;font-size:.9rem}\
-.purpose{white-space:pre-line}";
+.purpose{white-space:pre-line}\
+a.button{display:inline-block;font-size:1rem;padding:.5rem 1.5rem;border-radius:4px;background:#0b5cad;color:#fff;text-decoration:none}\
+.signed-in{background:#eef6ee;border-left:4px solid #0a6b2d;padding:.5rem .75rem}";
 
 /// The Content-Security-Policy of every review page: no scripts at all, only our one style block.
 pub static CONTENT_SECURITY_POLICY: LazyLock<String> =
@@ -57,10 +66,28 @@ struct Page<'a> {
     title: &'a str,
     message: Vec<String>,
     facts: Option<Facts>,
+    /// The sign-in a decision needs: the link to it, or who signed in.
+    sign_in: Option<SignInBlock>,
     /// `review`, `revoke`, or empty for no form.
     form: &'static str,
-    link_expires: String,
+    /// The last line: how long the link lasts, and who it lets decide.
+    note: String,
     style: &'static str,
+}
+
+impl<'a> Page<'a> {
+    /// A page of text, with no form.
+    fn text(title: &'a str, message: Vec<String>, facts: Option<Facts>) -> Self {
+        Self {
+            title,
+            message,
+            facts,
+            sign_in: None,
+            form: "",
+            note: String::new(),
+            style: STYLE,
+        }
+    }
 }
 
 /// An HTML page with its HTTP status.
@@ -123,8 +150,9 @@ fn membership(ctx: &ReviewContext) -> Option<String> {
     })
 }
 
-/// The page with the Approve and Reject buttons.
-pub fn review_form(ctx: &ReviewContext) -> RenderedPage {
+/// The page with the Approve and Reject buttons (behind a sign-in, unless
+/// the service is link-only).
+pub fn review_form(ctx: &ReviewContext, token: &str) -> RenderedPage {
     let message = vec![
         format!(
             "{} asks for access to telemetry of your organization. You are reviewer {} of 2; both must approve.",
@@ -133,15 +161,57 @@ pub fn review_form(ctx: &ReviewContext) -> RenderedPage {
         ),
         "Until both approve, the partner sees neither your organization's name nor any telemetry insights.".to_owned(),
     ];
+    linked_form(ctx, (Purpose::Review, token), "Consent request", message)
+}
+
+/// The page with the button that withdraws consent.
+pub fn revoke_form(ctx: &ReviewContext, token: &str) -> RenderedPage {
+    let message = vec![
+        format!(
+            "You approved access for {} to telemetry of your organization. You can withdraw that consent here.",
+            ctx.partner_name
+        ),
+        "Once withdrawn, the partner no longer sees your organization's name or any telemetry insights.".to_owned(),
+    ];
+    linked_form(ctx, (Purpose::Revoke, token), "Withdraw consent", message)
+}
+
+/// A link's page: its facts, and the form once the sign-in it needs is done.
+fn linked_form(
+    ctx: &ReviewContext,
+    (purpose, token): (Purpose, &str),
+    title: &str,
+    message: Vec<String>,
+) -> RenderedPage {
+    let expires = display_time(ctx.link_expires_at);
+    let (sign_in, signed_in, note) = match ctx.sign_in_rule {
+        ReviewerSignIn::LinkOnly => (
+            None,
+            true,
+            format!(
+                "Whoever holds this link can answer in your name: do not forward this email. The link is valid until {expires}."
+            ),
+        ),
+        ReviewerSignIn::Required => (
+            Some(sign_in::block(ctx, purpose, token, sign_in::At::LinkPage)),
+            ctx.signed_in.is_some(),
+            format!(
+                "Your answer counts only once you sign in as the reviewer this link was sent to; a forwarded link lets nobody else decide. The link is valid until {expires}."
+            ),
+        ),
+    };
+    let form = match (signed_in, purpose) {
+        (false, _) => "",
+        (true, Purpose::Review) => "review",
+        (true, Purpose::Revoke) => "revoke",
+    };
     render(
         200,
         Page {
-            title: "Consent request",
-            message,
-            facts: Some(facts(ctx)),
-            form: "review",
-            link_expires: display_time(ctx.link_expires_at),
-            style: STYLE,
+            sign_in,
+            form,
+            note,
+            ..Page::text(title, message, Some(facts(ctx)))
         },
     )
 }
@@ -162,17 +232,9 @@ pub fn decision_taken(verdict: Verdict, ctx: &ReviewContext) -> RenderedPage {
             "Thank you. Access is granted once the other reviewer approves as well.",
         ),
     };
-    render(
-        200,
-        Page {
-            title,
-            message: vec![line.to_owned()],
-            facts: Some(facts(ctx)),
-            form: "",
-            link_expires: String::new(),
-            style: STYLE,
-        },
-    )
+    let mut message = vec![line.to_owned()];
+    message.extend(sign_in::recorded(ctx));
+    render(200, Page::text(title, message, Some(facts(ctx))))
 }
 
 /// Why a link cannot be used (any more).
@@ -238,73 +300,37 @@ pub fn link_problem(problem: &LinkProblem) -> RenderedPage {
             "Please try again",
             "The service is unavailable for a moment. Nothing was changed.".to_owned(),
         ),
+        LinkProblem::SignIn(refusal) => {
+            let (status, title, lines) = sign_in::refusal_words(refusal, None);
+            return render(status, Page::text(title, lines, None));
+        }
     };
-    render(
-        status,
-        Page {
-            title,
-            message: vec![line],
-            facts: None,
-            form: "",
-            link_expires: String::new(),
-            style: STYLE,
-        },
-    )
-}
-
-/// The page with the button that withdraws consent.
-pub fn revoke_form(ctx: &ReviewContext) -> RenderedPage {
-    let message = vec![
-        format!(
-            "You approved access for {} to telemetry of your organization. You can withdraw that consent here.",
-            ctx.partner_name
-        ),
-        "Once withdrawn, the partner no longer sees your organization's name or any telemetry insights.".to_owned(),
-    ];
-    render(
-        200,
-        Page {
-            title: "Withdraw consent",
-            message,
-            facts: Some(facts(ctx)),
-            form: "revoke",
-            link_expires: display_time(ctx.link_expires_at),
-            style: STYLE,
-        },
-    )
+    render(status, Page::text(title, vec![line], None))
 }
 
 /// After consent was withdrawn.
 pub fn revoked(ctx: &ReviewContext) -> RenderedPage {
+    let mut message = vec![
+        "The partner no longer has access to this environment's telemetry insights. The partner's admins are told.".to_owned(),
+    ];
+    message.extend(sign_in::recorded(ctx));
     render(
         200,
-        Page {
-            title: "Consent withdrawn",
-            message: vec![
-                "The partner no longer has access to this environment's telemetry insights. The partner's admins are told.".to_owned(),
-            ],
-            facts: Some(facts(ctx)),
-            form: "",
-            link_expires: String::new(),
-            style: STYLE,
-        },
+        Page::text("Consent withdrawn", message, Some(facts(ctx))),
     )
 }
 
-/// A form that could not be read.
-pub fn bad_form(detail: &str) -> RenderedPage {
+/// A form that could not be read (400), or whose field is not acceptable (422).
+pub fn bad_form(status: u16, detail: &str) -> RenderedPage {
     render(
-        400,
-        Page {
-            title: "Your answer could not be read",
-            message: vec![
+        status,
+        Page::text(
+            "Your answer could not be read",
+            vec![
                 detail.to_owned(),
                 "Nothing was changed. Go back and try again.".to_owned(),
             ],
-            facts: None,
-            form: "",
-            link_expires: String::new(),
-            style: STYLE,
-        },
+            None,
+        ),
     )
 }
