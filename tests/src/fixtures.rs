@@ -185,6 +185,7 @@ pub async fn fill_pending(
                 ]),
                 customer_domains: vec![Domain::parse("contoso.example").unwrap()],
                 confirmed_in_target_tenant: false,
+                customer_contacts: Vec::new(),
                 partner: Default::default(),
                 ask_ids: [
                     consent_core::domain::AskId(uuid::Uuid::new_v4()),

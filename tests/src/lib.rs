@@ -16,6 +16,7 @@ pub mod fixtures;
 pub mod lambda;
 pub mod local;
 pub mod moto;
+pub mod oidc;
 pub mod outbox;
 pub mod page;
 pub mod reviewer;

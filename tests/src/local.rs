@@ -32,6 +32,13 @@ impl Local {
         Self::around(running, outbox)
     }
 
+    /// Starts `consent-local` on a free port with `config` (its outbox is the backends').
+    pub async fn start_with(config: LocalConfig) -> Self {
+        let outbox = config.backends.outbox.clone();
+        let running = start(LocalConfig { port: 0, ..config }).await.unwrap();
+        Self::around(running, outbox)
+    }
+
     /// A client, the outbox and the dev signer around a server started otherwise.
     pub fn around(running: Running, outbox: std::path::PathBuf) -> Self {
         Local {

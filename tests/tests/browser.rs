@@ -161,3 +161,86 @@ async fn a_reviewer_opens_the_emailed_link_sees_the_request_and_approves() {
     assert_eq!(view["reviewers"][1]["decision"], "pending");
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_signs_in_with_a_third_party_provider_and_withdraws_too() {
+    use consent_tests::oidc::{CLIENT_ID, CLIENT_SECRET, MockProvider};
+    let provider = MockProvider::start().await;
+    let l = consent_tests::local::Local::start_with(LocalConfig {
+        backends: Backends {
+            outbox: temp_dir("browser-provider"),
+            ..Backends::default()
+        },
+        tick: std::time::Duration::from_secs(3600),
+        sign_in: consent_runtime::SignInConfig {
+            issuer: Some(provider.url.clone()),
+            client_id: Some(CLIENT_ID.into()),
+            client_secret: Some(CLIENT_SECRET.into()),
+            ..consent_runtime::SignInConfig::default()
+        },
+        ..LocalConfig::default()
+    })
+    .await;
+    for (sub, email) in [
+        ("bob-oid", "bob@contoso.example"),
+        ("carol-oid", "carol@contoso.example"),
+    ] {
+        provider
+            .user(sub, json!({"email": email, "email_verified": true, "tid": "contoso", "amr": ["pwd", "mfa"]}))
+            .await;
+    }
+    let alice = l.token(PARTNER, "alice", false);
+    l.create(
+        &alice,
+        "prod",
+        ["bob@contoso.example", "carol@contoso.example"],
+    )
+    .await;
+    let browser = Browser::open().await;
+    // Each reviewer: the link, the provider's own sign-in form, back, approve.
+    for (sub, reviewer) in [
+        ("bob-oid", "bob@contoso.example"),
+        ("carol-oid", "carol@contoso.example"),
+    ] {
+        browser.go(&l.link_for(reviewer)).await;
+        browser.wait_for_heading("Consent request").await;
+        browser.click("#sign-in").await;
+        browser.wait_for("#subject-input").await;
+        assert!(browser.url().await.starts_with(&provider.url));
+        browser.fill("#subject-input", sub).await;
+        browser.click("#subject-input + button").await;
+        browser.wait_for("#signed-in").await;
+        assert!(browser.text("#signed-in").await.contains(reviewer));
+        browser.click("#approve").await;
+        browser.wait_for_heading("You approved the request").await;
+    }
+    assert_eq!(l.access(&alice, "prod").await["status"], "allowed");
+    // Withdrawing needs the sign-in too.
+    let withdraw = l
+        .emails_to("bob@contoso.example")
+        .iter()
+        .rev()
+        .find_map(OutboxEmail::revoke_link)
+        .expect("a withdrawal link");
+    browser.go(&withdraw).await;
+    browser.wait_for_heading("Withdraw consent").await;
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#withdraw') === null;")
+            .await,
+        true,
+        "no withdrawal before the sign-in"
+    );
+    browser.click("#sign-in").await;
+    browser.wait_for("#subject-input").await;
+    browser.fill("#subject-input", "bob-oid").await;
+    browser.click("#subject-input + button").await;
+    browser.wait_for("#withdraw").await;
+    browser
+        .assert_accessible("the withdrawal page, signed in")
+        .await;
+    browser.click("#withdraw").await;
+    browser.wait_for_heading("Consent withdrawn").await;
+    browser.close().await;
+    assert_eq!(l.access(&alice, "prod").await["status"], "not_allowed");
+}

@@ -29,6 +29,7 @@ mod receipts;
 mod review_links;
 mod schedule;
 mod sdk_config;
+mod sign_in;
 mod store_contract;
 mod term;
 mod tls_trust;

@@ -30,6 +30,7 @@ fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
             ]),
             customer_domains: Vec::new(),
             confirmed_in_target_tenant: true,
+            customer_contacts: Vec::new(),
             partner: Default::default(),
             ask_ids: [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())],
         },

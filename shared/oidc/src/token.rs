@@ -114,7 +114,9 @@ pub struct Expected<'a> {
 
 /// The header's algorithm and key id, if the algorithm is one accepted.
 pub fn algorithm_and_key_id(token: &str) -> Result<(Algorithm, Option<String>), String> {
-    let header = decode_header(token).map_err(|e| format!("unreadable header: {e}"))?;
+    // jsonwebtoken knows no `none`: such a header does not even parse.
+    let header = decode_header(token)
+        .map_err(|e| format!("the header names no algorithm that is accepted ({e})"))?;
     if !ALGORITHMS.contains(&header.alg) {
         return Err(format!("algorithm {:?} is not accepted", header.alg));
     }

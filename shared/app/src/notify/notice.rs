@@ -116,6 +116,14 @@ fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
         NoticeKind::EndingSoon => {
             format!("Both reviewers approved; the second approval came on {at}.")
         }
+        NoticeKind::Requested => {
+            let asked: Vec<String> = receipt
+                .reviewers
+                .iter()
+                .map(|r| r.email.to_string())
+                .collect();
+            format!("{by} asked {} on {at}.", asked.join(" and "))
+        }
     }];
     if let Some(reason) = &receipt.reason {
         lines.push(format!(
@@ -148,6 +156,9 @@ fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str
             "{partner} no longer has access to this environment's telemetry. You have nothing more to do."
         ),
         (NoticeKind::Ended, false) => "Your access to this environment's telemetry has ended. To see it again, submit a new request.".to_owned(),
+        (NoticeKind::Requested, _) => format!(
+            "The reviewers decide with the link in their email alone: this service is set up without a sign-in for reviewers, and your organization lists no verified domain that shows these addresses are yours. If you do not know these people, or do not expect this request, tell {partner} and ask the reviewers not to use their links."
+        ),
         (NoticeKind::EndingSoon, _) => "To keep seeing this environment's telemetry after that, submit a new request once this one has ended; the reviewers decide again.".to_owned(),
         (_, true) => "Consent is not given. You have nothing more to do.".to_owned(),
         (_, false) => "Consent is not given: you have no access to this environment's telemetry. A new request would have to be submitted.".to_owned(),
@@ -189,6 +200,10 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
         NoticeKind::EndingSoon => (
             format!("Access ends soon: {customer} / {env}"),
             "Your access to this environment's telemetry ends soon.",
+        ),
+        NoticeKind::Requested => (
+            format!("Consent asked of {customer}: {partner_name} / {env}"),
+            "A partner asks two people of your organization to allow access to telemetry.",
         ),
     };
     let mut lines = what_happened(email.notice.kind, receipt);

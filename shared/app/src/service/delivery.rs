@@ -242,8 +242,10 @@ impl Dispatcher {
             _ => None,
         };
         // The partner learns the customer's name only with an allowed outcome.
-        let customer_may_be_named = matches!(notice.recipient, Recipient::Reviewer { .. })
-            || notice.kind == NoticeKind::Allowed;
+        let customer_may_be_named = matches!(
+            notice.recipient,
+            Recipient::Reviewer { .. } | Recipient::CustomerContact
+        ) || notice.kind == NoticeKind::Allowed;
         let [partner_name, customer_name] = match names_of(self.directory.as_ref(), request).await {
             Ok(names) => names,
             Err(e) => return Outcome::Deferred(e.to_string()),

@@ -29,6 +29,13 @@ pub struct CreateInput {
     pub confirmed_in_target_tenant: bool,
 }
 
+/// The customer's verified domains and contacts, from the directory.
+#[derive(Debug, Default)]
+struct CustomerSide {
+    domains: Vec<Domain>,
+    contacts: Vec<Email>,
+}
+
 /// The partner commands and the retry loop they share.
 impl ConsentService {
     pub async fn create(
@@ -40,7 +47,7 @@ impl ConsentService {
             "your sign-in token carries no email address, which reviewers need to see who asks",
         ))?;
         let own_tenant = input.target_tenant_id == caller.tenant_id;
-        let (partner, customer_domains) = self
+        let (partner, customer) = self
             .sides(&caller.tenant_id, &input.target_tenant_id)
             .await?;
         let new = workflow::NewRequest {
@@ -56,7 +63,8 @@ impl ConsentService {
             purpose: input.purpose,
             access_term: input.access_term,
             reviewers: workflow::reviewer_pair(own_tenant, input.reviewers)?,
-            customer_domains,
+            customer_domains: customer.domains,
+            customer_contacts: customer.contacts,
             partner,
             confirmed_in_target_tenant: input.confirmed_in_target_tenant,
             ask_ids: fresh_ask_ids(),
@@ -120,14 +128,14 @@ impl ConsentService {
     ) -> Result<ConsentRequest, ServiceError> {
         require_admin(caller)?;
         let request = self.own_request(caller, id).await?;
-        let (partner, customer_domains) = self
+        let (partner, customer) = self
             .sides(&request.partner_tenant_id, &request.target_tenant_id)
             .await?;
         self.command_as_partner(caller, id, Some(request), || Command::ReplaceReviewer {
             slot,
             email: email.clone(),
             confirmed_in_target_tenant,
-            customer_domains: customer_domains.clone(),
+            customer_domains: customer.domains.clone(),
             partner: partner.clone(),
             ask_ids: fresh_ask_ids(),
         })
@@ -141,7 +149,7 @@ impl ConsentService {
         &self,
         partner: &TenantId,
         target: &TenantId,
-    ) -> Result<(PartnerSide, Vec<Domain>), ServiceError> {
+    ) -> Result<(PartnerSide, CustomerSide), ServiceError> {
         let [found, customer] = self.tenant_pair(partner, target).await?;
         let Some(found) = found else {
             return Err(ServiceError::Forbidden(
@@ -161,8 +169,14 @@ impl ConsentService {
             ServiceError::Invalid(vec![FieldError::new("/targetTenantId", message)])
         };
         match customer {
-            _ if target == partner => Ok((side, Vec::new())),
-            Some(customer) if customer.kind == TenantKind::Customer => Ok((side, customer.domains)),
+            _ if target == partner => Ok((side, CustomerSide::default())),
+            Some(customer) if customer.kind == TenantKind::Customer => Ok((
+                side,
+                CustomerSide {
+                    domains: customer.domains,
+                    contacts: customer.contacts,
+                },
+            )),
             Some(_) => Err(target_field(
                 "is a partner tenant: consent is asked of a customer tenant",
             )),

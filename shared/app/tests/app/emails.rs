@@ -48,6 +48,7 @@ fn created() -> Transition {
         reviewers: Some([email("bob@contoso.example"), email("carol@contoso.example")]),
         customer_domains: vec![Domain::parse("contoso.example").unwrap()],
         confirmed_in_target_tenant: false,
+        customer_contacts: Vec::new(),
         partner: Default::default(),
         ask_ids: [AskId(Uuid::from_u128(1)), AskId(Uuid::from_u128(2))],
     };

@@ -18,6 +18,9 @@ pub enum NoticeKind {
     Ended,
     /// To the requester, a while before the term runs out.
     EndingSoon,
+    /// To the customer's contacts, when a request for a customer without
+    /// verified domains is reviewed through links alone (link-only).
+    Requested,
 }
 
 impl NoticeKind {
@@ -29,6 +32,7 @@ impl NoticeKind {
             NoticeKind::Revoked => "revoked",
             NoticeKind::Canceled => "canceled",
             NoticeKind::Ended => "ended",
+            NoticeKind::Requested => "requested",
             NoticeKind::EndingSoon => "ending soon",
         }
     }
@@ -44,6 +48,8 @@ pub enum Recipient {
     },
     /// A partner admin contact from the tenant directory.
     PartnerContact,
+    /// A contact of the customer from the tenant directory.
+    CustomerContact,
 }
 
 /// Identifies a notice within its request: the version that created it and its place.

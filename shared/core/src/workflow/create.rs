@@ -6,10 +6,11 @@ use time::OffsetDateTime;
 use super::rules::{
     PartnerSide, check_reviewer_pair, check_term, new_ask, of_the_partner, verified_domains,
 };
-use super::{Emails, FieldError, Policy, Transition, WorkflowError};
+use super::{Emails, FieldError, Policy, ReviewerSignIn, Transition, WorkflowError, delivery};
 use crate::domain::{
     AccessPurpose, AccessTerm, Actor, AskId, AuditAction, AuditEvent, ConsentRequest, Domain,
-    Email, EnvironmentId, EnvironmentName, RequestId, Requester, Reviewer, Slot, State, TenantId,
+    Email, EnvironmentId, EnvironmentName, NoticeKind, RequestId, Requester, Reviewer, Slot, State,
+    TenantId,
 };
 
 /// A create command with already-parsed fields.
@@ -29,6 +30,9 @@ pub struct NewRequest {
     pub customer_domains: Vec<Domain>,
     /// The partner's own domains and contacts, from the directory.
     pub partner: PartnerSide,
+    /// The customer's contacts, from the directory: told of a request its
+    /// reviewers answer through links alone, where no domain vouches for them.
+    pub customer_contacts: Vec<Email>,
     /// The requester confirmed both reviewers belong to the customer
     /// organization (required when it lists no domains).
     pub confirmed_in_target_tenant: bool,
@@ -90,7 +94,24 @@ pub fn create(
         version: 1,
         notices: Vec::new(),
     };
-    let emails = Emails::asks_of(&request, &Slot::ALL);
+    let mut request = request;
+    let mut emails = Emails::asks_of(&request, &Slot::ALL);
+    // No domain and no sign-in vouch for these reviewers: the customer's
+    // own contacts hear of the request too.
+    if request.reviewers.is_some()
+        && input.customer_domains.is_empty()
+        && policy.reviewer_sign_in == ReviewerSignIn::LinkOnly
+    {
+        let version = request.version;
+        let asked = request.clone();
+        delivery::Closing::new(&asked, &actor, now, policy).owe_customer(
+            &mut request,
+            NoticeKind::Requested,
+            &input.customer_contacts,
+            version,
+        );
+        emails.notices.extend(request.notices.iter().map(|n| n.id));
+    }
     let audit = AuditEvent {
         request_id: request.id,
         version: 1,

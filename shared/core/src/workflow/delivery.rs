@@ -134,6 +134,34 @@ impl<'a> Closing<'a> {
         });
     }
 
+    /// Owes a notice of `kind` to each of `contacts` of the customer (each
+    /// address once), due at once.
+    pub(super) fn owe_customer(
+        &self,
+        request: &mut ConsentRequest,
+        kind: NoticeKind,
+        contacts: &[Email],
+        version: u64,
+    ) {
+        let receipt = self.receipt(request);
+        let mut seen: Vec<&Email> = Vec::new();
+        for contact in contacts {
+            if seen.iter().any(|e| e.same_person(contact)) {
+                continue;
+            }
+            seen.push(contact);
+            let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
+            request.notices.push(Notice {
+                id: NoticeId { version, index },
+                kind,
+                to: contact.clone(),
+                recipient: Recipient::CustomerContact,
+                due_at: self.at + self.policy.send_lease,
+                receipt: receipt.clone(),
+            });
+        }
+    }
+
     /// Owes its notice to each person (each address once). Created with the
     /// version about to be written; the committing caller sends it at once,
     /// and it is due again after the send lease if that caller dies first.
@@ -325,6 +353,7 @@ fn recipient_name(recipient: Recipient) -> String {
         Recipient::Requester => "requester".to_owned(),
         Recipient::Reviewer { slot } => format!("reviewer {slot}"),
         Recipient::PartnerContact => "partner contact".to_owned(),
+        Recipient::CustomerContact => "customer contact".to_owned(),
     }
 }
 

@@ -48,6 +48,7 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
             .ok(),
         customer_domains: customer_domains(),
         confirmed_in_target_tenant: false,
+        customer_contacts: Vec::new(),
         partner: Default::default(),
         ask_ids: ask_ids(),
     }
