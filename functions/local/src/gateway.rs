@@ -63,21 +63,33 @@ pub struct Route {
     handler: Handler,
 }
 
-/// Every route of the product, API and pages, plus the local extras.
-pub fn routes() -> Vec<Route> {
-    let route = |method: Method, path: &'static str, auth: Auth, handler: Handler| Route {
+fn route(method: Method, path: &'static str, auth: Auth, handler: Handler) -> Route {
+    Route {
         method,
         path,
         auth,
         handler,
-    };
-    vec![
+    }
+}
+
+/// Every route of the product, API and pages, plus the local extras.
+pub fn routes() -> Vec<Route> {
+    let mut routes = vec![
         route(Method::GET, "/health", Auth::None, |_, _| {
             Box::pin(async { json_response(StatusCode::OK, &serde_json::json!({"status": "ok"})) })
         }),
         route(Method::GET, "/openapi.json", Auth::None, |_, _| {
             Box::pin(async { openapi() })
         }),
+    ];
+    routes.extend(api_routes());
+    routes.extend(link_routes());
+    routes
+}
+
+/// The partners' API and the services' access check.
+fn api_routes() -> Vec<Route> {
+    vec![
         route(
             Method::POST,
             "/consent-requests",
@@ -110,18 +122,6 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
-            "/review/{token}",
-            Auth::None,
-            route_to!(review_page::handle),
-        ),
-        route(
-            Method::POST,
-            "/review/{token}",
-            Auth::None,
-            route_to!(review_decision::handle),
-        ),
-        route(
-            Method::GET,
             "/access",
             Auth::User,
             route_to!(access_check::handle),
@@ -131,6 +131,24 @@ pub fn routes() -> Vec<Route> {
             "/service/access",
             Auth::Service,
             route_to!(access_check::handle_service),
+        ),
+    ]
+}
+
+/// What the emailed links open: the pages, the decisions, the reviewer's sign-in.
+fn link_routes() -> Vec<Route> {
+    vec![
+        route(
+            Method::GET,
+            "/review/{token}",
+            Auth::None,
+            route_to!(review_page::handle),
+        ),
+        route(
+            Method::POST,
+            "/review/{token}",
+            Auth::None,
+            route_to!(review_decision::handle),
         ),
         route(
             Method::GET,

@@ -2,44 +2,15 @@
 //! keys, and the OpenID Connect client secret.
 
 use consent_app::settings::ConfigError;
-use consent_core::links::{LinkKey, LinkSigner};
+use consent_core::links::LinkSigner;
 
 /// The environment variable naming the secret's ARN.
 pub const LINK_KEYS_SECRET: &str = "CONSENT_LINK_KEYS_SECRET_ARN";
 
-/// The link-signing keys of the secret's value: JSON, either one key
-/// `{"kid": "k1", "secret": "…"}` (as the template generates it) or, while
-/// rotating, `{"keys": [{"kid": "k2", "secret": "…"}, {"kid": "k1", "secret": "…"}]}`
-/// (the first signs, all verify). A secret is used as text, at least 32 bytes.
+/// The link-signing keys of the secret's value
+/// ([`LinkSigner::from_secret_value`]); an error names `setting`.
 pub fn parse_secret_keys(setting: &'static str, value: &str) -> Result<LinkSigner, ConfigError> {
-    #[derive(serde::Deserialize)]
-    struct Key {
-        kid: String,
-        secret: String,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Value {
-        Rotating { keys: Vec<Key> },
-        Single(Key),
-    }
-    let problem = |p: String| ConfigError::new(setting, p);
-    let keys = match serde_json::from_str::<Value>(value).map_err(|_| {
-        problem("the secret is not {\"kid\", \"secret\"} or {\"keys\": [...]} JSON".to_owned())
-    })? {
-        Value::Single(key) => vec![key],
-        Value::Rotating { keys } => keys,
-    };
-    let mut keys = keys
-        .into_iter()
-        .map(|k| LinkKey::new(&k.kid, k.secret.into_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(problem)?;
-    if keys.is_empty() {
-        return Err(problem("the secret holds no key".to_owned()));
-    }
-    let active = keys.remove(0);
-    Ok(LinkSigner::new(active, keys))
+    LinkSigner::from_secret_value(value).map_err(|p| ConfigError::new(setting, p))
 }
 
 /// The text value of the secret `arn`; an error names `setting`.

@@ -163,6 +163,40 @@ impl LinkSigner {
         Ok(Self::new(active, keys))
     }
 
+    /// The keys of a secret's value (as Secrets Manager holds them): JSON,
+    /// either one key `{"kid": "k1", "secret": "…"}` (as the template
+    /// generates it) or, while rotating, `{"keys": [{"kid": "k2", "secret":
+    /// "…"}, {"kid": "k1", "secret": "…"}]}` (the first signs, all verify).
+    /// A secret is used as text, at least 32 bytes.
+    pub fn from_secret_value(value: &str) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct Key {
+            kid: String,
+            secret: String,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Value {
+            Rotating { keys: Vec<Key> },
+            Single(Key),
+        }
+        let keys = match serde_json::from_str::<Value>(value).map_err(|_| {
+            "the secret is not {\"kid\", \"secret\"} or {\"keys\": [...]} JSON".to_owned()
+        })? {
+            Value::Single(key) => vec![key],
+            Value::Rotating { keys } => keys,
+        };
+        let mut keys = keys
+            .into_iter()
+            .map(|k| LinkKey::new(&k.kid, k.secret.into_bytes()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err("the secret holds no key".to_owned());
+        }
+        let active = keys.remove(0);
+        Ok(Self::new(active, keys))
+    }
+
     pub fn sign(&self, claims: &LinkClaims) -> LinkToken {
         let mut bytes = Vec::with_capacity(80);
         bytes.push(FORMAT_VERSION);

@@ -82,6 +82,10 @@ struct Claims {
     email: Option<String>,
     #[serde(default, deserialize_with = "bool_or_text")]
     email_verified: Option<bool>,
+    /// Entra ID's "email domain owner verified", which it sends instead of
+    /// `email_verified` (an optional claim of the app registration).
+    #[serde(default, deserialize_with = "bool_or_text")]
+    xms_edov: Option<bool>,
     upn: Option<String>,
     #[serde(default)]
     amr: Vec<String>,
@@ -151,7 +155,7 @@ pub fn validate(
         tenant: claims.tid,
         subject: claims.oid.unwrap_or(claims.sub),
         email: claims.email,
-        email_verified: claims.email_verified,
+        email_verified: claims.email_verified.or(claims.xms_edov),
         upn: claims.upn,
         signed_in_at: at(claims.auth_time.unwrap_or(claims.iat))?,
         methods: claims.amr,

@@ -238,7 +238,9 @@ impl Backends {
             return Ok(inline);
         };
         let text = self.secret(arn, vars::LINK_KEYS_SECRET).await?;
-        consent_aws::secrets::parse_secret_keys(vars::LINK_KEYS_SECRET, &text).map(Some)
+        LinkSigner::from_secret_value(&text)
+            .map(Some)
+            .map_err(|p| ConfigError::new(vars::LINK_KEYS_SECRET, p))
     }
 
     /// The text of the secret `arn`, which `setting` names.

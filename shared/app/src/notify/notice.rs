@@ -165,14 +165,14 @@ fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str
     }
 }
 
-pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
-    let r = email.request;
-    let receipt = &email.notice.receipt;
-    let partner_name = single_line(email.partner_name);
-    let customer = single_line(email.customer);
-    let env = single_line(r.environment_name.as_str());
-    let to_reviewer = matches!(email.notice.recipient, Recipient::Reviewer { .. });
-    let (subject, headline) = match email.notice.kind {
+/// The subject and the first line of a notice of `kind`.
+fn subject_and_headline(
+    kind: NoticeKind,
+    partner_name: &str,
+    customer: &str,
+    env: &str,
+) -> (String, &'static str) {
+    match kind {
         NoticeKind::Allowed => (
             format!("Consent given: {partner_name} may see telemetry of {customer} / {env}"),
             "Both reviewers approved: consent is given.",
@@ -205,7 +205,18 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
             format!("Consent asked of {customer}: {partner_name} / {env}"),
             "A partner asks two people of your organization to allow access to telemetry.",
         ),
-    };
+    }
+}
+
+pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
+    let r = email.request;
+    let receipt = &email.notice.receipt;
+    let partner_name = single_line(email.partner_name);
+    let customer = single_line(email.customer);
+    let env = single_line(r.environment_name.as_str());
+    let to_reviewer = matches!(email.notice.recipient, Recipient::Reviewer { .. });
+    let (subject, headline) =
+        subject_and_headline(email.notice.kind, &partner_name, &customer, &env);
     let mut lines = what_happened(email.notice.kind, receipt);
     if let Some(until) = r.allowed_until() {
         lines.push(format!(

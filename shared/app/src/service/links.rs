@@ -30,7 +30,7 @@ pub enum LinkProblem {
     Closed(Status),
     /// This link was already used.
     AlreadyDecided {
-        decision: Decision,
+        decision: Box<Decision>,
         status: Status,
     },
     /// Consent was already withdrawn.

@@ -29,7 +29,7 @@ pub enum WorkflowError {
     #[error("this link has been replaced by a newer one")]
     Superseded,
     #[error("this ask was already decided")]
-    AlreadyDecided(Decision),
+    AlreadyDecided(Box<Decision>),
     /// The command does not apply to a request in this state.
     #[error("a {} request cannot be {action}", .status.code())]
     WrongStatus {

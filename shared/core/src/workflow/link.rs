@@ -26,7 +26,7 @@ pub fn link_may(
     match use_ {
         LinkUse::Decide => {
             if let Some(earlier) = &ask.decision {
-                return Err(WorkflowError::AlreadyDecided(earlier.clone()));
+                return Err(WorkflowError::AlreadyDecided(Box::new(earlier.clone())));
             }
             if request.status() != Status::Pending {
                 return Err(wrong_status(request, "decided"));

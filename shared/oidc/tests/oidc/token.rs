@@ -144,7 +144,14 @@ fn a_per_tenant_issuer_takes_the_tokens_tenant() {
     entra["iss"] = json!("https://login.microsoftonline.com/t-1/v2.0");
     entra["tid"] = json!("t-1");
     entra["oid"] = json!("o-1");
+    entra.as_object_mut().unwrap().remove("email_verified");
+    entra["xms_edov"] = json!(true);
     let identity = check(&sign(&entra), &rule).unwrap();
     assert_eq!(identity.tenant.as_deref(), Some("t-1"));
     assert_eq!(identity.subject, "o-1", "Entra's oid, not the pairwise sub");
+    assert_eq!(
+        identity.vouched_address(),
+        Some("carol@contoso.example"),
+        "Entra vouches for the address with xms_edov"
+    );
 }
