@@ -130,7 +130,7 @@ async fn a_reviewer_opens_the_emailed_link_sees_the_request_and_approves() {
         browser
             .text("#signed-in")
             .await
-            .contains("You signed in to Contoso Ltd with MFA as bob@contoso.example"),
+            .contains("You are bob@contoso.example, signed in to Contoso Ltd with MFA at"),
         "{}",
         browser.text("main").await
     );
@@ -142,7 +142,9 @@ async fn a_reviewer_opens_the_emailed_link_sees_the_request_and_approves() {
     let done = browser.text("main").await;
     assert!(done.contains("once the other reviewer approves"), "{done}");
     assert!(
-        done.contains("Recorded with your sign-in: signed in to Contoso Ltd with MFA"),
+        done.contains(
+            "Recorded with your decision: bob@contoso.example, signed in to Contoso Ltd with MFA at"
+        ),
         "{done}"
     );
     assert_eq!(

@@ -141,7 +141,7 @@ async fn the_reviewers_sign_in_and_their_evidence_is_kept() {
         .await;
     assert!(
         page.body
-            .contains("You signed in to Contoso Ltd with MFA as bob@contoso.example"),
+            .contains("You are bob@contoso.example, signed in to Contoso Ltd with MFA at"),
         "{}",
         page.body
     );

@@ -1,6 +1,7 @@
 //! What consent-local says when it starts.
 
 use consent_app::settings::Settings;
+use consent_core::workflow::ReviewerSignIn;
 use consent_runtime::{Backends, TenantsFile};
 
 /// What the start-up lines tell a newcomer.
@@ -10,6 +11,8 @@ pub struct Banner {
     emails: String,
     events: String,
     schedule: String,
+    /// How reviewers prove who they are; `{base}` stands for the address.
+    reviewers: String,
 }
 
 impl Banner {
@@ -18,7 +21,13 @@ impl Banner {
         events: &std::path::Path,
         tick: std::time::Duration,
         settings: &Settings,
+        issuer: Option<&str>,
     ) -> Self {
+        let reviewers = match (settings.policy.reviewer_sign_in, issuer) {
+            (ReviewerSignIn::LinkOnly, _) => "decide with the emailed link alone (link-only: whoever holds a link decides as its reviewer)".to_owned(),
+            (ReviewerSignIn::Required, Some(issuer)) => format!("sign in with {issuer} before a decision counts"),
+            (ReviewerSignIn::Required, None) => "sign in before a decision counts, at the development identity provider {base}/dev-idp (no password: for trying the service only)".to_owned(),
+        };
         let tenants = match (&backends.tenants, &backends.table) {
             (Some(TenantsFile::Path(file)), _) => format!("are read from {}", file.display()),
             (Some(TenantsFile::Json(_)), _) => {
@@ -69,6 +78,7 @@ impl Banner {
             emails,
             events,
             schedule,
+            reviewers,
         }
     }
 
@@ -86,6 +96,10 @@ impl Banner {
         println!("  Tenants {}.", self.tenants);
         println!("  Emails {}.", self.emails);
         println!("  Consent events {}.", self.events);
+        println!(
+            "  Reviewers {}.",
+            self.reviewers.replace("{base}", base_url)
+        );
         println!("{}", self.schedule);
         println!("  Stop with Ctrl-C.");
     }

@@ -104,7 +104,13 @@ async fn serve(cli: Cli) -> Result<(), String> {
     consent_runtime::lambda::init_tracing();
     let events = cli.events.clone();
     let config = settings(&cli).map_err(|e| e.to_string())?;
-    let banner = Banner::new(&config.backends, &events, config.tick, &config.service);
+    let banner = Banner::new(
+        &config.backends,
+        &events,
+        config.tick,
+        &config.service,
+        config.sign_in.issuer.as_deref(),
+    );
     let local = LocalConfig {
         port: cli.port,
         backends: config.backends,

@@ -196,7 +196,7 @@ fn linked_form(
             Some(sign_in::block(ctx, purpose, token, sign_in::At::LinkPage)),
             ctx.signed_in.is_some(),
             format!(
-                "Your answer counts only once you sign in as the reviewer this link was sent to; a forwarded link lets nobody else decide. The link is valid until {expires}."
+                "A forwarded link lets nobody else decide: answers count only with the sign-in of the person it was sent to. The link is valid until {expires}."
             ),
         ),
     };

@@ -50,13 +50,13 @@ fn reviewer(ctx: &ReviewContext) -> String {
         .unwrap_or_default()
 }
 
-/// "You signed in as carol@contoso.example to Contoso Ltd with MFA, 6 Dec 2026 14:02 UTC."
-fn who_signed_in(ctx: &ReviewContext) -> Option<String> {
+/// "bob@contoso.example, signed in to Contoso Ltd with MFA at 2026-12-06 14:02 UTC"
+fn sign_in_line(ctx: &ReviewContext) -> Option<String> {
     ctx.signed_in.as_ref().map(|s| {
         format!(
-            "You {} as {}, {}.",
-            sign_in_words(Some(s.mfa), &ctx.customer_name),
+            "{}, {} at {}",
             s.email,
+            sign_in_words(Some(s.mfa), &ctx.customer_name),
             display_time(s.signed_in_at)
         )
     })
@@ -64,7 +64,7 @@ fn who_signed_in(ctx: &ReviewContext) -> Option<String> {
 
 pub(super) fn block(ctx: &ReviewContext, purpose: Purpose, token: &str, at: At) -> SignInBlock {
     SignInBlock {
-        signed_in: who_signed_in(ctx),
+        signed_in: sign_in_line(ctx).map(|line| format!("You are {line}.")),
         ask: format!(
             "To answer, sign in as {} with your {} account. Your answer counts only when the sign-in shows it is you.",
             reviewer(ctx),
@@ -81,14 +81,7 @@ pub(super) fn block(ctx: &ReviewContext, purpose: Purpose, token: &str, at: At) 
 
 /// What the record keeps of the sign-in behind a decision just taken.
 pub(super) fn recorded(ctx: &ReviewContext) -> Option<String> {
-    ctx.signed_in.as_ref().map(|s| {
-        format!(
-            "Recorded with your sign-in: {}, {}, as {}.",
-            sign_in_words(Some(s.mfa), &ctx.customer_name),
-            display_time(s.signed_in_at),
-            s.email
-        )
-    })
+    sign_in_line(ctx).map(|line| format!("Recorded with your decision: {line}."))
 }
 
 /// The status, title and lines of a refused sign-in; `organization` names
