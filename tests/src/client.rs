@@ -134,7 +134,7 @@ impl Client {
             return Err(start);
         }
         let authorize = start.header("location").to_owned();
-        let flow = cookie_pair(&start).ok_or(start)?;
+        let flow = start.set_cookie();
         let page = self.get(&authorize, None).await;
         if page.status != 200 {
             return Err(page);
@@ -197,12 +197,6 @@ impl Client {
         )
         .await
     }
-}
-
-/// The first cookie an answer sets, as `name=value`.
-fn cookie_pair(answer: &Answer) -> Option<String> {
-    let set = answer.headers.get("set-cookie")?.to_str().ok()?;
-    set.split(';').next().map(str::to_owned)
 }
 
 /// The `value` of the input named `name` in a page.

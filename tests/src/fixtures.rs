@@ -237,3 +237,13 @@ pub fn reviewer_actor(
         signed_in: None,
     }
 }
+
+/// The value of the query parameter `name` in `url` (as sent, not decoded).
+pub fn param_of(url: &str, name: &str) -> String {
+    url.split_once('?')
+        .map_or("", |(_, query)| query)
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -140,6 +140,15 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The first cookie the answer sets, as `name=value` (what a browser sends back).
+    pub fn set_cookie(&self) -> String {
+        self.header("set-cookie")
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     pub fn from_lambda(r: lambda_http::Response<Body>) -> Self {
         let (parts, body) = r.into_parts();
         Self {

@@ -128,12 +128,7 @@ impl MockProvider {
             self.url
         );
         let back = self.authorize(&authorize, sub).await;
-        let code = back
-            .split("code=")
-            .nth(1)
-            .and_then(|c| c.split('&').next())
-            .unwrap()
-            .to_owned();
+        let code = crate::param_of(&back, "code");
         let form = format!(
             "grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
         );

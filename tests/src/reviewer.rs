@@ -117,13 +117,7 @@ impl AsReviewer for ConsentService {
             .start_sign_in(token, purpose, false)
             .await
             .map_err(|p| SignedIn::Failed(consent_app::service::SignInProblem::Link(p)))?;
-        let state = start
-            .location
-            .split("state=")
-            .nth(1)
-            .and_then(|rest| rest.split('&').next())
-            .unwrap_or_default()
-            .to_owned();
+        let state = crate::param_of(&start.location, "state");
         let callback = Callback {
             state: Some(state),
             code: Some(person.code()),

@@ -172,19 +172,8 @@ pub async fn sign_in_by_routes(
         .build();
     let start = Answer::from_lambda(reviewer_sign_in::handle(&w.app, start).await);
     assert_eq!(start.status, 303, "{}", start.body);
-    let state = start
-        .header("location")
-        .split("state=")
-        .nth(1)
-        .and_then(|s| s.split('&').next())
-        .unwrap()
-        .to_owned();
-    let flow = start
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let state = param_of(start.header("location"), "state");
+    let flow = start.set_cookie();
     let (name, value) = flow.split_once('=').unwrap();
     let code = person.code();
     let back = ApiRequest::new("GET", "/signed-in")

@@ -14,24 +14,9 @@ use consent_tests::oidc::{CLIENT_ID, CLIENT_SECRET, MockProvider};
 use consent_tests::*;
 use serde_json::{Value, json};
 
-/// consent-local whose reviewers sign in with `provider`.
+/// consent-local whose reviewers sign in with `provider`, on the sample directory.
 async fn local_with(provider: &MockProvider) -> Local {
-    Local::start_with(LocalConfig {
-        backends: Backends {
-            outbox: temp_dir("sign-in-outbox"),
-            ..Backends::default()
-        },
-        tick: Duration::from_secs(3600),
-        sign_in: SignInConfig {
-            issuer: Some(provider.url.clone()),
-            client_id: Some(CLIENT_ID.into()),
-            client_secret: Some(CLIENT_SECRET.into()),
-            key_refetch_after: Duration::ZERO,
-            ..SignInConfig::default()
-        },
-        ..LocalConfig::default()
-    })
-    .await
+    local_with_tenants(provider, None).await
 }
 
 /// A request for Contoso reviewed by Bob and Carol; their review links.
@@ -77,12 +62,7 @@ async fn sign_in(l: &Local, provider: &MockProvider, link: &str, sub: &str) -> C
     ] {
         assert!(authorize.contains(part), "{authorize} has {part}");
     }
-    let flow = start
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let flow = start.set_cookie();
     let url = provider.authorize(&authorize, sub).await;
     let answer = l
         .client
@@ -91,19 +71,11 @@ async fn sign_in(l: &Local, provider: &MockProvider, link: &str, sub: &str) -> C
     Callback { url, flow, answer }
 }
 
-/// The proof cookie a successful callback sets.
+/// The proof cookie a successful callback sets, as the browser sends it.
 fn proof(callback: &Callback) -> String {
     assert_eq!(callback.answer.status, 303, "{}", callback.answer.body);
-    callback
-        .answer
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("consent-reviewer="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned()
+    let value = consent_tests::routes::proof_of(&callback.answer).expect("a proof cookie");
+    format!("consent-reviewer={value}")
 }
 
 async fn approve(l: &Local, link: &str, cookie: Option<&str>) -> consent_tests::Answer {
@@ -197,12 +169,7 @@ fn refused(callback: &Callback, status: u16, words: &[&str]) {
         );
     }
     assert!(
-        !callback
-            .answer
-            .headers
-            .get_all("set-cookie")
-            .iter()
-            .any(|v| v.to_str().unwrap().starts_with("consent-reviewer=")),
+        consent_tests::routes::proof_of(&callback.answer).is_none(),
         "no proof is kept"
     );
     assert!(callback.answer.body.contains("Nothing was decided"));
@@ -319,12 +286,7 @@ async fn state_nonce_and_codes_are_for_one_sign_in_only() {
 
     // Another sign-in's cookie with this state: no match.
     let start = l.client.get(&format!("{carol}/sign-in"), None).await;
-    let other_flow = start
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let other_flow = start.set_cookie();
     let swapped = l
         .client
         .send_with("GET", &first.url, &[("cookie", &other_flow)], None)
@@ -333,21 +295,9 @@ async fn state_nonce_and_codes_are_for_one_sign_in_only() {
 
     // A nonce other than the one the flow keeps.
     let start = l.client.get(&format!("{carol}/sign-in"), None).await;
-    let flow = start
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let flow = start.set_cookie();
     let authorize = start.header("location").to_owned();
-    let nonce = authorize
-        .split("nonce=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let nonce = param_of(&authorize, "nonce");
     let tampered = authorize.replace(&format!("nonce={nonce}"), "nonce=forged-nonce");
     let back = provider.authorize(&tampered, "carol-oid").await;
     let answer = l
@@ -358,21 +308,8 @@ async fn state_nonce_and_codes_are_for_one_sign_in_only() {
 
     // The person declined at the provider.
     let start = l.client.get(&format!("{carol}/sign-in"), None).await;
-    let flow = start
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let state = start
-        .header("location")
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let flow = start.set_cookie();
+    let state = param_of(start.header("location"), "state");
     let declined = l
         .client
         .send_with(
@@ -494,14 +431,7 @@ async fn a_code_is_redeemed_once_through_the_relying_party() {
         provider.url
     );
     let back = provider.authorize(&authorize, "bob-oid").await;
-    let code = back
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = param_of(&back, "code");
     let redeem = |code: String| {
         let party = &party;
         async move {
@@ -520,12 +450,12 @@ async fn a_code_is_redeemed_once_through_the_relying_party() {
     assert!(matches!(redeem(code).await, Err(IdentityError::Refused(_))));
 }
 
-/// consent-local with `tenants` as its directory, reviewers signing in with `provider`.
-async fn local_with_tenants(provider: &MockProvider, tenants: String) -> Local {
+/// consent-local with `tenants` as its directory (the sample without), reviewers signing in with `provider`.
+async fn local_with_tenants(provider: &MockProvider, tenants: Option<String>) -> Local {
     Local::start_with(LocalConfig {
         backends: Backends {
             outbox: temp_dir("sign-in-outbox"),
-            tenants: Some(consent_runtime::TenantsFile::Json(tenants)),
+            tenants: tenants.map(consent_runtime::TenantsFile::Json),
             ..Backends::default()
         },
         tick: Duration::from_secs(3600),
@@ -580,7 +510,7 @@ async fn a_tenant_with_an_issuer_of_its_own_is_proven_by_that_issuer() {
         {"id": "contoso", "name": "Contoso Ltd", "domains": ["contoso.example"], "signIn": {"issuer": provider.url}},
         {"id": "litware", "name": "Litware Inc", "domains": ["litware.example"]},
     ]});
-    let l = local_with_tenants(&provider, tenants.to_string()).await;
+    let l = local_with_tenants(&provider, Some(tenants.to_string())).await;
     let (_, bob, _) = requested(&l).await;
     // No tenant claim: the issuer is Contoso's own.
     provider
