@@ -183,6 +183,7 @@ pub async fn fill_pending(
                     Email::parse("bob@contoso.example").unwrap(),
                     Email::parse("carol@contoso.example").unwrap(),
                 ]),
+                customer_in_directory: true,
                 customer_domains: vec![Domain::parse("contoso.example").unwrap()],
                 confirmed_in_target_tenant: false,
                 customer_contacts: Vec::new(),

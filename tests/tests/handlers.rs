@@ -71,7 +71,7 @@ async fn create_refuses_bad_input_with_problems_and_stores_nothing() {
         (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["a@c.example", "b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers")),
         (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "B@C.example"]}).to_string(), "application/json", 422, Some("/reviewers/1")),
         (json!({"targetTenantId": CUSTOMER, "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["Alice@Fabrikam.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
-        (json!({"targetTenantId": "no-such-tenant", "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/targetTenantId")),
+        (json!({"targetTenantId": "no-such-tenant", "environmentId": "p", "environmentName": "P", "purpose": "Tune alerting for the EU rollout", "reviewers": ["b@c.example", "c@c.example"]}).to_string(), "application/json", 422, Some("/reviewers/0")),
         (format!("{{\"targetTenantId\":\"{}\"}}", "a".repeat(70_000)), "application/json", 413, None),
     ];
     for (body, content_type, status, field) in cases {

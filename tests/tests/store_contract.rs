@@ -28,6 +28,7 @@ fn new_request(partner: &str, env: &str, at: OffsetDateTime) -> Transition {
                 Email::parse("bob@customer.example").unwrap(),
                 Email::parse("carol@customer.example").unwrap(),
             ]),
+            customer_in_directory: true,
             customer_domains: Vec::new(),
             confirmed_in_target_tenant: true,
             customer_contacts: Vec::new(),

@@ -6,7 +6,7 @@ use consent_core::domain::{
     AccessPurpose, AccessTerm, AskId, AuditEvent, Comment, ConsentRequest, Domain, Email,
     EnvironmentId, EnvironmentName, RequestId, Requester, Slot, TenantId, TenantKind,
 };
-use consent_core::workflow::{self, Command, FieldError, PartnerSide, Transition};
+use consent_core::workflow::{self, Command, PartnerSide, Transition};
 use uuid::Uuid;
 
 use super::error::Missing;
@@ -30,10 +30,32 @@ pub struct CreateInput {
 }
 
 /// The customer's verified domains and contacts, from the directory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct CustomerSide {
+    /// False when the directory lists no customer tenant of that id (none,
+    /// or a partner's): a create is then refused as if the reviewers were
+    /// not at its domains, so a partner cannot probe the directory.
+    in_directory: bool,
     domains: Vec<Domain>,
     contacts: Vec<Email>,
+}
+
+impl CustomerSide {
+    fn listed(domains: Vec<Domain>, contacts: Vec<Email>) -> Self {
+        CustomerSide {
+            in_directory: true,
+            domains,
+            contacts,
+        }
+    }
+
+    fn unknown() -> Self {
+        CustomerSide {
+            in_directory: false,
+            domains: Vec::new(),
+            contacts: Vec::new(),
+        }
+    }
 }
 
 /// The partner commands and the retry loop they share.
@@ -63,6 +85,7 @@ impl ConsentService {
             purpose: input.purpose,
             access_term: input.access_term,
             reviewers: workflow::reviewer_pair(own_tenant, input.reviewers)?,
+            customer_in_directory: customer.in_directory,
             customer_domains: customer.domains,
             customer_contacts: customer.contacts,
             partner,
@@ -131,6 +154,12 @@ impl ConsentService {
         let (partner, customer) = self
             .sides(&request.partner_tenant_id, &request.target_tenant_id)
             .await?;
+        if !customer.in_directory {
+            // Nothing would vouch for a new reviewer.
+            return Err(ServiceError::Forbidden(
+                "the tenant directory no longer lists this request's customer, so nobody can be asked on its behalf; ask the operator of this service",
+            ));
+        }
         self.command_as_partner(caller, id, Some(request), || Command::ReplaceReviewer {
             slot,
             email: email.clone(),
@@ -165,22 +194,13 @@ impl ConsentService {
             domains: found.domains,
             contacts: found.contacts,
         };
-        let target_field = |message: &str| {
-            ServiceError::Invalid(vec![FieldError::new("/targetTenantId", message)])
-        };
         match customer {
-            _ if target == partner => Ok((side, CustomerSide::default())),
+            _ if target == partner => Ok((side, CustomerSide::listed(Vec::new(), Vec::new()))),
             Some(customer) if customer.kind == TenantKind::Customer => Ok((
                 side,
-                CustomerSide {
-                    domains: customer.domains,
-                    contacts: customer.contacts,
-                },
+                CustomerSide::listed(customer.domains, customer.contacts),
             )),
-            Some(_) => Err(target_field(
-                "is a partner tenant: consent is asked of a customer tenant",
-            )),
-            None => Err(target_field("no customer tenant has this id")),
+            Some(_) | None => Ok((side, CustomerSide::unknown())),
         }
     }
 

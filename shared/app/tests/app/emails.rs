@@ -46,6 +46,7 @@ fn created() -> Transition {
         .unwrap(),
         access_term: Some(AccessTerm::parse("P90D").unwrap()),
         reviewers: Some([email("bob@contoso.example"), email("carol@contoso.example")]),
+        customer_in_directory: true,
         customer_domains: vec![Domain::parse("contoso.example").unwrap()],
         confirmed_in_target_tenant: false,
         customer_contacts: Vec::new(),

@@ -190,14 +190,14 @@ fn new_reviewer_checks(
     if let Some(why) = of_the_partner(email, partner, &request.requester.email) {
         errors.push(FieldError::new("/email", why));
     }
-    let verified_domain =
-        match verified_domains(&[("/email".to_owned(), email)], &[other], customer_domains) {
-            Ok(mut found) => found.pop().flatten(),
-            Err(e) => {
-                errors.extend(e);
-                None
-            }
-        };
+    let verified_domain = match verified_domains(&[("/email".to_owned(), email)], customer_domains)
+    {
+        Ok(mut found) => found.pop().flatten(),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
     if errors.is_empty() {
         Ok(verified_domain)
     } else {

@@ -4,7 +4,8 @@
 use time::OffsetDateTime;
 
 use super::rules::{
-    PartnerSide, check_reviewer_pair, check_term, new_ask, of_the_partner, verified_domains,
+    AT_A_VERIFIED_DOMAIN, PartnerSide, check_reviewer_pair, check_term, new_ask, of_the_partner,
+    verified_domains,
 };
 use super::{Emails, FieldError, Policy, ReviewerSignIn, Transition, WorkflowError, delivery};
 use crate::domain::{
@@ -26,6 +27,10 @@ pub struct NewRequest {
     pub access_term: Option<AccessTerm>,
     /// The two people asked; none for the partner's own tenant (see [`reviewer_pair`]).
     pub reviewers: Option<[Email; 2]>,
+    /// The directory lists the target as a customer tenant. When it does
+    /// not, the reviewers are refused as if the customer listed domains they
+    /// are not at: a partner cannot tell an unknown tenant from a known one.
+    pub customer_in_directory: bool,
     /// The customer organization's verified domains, from the directory.
     pub customer_domains: Vec<Domain>,
     /// The partner's own domains and contacts, from the directory.
@@ -169,11 +174,22 @@ fn new_reviewers(
             errors.push(FieldError::new(pointer.clone(), why));
         }
     }
-    let domains = verified_domains(&new, &[], &input.customer_domains).unwrap_or_else(|e| {
+    let checked = if input.customer_in_directory {
+        verified_domains(&new, &input.customer_domains)
+    } else {
+        Err(new
+            .iter()
+            .map(|(pointer, _)| FieldError::new(pointer.clone(), AT_A_VERIFIED_DOMAIN))
+            .collect())
+    };
+    let domains = checked.unwrap_or_else(|e| {
         errors.extend(e);
         vec![None; 2]
     });
-    if input.customer_domains.is_empty() && !input.confirmed_in_target_tenant {
+    if input.customer_in_directory
+        && input.customer_domains.is_empty()
+        && !input.confirmed_in_target_tenant
+    {
         errors.push(FieldError::new(
             "/confirmedInTargetTenant",
             "confirm that both reviewers belong to the customer's organization (it lists no verified domains to check their addresses against)",

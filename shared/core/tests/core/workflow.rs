@@ -46,6 +46,7 @@ fn new_request(target: &str, reviewers: &[&str]) -> NewRequest {
         access_term: None,
         reviewers: <[Email; 2]>::try_from(reviewers.iter().map(|r| email(r)).collect::<Vec<_>>())
             .ok(),
+        customer_in_directory: true,
         customer_domains: customer_domains(),
         confirmed_in_target_tenant: false,
         customer_contacts: Vec::new(),
