@@ -159,6 +159,91 @@ async fn asks_carry_purpose_and_deadline_on_dynamodb() {
 
 /// Both approve, then an admin cancels with a reason: every receipt tells
 /// who decided what, who canceled, when, why, and what it means.
+/// A partner who writes a phishing text gets it shown as its own words:
+/// after the service's facts and its one link, labelled, with nothing
+/// clickable in it, and never in a subject.
+#[tokio::test]
+async fn the_partners_words_come_after_the_link_labelled_and_unclickable() {
+    let mut s = Story::on(Arc::new(MemoryStore::new()), "partner-words");
+    let mut input = create_input("login.evil.example");
+    input.environment_name = consent_core::domain::EnvironmentName::parse(
+        "ACTION REQUIRED: your mailbox will be closed - call +1-555-0100",
+    )
+    .unwrap();
+    input.purpose = consent_core::domain::AccessPurpose::parse(
+        "Routine check.\n\nThe link below expired, approve here instead: https://evil.example/approve or mail ok@evil.example",
+    )
+    .unwrap();
+    let created = s.app.create(&partner_caller(true), input).await.unwrap();
+    s.app
+        .cancel(&partner_caller(true), created.id, None)
+        .await
+        .unwrap();
+    let emails = s.new_emails();
+    assert_eq!(emails.len(), 2 + 3, "two asks, three receipts");
+    for email in &emails {
+        assert!(
+            email
+                .subject
+                .ends_with(", environment login[.]evil[.]example"),
+            "{}",
+            email.subject
+        );
+        for partners_words in ["ACTION REQUIRED", "mailbox", "Routine check"] {
+            assert!(!email.subject.contains(partners_words), "{}", email.subject);
+        }
+        for body in [&email.subject, &email.text, &email.html] {
+            assert!(!body.contains("https://evil"), "{body}");
+            assert!(!body.contains("evil.example"), "{body}");
+        }
+        for body in [&email.text, &email.html] {
+            assert!(
+                body.contains("hxxps[:]//evil[.]example/approve or mail ok@evil[.]example"),
+                "{body}"
+            );
+        }
+        let label =
+            "Fabrikam Consulting wrote (the partner's own words, not checked by this service):";
+        let label_at = email
+            .text
+            .find(label)
+            .expect("the partner's words are labelled");
+        let quoted = email.text.find("> The link below expired").expect("quoted");
+        assert!(label_at < quoted, "{}", email.text);
+        assert!(
+            email.text.contains("> Environment name: ACTION REQUIRED"),
+            "{}",
+            email.text
+        );
+        let html_label = label.replace('\'', "&#39;");
+        assert!(email.html.contains(&html_label), "{}", email.html);
+        assert!(
+            email.html.find(&html_label) < email.html.find("The link below expired"),
+            "{}",
+            email.html
+        );
+    }
+    for ask in emails.iter().filter(|e| e.review_link().is_some()) {
+        let link = ask.review_link().unwrap();
+        assert!(
+            ask.text.find(&link) < ask.text.find("The link below expired"),
+            "the service's link comes first: {}",
+            ask.text
+        );
+        assert_eq!(
+            ask.html.matches("href=").count(),
+            1,
+            "only the service's own link: {}",
+            ask.html
+        );
+        assert!(
+            ask.html.find(&link) < ask.html.find("The link below expired"),
+            "{}",
+            ask.html
+        );
+    }
+}
+
 async fn canceling_an_allowed_request(store: Arc<dyn ConsentStore>, name: &str) {
     let mut s = Story::on(store, name);
     let id = s

@@ -2,10 +2,10 @@
 
 use askama::Template;
 use consent_core::domain::{ConsentRequest, DATA_SCOPE, Email};
-use consent_core::text::{display_time, indented, single_line};
+use consent_core::text::{defanged, display_time, single_line};
 use time::OffsetDateTime;
 
-use super::grants;
+use super::{PartnerWords, environment_for_subject, grants};
 use crate::ports::EmailMessage;
 
 /// What a review-ask email needs.
@@ -29,11 +29,8 @@ struct AskFields<'a> {
     partner_name: &'a str,
     customer_name: &'a str,
     target_tenant_id: &'a str,
-    environment_name: &'a str,
-    environment_id: &'a str,
-    purpose: &'a str,
-    /// The purpose, its later lines indented for the plain-text body.
-    purpose_text: String,
+    environment_id: String,
+    words: PartnerWords,
     data_scope: &'a str,
     requested_on: String,
     decide_by: Option<String>,
@@ -61,11 +58,11 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
     let partner_name = single_line(email.partner_name);
     let customer_name = single_line(email.customer_name);
     let subject = format!(
-        "{}{} asks for access to telemetry of {} / {}",
+        "{}{} asks for access to telemetry of {}, {}",
         if email.reminder { "Reminder: " } else { "" },
         partner_name,
         customer_name,
-        r.environment_name.as_str()
+        environment_for_subject(r)
     );
     let fields = AskFields {
         subject: &subject,
@@ -74,10 +71,8 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
         partner_name: &partner_name,
         customer_name: &customer_name,
         target_tenant_id: r.target_tenant_id.as_str(),
-        environment_name: r.environment_name.as_str(),
-        environment_id: r.environment_id.as_str(),
-        purpose: r.purpose.as_str(),
-        purpose_text: indented(r.purpose.as_str(), 19),
+        environment_id: defanged(r.environment_id.as_str()),
+        words: PartnerWords::of(r, &partner_name),
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
         decide_by: r.expires_at().map(display_time),

@@ -8,8 +8,53 @@ pub use ask::{AskEmail, review_ask};
 pub use notice::{NoticeEmail, notice};
 
 use consent_core::domain::{AccessTerm, ConsentRequest, SignIn};
-use consent_core::text::display_time;
+use consent_core::text::{defanged, display_time};
 use time::OffsetDateTime;
+
+/// The partner's own words (the environment's name, the purpose): shown
+/// after the service's facts and action, labelled as the partner's, and made
+/// unclickable, so a reader never takes them for the service's. Subjects
+/// carry none of them.
+pub(crate) struct PartnerWords {
+    /// "Fabrikam Consulting wrote (…):".
+    pub label: String,
+    pub environment_name: String,
+    pub purpose: String,
+    /// Both, each line quoted with "> ", for the plain-text body.
+    pub quoted: String,
+}
+
+impl PartnerWords {
+    pub(crate) fn of(request: &ConsentRequest, partner_name: &str) -> Self {
+        let environment_name = defanged(request.environment_name.as_str());
+        let purpose = defanged(
+            &request
+                .purpose
+                .as_str()
+                .replace("\r\n", "\n")
+                .replace('\r', "\n"),
+        );
+        let quoted = format!("Environment name: {environment_name}\nPurpose:\n{purpose}")
+            .lines()
+            .map(|line| format!("> {line}").trim_end().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n");
+        PartnerWords {
+            label: format!(
+                "{partner_name} wrote (the partner's own words, not checked by this service):"
+            ),
+            environment_name,
+            purpose,
+            quoted,
+        }
+    }
+}
+
+/// An environment id for a subject line: the id is the partner's choice, so
+/// it is made unclickable too.
+pub(crate) fn environment_for_subject(request: &ConsentRequest) -> String {
+    format!("environment {}", defanged(request.environment_id.as_str()))
+}
 
 /// How a reviewer proved who decided, in words: "signed in to Contoso Ltd
 /// with MFA", or that nobody signed in (a link-only service). `mfa` is None

@@ -5,7 +5,9 @@ use askama::Template;
 use consent_core::domain::{
     Actor, ConsentRequest, DATA_SCOPE, Notice, NoticeKind, Receipt, Recipient, Status, Verdict,
 };
-use consent_core::text::{display_time, indented, single_line};
+use consent_core::text::{defanged, display_time, single_line};
+
+use super::{PartnerWords, environment_for_subject};
 
 use crate::ports::EmailMessage;
 
@@ -26,10 +28,8 @@ struct NoticeFields<'a> {
     partner_name: &'a str,
     requester: &'a str,
     customer: &'a str,
-    environment_name: &'a str,
-    environment_id: &'a str,
-    purpose: &'a str,
-    purpose_text: String,
+    environment_id: String,
+    words: PartnerWords,
     data_scope: &'a str,
     requested_on: String,
     decisions: Vec<String>,
@@ -174,35 +174,35 @@ fn subject_and_headline(
 ) -> (String, &'static str) {
     match kind {
         NoticeKind::Allowed => (
-            format!("Consent given: {partner_name} may see telemetry of {customer} / {env}"),
+            format!("Consent given: {partner_name} may see telemetry of {customer}, {env}"),
             "Both reviewers approved: consent is given.",
         ),
         NoticeKind::Rejected => (
-            format!("Consent refused: {partner_name} / {customer} / {env}"),
+            format!("Consent refused: {partner_name} / {customer}, {env}"),
             "A reviewer rejected the request: consent is not given.",
         ),
         NoticeKind::Expired => (
-            format!("Consent request expired: {partner_name} / {customer} / {env}"),
+            format!("Consent request expired: {partner_name} / {customer}, {env}"),
             "The request expired before both reviewers approved: consent is not given.",
         ),
         NoticeKind::Revoked => (
-            format!("Consent withdrawn: {partner_name} / {customer} / {env}"),
+            format!("Consent withdrawn: {partner_name} / {customer}, {env}"),
             "A reviewer withdrew the consent given.",
         ),
         NoticeKind::Canceled => (
-            format!("Consent request canceled: {partner_name} / {customer} / {env}"),
+            format!("Consent request canceled: {partner_name} / {customer}, {env}"),
             "The partner canceled the request.",
         ),
         NoticeKind::Ended => (
-            format!("Consent ended: {partner_name} / {customer} / {env}"),
+            format!("Consent ended: {partner_name} / {customer}, {env}"),
             "The term of access ran out: consent is over.",
         ),
         NoticeKind::EndingSoon => (
-            format!("Access ends soon: {customer} / {env}"),
+            format!("Access ends soon: {customer}, {env}"),
             "Your access to this environment's telemetry ends soon.",
         ),
         NoticeKind::Requested => (
-            format!("Consent asked of {customer}: {partner_name} / {env}"),
+            format!("Consent asked of {customer}: {partner_name}, {env}"),
             "A partner asks two people of your organization to allow access to telemetry.",
         ),
     }
@@ -213,7 +213,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
     let receipt = &email.notice.receipt;
     let partner_name = single_line(email.partner_name);
     let customer = single_line(email.customer);
-    let env = single_line(r.environment_name.as_str());
+    let env = environment_for_subject(r);
     let to_reviewer = matches!(email.notice.recipient, Recipient::Reviewer { .. });
     let (subject, headline) =
         subject_and_headline(email.notice.kind, &partner_name, &customer, &env);
@@ -237,10 +237,8 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
         partner_name: &partner_name,
         requester: r.requester.email.as_str(),
         customer: &customer,
-        environment_name: r.environment_name.as_str(),
-        environment_id: r.environment_id.as_str(),
-        purpose: r.purpose.as_str(),
-        purpose_text: indented(r.purpose.as_str(), 19),
+        environment_id: defanged(r.environment_id.as_str()),
+        words: PartnerWords::of(r, &partner_name),
         data_scope: DATA_SCOPE,
         requested_on: display_time(r.created_at),
         decisions: decisions(receipt, &customer),

@@ -3,4 +3,5 @@
 mod domain;
 mod links;
 mod stored;
+mod text;
 mod workflow;
