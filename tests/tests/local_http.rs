@@ -427,9 +427,13 @@ async fn wait_for_email(
     panic!("no such email within {seconds}s in {}", dir.display());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_requests_whole_life_in_seconds_with_short_settings() {
-    let outbox = temp_dir("life");
+/// consent-local with reminders after 1 s and expiry after 3 s, its
+/// scheduled function every 200 ms unless `schedule` is false; Alice's token
+/// and the request she just made there, which nobody answers.
+async fn in_seconds(
+    outbox: &std::path::Path,
+    schedule: bool,
+) -> (Local, String, serde_json::Value) {
     let short = |var: &str| {
         let value = match var {
             "CONSENT_REMIND_AFTER" => "1s",
@@ -449,26 +453,51 @@ async fn a_requests_whole_life_in_seconds_with_short_settings() {
     let running = start(LocalConfig {
         port: 0,
         backends: Backends {
-            outbox: outbox.clone(),
+            outbox: outbox.to_owned(),
             ..Backends::default()
         },
         tick: Duration::from_millis(200),
+        schedule,
         settings,
         ..LocalConfig::default()
     })
     .await
     .unwrap();
-    let l = Local::around(running, outbox.clone());
+    let l = Local::around(running, outbox.to_owned());
     let alice = l.token(PARTNER, "alice", false);
-
-    // Nobody answers: one reminder after a second, then it expires and all are told.
-    let a = l
+    let quiet = l
         .create(
             &alice,
             "quiet",
             ["bob@contoso.example", "carol@contoso.example"],
         )
         .await;
+    (l, alice, quiet)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_schedule_nothing_is_reminded_or_expired() {
+    let outbox = temp_dir("no-schedule");
+    let (l, alice, a) = in_seconds(&outbox, false).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let view = l.request(&alice, &a["id"]).await;
+    assert_eq!(view["status"], "pending", "not expired: {view}");
+    let sent: Vec<String> = read_outbox(&outbox)
+        .into_iter()
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the two asks the create sent, no reminder: {sent:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requests_whole_life_in_seconds_with_short_settings() {
+    let outbox = temp_dir("life");
+    // Nobody answers: one reminder after a second, then it expires and all are told.
+    let (l, alice, a) = in_seconds(&outbox, true).await;
     assert!(a["expiresAt"].is_string());
     wait_for_email(&outbox, 5, |e| {
         e.to == "bob@contoso.example" && e.subject.starts_with("Reminder:")

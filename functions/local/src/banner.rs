@@ -19,7 +19,7 @@ impl Banner {
     pub fn new(
         backends: &Backends,
         events: &std::path::Path,
-        tick: std::time::Duration,
+        tick: Option<std::time::Duration>,
         settings: &Settings,
         issuer: Option<&str>,
     ) -> Self {
@@ -60,6 +60,16 @@ impl Banner {
             None => "memory (gone when the process stops)".to_owned(),
         };
         let policy = &settings.policy;
+        let Some(tick) = tick else {
+            return Self {
+                state,
+                tenants,
+                emails,
+                events,
+                schedule: "  No scheduled run (--no-schedule): no reminder or receipt is sent and nothing expires from this process.".to_owned(),
+                reviewers,
+            };
+        };
         let schedule = format!(
             "  Scheduled run every {}; reminders after {} (at most {}); pending requests expire after {}.",
             humantime::format_duration(tick),

@@ -32,6 +32,10 @@ pub struct Cli {
     /// How often the scheduled function runs, e.g. 1s [default: 10s].
     #[arg(long)]
     pub tick: Option<String>,
+    /// Never run the scheduled function: nothing is sent, reminded or
+    /// expired by this process. The way to look at a deployed table.
+    #[arg(long)]
+    pub no_schedule: bool,
     /// Delays before each reminder, e.g. 5s,10s [default: 2days,4days,7days].
     #[arg(long)]
     pub remind_after: Option<String>,

@@ -201,6 +201,8 @@ pub struct Gateway {
     /// The development identity provider, with the directory's tenants it
     /// fills in from an address; None when another provider is configured.
     dev_idp: Option<(Arc<DevIdp>, Vec<Tenant>)>,
+    /// The `Host` values answered (lower case); empty answers any.
+    hosts: Vec<String>,
 }
 
 impl Gateway {
@@ -226,7 +228,42 @@ impl Gateway {
             router,
             portal,
             dev_idp,
+            hosts: Vec::new(),
         }
+    }
+
+    /// Answers only requests whose `Host` is one of `hosts` (`name:port`):
+    /// a page elsewhere that makes a browser call this process through a
+    /// name it controls (DNS rebinding) is refused.
+    pub fn answering(mut self, hosts: Vec<String>) -> Self {
+        self.hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// A `421` for a request to a name this process does not answer to.
+    fn misdirected(&self, req: &hyper::Request<Incoming>) -> Option<lambda_http::Response<Body>> {
+        if self.hosts.is_empty() {
+            return None;
+        }
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if self.hosts.contains(&host) {
+            return None;
+        }
+        Some(problem(
+            StatusCode::MISDIRECTED_REQUEST,
+            "misdirected",
+            "Misdirected Request",
+            &format!(
+                "consent-local answers only at {}, not at the host {host:?}",
+                self.hosts.join(", ")
+            ),
+        ))
     }
 
     /// Answers `req`, which came from `peer`.
@@ -251,6 +288,9 @@ impl Gateway {
         req: hyper::Request<Incoming>,
         peer: std::net::SocketAddr,
     ) -> lambda_http::Response<Body> {
+        if let Some(refused) = self.misdirected(&req) {
+            return refused;
+        }
         let path = req.uri().path().to_owned();
         if self.portal.serves(&path) {
             return self.page(&path, req).await;

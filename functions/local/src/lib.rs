@@ -55,6 +55,9 @@ pub struct LocalConfig {
     pub public_base_url: Option<String>,
     /// How often the scheduled function runs.
     pub tick: Duration,
+    /// False: the scheduled function never runs (`--no-schedule`), so a
+    /// deployed table can be looked at without mailing anyone.
+    pub schedule: bool,
     pub link_keys: LinkSigner,
     pub dev_jwt_secret: String,
     pub settings: Settings,
@@ -77,6 +80,7 @@ impl Default for LocalConfig {
             },
             public_base_url: None,
             tick: Duration::from_secs(10),
+            schedule: true,
             link_keys: dev_link_keys(),
             dev_jwt_secret: auth::DEFAULT_DEV_SECRET.to_owned(),
             settings: Settings::default(),
@@ -98,6 +102,19 @@ impl LocalConfig {
             ..Config::default()
         }
     }
+}
+
+/// The `Host` values this process answers: its own address, `localhost` at
+/// its port, and the host of the base URL its links point to.
+fn own_hosts(addr: SocketAddr, public_base_url: Option<&str>) -> Vec<String> {
+    let mut hosts = vec![addr.to_string(), format!("localhost:{}", addr.port())];
+    if let Some(authority) = public_base_url
+        .and_then(|url| url.parse::<hyper::Uri>().ok())
+        .and_then(|uri| uri.authority().cloned())
+    {
+        hosts.push(authority.as_str().to_owned());
+    }
+    hosts
 }
 
 /// The development link key, when `CONSENT_LINK_KEYS` names none.
@@ -184,11 +201,20 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         None => None,
     };
     let portal = Portal::new(app.clone(), auth.clone(), &config.dev_jwt_secret, tenants);
-    let gateway = Arc::new(Gateway::new(app.clone(), auth, portal, dev_idp));
+    let gateway = Arc::new(
+        Gateway::new(app.clone(), auth, portal, dev_idp)
+            .answering(own_hosts(addr, config.public_base_url.as_deref())),
+    );
     let (shutdown, stopped) = watch::channel(false);
     let server = tokio::spawn(accept_loop(listener, gateway, stopped.clone()));
-    let schedule = tokio::spawn(schedule_loop(app.clone(), config.tick, stopped.clone()));
-    let mut tasks = vec![server, schedule];
+    let mut tasks = vec![server];
+    if config.schedule {
+        tasks.push(tokio::spawn(schedule_loop(
+            app.clone(),
+            config.tick,
+            stopped.clone(),
+        )));
+    }
     match events {
         Some(Events::Feed(log, feed)) => tasks.push(tokio::spawn(event_loop(feed, log, stopped))),
         Some(Events::Stream(streams, arn, log)) => {

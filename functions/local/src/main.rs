@@ -104,10 +104,11 @@ async fn serve(cli: Cli) -> Result<(), String> {
     consent_runtime::lambda::init_tracing();
     let events = cli.events.clone();
     let config = settings(&cli).map_err(|e| e.to_string())?;
+    refuse_development_secrets(&config)?;
     let banner = Banner::new(
         &config.backends,
         &events,
-        config.tick,
+        (!cli.no_schedule).then_some(config.tick),
         &config.service,
         config.sign_in.issuer.as_deref(),
     );
@@ -117,6 +118,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
         settings: config.service,
         public_base_url: config.public_base_url,
         tick: config.tick,
+        schedule: !cli.no_schedule,
         link_keys: match config.link_keys {
             Some(keys) => keys,
             None => consent_local::dev_link_keys(),
@@ -133,6 +135,43 @@ async fn serve(cli: Cli) -> Result<(), String> {
     let _ = tokio::signal::ctrl_c().await;
     running.stop().await;
     Ok(())
+}
+
+/// With a table or a sender consent-local works on real data and mails real
+/// people: it does not start while it would sign with the development keys
+/// in its source, which anyone can read.
+fn refuse_development_secrets(config: &Config) -> Result<(), String> {
+    if config.backends.table.is_none() && config.backends.sender.is_none() {
+        return Ok(());
+    }
+    let mut public = Vec::new();
+    if config
+        .dev_jwt_secret
+        .as_deref()
+        .is_none_or(|secret| secret == auth::DEFAULT_DEV_SECRET)
+    {
+        public.push(format!(
+            "{} (the key of the bearer tokens it accepts; any 32 random bytes, e.g. `openssl rand -base64 32`)",
+            vars::DEV_JWT_SECRET
+        ));
+    }
+    if config
+        .link_keys
+        .as_ref()
+        .is_none_or(|keys| keys.shares_a_secret_with(&consent_local::dev_link_keys()))
+    {
+        public.push(format!(
+            "{} (the keys of its review links, `id:base64`, e.g. `local:$(openssl rand -base64 32 | tr +/ -_)`)",
+            vars::LINK_KEYS
+        ));
+    }
+    if public.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "with --table or --sender, consent-local works on real data and mails real people, and will not use the development keys in its source, which anyone can read. Set {}",
+        public.join(" and ")
+    ))
 }
 
 /// The settings from the flags, over the `--config` file, over the

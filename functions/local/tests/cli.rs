@@ -181,14 +181,7 @@ fn the_server_starts_prints_how_to_use_it_and_answers_health() {
     assert!(banner.contains("token --tenant"), "{banner}");
     assert!(banner.contains(&outbox.display().to_string()), "{banner}");
     let addr = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = health_as(addr, addr);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
@@ -214,6 +207,138 @@ fn a_bad_setting_stops_the_start_with_a_message_naming_it() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(setting), "{args:?}: {stderr}");
     }
+}
+
+/// Own keys, and the development link key kept as an older key.
+const OWN_LINK_KEYS: &str = "own:b3duLWxpbmsta2V5LW9mLXRoaXMtb3BlcmF0b3ItMzItYnl0ZXM";
+
+#[test]
+fn with_a_table_or_a_sender_the_development_keys_are_refused() {
+    let dev_as_older = format!("{OWN_LINK_KEYS},{}", consent_local::DEV_LINK_KEYS);
+    let dev_under_another_id = consent_local::DEV_LINK_KEYS.replacen("dev:", "mine:", 1);
+    for (args, secret, keys, named) in [
+        (
+            vec!["--table", "consent-prod"],
+            None,
+            None,
+            vec!["CONSENT_DEV_JWT_SECRET", "CONSENT_LINK_KEYS"],
+        ),
+        (
+            vec!["--sender", "consent@example.com"],
+            Some("an operator's own secret, not the published one"),
+            None,
+            vec!["CONSENT_LINK_KEYS"],
+        ),
+        (
+            vec!["--table", "consent-prod"],
+            Some(consent_local::auth::DEFAULT_DEV_SECRET),
+            Some(OWN_LINK_KEYS.to_owned()),
+            vec!["CONSENT_DEV_JWT_SECRET"],
+        ),
+        (
+            vec!["--table", "consent-prod"],
+            Some("an operator's own secret, not the published one"),
+            Some(dev_as_older),
+            vec!["CONSENT_LINK_KEYS"],
+        ),
+        (
+            vec!["--table", "consent-prod"],
+            Some("an operator's own secret, not the published one"),
+            Some(dev_under_another_id),
+            vec!["CONSENT_LINK_KEYS"],
+        ),
+    ] {
+        let mut command = Command::new(BIN);
+        command
+            .current_dir(std::env::temp_dir())
+            .args(["--port", "0"])
+            .args(&args)
+            .env_remove("CONSENT_TABLE")
+            .env_remove("CONSENT_SENDER")
+            .env_remove("CONSENT_DEV_JWT_SECRET")
+            .env_remove("CONSENT_LINK_KEYS");
+        if let Some(secret) = secret {
+            command.env("CONSENT_DEV_JWT_SECRET", secret);
+        }
+        if let Some(keys) = &keys {
+            command.env("CONSENT_LINK_KEYS", keys);
+        }
+        let out = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} {keys:?} started");
+        assert!(stderr.contains("development keys"), "{stderr}");
+        for var in ["CONSENT_DEV_JWT_SECRET", "CONSENT_LINK_KEYS"] {
+            assert_eq!(
+                stderr.contains(var),
+                named.contains(&var),
+                "{args:?} {keys:?}: {stderr}"
+            );
+        }
+    }
+}
+
+/// The status line and body of `GET /health` sent to `addr` as `host`.
+fn health_as(addr: &str, host: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn only_its_own_host_names_are_answered() {
+    let (mut child, banner) = start(&["--base-url", "http://localhost:8080"]);
+    let addr = banner
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://127.0.0.1:"))
+        .map(|port| format!("127.0.0.1:{port}"))
+        .unwrap_or_else(|| panic!("no URL in {banner}"));
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    let answers: Vec<(String, String)> = [
+        addr.clone(),
+        format!("LOCALHOST:{port}"),
+        "localhost:8080".to_owned(),
+        format!("evil.example:{port}"),
+        format!("127.0.0.1.evil.example:{port}"),
+        "localhost".to_owned(),
+        String::new(),
+    ]
+    .into_iter()
+    .map(|host| {
+        let response = health_as(&addr, &host);
+        (host, response)
+    })
+    .collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for (host, response) in &answers[..3] {
+        assert!(response.starts_with("HTTP/1.1 200"), "{host}: {response}");
+    }
+    for (host, response) in &answers[3..] {
+        assert!(response.starts_with("HTTP/1.1 421"), "{host}: {response}");
+        assert!(
+            response.contains("application/problem+json")
+                && response.contains("consent-local answers only at"),
+            "{host}: {response}"
+        );
+    }
+}
+
+#[test]
+fn without_the_schedule_it_says_so() {
+    let (mut child, banner) = start(&["--no-schedule", "--tick", "1s"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        banner.contains("No scheduled run (--no-schedule)"),
+        "{banner}"
+    );
+    assert!(!banner.contains("Scheduled run every"), "{banner}");
 }
 
 #[test]

@@ -144,6 +144,17 @@ impl LinkSigner {
         Self { active, verifiers }
     }
 
+    /// Whether any key of this signer has the secret of any key of `other`,
+    /// under whatever id: a key published elsewhere signs for both.
+    pub fn shares_a_secret_with(&self, other: &LinkSigner) -> bool {
+        self.verifiers.values().any(|mine| {
+            other
+                .verifiers
+                .values()
+                .any(|theirs| mine.secret == theirs.secret)
+        })
+    }
+
     /// Parses `kid:base64url-secret[,kid:secret…]`; the first key is active.
     pub fn from_spec(spec: &str) -> Result<Self, String> {
         let mut keys = Vec::new();

@@ -204,3 +204,26 @@ fn a_link_is_not_a_sealed_value() {
     let token = signer.sign(&claims());
     assert_eq!(signer.open("", token.as_str()), None);
 }
+
+#[test]
+fn a_shared_secret_is_found_under_any_id_active_or_older() {
+    let published = LinkSigner::new(key("dev", 7), vec![]);
+    for (signer, shares) in [
+        (LinkSigner::new(key("dev", 7), vec![]), true),
+        (LinkSigner::new(key("own", 7), vec![]), true),
+        (LinkSigner::new(key("own", 8), vec![key("old", 7)]), true),
+        (LinkSigner::new(key("dev", 8), vec![]), false),
+        (LinkSigner::new(key("own", 8), vec![key("old", 9)]), false),
+    ] {
+        assert_eq!(
+            signer.shares_a_secret_with(&published),
+            shares,
+            "{signer:?}"
+        );
+        assert_eq!(
+            published.shares_a_secret_with(&signer),
+            shares,
+            "{signer:?}"
+        );
+    }
+}
