@@ -673,6 +673,90 @@ fn the_api_is_throttled_and_page_concurrency_can_be_reserved() {
     assert_eq!(defaults.parameters["ApiThrottlingBurstLimit"], "100");
 }
 
+/// Why the routes of the template at `template_path` are not each throttled by the limits
+/// of their audience, if they are not: the reviewers' pages, the partners'
+/// API, the telemetry pipeline's `/service/access`.
+fn route_throttle_faults(template_path: &str) -> Vec<String> {
+    let parameters = [
+        ("PageThrottlingRateLimit", "3"),
+        ("PageThrottlingBurstLimit", "4"),
+        ("PartnerApiThrottlingRateLimit", "5"),
+        ("PartnerApiThrottlingBurstLimit", "6"),
+        ("ServiceThrottlingRateLimit", "7"),
+        ("ServiceThrottlingBurstLimit", "8"),
+    ];
+    let t = template::transformed(template_path, &parameters);
+    let e = Evaluation::new(&t, &parameters);
+    let resources = t["Resources"].as_object().unwrap();
+    let of_type =
+        |kind: &str| -> Vec<&Value> { resources.values().filter(|r| r["Type"] == kind).collect() };
+    let mut routes = Vec::new();
+    for api in of_type("AWS::ApiGatewayV2::Api") {
+        for (path, item) in api["Properties"]["Body"]["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            for method in item.as_object().unwrap().keys() {
+                routes.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let settings = &of_type("AWS::ApiGatewayV2::Stage")[0]["Properties"]["RouteSettings"];
+    let none = HashMap::new();
+    let mut faults = Vec::new();
+    if routes.len() < 16 {
+        faults.push(format!("only {} routes found: {routes:?}", routes.len()));
+    }
+    for route in &routes {
+        let path = route.split_once(' ').unwrap().1;
+        let expected = match path {
+            "/service/access" => ("7", "8"),
+            _ if path.starts_with("/review")
+                || path.starts_with("/revoke")
+                || path == "/signed-in" =>
+            {
+                ("3", "4")
+            }
+            _ => ("5", "6"),
+        };
+        let limits = &settings[route.as_str()];
+        let found = (
+            e.render(&limits["ThrottlingRateLimit"], &none),
+            e.render(&limits["ThrottlingBurstLimit"], &none),
+        );
+        if found != (Some(expected.0.to_owned()), Some(expected.1.to_owned())) {
+            faults.push(format!("{route}: {found:?}, not {expected:?}"));
+        }
+    }
+    faults
+}
+
+#[test]
+fn each_route_is_throttled_by_the_limits_of_its_audience() {
+    assert_eq!(route_throttle_faults(TEMPLATE), Vec::<String>::new());
+    // A page route given the partners' limits is found.
+    let text = std::fs::read_to_string(template::root().join(TEMPLATE)).unwrap();
+    let doctored = text.replacen(
+        "Ref: PageThrottlingRateLimit",
+        "Ref: PartnerApiThrottlingRateLimit",
+        1,
+    );
+    assert_ne!(doctored, text);
+    let path = temp_dir("doctored-throttles").join("template.yaml");
+    std::fs::write(&path, doctored).unwrap();
+    let faults = route_throttle_faults(path.to_str().unwrap());
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    let defaults = Evaluation::new(&template::transformed(TEMPLATE, &[]), &[]);
+    for (parameter, value) in [
+        ("PageThrottlingRateLimit", "20"),
+        ("PartnerApiThrottlingRateLimit", "50"),
+        ("ServiceThrottlingRateLimit", "100"),
+    ] {
+        assert_eq!(defaults.parameters[parameter], value, "{parameter}");
+    }
+}
+
 /// A service as an API function runs it without a configured public base URL.
 fn unconfigured_api_function(world: &World) -> ConsentService {
     ConsentService::new(
