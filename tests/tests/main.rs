@@ -7,6 +7,7 @@
 
 mod attacks;
 mod browser;
+mod budgets;
 mod concurrency;
 mod deploy;
 mod directory;

@@ -46,8 +46,8 @@ pub struct Cli {
     #[arg(long)]
     pub expire_after: Option<String>,
     /// A JSON file with any of: tick, remindAfter, maxReminders, expireAfter,
-    /// sendLease, linkTtl, revokeLinkTtl, maxAccessTerm, endingNotice (flags win
-    /// over the file).
+    /// sendLease, linkTtl, revokeLinkTtl, maxAccessTerm, endingNotice,
+    /// reviewerChangesPerDay, reviewerChangesInLife (flags win over the file).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Keep state in this DynamoDB table instead of memory (AWS_ENDPOINT_URL

@@ -139,6 +139,23 @@ pub fn service_error(e: &ServiceError) -> Response<Body> {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             r
         }
+        ServiceError::OverBudget(over) => {
+            tracing::warn!(budget = %over.what, "send budget spent");
+            let mut r = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "over-budget",
+                "Too many emails",
+                &format!("{}; nothing was changed or sent", over.what),
+            );
+            if let Some(value) = over
+                .retry_at
+                .and_then(http_date)
+                .and_then(|date| HeaderValue::from_str(&date).ok())
+            {
+                r.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            r
+        }
         ServiceError::Corrupt(what) => {
             tracing::error!(error = %what, "stored data is not readable");
             problem(
@@ -149,6 +166,21 @@ pub fn service_error(e: &ServiceError) -> Response<Body> {
             )
         }
     }
+}
+
+/// `at` as an HTTP date (`Sun, 06 Dec 2026 19:31:51 GMT`), rounded up to
+/// the second: a `Retry-After` that does not depend on when it is read.
+pub fn http_date(at: time::OffsetDateTime) -> Option<String> {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let at = if at.nanosecond() > 0 {
+        at.replace_nanosecond(0).ok()? + time::Duration::SECOND
+    } else {
+        at
+    };
+    at.format(time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    ))
+    .ok()
 }
 
 /// 401 with the challenge a bearer-token client expects.

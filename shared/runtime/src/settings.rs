@@ -143,6 +143,18 @@ pub static SETTINGS: &[Setting] = &[
         |c, t| c.service.policy.max_reminders = values::whole_number(t, 0)?
     ),
     setting!(
+        Some(vars::REVIEWER_CHANGES_PER_DAY),
+        None,
+        Some("reviewerChangesPerDay"),
+        |c, t| c.service.policy.reviewer_changes_per_day = values::whole_number(t, 1)?
+    ),
+    setting!(
+        Some(vars::REVIEWER_CHANGES_IN_LIFE),
+        None,
+        Some("reviewerChangesInLife"),
+        |c, t| c.service.policy.reviewer_changes_in_life = values::whole_number(t, 1)?
+    ),
+    setting!(
         Some(vars::EXPIRE_AFTER),
         Some("--expire-after"),
         Some("expireAfter"),
@@ -269,6 +281,9 @@ pub mod vars {
     pub const REVOKE_LINK_TTL: &str = "CONSENT_REVOKE_LINK_TTL";
     pub const REMIND_AFTER: &str = "CONSENT_REMIND_AFTER";
     pub const MAX_REMINDERS: &str = "CONSENT_MAX_REMINDERS";
+    /// Reviewer changes one request takes in 24 hours, and in its life.
+    pub const REVIEWER_CHANGES_PER_DAY: &str = "CONSENT_REVIEWER_CHANGES_PER_DAY";
+    pub const REVIEWER_CHANGES_IN_LIFE: &str = "CONSENT_REVIEWER_CHANGES_IN_LIFE";
     pub const EXPIRE_AFTER: &str = "CONSENT_EXPIRE_AFTER";
     pub const SEND_LEASE: &str = "CONSENT_SEND_LEASE";
     pub const MAX_ACCESS_TERM: &str = "CONSENT_MAX_ACCESS_TERM";

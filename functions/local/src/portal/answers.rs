@@ -34,6 +34,17 @@ impl Portal {
                 "That could not be done",
                 vec![format!("Nothing was changed: {detail}.")],
             ),
+            ServiceError::OverBudget(over) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many emails",
+                vec![format!(
+                    "Nothing was changed or sent: {}{}.",
+                    over.what,
+                    over.retry_at
+                        .map(|at| format!(" (after {})", consent_core::text::display_time(at)))
+                        .unwrap_or_default()
+                )],
+            ),
             ServiceError::BadCursor => (
                 StatusCode::BAD_REQUEST,
                 "This page link is not valid",

@@ -2,7 +2,7 @@
 //! answers with.
 
 use consent_core::domain::RequestId;
-use consent_core::workflow::{FieldError, WorkflowError};
+use consent_core::workflow::{FieldError, OverBudget, WorkflowError};
 
 use crate::ports::{DirectoryError, StoreError};
 
@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// Stored data this service cannot read: a fault of ours, not the caller's.
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    /// A send budget is spent: nothing was written or sent.
+    #[error("{0}")]
+    OverBudget(OverBudget),
 }
 
 impl From<StoreError> for ServiceError {
@@ -71,6 +74,7 @@ impl From<WorkflowError> for ServiceError {
     fn from(e: WorkflowError) -> Self {
         match e {
             WorkflowError::Invalid(errors) => ServiceError::Invalid(errors),
+            WorkflowError::OverBudget(over) => ServiceError::OverBudget(over),
             other => ServiceError::Conflict {
                 detail: other.to_string(),
                 existing: None,

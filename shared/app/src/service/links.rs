@@ -93,7 +93,8 @@ impl LinkProblem {
             } if claims.purpose == Purpose::Revoke => LinkProblem::AlreadyWithdrawn,
             WorkflowError::WrongStatus { status, .. } => LinkProblem::Closed(status),
             WorkflowError::SignIn(refusal) => LinkProblem::SignIn(refusal),
-            WorkflowError::Invalid(_) => LinkProblem::Invalid,
+            // A reviewer's decision spends no budget.
+            WorkflowError::Invalid(_) | WorkflowError::OverBudget(_) => LinkProblem::Invalid,
         }
     }
 }

@@ -97,6 +97,10 @@ pub struct ConsentRequest {
     pub version: u64,
     /// Receipts and notices still to be emailed.
     pub notices: Vec<Notice>,
+    /// When a partner admin gave a slot a new reviewer (a reopening
+    /// included), oldest first: what the change budget counts. At most as
+    /// many as a request's life allows.
+    pub reviewer_changes: Vec<OffsetDateTime>,
 }
 
 impl ConsentRequest {
@@ -190,7 +194,13 @@ struct StoredRequest {
     expires_at: Option<OffsetDateTime>,
     #[serde(default)]
     notices: Vec<Notice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reviewer_changes: Vec<StoredTime>,
 }
+
+/// A point in time as RFC 3339 text.
+#[derive(Serialize, Deserialize)]
+struct StoredTime(#[serde(with = "time::serde::rfc3339")] OffsetDateTime);
 
 impl From<ConsentRequest> for StoredRequest {
     fn from(r: ConsentRequest) -> Self {
@@ -211,6 +221,7 @@ impl From<ConsentRequest> for StoredRequest {
             updated_at: r.updated_at,
             version: r.version,
             notices: r.notices,
+            reviewer_changes: r.reviewer_changes.into_iter().map(StoredTime).collect(),
         }
     }
 }
@@ -244,6 +255,7 @@ impl TryFrom<StoredRequest> for ConsentRequest {
             updated_at: r.updated_at,
             version: r.version,
             notices: r.notices,
+            reviewer_changes: r.reviewer_changes.into_iter().map(|t| t.0).collect(),
         })
     }
 }

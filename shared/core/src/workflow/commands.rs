@@ -8,7 +8,7 @@ use super::link::{LinkUse, link_may};
 use super::rules::{
     DISTINCT_REVIEWERS, NOT_THE_REQUESTER, PartnerSide, new_ask, of_the_partner, verified_domains,
 };
-use super::{Emails, FieldError, Policy, WorkflowError, delivery};
+use super::{Emails, FieldError, OverBudget, Policy, WorkflowError, delivery};
 use crate::domain::{
     Actor, Ask, AskId, AuditAction, ClosedReason, Comment, ConsentRequest, Decision, Domain, Email,
     NoticeKind, Reviewer, Slot, State, Status, Verdict,
@@ -117,6 +117,7 @@ pub(super) fn replace_reviewer(
     if !request.status().may_replace_reviewer() {
         return Err(wrong_status(request, "given a new reviewer"));
     }
+    check_change_budget(request, now, policy)?;
     let verified_domain = new_reviewer_checks(
         request,
         &email,
@@ -158,10 +159,45 @@ pub(super) fn replace_reviewer(
     } else {
         &[slot]
     };
+    next.reviewer_changes.push(now);
     let mut step = Step::new(next, AuditAction::ReviewerReplaced).slot(slot);
     step.emails = Emails::asks_of(&step.next, asked);
     step.detail = Some(detail);
     Ok(step)
+}
+
+/// Each reviewer change mails someone anew, so a request takes only so many:
+/// per 24 hours, and in its whole life.
+fn check_change_budget(
+    request: &ConsentRequest,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<(), WorkflowError> {
+    let changes = &request.reviewer_changes;
+    if changes.len() >= policy.reviewer_changes_in_life as usize {
+        return Err(WorkflowError::OverBudget(OverBudget {
+            what: format!(
+                "this request's reviewers have been changed {} times, the most one request allows; cancel it and submit a new request if someone else must be asked",
+                changes.len()
+            ),
+            retry_at: None,
+        }));
+    }
+    let day_ago = now - time::Duration::days(1);
+    let today: Vec<&OffsetDateTime> = changes.iter().filter(|at| **at > day_ago).collect();
+    if today.len() >= policy.reviewer_changes_per_day as usize {
+        let retry_at = today
+            .first()
+            .map(|oldest| **oldest + time::Duration::days(1));
+        return Err(WorkflowError::OverBudget(OverBudget {
+            what: format!(
+                "this request's reviewers have been changed {} times in the last 24 hours, the most allowed; try again later",
+                today.len()
+            ),
+            retry_at,
+        }));
+    }
+    Ok(())
 }
 
 /// The rules on a new reviewer beside `other`: confirmed by the admin, not

@@ -98,6 +98,7 @@ pub fn create(
         updated_at: now,
         version: 1,
         notices: Vec::new(),
+        reviewer_changes: Vec::new(),
     };
     let mut request = request;
     let mut emails = Emails::asks_of(&request, &Slot::ALL);

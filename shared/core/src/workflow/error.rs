@@ -39,4 +39,16 @@ pub enum WorkflowError {
     /// The sign-in does not prove the slot's reviewer (or there was none).
     #[error("the sign-in decides nothing: {0}")]
     SignIn(SignInRefusal),
+    /// The change would mail more than a budget allows.
+    #[error("{0}")]
+    OverBudget(OverBudget),
+}
+
+/// A send budget spent: what, in plain words, and when trying again helps
+/// (None: waiting does not).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what}")]
+pub struct OverBudget {
+    pub what: String,
+    pub retry_at: Option<time::OffsetDateTime>,
 }

@@ -21,7 +21,7 @@ mod sign_in;
 pub use apply::{Command, Transition, apply};
 pub use create::{NewRequest, create, reviewer_pair};
 pub use delivery::Emails;
-pub use error::{FieldError, WorkflowError};
+pub use error::{FieldError, OverBudget, WorkflowError};
 pub use link::{LinkUse, link_may};
 pub use policy::Policy;
 pub use rules::PartnerSide;

@@ -22,6 +22,10 @@ pub struct Policy {
     pub ending_notice: Duration,
     /// Whether a reviewer's decision needs a sign-in that proves the reviewer.
     pub reviewer_sign_in: ReviewerSignIn,
+    /// Reviewer changes (and reopenings) one request takes in 24 hours, and
+    /// in its whole life: each mails someone anew.
+    pub reviewer_changes_per_day: u32,
+    pub reviewer_changes_in_life: u32,
 }
 
 impl Default for Policy {
@@ -34,6 +38,8 @@ impl Default for Policy {
             max_access_term: Duration::days(365),
             ending_notice: Duration::days(30),
             reviewer_sign_in: ReviewerSignIn::Required,
+            reviewer_changes_per_day: 5,
+            reviewer_changes_in_life: 20,
         }
     }
 }
