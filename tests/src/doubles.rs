@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use consent_app::ports::{
-    ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
+    Charge, ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
 };
 use consent_core::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
 use time::OffsetDateTime;
@@ -97,14 +97,24 @@ async fn network_delay() {
 
 #[async_trait]
 impl<S: ConsentStore> ConsentStore for LatentStore<S> {
-    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn insert_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError> {
         network_delay().await;
-        self.inner.insert(request, event).await
+        self.inner.insert_charged(request, event, charges).await
     }
 
-    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn update_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError> {
         network_delay().await;
-        let r = self.inner.update(request, event).await;
+        let r = self.inner.update_charged(request, event, charges).await;
         if r == Err(StoreError::VersionConflict) {
             self.conflicts
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -30,4 +30,4 @@ pub use fixtures::*;
 pub use lambda::{Answer, ApiRequest};
 pub use outbox::{OutboxEmail, read_outbox};
 pub use reviewer::{AsReviewer, NamedIdentity, Person};
-pub use world::{World, WorldBuilder, service_on, service_with, test_settings};
+pub use world::{World, WorldBuilder, roomy, service_on, service_with, test_settings};

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use consent_app::settings::Settings;
 use consent_local::auth::{self, DevAuth, DevClaims};
 use consent_local::{LocalConfig, Running, start};
 use consent_runtime::Backends;
@@ -25,6 +26,7 @@ impl Local {
             port: 0,
             backends,
             tick,
+            settings: crate::roomy(Settings::default()),
             ..LocalConfig::default()
         })
         .await

@@ -6,7 +6,7 @@ use consent_app::embedded::clock::ManualClock;
 use consent_app::embedded::memory::MemoryStore;
 use consent_app::ports::{ConsentStore, Mailer, TenantDirectory};
 use consent_app::service::ConsentService;
-use consent_app::settings::Settings;
+use consent_app::settings::{SendBudgets, Settings};
 use consent_core::domain::RequestId;
 use consent_core::links::LinkSigner;
 
@@ -43,13 +43,28 @@ pub fn service_with(
     .with_identity_provider(Arc::new(NamedIdentity))
 }
 
-/// The settings the tests' services run with: links at `https://consent.test`.
+/// The settings the tests' services run with: links at `https://consent.test`,
+/// and send budgets no story comes near but the budgets' own (which run
+/// with the defaults): a story about something else may ask bob@contoso.example
+/// many times in a day.
 pub fn test_settings() -> Settings {
-    Settings {
+    roomy(Settings {
         public_base_url: Some("https://consent.test".into()),
         service_principals: vec![SERVICE_ROLE.to_owned()],
         ..Settings::default()
-    }
+    })
+}
+
+/// `settings` with send budgets far above what any story sends.
+pub fn roomy(mut settings: Settings) -> Settings {
+    settings.budgets = SendBudgets {
+        asks_per_address_per_day: 100_000,
+        requests_per_user_per_hour: 100_000,
+        requests_per_tenant_per_hour: 100_000,
+    };
+    settings.policy.reviewer_changes_per_day = 100_000;
+    settings.policy.reviewer_changes_in_life = 100_000;
+    settings
 }
 
 /// A service on the in-memory store (or another), a recording mailer and a

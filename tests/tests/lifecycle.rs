@@ -45,11 +45,11 @@ fn world_on(store: Arc<dyn ConsentStore>) -> World {
             Arc::new(directory),
             clock.clone(),
             LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
-            Settings {
+            roomy(Settings {
                 public_base_url: Some("https://consent.test".into()),
                 policy: policy(),
                 ..Settings::default()
-            },
+            }),
         )
         .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity)),
     );

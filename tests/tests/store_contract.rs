@@ -1,7 +1,7 @@
 //! The store contract: one suite that every `ConsentStore` must pass.
 
 use consent_app::embedded::memory::MemoryStore;
-use consent_app::ports::{ConsentStore, StoreError};
+use consent_app::ports::{Charge, ConsentStore, StoreError};
 use consent_aws::dynamodb::store::DynamoStore;
 use consent_core::domain::*;
 use consent_core::workflow::{self, Command, Emails, NewRequest, Policy, Transition};
@@ -456,7 +456,106 @@ async fn new_fields_round_trip(store: &dyn ConsentStore) {
     );
 }
 
+fn charge(counter: &str, limit: u32) -> Charge {
+    Charge {
+        counter: counter.to_owned(),
+        limit,
+        window_ends: start_time() + Duration::hours(1),
+        what: format!("{counter} is spent"),
+    }
+}
+
+/// A write counts its charges with it, or is refused whole when one is at
+/// its limit: nothing stored, nothing counted.
+async fn send_budgets_are_counted_with_the_write(store: &dyn ConsentStore) {
+    let at = start_time();
+    let a = new_request("budget", "e1", at);
+    store
+        .insert_charged(&a.request, &a.audit, &[charge("c1", 2)])
+        .await
+        .unwrap();
+    let b = new_request("budget", "e2", at);
+    store
+        .insert_charged(&b.request, &b.audit, &[charge("c1", 2), charge("c2", 2)])
+        .await
+        .unwrap();
+    let c = new_request("budget", "e3", at);
+    assert_eq!(
+        store
+            .insert_charged(&c.request, &c.audit, &[charge("c2", 2), charge("c1", 2)])
+            .await,
+        Err(StoreError::OverBudget(charge("c1", 2)))
+    );
+    assert_eq!(
+        store.get(c.request.id).await.unwrap(),
+        None,
+        "nothing stored"
+    );
+    // The refused insert did not count c2: one more fits, then it is spent.
+    store
+        .insert_charged(&c.request, &c.audit, &[charge("c2", 2)])
+        .await
+        .unwrap();
+    let d = new_request("budget", "e4", at);
+    assert_eq!(
+        store
+            .insert_charged(&d.request, &d.audit, &[charge("c2", 2)])
+            .await,
+        Err(StoreError::OverBudget(charge("c2", 2)))
+    );
+
+    // An update over a budget leaves the request as it was.
+    let cancel = apply(
+        &a.request,
+        Command::Cancel { reason: None },
+        at + Duration::seconds(1),
+    );
+    assert_eq!(
+        store
+            .update_charged(&cancel.request, &cancel.audit, &[charge("c1", 2)])
+            .await,
+        Err(StoreError::OverBudget(charge("c1", 2)))
+    );
+    assert_eq!(store.get(a.request.id).await.unwrap().unwrap().version, 1);
+    store
+        .update_charged(&cancel.request, &cancel.audit, &[charge("c3", 1)])
+        .await
+        .unwrap();
+    // A stale write is a conflict, and counts nothing.
+    assert_eq!(
+        store
+            .update_charged(&cancel.request, &cancel.audit, &[charge("c4", 1)])
+            .await,
+        Err(StoreError::VersionConflict)
+    );
+    store
+        .insert_charged(&d.request, &d.audit, &[charge("c4", 1)])
+        .await
+        .unwrap();
+}
+
+/// Two writes racing for the last unit of a budget: exactly one wins.
+async fn the_last_unit_of_a_budget_goes_to_one_writer(store: &dyn ConsentStore) {
+    let at = start_time();
+    for round in 0..5 {
+        let counter = format!("race-{round}");
+        let a = new_request("racer", &format!("a{round}"), at);
+        let b = new_request("racer", &format!("b{round}"), at);
+        let last_unit = [charge(&counter, 1)];
+        let (first, second) = tokio::join!(
+            store.insert_charged(&a.request, &a.audit, &last_unit),
+            store.insert_charged(&b.request, &b.audit, &last_unit),
+        );
+        let won = [&first, &second].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "{first:?} {second:?}");
+        let lost = if first.is_ok() { second } else { first };
+        assert_eq!(lost, Err(StoreError::OverBudget(charge(&counter, 1))));
+    }
+}
+
 async fn run_contract(store: &dyn ConsentStore) {
+    send_budgets_are_counted_with_the_write(store).await;
+    the_last_unit_of_a_budget_goes_to_one_writer(store).await;
     new_fields_round_trip(store).await;
     insert_get_and_history(store).await;
     updates_are_conditional_on_the_version(store).await;

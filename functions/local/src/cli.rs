@@ -47,6 +47,7 @@ pub struct Cli {
     pub expire_after: Option<String>,
     /// A JSON file with any of: tick, remindAfter, maxReminders, expireAfter,
     /// sendLease, linkTtl, revokeLinkTtl, maxAccessTerm, endingNotice,
+    /// asksPerAddressPerDay, requestsPerUserPerHour, requestsPerTenantPerHour,
     /// reviewerChangesPerDay, reviewerChangesInLife (flags win over the file).
     #[arg(long)]
     pub config: Option<PathBuf>,

@@ -412,5 +412,18 @@ fn create_table_builds_the_table_from_the_single_definition() {
             .and_then(|p| p.point_in_time_recovery_status())
             .map(|s| s.as_str().to_owned());
         assert_eq!(pitr.as_deref(), Some("ENABLED"));
+        // Send budget counters expire through the table's TTL.
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap();
+        let ttl = ttl.time_to_live_description().unwrap();
+        assert_eq!(ttl.attribute_name(), Some("expires_at"));
+        assert_eq!(
+            ttl.time_to_live_status().map(|s| s.as_str()),
+            Some("ENABLED")
+        );
     });
 }

@@ -22,6 +22,28 @@ pub struct Settings {
     pub admin_role: String,
     /// IAM principals (role ARNs) that may call the service-facing access check.
     pub service_principals: Vec<String>,
+    pub budgets: SendBudgets,
+}
+
+/// How much mail the partners' calls may cause (each a count the store keeps).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendBudgets {
+    /// Asks one mailbox receives in a UTC day, from all partners together.
+    pub asks_per_address_per_day: u32,
+    /// New requests one partner user submits in a UTC hour.
+    pub requests_per_user_per_hour: u32,
+    /// New requests one partner tenant submits in a UTC hour.
+    pub requests_per_tenant_per_hour: u32,
+}
+
+impl Default for SendBudgets {
+    fn default() -> Self {
+        Self {
+            asks_per_address_per_day: 5,
+            requests_per_user_per_hour: 20,
+            requests_per_tenant_per_hour: 100,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +56,7 @@ impl Default for Settings {
             run_batch: 100,
             admin_role: "ConsentAdmin".to_owned(),
             service_principals: Vec::new(),
+            budgets: SendBudgets::default(),
         }
     }
 }

@@ -143,6 +143,24 @@ pub static SETTINGS: &[Setting] = &[
         |c, t| c.service.policy.max_reminders = values::whole_number(t, 0)?
     ),
     setting!(
+        Some(vars::ASKS_PER_ADDRESS_PER_DAY),
+        None,
+        Some("asksPerAddressPerDay"),
+        |c, t| c.service.budgets.asks_per_address_per_day = values::whole_number(t, 1)?
+    ),
+    setting!(
+        Some(vars::REQUESTS_PER_USER_PER_HOUR),
+        None,
+        Some("requestsPerUserPerHour"),
+        |c, t| c.service.budgets.requests_per_user_per_hour = values::whole_number(t, 1)?
+    ),
+    setting!(
+        Some(vars::REQUESTS_PER_TENANT_PER_HOUR),
+        None,
+        Some("requestsPerTenantPerHour"),
+        |c, t| c.service.budgets.requests_per_tenant_per_hour = values::whole_number(t, 1)?
+    ),
+    setting!(
         Some(vars::REVIEWER_CHANGES_PER_DAY),
         None,
         Some("reviewerChangesPerDay"),
@@ -281,6 +299,11 @@ pub mod vars {
     pub const REVOKE_LINK_TTL: &str = "CONSENT_REVOKE_LINK_TTL";
     pub const REMIND_AFTER: &str = "CONSENT_REMIND_AFTER";
     pub const MAX_REMINDERS: &str = "CONSENT_MAX_REMINDERS";
+    /// Asks one mailbox receives in a UTC day, from all partners.
+    pub const ASKS_PER_ADDRESS_PER_DAY: &str = "CONSENT_ASKS_PER_ADDRESS_PER_DAY";
+    /// New requests one partner user, and one partner tenant, submit in a UTC hour.
+    pub const REQUESTS_PER_USER_PER_HOUR: &str = "CONSENT_REQUESTS_PER_USER_PER_HOUR";
+    pub const REQUESTS_PER_TENANT_PER_HOUR: &str = "CONSENT_REQUESTS_PER_TENANT_PER_HOUR";
     /// Reviewer changes one request takes in 24 hours, and in its life.
     pub const REVIEWER_CHANGES_PER_DAY: &str = "CONSENT_REVIEWER_CHANGES_PER_DAY";
     pub const REVIEWER_CHANGES_IN_LIFE: &str = "CONSENT_REVIEWER_CHANGES_IN_LIFE";

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::ports::{ConsentStore, Page, ScopeState, StoreError};
+use crate::ports::{Charge, ConsentStore, Page, ScopeState, StoreError};
 use consent_core::domain::{
     AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
 };
@@ -32,6 +32,8 @@ struct Tables {
     scopes: HashMap<ScopeKey, RequestId>,
     by_partner: BTreeSet<ListKey>,
     due: BTreeSet<DueKey>,
+    /// Send budget counters: the count and when its window ends.
+    counters: HashMap<String, (u32, OffsetDateTime)>,
 }
 
 #[derive(Default)]
@@ -83,6 +85,29 @@ fn due_key(request: &ConsentRequest) -> Option<DueKey> {
 }
 
 impl Tables {
+    /// The first of `charges` at its limit, once windows that ended before
+    /// `now` are forgotten.
+    fn over_budget(&mut self, charges: &[Charge], now: OffsetDateTime) -> Result<(), StoreError> {
+        self.counters.retain(|_, (_, ends)| *ends > now);
+        match charges.iter().find(|c| {
+            self.counters
+                .get(&c.counter)
+                .is_some_and(|(n, _)| *n >= c.limit)
+        }) {
+            Some(over) => Err(StoreError::OverBudget(over.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn count(&mut self, charges: &[Charge]) {
+        for c in charges {
+            self.counters
+                .entry(c.counter.clone())
+                .or_insert((0, c.window_ends))
+                .0 += 1;
+        }
+    }
+
     fn index(&mut self, request: &ConsentRequest) {
         self.due.extend(due_key(request));
     }
@@ -112,11 +137,18 @@ fn decode_cursor(partner: &TenantId, cursor: &str) -> Result<ListKey, StoreError
 
 #[async_trait]
 impl ConsentStore for MemoryStore {
-    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn insert_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError> {
         let mut t = self.tables.lock().expect("store lock");
         if t.requests.contains_key(&request.id) {
             return Err(StoreError::VersionConflict);
         }
+        // All or nothing: the budget first, then the scope, then the write.
+        t.over_budget(charges, request.updated_at)?;
         let scope = request.scope_key();
         if let Some(existing) = t.scopes.get(&scope)
             && t.requests[existing].status().is_open()
@@ -125,6 +157,7 @@ impl ConsentStore for MemoryStore {
                 existing: *existing,
             });
         }
+        t.count(charges);
         t.scopes.insert(scope, request.id);
         t.by_partner.insert((
             request.partner_tenant_id.clone(),
@@ -138,12 +171,19 @@ impl ConsentStore for MemoryStore {
         Ok(())
     }
 
-    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn update_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError> {
         let mut t = self.tables.lock().expect("store lock");
+        t.over_budget(charges, request.updated_at)?;
         let old = match t.requests.get(&request.id) {
             Some(old) if old.version + 1 == request.version => old.clone(),
             _ => return Err(StoreError::VersionConflict),
         };
+        t.count(charges);
         t.unindex(&old);
         t.index(request);
         t.requests.insert(request.id, request.clone());

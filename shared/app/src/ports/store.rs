@@ -20,6 +20,9 @@ pub enum StoreError {
     /// A page cursor this store did not issue.
     #[error("the page cursor is not valid")]
     BadCursor,
+    /// A send budget the write would spend is spent: nothing was written.
+    #[error("over budget: {}", .0.what)]
+    OverBudget(Charge),
     /// The store could not be reached or refused to work; the caller may retry.
     #[error("the store is unavailable: {}", super::chain(.0.as_ref()))]
     Unavailable(#[source] BoxError),
@@ -46,11 +49,25 @@ impl PartialEq for StoreError {
             (Self::VersionConflict, Self::VersionConflict) | (Self::BadCursor, Self::BadCursor) => {
                 true
             }
+            (Self::OverBudget(a), Self::OverBudget(b)) => a == b,
             (Self::Duplicate { existing: a }, Self::Duplicate { existing: b }) => a == b,
             (Self::Corrupt { what: a }, Self::Corrupt { what: b }) => a == b,
             _ => false,
         }
     }
+}
+
+/// One use of a send budget, counted with the write that spends it: the
+/// write happens only if every counter it charges is below its limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charge {
+    /// What is counted in which window, e.g. `ask:bob@contoso.example:2026-12-06`.
+    pub counter: String,
+    pub limit: u32,
+    /// When the window ends: the count is forgotten after it.
+    pub window_ends: OffsetDateTime,
+    /// For the one who went over it, in plain words.
+    pub what: String,
 }
 
 /// One page of a listing, newest first.
@@ -73,11 +90,34 @@ pub struct ScopeState {
 pub trait ConsentStore: Send + Sync {
     /// Stores a new request (version 1) with its creation event, unless its
     /// scope already holds an open request.
-    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+        self.insert_charged(request, event, &[]).await
+    }
+
+    /// As [`ConsentStore::insert`], and counts each of `charges` in the same
+    /// atomic write, unless one is at its limit ([`StoreError::OverBudget`],
+    /// checked before the scope).
+    async fn insert_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError>;
 
     /// Stores `request` with `event` if the stored version is still
     /// `request.version - 1`.
-    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+        self.update_charged(request, event, &[]).await
+    }
+
+    /// As [`ConsentStore::update`], and counts each of `charges` in the same
+    /// atomic write, unless one is at its limit (checked before the version).
+    async fn update_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError>;
 
     async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError>;
 

@@ -46,6 +46,10 @@ impl From<StoreError> for ServiceError {
                 existing: Some(existing),
             },
             StoreError::BadCursor => ServiceError::BadCursor,
+            StoreError::OverBudget(charge) => ServiceError::OverBudget(OverBudget {
+                what: charge.what,
+                retry_at: Some(charge.window_ends),
+            }),
             e @ StoreError::Unavailable(_) => ServiceError::Unavailable(e.to_string()),
             e @ StoreError::Corrupt { .. } => ServiceError::Corrupt(e.to_string()),
         }

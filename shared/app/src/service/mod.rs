@@ -7,6 +7,7 @@
 //! [`schedule`]: the scheduled run; [`error`]: why a call was refused.
 
 mod access;
+mod budgets;
 mod delivery;
 mod error;
 mod links;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::error::Missing;
 use super::{Caller, ConsentService, ServiceError, require_admin};
-use crate::ports::{Page, StoreError};
+use crate::ports::{Charge, Page, StoreError};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 4;
@@ -94,7 +94,11 @@ impl ConsentService {
         };
         let transition = workflow::create(new, caller.actor(), self.now(), &self.settings.policy)?;
         self.store
-            .insert(&transition.request, &transition.audit)
+            .insert_charged(
+                &transition.request,
+                &transition.audit,
+                &self.create_charges(caller, &transition),
+            )
             .await?;
         Ok(self.carry_out(transition).await)
     }
@@ -226,18 +230,23 @@ impl ConsentService {
         command: impl Fn() -> Command,
     ) -> Result<ConsentRequest, ServiceError> {
         let transition = self
-            .apply_with_retry(id, in_hand, |request| {
-                if request.partner_tenant_id != caller.tenant_id {
-                    return Err(ServiceError::NotFound);
-                }
-                Ok(workflow::apply(
-                    request,
-                    command(),
-                    caller.actor(),
-                    self.now(),
-                    &self.settings.policy,
-                )?)
-            })
+            .apply_charged_with_retry(
+                id,
+                in_hand,
+                |request| {
+                    if request.partner_tenant_id != caller.tenant_id {
+                        return Err(ServiceError::NotFound);
+                    }
+                    Ok(workflow::apply(
+                        request,
+                        command(),
+                        caller.actor(),
+                        self.now(),
+                        &self.settings.policy,
+                    )?)
+                },
+                |transition| self.ask_charges(transition),
+            )
             .await?;
         Ok(self.carry_out(transition).await)
     }
@@ -247,12 +256,30 @@ impl ConsentService {
     pub(super) async fn apply_with_retry<E, F>(
         &self,
         id: RequestId,
-        mut in_hand: Option<ConsentRequest>,
+        in_hand: Option<ConsentRequest>,
         decide: F,
     ) -> Result<Transition, E>
     where
         E: From<StoreError> + From<Missing>,
         F: Fn(&ConsentRequest) -> Result<Transition, E>,
+    {
+        self.apply_charged_with_retry(id, in_hand, decide, |_| Vec::new())
+            .await
+    }
+
+    /// As [`Self::apply_with_retry`], the save spending the budgets `charges`
+    /// names for the change.
+    async fn apply_charged_with_retry<E, F, C>(
+        &self,
+        id: RequestId,
+        mut in_hand: Option<ConsentRequest>,
+        decide: F,
+        charges: C,
+    ) -> Result<Transition, E>
+    where
+        E: From<StoreError> + From<Missing>,
+        F: Fn(&ConsentRequest) -> Result<Transition, E>,
+        C: Fn(&Transition) -> Vec<Charge>,
     {
         let mut attempt = 0;
         loop {
@@ -264,7 +291,11 @@ impl ConsentService {
             let transition = decide(&request)?;
             match self
                 .store
-                .update(&transition.request, &transition.audit)
+                .update_charged(
+                    &transition.request,
+                    &transition.audit,
+                    &charges(&transition),
+                )
                 .await
             {
                 Ok(()) => return Ok(transition),

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType,
-    SseSpecification, StreamSpecification, StreamViewType,
+    SseSpecification, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde::Deserialize;
 
@@ -26,6 +26,14 @@ pub struct TableDefinition {
     pub sse_specification: SseDef,
     pub stream_specification: StreamDef,
     pub deletion_protection_enabled: bool,
+    pub time_to_live_specification: TtlDef,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TtlDef {
+    pub attribute_name: String,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +158,15 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| format!("create table {name}: {}", DisplayErrorContext(e)))?;
+    apply_table_settings(client, name, &def).await
+}
+
+/// What a table takes only once created: point-in-time recovery and its TTL.
+async fn apply_table_settings(
+    client: &Client,
+    name: &str,
+    def: &TableDefinition,
+) -> Result<(), String> {
     if def
         .point_in_time_recovery_specification
         .point_in_time_recovery_enabled
@@ -170,6 +187,21 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), String> {
                     DisplayErrorContext(e)
                 )
             })?;
+    }
+    let ttl = &def.time_to_live_specification;
+    if ttl.enabled {
+        let spec = TimeToLiveSpecification::builder()
+            .attribute_name(&ttl.attribute_name)
+            .enabled(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(|e| format!("time to live on {name}: {}", DisplayErrorContext(e)))?;
     }
     Ok(())
 }

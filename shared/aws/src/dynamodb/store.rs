@@ -5,9 +5,11 @@
 //! | request | `REQ#<id>` | `META` | `gsi1pk`=`PARTNER#<tenant>`, `gsi1sk`=`<created ns>#<id>`; `due_shard`/`due_at` only while an email is owed |
 //! | audit event | `REQ#<id>` | `EVT#<version>` | `consent_events`: the change's consent events (JSON), which the stream carries to the publisher |
 //! | scope | `SCOPE#<partner>#<target>#<environment>` | `SCOPE` | the newest request of the scope, its status, whether it is open |
+//! | send budget counter | `BUDGET#<counter>` | `COUNT` | `n`; `expires_at` (the table's TTL attribute) once its window has ended |
 //!
 //! Every write is one `TransactWriteItems`: the request conditional on its
-//! version, its audit event, and the scope item when the status changes.
+//! version, its audit event, the scope item when the status changes, and
+//! one conditional increment per send budget the write spends.
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -17,7 +19,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
-use consent_app::ports::{ConsentStore, Page, ScopeState, StoreError};
+use consent_app::ports::{Charge, ConsentStore, Page, ScopeState, StoreError};
 use consent_core::domain::{
     AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
 };
@@ -118,6 +120,82 @@ fn failed_condition(reason: Option<&CancellationReason>) -> bool {
 }
 
 impl DynamoStore {
+    /// The increment of a send budget's counter, refused at its limit. The
+    /// item expires (TTL) a day after its window ends.
+    fn charge_item(&self, charge: &Charge) -> Result<TransactWriteItem, StoreError> {
+        let expires = charge.window_ends.unix_timestamp() + 86_400;
+        Ok(TransactWriteItem::builder()
+            .update(built(
+                Update::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(format!("BUDGET#{}", charge.counter)))
+                    .key("sk", s("COUNT"))
+                    .update_expression("ADD #n :one SET expires_at = :expires")
+                    .condition_expression("attribute_not_exists(#n) OR #n < :limit")
+                    .expression_attribute_names("#n", "n")
+                    .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+                    .expression_attribute_values(
+                        ":limit",
+                        AttributeValue::N(charge.limit.to_string()),
+                    )
+                    .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+                    .build(),
+            )?)
+            .build())
+    }
+
+    /// Writes `items` and the increments of `charges` in one transaction; a
+    /// charge at its limit is [`StoreError::OverBudget`], other refusals are
+    /// the per-item reasons.
+    async fn transact_charged(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        charges: &[Charge],
+    ) -> Result<Result<(), Vec<CancellationReason>>, StoreError> {
+        for charge in charges {
+            items.push(self.charge_item(charge)?);
+        }
+        match self.transact(items).await? {
+            Err(reasons) => match Self::over_budget(charges, &reasons) {
+                Some(over) => Err(over),
+                None => Ok(Err(reasons)),
+            },
+            Ok(()) => Ok(Ok(())),
+        }
+    }
+
+    /// The first of `charges` whose increment failed its condition, when
+    /// they are the last items of a canceled transaction.
+    fn over_budget(charges: &[Charge], reasons: &[CancellationReason]) -> Option<StoreError> {
+        let first = reasons.len().checked_sub(charges.len())?;
+        charges
+            .iter()
+            .zip(&reasons[first..])
+            .find(|(_, reason)| failed_condition(Some(reason)))
+            .map(|(charge, _)| StoreError::OverBudget(charge.clone()))
+    }
+
+    /// The open request that held `scope` against an insert, from the
+    /// refused scope item's old image.
+    async fn open_request_of(
+        &self,
+        scope: &ScopeKey,
+        refused: &CancellationReason,
+    ) -> Result<RequestId, StoreError> {
+        let existing = match refused.item() {
+            Some(old) => old.get("request_id").and_then(|v| v.as_s().ok()).cloned(),
+            // Not every emulator returns the old item: read it.
+            None => self
+                .latest_in_scope(scope)
+                .await?
+                .map(|s| s.request_id.to_string()),
+        };
+        existing
+            .as_deref()
+            .and_then(RequestId::parse)
+            .ok_or_else(|| corrupt("scope item without request id"))
+    }
+
     /// The write that moves a scope's status with its newest request.
     fn scope_status_update(
         &self,
@@ -147,7 +225,12 @@ impl DynamoStore {
 
 #[async_trait]
 impl ConsentStore for DynamoStore {
-    async fn insert(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn insert_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError> {
         let scope = request.scope_key();
         let mut scope_item = HashMap::from([
             ("pk".to_owned(), s(scope_key(&scope))),
@@ -170,25 +253,14 @@ impl ConsentStore for DynamoStore {
                 },
             )?,
         ];
-        let Err(reasons) = self.transact(items).await? else {
+        let Err(reasons) = self.transact_charged(items, charges).await? else {
             return Ok(());
         };
         if failed_condition(reasons.first()) {
             return Err(StoreError::VersionConflict);
         }
         if failed_condition(reasons.get(2)) {
-            let existing = match reasons[2].item() {
-                Some(old) => old.get("request_id").and_then(|v| v.as_s().ok()).cloned(),
-                // Not every emulator returns the old item: read it.
-                None => self
-                    .latest_in_scope(&scope)
-                    .await?
-                    .map(|s| s.request_id.to_string()),
-            };
-            let existing = existing
-                .as_deref()
-                .and_then(RequestId::parse)
-                .ok_or_else(|| corrupt("scope item without request id"))?;
+            let existing = self.open_request_of(&scope, &reasons[2]).await?;
             return Err(StoreError::Duplicate { existing });
         }
         Err(StoreError::unavailable(format!(
@@ -196,7 +268,12 @@ impl ConsentStore for DynamoStore {
         )))
     }
 
-    async fn update(&self, request: &ConsentRequest, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn update_charged(
+        &self,
+        request: &ConsentRequest,
+        event: &AuditEvent,
+        charges: &[Charge],
+    ) -> Result<(), StoreError> {
         let expected = request
             .version
             .checked_sub(1)
@@ -215,15 +292,15 @@ impl ConsentStore for DynamoStore {
             // Only the newest request of a scope is open, so only it changes status.
             items.push(self.scope_status_update(request)?);
         }
-        match self.transact(items).await? {
-            Ok(()) => Ok(()),
-            Err(reasons) if reasons.iter().any(|r| failed_condition(Some(r))) => {
-                Err(StoreError::VersionConflict)
-            }
-            Err(reasons) => Err(StoreError::unavailable(format!(
-                "transaction canceled: {reasons:?}"
-            ))),
+        let Err(reasons) = self.transact_charged(items, charges).await? else {
+            return Ok(());
+        };
+        if reasons.iter().any(|r| failed_condition(Some(r))) {
+            return Err(StoreError::VersionConflict);
         }
+        Err(StoreError::unavailable(format!(
+            "transaction canceled: {reasons:?}"
+        )))
     }
 
     async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError> {

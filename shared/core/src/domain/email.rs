@@ -61,6 +61,12 @@ impl Email {
         self.person() == other.person()
     }
 
+    /// The one mailbox the address reaches: without its `+sub-address`.
+    pub fn mailbox(&self) -> String {
+        let (local, domain) = self.person();
+        format!("{local}@{domain}")
+    }
+
     fn person(&self) -> (&str, &str) {
         let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
         (local.split('+').next().unwrap_or(local), domain)
