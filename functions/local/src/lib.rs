@@ -215,13 +215,7 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
             stopped.clone(),
         )));
     }
-    match events {
-        Some(Events::Feed(log, feed)) => tasks.push(tokio::spawn(event_loop(feed, log, stopped))),
-        Some(Events::Stream(streams, arn, log)) => {
-            tasks.push(tokio::spawn(stream::follow(streams, arn, log, stopped)));
-        }
-        None => {}
-    }
+    tasks.extend(follow_events(events, stopped).await);
     Ok(Running {
         addr,
         base_url,
@@ -229,6 +223,23 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         shutdown,
         tasks,
     })
+}
+
+/// The task that carries consent events to the log, if any: from the
+/// embedded store's feed, or from the table's stream as of now.
+async fn follow_events(
+    events: Option<Events>,
+    stopped: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    match events? {
+        Events::Feed(log, feed) => Some(tokio::spawn(event_loop(feed, log, stopped))),
+        Events::Stream(streams, arn, log) => {
+            let from = stream::from_now(&streams, &arn).await;
+            Some(tokio::spawn(stream::follow(
+                streams, arn, from, log, stopped,
+            )))
+        }
+    }
 }
 
 /// How reviewers sign in: the provider configured, else the development

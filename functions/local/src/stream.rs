@@ -56,21 +56,31 @@ fn change_record(record: &Record) -> ChangeRecord {
     }
 }
 
-/// Follows the stream until stopped, handing its records to the publisher.
+/// Where each shard known now is read from: this moment on. Taken before
+/// consent-local answers its first request, so that no change it makes is
+/// missed.
+pub async fn from_now(streams: &Client, stream_arn: &str) -> HashMap<String, Option<String>> {
+    let mut iterators = HashMap::new();
+    if let Err(e) = discover(streams, stream_arn, &mut iterators, true).await {
+        tracing::warn!(error = %e, "cannot read the table's stream");
+    }
+    iterators
+}
+
+/// Follows the stream until stopped from `iterators` (see [`from_now`]),
+/// handing its records to the publisher. Shards that appear later are read
+/// from their start.
 pub async fn follow(
     streams: Client,
     stream_arn: String,
+    mut iterators: HashMap<String, Option<String>>,
     log: EventLog,
     mut stopped: watch::Receiver<bool>,
 ) {
-    // Shards known at start are read from now on; shards that appear later, from their start.
-    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
-    let mut first_look = true;
     loop {
-        if let Err(e) = discover(&streams, &stream_arn, &mut iterators, first_look).await {
+        if let Err(e) = discover(&streams, &stream_arn, &mut iterators, false).await {
             tracing::warn!(error = %e, "cannot read the table's stream");
         }
-        first_look = false;
         for iterator in iterators.values_mut() {
             let Some(current) = iterator.take() else {
                 continue;
