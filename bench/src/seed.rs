@@ -293,7 +293,15 @@ impl Seed {
     }
 
     async fn get(&self, id: RequestId) -> ConsentRequest {
-        self.app.get(&partner_caller(true), id).await.unwrap().0
+        self.app
+            .get(
+                &partner_caller(true),
+                id,
+                consent_app::service::HistoryQuery::default(),
+            )
+            .await
+            .unwrap()
+            .0
     }
 
     fn token(&self, request: &ConsentRequest, purpose: Purpose) -> String {

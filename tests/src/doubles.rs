@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use consent_app::ports::{
-    Charge, ConsentStore, EmailMessage, MailError, Mailer, Page, ScopeState, StoreError,
+    Charge, ConsentStore, EmailMessage, History, MailError, Mailer, Page, ScopeState, StoreError,
 };
 use consent_core::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
 use time::OffsetDateTime;
@@ -127,12 +127,14 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
         self.inner.get(id).await
     }
 
-    async fn get_with_history(
+    async fn history_page(
         &self,
         id: RequestId,
-    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError> {
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<Option<(ConsentRequest, History)>, StoreError> {
         network_delay().await;
-        self.inner.get_with_history(id).await
+        self.inner.history_page(id, limit, before).await
     }
 
     async fn list_by_partner(

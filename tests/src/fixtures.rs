@@ -248,3 +248,24 @@ pub fn param_of(url: &str, name: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// A request of the partner's tenant with its whole history (fewer than 200
+/// events in any story), as the service reads it for a partner user.
+pub async fn history_of(
+    app: &consent_app::service::ConsentService,
+    id: RequestId,
+) -> (
+    consent_core::domain::ConsentRequest,
+    Vec<consent_core::domain::AuditEvent>,
+) {
+    let (request, history) = app
+        .get(
+            &partner_caller(false),
+            id,
+            consent_app::service::HistoryQuery::LARGEST,
+        )
+        .await
+        .unwrap();
+    assert_eq!(history.older, None, "the whole history fits one page");
+    (request, history.events)
+}

@@ -53,11 +53,23 @@ pub async fn create_ok(w: &World, env: &str) -> Value {
 }
 
 pub async fn get(w: &World, c: HashMap<String, String>, id: &str) -> Answer {
-    let req = ApiRequest::new("GET", &format!("/consent-requests/{id}"))
+    get_page(w, c, id, &[]).await
+}
+
+/// `GET /consent-requests/{id}` with these query parameters.
+pub async fn get_page(
+    w: &World,
+    c: HashMap<String, String>,
+    id: &str,
+    query: &[(&str, &str)],
+) -> Answer {
+    let mut req = ApiRequest::new("GET", &format!("/consent-requests/{id}"))
         .claims(c)
-        .param("id", id)
-        .build();
-    Answer::from_lambda(get_request::handle(&w.app, req).await)
+        .param("id", id);
+    for (name, value) in query {
+        req = req.query(name, value);
+    }
+    Answer::from_lambda(get_request::handle(&w.app, req.build()).await)
 }
 
 pub async fn cancel(w: &World, c: HashMap<String, String>, id: &str) -> Answer {

@@ -1,5 +1,6 @@
-//! Send budgets: however scripted, a partner account makes the service mail
-//! nobody more than the budgets allow. Over a budget: 429, in plain words,
+//! Send budgets, and answers of bounded size: however scripted, a partner
+//! account makes the service mail nobody more than the budgets allow, nor
+//! one request's history unbounded. Over a budget: 429, in plain words,
 //! with when to try again where waiting helps, and nothing written or sent.
 
 use consent_app::settings::{SendBudgets, Settings};
@@ -202,4 +203,71 @@ async fn new_requests_are_budgeted_per_user_and_per_tenant_each_hour() {
     );
     w.clock.advance(Duration::hours(1));
     assert_eq!(create(&w, frank, &body(20)).await.status, 201, "a new hour");
+}
+
+/// 300 reviewer changes (with budgets no story reaches) made one request's
+/// GET answer 604 events at once: now it answers the newest 50 and a cursor,
+/// and the cursor leads to the rest, a page at a time.
+#[tokio::test]
+async fn a_long_history_is_answered_a_page_at_a_time() {
+    let w = World::new();
+    let id = create_ok(&w, "prod").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in 0..150 {
+        let email = format!("r{i}@contoso.example");
+        let body = json!({"email": email, "confirmedInTargetTenant": true}).to_string();
+        assert_eq!(
+            replace(&w, alice_admin(), &id, "1", &body).await.status,
+            200
+        );
+    }
+    let version = get(&w, alice(), &id).await.json()["version"]
+        .as_u64()
+        .unwrap();
+    assert!(version > 300, "{version}");
+    let newest = get(&w, alice(), &id).await.json();
+    let page = newest["history"].as_array().unwrap();
+    assert_eq!(page.len(), 50, "the default page");
+    assert_eq!(page.last().unwrap()["version"], version);
+    let mut seen: Vec<u64> = page
+        .iter()
+        .map(|e| e["version"].as_u64().unwrap())
+        .collect();
+    let mut cursor = newest["olderHistory"].as_str().map(str::to_owned);
+    while let Some(before) = cursor {
+        let answer = get_page(
+            &w,
+            alice(),
+            &id,
+            &[("historyLimit", "200"), ("historyBefore", before.as_str())],
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let older = answer.json();
+        let events = older["history"].as_array().unwrap();
+        assert!(events.len() <= 200);
+        let mut versions: Vec<u64> = events
+            .iter()
+            .map(|e| e["version"].as_u64().unwrap())
+            .collect();
+        versions.append(&mut seen);
+        seen = versions;
+        cursor = older["olderHistory"].as_str().map(str::to_owned);
+    }
+    assert_eq!(
+        seen,
+        (1..=version).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
+    for bad in [
+        ("historyLimit", "0"),
+        ("historyLimit", "201"),
+        ("historyLimit", "x"),
+        ("historyBefore", "0"),
+        ("historyBefore", "abc"),
+    ] {
+        get_page(&w, alice(), &id, &[bad]).await.assert_problem(400);
+    }
 }

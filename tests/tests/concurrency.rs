@@ -44,7 +44,7 @@ async fn simultaneous_approvals_always_end_allowed_with_both_decisions() {
         for t in tasks {
             t.await.unwrap().expect("each approval is accepted");
         }
-        let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
+        let (request, events) = history_of(&w.app, id).await;
         assert_eq!(request.status(), Status::Allowed, "round {round}");
         for slot in Slot::ALL {
             let decision = request
@@ -110,7 +110,7 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
             .await
             .unwrap()
             .expect("cancel applies to pending and allowed alike");
-        let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
+        let (request, events) = history_of(&w.app, id).await;
         assert_eq!(request.status(), Status::Canceled);
         assert!(
             request.reviewers().iter().all(|r| r.ask.is_none()),

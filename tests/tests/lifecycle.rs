@@ -94,7 +94,7 @@ fn token(link: &str) -> String {
 }
 
 async fn history(w: &World, id: RequestId) -> Vec<AuditEvent> {
-    w.app.get(&partner_caller(true), id).await.unwrap().1
+    history_of(&w.app, id).await.1
 }
 
 #[tokio::test]
@@ -155,7 +155,7 @@ async fn a_request_that_nobody_answers_is_reminded_then_expires() {
     w.clock.set(start_time() + p.expire_after);
     let report = w.app.run_schedule().await.unwrap();
     assert_eq!(report.expired, 1);
-    let (expired, events) = w.app.get(&partner_caller(true), r.id).await.unwrap();
+    let (expired, events) = history_of(&w.app, r.id).await;
     assert_eq!(expired.status(), Status::NotAllowed(ClosedReason::Expired));
     assert_eq!(expired.expires_at(), None);
     let receipts = inbox.new_mail(&w);
@@ -287,12 +287,9 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     );
 
     // Looking at the withdraw page changes nothing.
-    let before = w.app.get(&partner_caller(true), r.id).await.unwrap().0;
+    let before = history_of(&w.app, r.id).await.0;
     w.app.revoke_context(&token(&withdraw), None).await.unwrap();
-    assert_eq!(
-        w.app.get(&partner_caller(true), r.id).await.unwrap().0,
-        before
-    );
+    assert_eq!(history_of(&w.app, r.id).await.0, before);
     let access = |w: &World| {
         let app = w.app.clone();
         async move {
@@ -339,15 +336,12 @@ async fn an_allowed_request_gets_receipts_and_can_be_withdrawn_once() {
     );
 
     // Twice changes nothing.
-    let after = w.app.get(&partner_caller(true), r.id).await.unwrap().0;
+    let after = history_of(&w.app, r.id).await.0;
     assert_eq!(
         w.app.revoke_signed_in(&token(&withdraw)).await.unwrap_err(),
         LinkProblem::AlreadyWithdrawn
     );
-    assert_eq!(
-        w.app.get(&partner_caller(true), r.id).await.unwrap().0,
-        after
-    );
+    assert_eq!(history_of(&w.app, r.id).await.0, after);
     assert!(inbox.new_mail(&w).is_empty());
     let events = history(&w, r.id).await;
     assert_eq!(

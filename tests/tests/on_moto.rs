@@ -114,7 +114,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         .await
         .unwrap();
     assert_eq!(calls.take(), counts(&[("Query", 1)]), "next list page");
-    w.app.get(&partner_caller(true), id).await.unwrap();
+    history_of(&w.app, id).await;
     assert_eq!(calls.take(), counts(&[("Query", 1)]), "request view");
 
     // A scheduled run with nothing due: one query per shard, no reads of requests.
@@ -170,7 +170,7 @@ async fn concurrent_approvals_on_dynamodb_end_allowed() {
         for t in tasks {
             t.await.unwrap().expect("both approvals are accepted");
         }
-        let (request, events) = w.app.get(&partner_caller(true), id).await.unwrap();
+        let (request, events) = history_of(&w.app, id).await;
         assert_eq!(request.status().code(), "allowed", "round {round}");
         assert_eq!(
             events

@@ -32,6 +32,21 @@ async fn local(name: &str) -> Local {
     .await
 }
 
+/// consent-local with Alice's admin token and the request she made for
+/// `prod`, which Bob and Carol review.
+async fn local_with_request(name: &str) -> (Local, String, serde_json::Value) {
+    let local = local(name).await;
+    let admin = local.token(PARTNER, "alice", true);
+    let created = local
+        .create(
+            &admin,
+            "prod",
+            ["bob@contoso.example", "carol@contoso.example"],
+        )
+        .await;
+    (local, admin, created)
+}
+
 /// Signs in through the page's form, as a person would.
 async fn sign_in(browser: &Browser, base: &str, tenant: &str, email: &str, admin: bool) {
     browser.go(&format!("{base}/")).await;
@@ -272,16 +287,8 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_admin_sees_no_controls_and_the_server_refuses_their_forged_forms() {
-    let local = local("portal-non-admin").await;
+    let (local, admin, created) = local_with_request("portal-non-admin").await;
     let base = local.running.base_url.clone();
-    let admin = local.token(PARTNER, "alice", true);
-    let created = local
-        .create(
-            &admin,
-            "prod",
-            ["bob@contoso.example", "carol@contoso.example"],
-        )
-        .await;
     let id = created["id"].as_str().unwrap().to_owned();
 
     let browser = Browser::open().await;
@@ -523,6 +530,56 @@ async fn the_view_lists_newest_first_a_page_at_a_time() {
 }
 
 #[tokio::test]
+async fn a_long_history_is_shown_a_page_at_a_time() {
+    let (local, admin, created) = local_with_request("portal-history").await;
+    let id = created["id"].as_str().unwrap();
+    for n in 0..30 {
+        let body =
+            json!({"email": format!("r{n}@contoso.example"), "confirmedInTargetTenant": true});
+        let answer = local
+            .client
+            .put_json(
+                &format!("/consent-requests/{id}/reviewers/1"),
+                Some(&admin),
+                &body.to_string(),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let (cookie, _) = http_sign_in(&local.client, "alice@fabrikam.example", false).await;
+    let get = |path: String| get_with(&local.client, path, &cookie);
+    let rows = |body: &str| body.matches("<tr><td>").count();
+    let newest = get(format!("/data-consent/{id}")).await;
+    assert_eq!(newest.status, 200, "{}", newest.body);
+    assert_eq!(rows(&newest.body), 50, "the newest page");
+    assert!(!newest.body.contains("id=\"newest-history\""));
+    let at = newest
+        .body
+        .find("id=\"older-history\"")
+        .expect("a link to older events");
+    let start = newest.body[..at].rfind("href=\"").unwrap() + 6;
+    let link = &newest.body[start..start + newest.body[start..].find('"').unwrap()];
+    let older = get(link.replace("&amp;", "&")).await;
+    assert_eq!(older.status, 200, "{}", older.body);
+    let version = local.request(&admin, &created["id"]).await["version"]
+        .as_u64()
+        .unwrap() as usize;
+    assert_eq!(
+        rows(&older.body),
+        version - 50,
+        "{version} events: 50, then the rest"
+    );
+    assert!(
+        older.body.contains("<td>created</td>"),
+        "the first event: {}",
+        older.body
+    );
+    assert!(!older.body.contains("id=\"older-history\""));
+    assert!(older.body.contains("id=\"newest-history\""));
+    local.running.stop().await;
+}
+
+#[tokio::test]
 async fn a_request_for_the_callers_own_tenant_is_not_applicable_and_names_no_reviewers() {
     let local = local("portal-own-tenant").await;
     let (cookie, token) = http_sign_in(&local.client, "alice@fabrikam.example", false).await;
@@ -710,7 +767,7 @@ async fn each_reviewer_reads_with_their_own_state_and_admins_get_only_the_contro
         .decide_signed_in(token, Verdict::Rejected, comment)
         .await
         .unwrap();
-    let (request, _) = w.app.get(&partner_caller(true), request.id).await.unwrap();
+    let (request, _) = history_of(&w.app, request.id).await;
     let closed = Row::new(&request, None, true);
     assert_eq!(closed.status_label, "Not Allowed");
     assert_eq!(closed.reason.as_deref(), Some("a reviewer rejected it"));

@@ -318,11 +318,12 @@ async fn canceling_an_allowed_request(store: Arc<dyn ConsentStore>, name: &str) 
         .unwrap_err();
     assert_eq!(dead, consent_app::service::LinkProblem::Canceled);
     // The history names each reviewer by address, with comment and reason.
-    let (_, events) = s.app.get(&partner_caller(false), id).await.unwrap();
-    let view = consent_http::api::RequestView::with_history(
-        &s.app.get(&partner_caller(false), id).await.unwrap().0,
-        &events,
-    );
+    let (request, events) = history_of(&s.app, id).await;
+    let history = consent_app::ports::History {
+        events,
+        older: None,
+    };
+    let view = consent_http::api::RequestView::with_history(&request, &history);
     let history = serde_json::to_value(&view).unwrap()["history"].clone();
     let approvals: Vec<_> = history
         .as_array()

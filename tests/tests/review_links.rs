@@ -8,7 +8,7 @@ use consent_tests::AsReviewer;
 use consent_tests::*;
 
 async fn status(w: &World, id: RequestId) -> (Status, u64, usize) {
-    let (r, events) = w.app.get(&partner_caller(false), id).await.unwrap();
+    let (r, events) = history_of(&w.app, id).await;
     (r.status(), r.version, events.len())
 }
 

@@ -41,7 +41,7 @@ async fn a_first_send_that_failed_is_sent_by_the_next_run_after_the_lease() {
     assert_eq!(w.mailer.links_to("carol@contoso.example").len(), 1);
     // Sent once: the next run finds nothing due.
     assert_eq!(scheduled_run(&w).await.sent, 0);
-    let (request, events) = w.app.get(&partner_caller(true), r.id).await.unwrap();
+    let (request, events) = history_of(&w.app, r.id).await;
     let sent: Vec<_> = events
         .iter()
         .filter(|e| e.action == AuditAction::EmailSent)
@@ -166,7 +166,7 @@ async fn reminders_follow_the_policy_and_stop_once_decided() {
     // Every reminder link is a valid link for the same ask.
     let links = w.mailer.links_to("bob@contoso.example");
     assert_eq!(links.len(), 1 + policy.reminder_intervals.len());
-    let (request, _) = w.app.get(&partner_caller(true), r.id).await.unwrap();
+    let (request, _) = history_of(&w.app, r.id).await;
     assert_eq!(
         request
             .current_ask(consent_core::domain::Slot::One)

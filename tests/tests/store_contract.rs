@@ -553,7 +553,45 @@ async fn the_last_unit_of_a_budget_goes_to_one_writer(store: &dyn ConsentStore) 
     }
 }
 
+/// A request's history is read a page at a time, newest page first, each
+/// page oldest first, with where the older events begin.
+async fn history_is_read_a_page_at_a_time(store: &dyn ConsentStore) {
+    let t = new_request("history", "e1", start_time());
+    store.insert(&t.request, &t.audit).await.unwrap();
+    let (mut request, mut event) = (t.request, t.audit);
+    for _ in 2..=12 {
+        request.version += 1;
+        event.version = request.version;
+        store.update(&request, &event).await.unwrap();
+    }
+    let versions = |events: &[AuditEvent]| events.iter().map(|e| e.version).collect::<Vec<_>>();
+    let id = request.id;
+    let (found, newest) = store.history_page(id, 5, None).await.unwrap().unwrap();
+    assert_eq!(found.version, 12);
+    assert_eq!(versions(&newest.events), [8, 9, 10, 11, 12]);
+    assert_eq!(newest.older, Some(8));
+    let (_, middle) = store.history_page(id, 5, Some(8)).await.unwrap().unwrap();
+    assert_eq!(versions(&middle.events), [3, 4, 5, 6, 7]);
+    assert_eq!(middle.older, Some(3));
+    let (_, oldest) = store.history_page(id, 5, Some(3)).await.unwrap().unwrap();
+    assert_eq!(versions(&oldest.events), [1, 2]);
+    assert_eq!(oldest.older, None, "the first event is on this page");
+    let (_, whole) = store.history_page(id, 12, None).await.unwrap().unwrap();
+    assert_eq!(whole.events.len(), 12);
+    assert_eq!(whole.older, None);
+    let (_, all) = store.get_with_history(id).await.unwrap().unwrap();
+    assert_eq!(versions(&all), (1..=12).collect::<Vec<_>>());
+    assert_eq!(
+        store
+            .history_page(RequestId(Uuid::new_v4()), 5, None)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 async fn run_contract(store: &dyn ConsentStore) {
+    history_is_read_a_page_at_a_time(store).await;
     send_budgets_are_counted_with_the_write(store).await;
     the_last_unit_of_a_budget_goes_to_one_writer(store).await;
     new_fields_round_trip(store).await;

@@ -1,7 +1,7 @@
 //! What partner admins do from the page: cancel a request, name a new
 //! reviewer. The service decides; the page only asks first.
 
-use consent_app::service::ServiceError;
+use consent_app::service::{HistoryQuery, ServiceError};
 use consent_core::domain::{ConsentRequest, RequestId, Slot};
 use consent_http::api;
 use lambda_http::http::StatusCode;
@@ -41,7 +41,8 @@ impl Portal {
     }
 
     pub(super) async fn cancel_form(&self, session: Session, id: String) -> Response {
-        let (row, request, _) = match self.own_row(&session, &id).await {
+        let (row, request, _, _) = match self.own_row(&session, &id, HistoryQuery::default()).await
+        {
             Ok(found) => found,
             Err(page) => return page,
         };
@@ -76,10 +77,11 @@ impl Portal {
         match result {
             Ok(_) => redirect("/data-consent?notice=canceled"),
             Err(ServiceError::Invalid(errors)) => {
-                let (row, _, _) = match self.own_row(&session, &id).await {
-                    Ok(found) => found,
-                    Err(page) => return page,
-                };
+                let (row, _, _, _) =
+                    match self.own_row(&session, &id, HistoryQuery::default()).await {
+                        Ok(found) => found,
+                        Err(page) => return page,
+                    };
                 let mut reason = Field::of(reason_text);
                 let errors = place_errors(&errors, vec![("/reason", &mut reason)]);
                 render(
@@ -100,7 +102,8 @@ impl Portal {
         let Some(slot) = slot_of(&slot) else {
             return self.service_problem(session.shown, &ServiceError::NotFound);
         };
-        let (row, request, _) = match self.own_row(&session, &id).await {
+        let (row, request, _, _) = match self.own_row(&session, &id, HistoryQuery::default()).await
+        {
             Ok(found) => found,
             Err(page) => return page,
         };
@@ -141,10 +144,11 @@ impl Portal {
         match result {
             Ok(_) => redirect("/data-consent?notice=reviewer"),
             Err(ServiceError::Invalid(errors)) => {
-                let (row, request, _) = match self.own_row(&session, &id).await {
-                    Ok(found) => found,
-                    Err(page) => return page,
-                };
+                let (row, request, _, _) =
+                    match self.own_row(&session, &id, HistoryQuery::default()).await {
+                        Ok(found) => found,
+                        Err(page) => return page,
+                    };
                 let mut page = reviewer_page(session.shown, row, &request, slot, &form);
                 page.errors = place_errors(
                     &errors,

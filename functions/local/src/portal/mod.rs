@@ -141,7 +141,7 @@ impl Portal {
             (PageRoute::New, _, true) => self.posted(&req, |s, f| self.create(s, f)).await,
             (PageRoute::Detail, true, _) => {
                 let id = id.unwrap_or_default();
-                self.signed_in(&req, |s| self.detail(s, id)).await
+                self.signed_in(&req, |s| self.detail(s, id, &req)).await
             }
             (PageRoute::Cancel, true, _) => {
                 let id = id.unwrap_or_default();

@@ -1,7 +1,7 @@
 //! The view of the tenant's requests, one request with its history, and
 //! the set-up of a new one.
 
-use consent_app::service::{Caller, ServiceError};
+use consent_app::service::{Caller, HistoryQuery, ServiceError};
 use consent_core::domain::{ConsentRequest, RequestId, Status};
 use consent_http::api;
 use lambda_http::http::StatusCode;
@@ -16,15 +16,8 @@ use super::{PAGE_SIZE, PageRequest, Portal, Response, Session};
 
 impl Portal {
     pub(super) async fn list(&self, session: Session, req: &PageRequest) -> Response {
-        let query: Vec<(String, String)> =
-            serde_urlencoded::from_str(req.query.as_deref().unwrap_or("")).unwrap_or_default();
-        let param = |name: &str| {
-            query
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let cursor = param("cursor").filter(|c| !c.is_empty());
+        let cursor = query_param(req, "cursor");
+        let cursor = cursor.as_deref().filter(|c| !c.is_empty());
         let page = match self.app.list(&session.caller, PAGE_SIZE, cursor).await {
             Ok(page) => page,
             Err(e) => return self.service_problem(session.shown, &e),
@@ -37,7 +30,10 @@ impl Portal {
             title: "Data Consent",
             style: style(),
             who: Some(session.shown),
-            notice: param("notice").and_then(notice_text).map(str::to_owned),
+            notice: query_param(req, "notice")
+                .as_deref()
+                .and_then(notice_text)
+                .map(str::to_owned),
             rows,
             next_page: page
                 .next_cursor
@@ -147,35 +143,45 @@ impl Portal {
         &self,
         session: &Session,
         id: &str,
-    ) -> Result<(Row, ConsentRequest, Vec<HistoryRow>), Response> {
+        page: HistoryQuery,
+    ) -> Result<(Row, ConsentRequest, Vec<HistoryRow>, Option<u64>), Response> {
         let Some(id) = RequestId::parse(id) else {
             return Err(self.service_problem(session.shown.clone(), &ServiceError::NotFound));
         };
-        match self.app.get(&session.caller, id).await {
-            Ok((request, events)) => {
+        match self.app.get(&session.caller, id, page).await {
+            Ok((request, history)) => {
                 let row = self.row(&session.caller, &request).await;
                 let organization = row
                     .customer_name
                     .clone()
                     .unwrap_or_else(|| row.target_tenant_id.clone());
-                let history = events
+                let rows = history
+                    .events
                     .iter()
                     .map(|e| HistoryRow::new(e, &organization))
                     .collect();
-                Ok((row, request, history))
+                Ok((row, request, rows, history.older))
             }
             Err(e) => Err(self.service_problem(session.shown.clone(), &e)),
         }
     }
 
-    pub(super) async fn detail(&self, session: Session, id: String) -> Response {
-        match self.own_row(&session, &id).await {
-            Ok((row, _, history)) => render(
+    /// One request, with its newest events or, after `?older=`, those before.
+    pub(super) async fn detail(&self, session: Session, id: String, req: &PageRequest) -> Response {
+        let before = query_param(req, "older").and_then(|v| v.parse::<u64>().ok());
+        let page = HistoryQuery {
+            before,
+            ..HistoryQuery::default()
+        };
+        match self.own_row(&session, &id, page).await {
+            Ok((row, _, history, older)) => render(
                 StatusCode::OK,
                 &DetailPage {
                     title: "Consent request",
                     style: style(),
                     who: Some(session.shown),
+                    older_link: older.map(|v| format!("/data-consent/{}?older={v}", row.id)),
+                    newest_link: before.map(|_| format!("/data-consent/{}", row.id)),
                     row,
                     history,
                 },
@@ -219,4 +225,11 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "reviewer" => "The reviewer was changed: they are sent a fresh ask by email.",
         _ => return None,
     })
+}
+
+/// The value of `name` in the page's query string.
+fn query_param(req: &PageRequest, name: &str) -> Option<String> {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query.as_deref().unwrap_or("")).unwrap_or_default();
+    query.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }

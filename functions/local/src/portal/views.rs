@@ -360,6 +360,10 @@ pub struct DetailPage {
     pub who: Option<SignedIn>,
     pub row: Row,
     pub history: Vec<HistoryRow>,
+    /// To the events before these, when there are any.
+    pub older_link: Option<String>,
+    /// Back to the newest events, when these are older ones.
+    pub newest_link: Option<String>,
 }
 
 #[derive(Template)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::ports::{Charge, ConsentStore, Page, ScopeState, StoreError};
+use crate::ports::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 use consent_core::domain::{
     AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
 };
@@ -204,16 +204,27 @@ impl ConsentStore for MemoryStore {
         Ok(found)
     }
 
-    async fn get_with_history(
+    async fn history_page(
         &self,
         id: RequestId,
-    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError> {
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<Option<(ConsentRequest, History)>, StoreError> {
         let t = self.tables.lock().expect("store lock");
         let found = t.requests.get(&id).map(|r| {
-            let events = t.events.get(&id).cloned().unwrap_or_default();
-            (r.clone(), events)
+            let all = t.events.get(&id).map(Vec::as_slice).unwrap_or_default();
+            let below: Vec<&AuditEvent> = all
+                .iter()
+                .filter(|e| before.is_none_or(|b| e.version < b))
+                .collect();
+            let first = below.len().saturating_sub(limit);
+            let events: Vec<AuditEvent> = below[first..].iter().map(|e| (*e).clone()).collect();
+            let older = (first > 0)
+                .then(|| events.first().map(|e| e.version))
+                .flatten();
+            (r.clone(), History { events, older })
         });
-        self.count_reads(found.as_ref().map_or(0, |(_, e)| 1 + e.len()));
+        self.count_reads(found.as_ref().map_or(0, |(_, h)| 1 + h.events.len()));
         Ok(found)
     }
 

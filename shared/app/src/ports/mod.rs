@@ -12,7 +12,7 @@ pub use clock::Clock;
 pub use directory::{DirectoryError, TenantDirectory};
 pub use identity::{Authorization, IdentityError, IdentityProvider, Redemption};
 pub use mail::{EmailMessage, MailError, Mailer};
-pub use store::{Charge, ConsentStore, Page, ScopeState, StoreError};
+pub use store::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 
 /// The error of a backing service, whatever its kind.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

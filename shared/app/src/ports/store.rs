@@ -70,6 +70,15 @@ pub struct Charge {
     pub what: String,
 }
 
+/// A page of a request's audit events: the newest `limit` before a point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct History {
+    /// Oldest first.
+    pub events: Vec<AuditEvent>,
+    /// Pass as `before` for the events older than these; None: these are the oldest.
+    pub older: Option<u64>,
+}
+
 /// One page of a listing, newest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
@@ -121,11 +130,37 @@ pub trait ConsentStore: Send + Sync {
 
     async fn get(&self, id: RequestId) -> Result<Option<ConsentRequest>, StoreError>;
 
-    /// The request with its audit events, oldest first.
+    /// The request with the newest `limit` of its audit events whose version
+    /// is below `before` (all versions when None). Reads one page: its cost
+    /// does not grow with the request's history.
+    async fn history_page(
+        &self,
+        id: RequestId,
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<Option<(ConsentRequest, History)>, StoreError>;
+
+    /// The request with all its audit events, oldest first, a page at a time
+    /// (for tools and checks; a caller that shows history pages it).
     async fn get_with_history(
         &self,
         id: RequestId,
-    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError>;
+    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError> {
+        let Some((request, mut page)) = self.history_page(id, 100, None).await? else {
+            return Ok(None);
+        };
+        let mut events = Vec::new();
+        loop {
+            page.events.append(&mut events);
+            events = page.events;
+            let Some(before) = page.older else { break };
+            match self.history_page(id, 100, Some(before)).await? {
+                Some((_, older)) => page = older,
+                None => break,
+            }
+        }
+        Ok(Some((request, events)))
+    }
 
     /// A partner's requests, newest first.
     async fn list_by_partner(

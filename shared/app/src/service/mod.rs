@@ -19,7 +19,7 @@ pub use access::Access;
 pub use delivery::{Dispatcher, Outcome, Tally};
 pub use error::ServiceError;
 pub use links::{LinkProblem, ReviewContext};
-pub use partner::CreateInput;
+pub use partner::{CreateInput, HistoryQuery};
 pub use schedule::RunReport;
 pub use sign_in::{
     CALLBACK_PATH, Callback, Client, Cookie, PROOF_COOKIE, SignInProblem, SignInStart, SignedIn,

@@ -3,15 +3,15 @@
 //! every change shares.
 
 use consent_core::domain::{
-    AccessPurpose, AccessTerm, AskId, AuditEvent, Comment, ConsentRequest, Domain, Email,
-    EnvironmentId, EnvironmentName, RequestId, Requester, Slot, TenantId, TenantKind,
+    AccessPurpose, AccessTerm, AskId, Comment, ConsentRequest, Domain, Email, EnvironmentId,
+    EnvironmentName, RequestId, Requester, Slot, TenantId, TenantKind,
 };
 use consent_core::workflow::{self, Command, PartnerSide, Transition};
 use uuid::Uuid;
 
 use super::error::Missing;
 use super::{Caller, ConsentService, ServiceError, require_admin};
-use crate::ports::{Charge, Page, StoreError};
+use crate::ports::{Charge, History, Page, StoreError};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 4;
@@ -27,6 +27,34 @@ pub struct CreateInput {
     pub reviewers: Vec<Email>,
     /// The requester confirmed both reviewers belong to the customer organization.
     pub confirmed_in_target_tenant: bool,
+}
+
+/// Which page of a request's history to read: the newest `limit` events
+/// whose version is below `before` (the newest of all when None).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub limit: usize,
+    pub before: Option<u64>,
+}
+
+impl HistoryQuery {
+    pub const DEFAULT_LIMIT: usize = 50;
+    pub const MAX_LIMIT: usize = 200;
+
+    /// The largest page of the newest events.
+    pub const LARGEST: HistoryQuery = HistoryQuery {
+        limit: Self::MAX_LIMIT,
+        before: None,
+    };
+}
+
+impl Default for HistoryQuery {
+    fn default() -> Self {
+        Self {
+            limit: Self::DEFAULT_LIMIT,
+            before: None,
+        }
+    }
 }
 
 /// The customer's verified domains and contacts, from the directory.
@@ -104,14 +132,18 @@ impl ConsentService {
     }
 
     /// A request of the caller's tenant; another tenant's is not found.
+    /// With one page of its history: the newest events, or those below a
+    /// version the previous page named.
     pub async fn get(
         &self,
         caller: &Caller,
         id: RequestId,
-    ) -> Result<(ConsentRequest, Vec<AuditEvent>), ServiceError> {
-        match self.store.get_with_history(id).await? {
-            Some((request, events)) if request.partner_tenant_id == caller.tenant_id => {
-                Ok((request, events))
+        page: HistoryQuery,
+    ) -> Result<(ConsentRequest, History), ServiceError> {
+        let limit = page.limit.clamp(1, HistoryQuery::MAX_LIMIT);
+        match self.store.history_page(id, limit, page.before).await? {
+            Some((request, history)) if request.partner_tenant_id == caller.tenant_id => {
+                Ok((request, history))
             }
             _ => Err(ServiceError::NotFound),
         }

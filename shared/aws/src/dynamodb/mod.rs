@@ -1,6 +1,7 @@
 //! The consent table: requests with their audit events, scopes, the due
 //! index, and the tenant directory.
 
+mod budgets;
 pub mod directory;
 mod items;
 pub mod provision;

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
-use consent_app::ports::{Charge, ConsentStore, Page, ScopeState, StoreError};
+use consent_app::ports::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 use consent_core::domain::{
     AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
 };
@@ -39,8 +39,8 @@ pub const DUE_INDEX: &str = "due-emails";
 pub const DUE_SHARDS: u32 = 4;
 
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoStore {
@@ -75,7 +75,7 @@ impl DynamoStore {
 
     /// Writes `items` in one transaction. A canceled transaction gives its
     /// per-item reasons; any other failure is the store being unavailable.
-    async fn transact(
+    pub(super) async fn transact(
         &self,
         items: Vec<TransactWriteItem>,
     ) -> Result<Result<(), Vec<CancellationReason>>, StoreError> {
@@ -103,7 +103,7 @@ impl DynamoStore {
     }
 }
 
-fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+pub(super) fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::corrupt(format!("request not built: {e}")))
 }
 
@@ -115,64 +115,45 @@ fn cancellation_reasons(e: &SdkError<TransactWriteItemsError>) -> Option<&[Cance
     }
 }
 
-fn failed_condition(reason: Option<&CancellationReason>) -> bool {
+pub(super) fn failed_condition(reason: Option<&CancellationReason>) -> bool {
     reason.is_some_and(|r| r.code() == Some("ConditionalCheckFailed"))
 }
 
 impl DynamoStore {
-    /// The increment of a send budget's counter, refused at its limit. The
-    /// item expires (TTL) a day after its window ends.
-    fn charge_item(&self, charge: &Charge) -> Result<TransactWriteItem, StoreError> {
-        let expires = charge.window_ends.unix_timestamp() + 86_400;
-        Ok(TransactWriteItem::builder()
-            .update(built(
-                Update::builder()
-                    .table_name(&self.table)
-                    .key("pk", s(format!("BUDGET#{}", charge.counter)))
-                    .key("sk", s("COUNT"))
-                    .update_expression("ADD #n :one SET expires_at = :expires")
-                    .condition_expression("attribute_not_exists(#n) OR #n < :limit")
-                    .expression_attribute_names("#n", "n")
-                    .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-                    .expression_attribute_values(
-                        ":limit",
-                        AttributeValue::N(charge.limit.to_string()),
-                    )
-                    .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
-                    .build(),
-            )?)
-            .build())
-    }
-
-    /// Writes `items` and the increments of `charges` in one transaction; a
-    /// charge at its limit is [`StoreError::OverBudget`], other refusals are
-    /// the per-item reasons.
-    async fn transact_charged(
+    /// One query of a request's items, newest first: with `before`, only
+    /// audit events below that version. Asks one more than `limit` to learn
+    /// whether older ones remain; true when they may.
+    async fn events_query(
         &self,
-        mut items: Vec<TransactWriteItem>,
-        charges: &[Charge],
-    ) -> Result<Result<(), Vec<CancellationReason>>, StoreError> {
-        for charge in charges {
-            items.push(self.charge_item(charge)?);
-        }
-        match self.transact(items).await? {
-            Err(reasons) => match Self::over_budget(charges, &reasons) {
-                Some(over) => Err(over),
-                None => Ok(Err(reasons)),
-            },
-            Ok(()) => Ok(Ok(())),
-        }
-    }
-
-    /// The first of `charges` whose increment failed its condition, when
-    /// they are the last items of a canceled transaction.
-    fn over_budget(charges: &[Charge], reasons: &[CancellationReason]) -> Option<StoreError> {
-        let first = reasons.len().checked_sub(charges.len())?;
-        charges
-            .iter()
-            .zip(&reasons[first..])
-            .find(|(_, reason)| failed_condition(Some(reason)))
-            .map(|(charge, _)| StoreError::OverBudget(charge.clone()))
+        id: RequestId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<HashMap<String, AttributeValue>>, bool), StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", s(request_key(id)))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        let query = match before {
+            None => query.key_condition_expression("pk = :pk"),
+            Some(before) => query
+                .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
+                .expression_attribute_values(":first", s(EVENT_KEY_PREFIX))
+                .expression_attribute_values(
+                    ":last",
+                    s(format!(
+                        "{EVENT_KEY_PREFIX}{:010}",
+                        before.saturating_sub(1)
+                    )),
+                ),
+        };
+        let out = query.send().await.map_err(StoreError::unavailable)?;
+        let items = out.items().to_vec();
+        let more = items.len() > limit || out.last_evaluated_key().is_some();
+        Ok((items, more))
     }
 
     /// The open request that held `scope` against an insert, from the
@@ -317,45 +298,55 @@ impl ConsentStore for DynamoStore {
         out.item().map(body_of).transpose()
     }
 
-    async fn get_with_history(
+    async fn history_page(
         &self,
         id: RequestId,
-    ) -> Result<Option<(ConsentRequest, Vec<AuditEvent>)>, StoreError> {
-        let mut request = None;
-        let mut events = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(request_key(id)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::unavailable)?;
-            for item in out.items() {
-                match item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                {
-                    Some(META) => request = Some(body_of::<ConsentRequest>(item)?),
-                    Some(sk) if sk.starts_with(EVENT_KEY_PREFIX) => {
-                        events.push(body_of::<AuditEvent>(item)?)
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<Option<(ConsentRequest, History)>, StoreError> {
+        // Newest first: the request's META sorts after every EVT# key, so
+        // the first page comes with the request in one query.
+        let (request, items, more) = match before {
+            None => {
+                let (mut items, more) = self.events_query(id, None, limit + 1).await?;
+                let request = match items.first() {
+                    Some(item)
+                        if item
+                            .get("sk")
+                            .and_then(|v| v.as_s().ok())
+                            .map(String::as_str)
+                            == Some(META) =>
+                    {
+                        Some(body_of::<ConsentRequest>(&items.remove(0))?)
                     }
-                    _ => {}
-                }
+                    _ => None,
+                };
+                (request, items, more)
             }
-            match out.last_evaluated_key() {
-                Some(key) => start = Some(key.clone()),
-                None => break,
+            Some(before) => {
+                let request = self.get(id).await?;
+                let (items, more) = self.events_query(id, Some(before), limit).await?;
+                (request, items, more)
             }
-        }
-        events.sort_by_key(|e| e.version);
-        Ok(request.map(|r| (r, events)))
+        };
+        let Some(request) = request else {
+            return Ok(None);
+        };
+        let mut events = items
+            .iter()
+            .filter(|item| {
+                item.get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with(EVENT_KEY_PREFIX))
+            })
+            .map(body_of::<AuditEvent>)
+            .collect::<Result<Vec<_>, _>>()?;
+        events.truncate(limit);
+        events.reverse();
+        let older = (more && events.first().is_some_and(|e| e.version > 1))
+            .then(|| events.first().map(|e| e.version))
+            .flatten();
+        Ok(Some((request, History { events, older })))
     }
 
     async fn list_by_partner(

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use consent_app::ports::History;
 use consent_app::service::Access;
 use consent_core::domain::{
     Actor, AuditEvent, ClosedReason, ConsentRequest, Reviewer, SignIn, Slot, Status, Verdict,
@@ -127,8 +128,13 @@ pub struct RequestView {
     /// While pending: when the request ends as expired if not decided.
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// The newest page of the history (oldest first), on a single request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<AuditView>>,
+    /// Pass as `historyBefore` for the older events; null when `history`
+    /// begins with the first. Only with `history`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub older_history: Option<Option<String>>,
 }
 
 fn reason_code(status: Status) -> Option<&'static str> {
@@ -163,12 +169,14 @@ impl RequestView {
             version: r.version,
             expires_at: r.expires_at(),
             history: None,
+            older_history: None,
         }
     }
 
-    pub fn with_history(r: &ConsentRequest, events: &[AuditEvent]) -> Self {
+    pub fn with_history(r: &ConsentRequest, history: &History) -> Self {
         Self {
-            history: Some(events.iter().map(AuditView::new).collect()),
+            history: Some(history.events.iter().map(AuditView::new).collect()),
+            older_history: Some(history.older.map(|v| v.to_string())),
             ..Self::new(r)
         }
     }
