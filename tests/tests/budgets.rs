@@ -3,8 +3,15 @@
 //! one request's history unbounded. Over a budget: 429, in plain words,
 //! with when to try again where waiting helps, and nothing written or sent.
 
+use std::sync::Arc;
+
+use consent_app::embedded::clock::ManualClock;
+use consent_app::service::ConsentService;
 use consent_app::settings::{SendBudgets, Settings};
+use consent_aws::dynamodb::store::DynamoStore;
+use consent_aws::ses::SesMailer;
 use consent_core::domain::RequestId;
+use consent_core::links::LinkSigner;
 use consent_core::workflow::Policy;
 use consent_tests::routes::*;
 use consent_tests::*;
@@ -269,5 +276,116 @@ async fn a_long_history_is_answered_a_page_at_a_time() {
         ("historyBefore", "abc"),
     ] {
         get_page(&w, alice(), &id, &[bad]).await.assert_problem(400);
+    }
+}
+
+/// The body of a create for an `adatum` environment (no verified domains)
+/// naming `first` and another reviewer.
+fn adatum_create(env: &str, first: &str) -> String {
+    json!({
+        "targetTenantId": "adatum", "environmentId": env,
+        "environmentName": "Env", "purpose": "Tune alerting",
+        "reviewers": [first, format!("other-{env}@adatum.example")],
+        "confirmedInTargetTenant": true,
+    })
+    .to_string()
+}
+
+/// The bombing repro as the mail leaves the service: through SES (moto) on
+/// a DynamoDB table, counted from what SES accepted.
+#[tokio::test]
+async fn on_dynamodb_and_ses_the_mailbox_gets_five_asks() {
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "budget-ses").await;
+    let sender = "consent@consent.test";
+    moto::verify_sender(sender).await;
+    let mut settings = test_settings();
+    settings.budgets = SendBudgets::default();
+    let app = ConsentService::new(
+        Arc::new(DynamoStore::new(client, table)),
+        Arc::new(SesMailer::new(moto::ses().await, sender, None, None)),
+        Arc::new(directory()),
+        Arc::new(ManualClock::new(start_time())),
+        LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
+        settings,
+    )
+    .with_identity_provider(Arc::new(NamedIdentity));
+    let victim = format!("victim-{}@adatum.example", uuid::Uuid::new_v4().simple());
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let req = ApiRequest::new("POST", "/consent-requests")
+            .claims(alice())
+            .json(&adatum_create(&format!("ses-{i}"), &victim))
+            .build();
+        statuses.push(Answer::from_lambda(create_request::handle(&app, req).await).status);
+    }
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 429, 429, 429]);
+    let received = moto::sent_emails()
+        .await
+        .into_iter()
+        .filter(|m| m.to.contains(&victim))
+        .count();
+    assert_eq!(received, 5, "what SES accepted for {victim}");
+}
+
+/// The same on consent-local's embedded defaults, counted from the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_consent_local_the_outbox_holds_five_asks_for_the_mailbox() {
+    let outbox = temp_dir("budget-outbox");
+    let local = local::Local::start_with(consent_local::LocalConfig {
+        backends: consent_runtime::Backends {
+            outbox: outbox.clone(),
+            ..consent_runtime::Backends::default()
+        },
+        tick: std::time::Duration::from_secs(3600),
+        settings: Settings::default(),
+        ..consent_local::LocalConfig::default()
+    })
+    .await;
+    let alice = local.token(PARTNER, "alice", false);
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let answer = local
+            .client
+            .post_json(
+                "/consent-requests",
+                Some(&alice),
+                &adatum_create(&format!("out-{i}"), "victim@adatum.example"),
+            )
+            .await;
+        if answer.status == 429 {
+            assert!(!answer.header("retry-after").is_empty());
+        }
+        statuses.push(answer.status);
+    }
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 429, 429, 429]);
+    let to_victim = read_outbox(&outbox)
+        .iter()
+        .filter(|e| e.to == "victim@adatum.example")
+        .count();
+    assert_eq!(to_victim, 5);
+    local.running.stop().await;
+}
+
+/// Two creates racing for the last request of a partner user's hour, on
+/// each store: exactly one is created, the other is a 429 and mails nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_creates_racing_for_the_last_unit_one_wins() {
+    let (client, _) = moto::dynamodb().await;
+    let table = moto::fresh_table(&client, "budget-race").await;
+    let stores: [Arc<dyn consent_app::ports::ConsentStore>; 2] = [
+        Arc::new(consent_app::embedded::memory::MemoryStore::new()),
+        Arc::new(DynamoStore::new(client, table)),
+    ];
+    for store in stores {
+        let mut settings = test_settings();
+        settings.budgets.requests_per_user_per_hour = 1;
+        let w = World::builder().store(store).settings(settings).build();
+        let (first, second) = (create_body("race-a"), create_body("race-b"));
+        let (a, b) = tokio::join!(create(&w, alice(), &first), create(&w, alice(), &second),);
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 429], "{} / {}", a.body, b.body);
+        assert_eq!(w.mailer.messages().len(), 2, "only the winner's two asks");
     }
 }
