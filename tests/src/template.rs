@@ -67,6 +67,9 @@ impl Evaluation {
         parameters.insert("AWS::URLSuffix".into(), "amazonaws.com".into());
         parameters.insert("AWS::Partition".into(), "aws".into());
         parameters.insert("AWS::AccountId".into(), "123456789012".into());
+        parameters
+            .entry("AWS::StackName".into())
+            .or_insert_with(|| "consent".into());
         let mut evaluation = Self {
             parameters,
             conditions: HashMap::new(),

@@ -757,6 +757,119 @@ fn each_route_is_throttled_by_the_limits_of_its_audience() {
     }
 }
 
+/// Why `sam deploy --guided` could take a required parameter empty, or two
+/// stacks of the template at `template_path` could not share one account.
+fn deploy_guard_faults(template_path: &str) -> Vec<String> {
+    let parameters = deployed_with(&[]);
+    let t = template::transformed(template_path, &parameters);
+    let mut faults = Vec::new();
+    for (name, p) in t["Parameters"].as_object().unwrap() {
+        let required = p["Default"].is_null() && p["Type"] == "String";
+        if required && p["MinLength"].as_u64().unwrap_or(0) < 1 {
+            faults.push(format!("{name} may be left empty"));
+        }
+    }
+    // A name that is the same for two stacks collides in one account.
+    const NAMES: [&str; 6] = [
+        "Name",
+        "QueueName",
+        "TableName",
+        "TopicName",
+        "AlarmName",
+        "FunctionName",
+    ];
+    let mut stacks = parameters.clone();
+    stacks.push(("AWS::StackName", "first"));
+    let first = Evaluation::new(&t, &stacks);
+    stacks.pop();
+    stacks.push(("AWS::StackName", "second"));
+    let second = Evaluation::new(&t, &stacks);
+    // Resources the stack creates have physical ids of that stack.
+    let physical = |stack: &str| -> Vec<(String, String)> {
+        t["Resources"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|id| (id.clone(), format!("{stack}-{id}-ABC123")))
+            .collect()
+    };
+    let (ids_a, ids_b) = (physical("first"), physical("second"));
+    let in_first: HashMap<&str, &str> = ids_a
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let in_second: HashMap<&str, &str> = ids_b
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for (resource, r) in t["Resources"].as_object().unwrap() {
+        for property in NAMES {
+            let value = &r["Properties"][property];
+            if value.is_null() {
+                continue;
+            }
+            let (a, b) = (
+                first.render(value, &in_first),
+                second.render(value, &in_second),
+            );
+            if a.is_some() && a == b {
+                faults.push(format!("{resource}.{property} is {a:?} in every stack"));
+            }
+        }
+    }
+    faults
+}
+
+#[test]
+fn required_parameters_refuse_empty_and_two_stacks_fit_one_account() {
+    assert_eq!(deploy_guard_faults(TEMPLATE), Vec::<String>::new());
+    let text = std::fs::read_to_string(template::root().join(TEMPLATE)).unwrap();
+    let doctored = text
+        .replacen(
+            "        - Ref: EventBusName\n        - Fn::Sub: ${AWS::StackName}-consent-events",
+            "        - Ref: EventBusName\n        - data-consent",
+            1,
+        )
+        .replacen(
+            "            OmitName: true\n",
+            "            Name: consent-reminders\n",
+            1,
+        )
+        .replacen("    MinLength: 3\n", "", 1);
+    assert_ne!(doctored, text);
+    let path = temp_dir("doctored-names").join("template.yaml");
+    std::fs::write(&path, doctored).unwrap();
+    let mut faults = deploy_guard_faults(path.to_str().unwrap());
+    faults.sort();
+    assert_eq!(faults.len(), 3, "{faults:?}");
+    assert!(faults[0].starts_with("ConsentEventBus.Name"), "{faults:?}");
+    assert!(
+        faults[1].starts_with("ReminderFunctionSchedule.Name"),
+        "{faults:?}"
+    );
+    assert_eq!(faults[2], "SenderAddress may be left empty");
+}
+
+#[test]
+fn a_function_without_a_sender_does_not_start_and_names_the_parameter() {
+    let read = |sender: Option<&str>| {
+        let sender = sender.map(str::to_owned);
+        Config::read(
+            Config::default(),
+            &[&Env(move |name: &str| {
+                (name == vars::SENDER).then(|| sender.clone()).flatten()
+            })],
+        )
+        .unwrap()
+    };
+    let refused = consent_runtime::lambda::require_sender(&read(None)).unwrap_err();
+    assert_eq!(refused.setting, vars::SENDER);
+    assert!(refused.problem.contains("SenderAddress"), "{refused}");
+    assert!(refused.problem.contains("lost"), "{refused}");
+    consent_runtime::lambda::require_sender(&read(Some("Data Consent <consent@example.com>")))
+        .unwrap();
+}
+
 /// A service as an API function runs it without a configured public base URL.
 fn unconfigured_api_function(world: &World) -> ConsentService {
     ConsentService::new(

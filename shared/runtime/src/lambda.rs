@@ -42,6 +42,18 @@ pub fn init_tracing() {
     };
 }
 
+/// Inside Lambda an email without a sender would be written to a folder
+/// nobody reads and counted as sent: a function without one does not start.
+pub fn require_sender(config: &Config) -> Result<(), ConfigError> {
+    match config.backends.sender {
+        Some(_) => Ok(()),
+        None => Err(ConfigError::new(
+            vars::SENDER,
+            "no sender is set, so every email would be lost: deploy with the template parameter SenderAddress (the From, at the verified SES identity SenderIdentity)".to_owned(),
+        )),
+    }
+}
+
 /// The service as a Lambda function runs it, configured from its
 /// environment, with the AWS services its `main` names. Links point at
 /// `CONSENT_PUBLIC_BASE_URL`, else `CONSENT_API_URL`, else where each
@@ -49,6 +61,7 @@ pub fn init_tracing() {
 pub async fn service_from_env(uses: Uses) -> Result<ConsentService, ConfigError> {
     let mut config = Config::from_env()?;
     config.backends.uses = uses;
+    require_sender(&config)?;
     let links = config
         .backends
         .link_keys(config.link_keys_secret.as_deref(), config.link_keys.clone())
