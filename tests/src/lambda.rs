@@ -162,6 +162,21 @@ impl Answer {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
+    /// The (field, message) pairs of a 422's problem body, in its order.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.assert_problem(422)["errors"]
+            .as_array()
+            .expect("a 422 lists its errors")
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     pub fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)

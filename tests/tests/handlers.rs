@@ -503,18 +503,7 @@ async fn a_body_of_the_wrong_shape_lists_every_problem_at_once() {
     let w = World::new();
     let body = json!({"targetTenantId": 7, "environmentName": "P", "reviewers": ["bob@contoso.example", false], "colour": "blue"});
     let a = create(&w, alice(), &body.to_string()).await;
-    let p = a.assert_problem(422);
-    let errors: Vec<(String, String)> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let errors = a.field_errors();
     for (field, says) in [
         ("/targetTenantId", "must be a string"),
         ("/environmentId", "is required"),

@@ -17,20 +17,6 @@ fn body(target: &str, reviewers: [&str; 2], confirmed: Option<Value>) -> String 
     body.to_string()
 }
 
-fn problems(answer: &Answer) -> Vec<(String, String)> {
-    answer.json()["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 /// What the history says of a request's creation.
 async fn creation_detail(w: &World, created: &Value) -> String {
     let history = get(w, alice(), created["id"].as_str().unwrap())
@@ -64,7 +50,7 @@ async fn reviewers_outside_the_customers_domains_are_refused_naming_the_field() 
     ] {
         let a = create(&w, alice(), &body(CUSTOMER, reviewers, Some(json!(true)))).await;
         a.assert_problem(422);
-        let found = problems(&a);
+        let found = a.field_errors();
         assert_eq!(
             found.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
             bad,
@@ -93,7 +79,7 @@ async fn the_customers_domains_are_never_named_even_to_a_caller_who_knows_one() 
     )
     .await;
     assert_eq!(
-        problems(&knows),
+        knows.field_errors(),
         [("/reviewers/1".to_owned(), NOT_AT_A_DOMAIN.to_owned())]
     );
     nothing_stored(&w).await;
@@ -109,7 +95,7 @@ async fn an_unknown_tenant_answers_like_a_known_one() {
     let known = create(&w, alice(), &body(CUSTOMER, reviewers, None)).await;
     known.assert_problem(422);
     assert_eq!(
-        problems(&known),
+        known.field_errors(),
         [
             ("/reviewers/0".to_owned(), NOT_AT_A_DOMAIN.to_owned()),
             ("/reviewers/1".to_owned(), NOT_AT_A_DOMAIN.to_owned()),
@@ -171,7 +157,12 @@ async fn without_domains_create_needs_the_requesters_confirmation_recorded_in_th
         )
         .await;
         a.assert_problem(422);
-        assert_eq!(problems(&a)[0].0, "/confirmedInTargetTenant", "{}", a.body);
+        assert_eq!(
+            a.field_errors()[0].0,
+            "/confirmedInTargetTenant",
+            "{}",
+            a.body
+        );
     }
     let a = create(
         &w,
@@ -184,7 +175,7 @@ async fn without_domains_create_needs_the_requesters_confirmation_recorded_in_th
     )
     .await;
     assert_eq!(
-        problems(&a),
+        a.field_errors(),
         [(
             "/confirmedInTargetTenant".to_owned(),
             "must be true or false".to_owned()
@@ -237,7 +228,7 @@ async fn a_new_reviewer_must_be_at_a_verified_domain_and_confirmed() {
     let a = replace(&w, alice_admin(), &id, "1", &outside).await;
     a.assert_problem(422);
     assert_eq!(
-        problems(&a),
+        a.field_errors(),
         [("/email".to_owned(), NOT_AT_A_DOMAIN.to_owned())],
         "the domains are not named"
     );

@@ -15,22 +15,6 @@ fn body(target: &str, reviewers: [&str; 2]) -> Value {
     })
 }
 
-/// The fields a 422 names, with their messages.
-fn refused(answer: &Answer) -> Vec<(String, String)> {
-    answer.assert_problem(422);
-    answer.json()["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 async fn nothing_happened(w: &World) {
     assert_eq!(list(w, alice()).await.json()["items"], json!([]));
     assert!(w.mailer.messages().is_empty(), "nobody was emailed");
@@ -56,7 +40,7 @@ async fn the_partner_cannot_name_its_own_people_as_the_customers_reviewers() {
         ),
     ] {
         let answer = create(&w, alice(), &body("adatum", reviewers).to_string()).await;
-        let problems = refused(&answer);
+        let problems = answer.field_errors();
         for field in ["/reviewers/0", "/reviewers/1"] {
             let of_the_partner = problems
                 .iter()
@@ -80,7 +64,8 @@ async fn the_partner_cannot_name_its_own_people_as_the_customers_reviewers() {
     )
     .await;
     assert!(
-        refused(&answer)
+        answer
+            .field_errors()
             .iter()
             .any(|(f, m)| f == "/reviewers/0" && m.contains("your own request")),
         "{}",
@@ -104,7 +89,7 @@ async fn a_partner_tenant_is_never_the_customer_and_a_customer_never_asks() {
     .await;
     // Answered as a customer whose domains the reviewers are not at, so the
     // answer does not tell a partner tenant from an unknown or known id.
-    let problems = refused(&answer);
+    let problems = answer.field_errors();
     let fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(fields, ["/reviewers/0", "/reviewers/1"], "{problems:?}");
     assert!(
@@ -144,7 +129,7 @@ async fn one_person_under_two_spellings_is_one_reviewer() {
         )
         .await;
         assert_eq!(
-            refused(&answer),
+            answer.field_errors(),
             [(
                 "/reviewers/1".to_owned(),
                 "the two reviewers must be different people".to_owned()
@@ -170,7 +155,7 @@ async fn an_address_that_hides_a_character_is_refused() {
             &body(CUSTOMER, ["carol@contoso.example", second]).to_string(),
         )
         .await;
-        let problems = refused(&answer);
+        let problems = answer.field_errors();
         assert_eq!(problems.len(), 1, "{second:?}: {problems:?}");
         assert_eq!(problems[0].0, "/reviewers/1", "{second:?}");
         assert!(
@@ -200,7 +185,9 @@ async fn names_and_purposes_that_hide_or_reverse_text_are_refused() {
     ] {
         let mut request = body(CUSTOMER, ["bob@contoso.example", "carol@contoso.example"]);
         request[field] = json!(text);
-        let problems = refused(&create(&w, alice(), &request.to_string()).await);
+        let problems = create(&w, alice(), &request.to_string())
+            .await
+            .field_errors();
         assert_eq!(problems.len(), 1, "{text:?}: {problems:?}");
         assert_eq!(problems[0].0, pointer, "{text:?}");
         assert!(problems[0].1.contains("U+"), "{text:?}: {problems:?}");
