@@ -41,8 +41,7 @@ impl Portal {
     }
 
     pub(super) async fn cancel_form(&self, session: Session, id: String) -> Response {
-        let (row, request, _, _) = match self.own_row(&session, &id, HistoryQuery::default()).await
-        {
+        let (row, request, _, _) = match self.own_row(&session, &id, HistoryQuery::NEWEST).await {
             Ok(found) => found,
             Err(page) => return page,
         };
@@ -77,11 +76,10 @@ impl Portal {
         match result {
             Ok(_) => redirect("/data-consent?notice=canceled"),
             Err(ServiceError::Invalid(errors)) => {
-                let (row, _, _, _) =
-                    match self.own_row(&session, &id, HistoryQuery::default()).await {
-                        Ok(found) => found,
-                        Err(page) => return page,
-                    };
+                let (row, _, _, _) = match self.own_row(&session, &id, HistoryQuery::NEWEST).await {
+                    Ok(found) => found,
+                    Err(page) => return page,
+                };
                 let mut reason = Field::of(reason_text);
                 let errors = place_errors(&errors, vec![("/reason", &mut reason)]);
                 render(
@@ -102,8 +100,7 @@ impl Portal {
         let Some(slot) = slot_of(&slot) else {
             return self.service_problem(session.shown, &ServiceError::NotFound);
         };
-        let (row, request, _, _) = match self.own_row(&session, &id, HistoryQuery::default()).await
-        {
+        let (row, request, _, _) = match self.own_row(&session, &id, HistoryQuery::NEWEST).await {
             Ok(found) => found,
             Err(page) => return page,
         };
@@ -145,7 +142,7 @@ impl Portal {
             Ok(_) => redirect("/data-consent?notice=reviewer"),
             Err(ServiceError::Invalid(errors)) => {
                 let (row, request, _, _) =
-                    match self.own_row(&session, &id, HistoryQuery::default()).await {
+                    match self.own_row(&session, &id, HistoryQuery::NEWEST).await {
                         Ok(found) => found,
                         Err(page) => return page,
                     };

@@ -41,6 +41,12 @@ impl HistoryQuery {
     pub const DEFAULT_LIMIT: usize = 50;
     pub const MAX_LIMIT: usize = 200;
 
+    /// The newest event alone: for a caller that needs the request, not its history.
+    pub const NEWEST: HistoryQuery = HistoryQuery {
+        limit: 1,
+        before: None,
+    };
+
     /// The largest page of the newest events.
     pub const LARGEST: HistoryQuery = HistoryQuery {
         limit: Self::MAX_LIMIT,
