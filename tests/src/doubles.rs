@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use consent_app::ports::{
     Charge, ConsentStore, EmailMessage, History, MailError, Mailer, Page, ScopeState, StoreError,
 };
-use consent_core::domain::{AuditEvent, ConsentRequest, RequestId, ScopeKey, TenantId};
+use consent_core::domain::{
+    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, TenantId, Undeliverable,
+};
 use time::OffsetDateTime;
 
 /// A mailer that keeps what it is given, and can be told to fail.
@@ -150,6 +152,20 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
         network_delay().await;
         self.inner.latest_in_scope(scope).await
+    }
+
+    async fn hold_address(&self, hold: &Undeliverable) -> Result<(), StoreError> {
+        network_delay().await;
+        self.inner.hold_address(hold).await
+    }
+
+    async fn address_hold(
+        &self,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<Option<Undeliverable>, StoreError> {
+        network_delay().await;
+        self.inner.address_hold(email, now).await
     }
 
     async fn due_requests(

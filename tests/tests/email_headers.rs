@@ -71,6 +71,7 @@ async fn every_subject_comes_back_exactly_and_lines_stay_short() {
                 text: "text".into(),
                 html: "<p>html</p>".into(),
                 link: None,
+                about: None,
             })
             .await
             .unwrap();

@@ -9,9 +9,12 @@ use std::sync::Arc;
 
 use consent_app::embedded::memory::MemoryStore;
 use consent_app::publisher::Retry;
+use consent_app::service::Recorded;
 use consent_aws::dynamodb::store::DynamoStore;
 use consent_aws::eventbridge::EventBridgeBus;
-use consent_core::domain::{AccessTerm, Email, RequestId, Slot, TenantId, Verdict};
+use consent_core::domain::{
+    AccessTerm, Email, MailEvent, MailOutcome, MailReport, RequestId, Slot, TenantId, Verdict,
+};
 use consent_core::events::{ConsentEvent, EVENT_SOURCE, EventKind};
 use consent_tests::events::{
     BusWithQueue, assert_valid, refusing_eventbridge, schema, schema_document, stream_event,
@@ -120,6 +123,33 @@ async fn the_rest(w: &World) -> Vec<(RequestId, Vec<EventKind>)> {
     approve_both(w).await;
     w.clock.advance(Duration::days(1) + Duration::minutes(1));
     w.app.run_schedule().await.unwrap();
+
+    // Last: the bounce and the complaint hold Bob's and Carol's addresses.
+    let mailed = w.created("mailed").await;
+    let request = w.store.get(mailed).await.unwrap().unwrap();
+    let reports = [
+        (Slot::One, MailOutcome::Delivered),
+        (Slot::Two, MailOutcome::Delayed),
+        (Slot::Two, MailOutcome::SoftBounced),
+        (Slot::One, MailOutcome::Rejected),
+        (Slot::One, MailOutcome::Complained),
+        (Slot::Two, MailOutcome::Bounced),
+    ];
+    for (minutes, (slot, outcome)) in (1..).zip(reports) {
+        let reviewer = request.reviewer(slot).unwrap();
+        let event = MailEvent {
+            request_id: mailed,
+            slot,
+            ask_id: reviewer.ask.as_ref().unwrap().id,
+            recipient: reviewer.email.clone(),
+            report: MailReport::new(outcome, w.app.now() + Duration::minutes(minutes), None),
+        };
+        assert_eq!(
+            w.app.record_mail_event(event).await.unwrap(),
+            Recorded::OnTheAsk
+        );
+    }
+
     vec![
         (rejected, vec![RequestCreated, ReviewerRejected, NotAllowed]),
         (
@@ -133,6 +163,18 @@ async fn the_rest(w: &World) -> Vec<(RequestId, Vec<EventKind>)> {
             ],
         ),
         (not_applicable, vec![NotApplicable]),
+        (
+            mailed,
+            vec![
+                RequestCreated,
+                ReviewerEmailDelivered,
+                ReviewerEmailDelayed,
+                ReviewerEmailSoftBounced,
+                ReviewerEmailRejected,
+                ReviewerEmailComplained,
+                ReviewerEmailBounced,
+            ],
+        ),
         (
             ended,
             vec![

@@ -22,6 +22,7 @@ mod lifecycle;
 mod load;
 mod local_http;
 mod logs;
+mod mail;
 mod membership;
 mod on_moto;
 mod openapi;

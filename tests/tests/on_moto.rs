@@ -189,6 +189,7 @@ fn message(to: &str, subject: &str) -> EmailMessage {
         text: "Open https://consent.test/review/abc".to_owned(),
         html: "<p><a href=\"https://consent.test/review/abc\">Review</a></p>".to_owned(),
         link: Some("https://consent.test/review/abc".to_owned()),
+        about: None,
     }
 }
 
@@ -246,15 +247,18 @@ async fn the_ses_mailer_sends_with_a_configuration_set() {
     );
 }
 
+/// A sender SES has not verified is the operator's set-up to fix, not the
+/// recipient's fault: the email stays due, and the error says what to do.
 #[tokio::test]
-async fn an_unverified_sender_is_refused_for_good() {
+async fn an_unverified_sender_is_a_set_up_error_that_names_the_fix() {
     let mailer = SesMailer::new(moto::ses().await, "nobody@unverified.test", None, None);
     match mailer.send(&message("bob@contoso.example", "never")).await {
-        Err(MailError::Permanent(reason)) => assert!(
-            reason.contains("MessageRejected") || reason.contains("not verified"),
-            "{reason}"
+        Err(MailError::Setup(fix)) => assert!(
+            fix.contains("verify the sender's domain (SenderIdentity)")
+                && fix.contains("not verified"),
+            "{fix}"
         ),
-        other => panic!("expected a permanent failure, got {other:?}"),
+        other => panic!("expected a set-up error, got {other:?}"),
     }
 }
 

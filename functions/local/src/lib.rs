@@ -170,6 +170,13 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         ),
         ..config.settings.clone()
     };
+    if settings.portal_url.is_none() {
+        settings.portal_url = Some(format!("{base_url}/data-consent"));
+    }
+    // The outbox acts as SES's mailbox simulator; its events take the
+    // delivery-event function's path.
+    let (simulator, mail_events) = tokio::sync::mpsc::unbounded_channel();
+    backends.mail_simulator = Some(simulator);
     if settings.service_principals.is_empty() {
         settings.service_principals = vec![auth::local_role_arn(auth::DEFAULT_SERVICE_ROLE)];
     }
@@ -215,6 +222,11 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
             stopped.clone(),
         )));
     }
+    tasks.push(tokio::spawn(mail_event_loop(
+        app.clone(),
+        mail_events,
+        stopped.clone(),
+    )));
     tasks.extend(follow_events(events, stopped).await);
     Ok(Running {
         addr,
@@ -389,6 +401,27 @@ async fn event_loop(
 }
 
 /// Runs the scheduled function as EventBridge would, every `tick`.
+/// Hands each event the mailbox simulator publishes to the delivery-event
+/// function's handler, as EventBridge does in AWS.
+async fn mail_event_loop(
+    app: Arc<ConsentService>,
+    mut events: UnboundedReceiver<serde_json::Value>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => return,
+            },
+            _ = stopped.changed() => return,
+        };
+        if let Err(error) = mail_events::handle(&app, &event).await {
+            tracing::warn!(%error, "mail event not recorded");
+        }
+    }
+}
+
 async fn schedule_loop(
     app: Arc<ConsentService>,
     tick: Duration,

@@ -23,6 +23,13 @@ pub struct Settings {
     /// IAM principals (role ARNs) that may call the service-facing access check.
     pub service_principals: Vec<String>,
     pub budgets: SendBudgets,
+    /// The partner portal's Data Consent page, without a trailing slash:
+    /// a notice that a reviewer's address failed links to its Edit form
+    /// (`<portal_url>/<id>/reviewers/<slot>`). None: the notice names the page.
+    pub portal_url: Option<String>,
+    /// How long an address that bounced or complained gets no email and is
+    /// refused when named as a reviewer.
+    pub bounce_hold: Duration,
 }
 
 /// How much mail the partners' calls may cause (each a count the store keeps).
@@ -57,6 +64,8 @@ impl Default for Settings {
             admin_role: "ConsentAdmin".to_owned(),
             service_principals: Vec::new(),
             budgets: SendBudgets::default(),
+            portal_url: None,
+            bounce_hold: Duration::days(30),
         }
     }
 }

@@ -10,4 +10,5 @@ pub mod sdk;
 pub mod secrets;
 #[cfg(feature = "ses")]
 pub mod ses;
+pub mod ses_events;
 pub mod table;

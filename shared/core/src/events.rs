@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{
-    Actor, AuditAction, AuditEvent, ConsentRequest, EnvironmentId, RequestId, Slot, Status,
-    TenantId,
+    Actor, AuditAction, AuditEvent, ConsentRequest, EnvironmentId, MailOutcome, RequestId, Slot,
+    Status, TenantId,
 };
 
 /// EventBridge `source` of every consent event.
@@ -37,10 +37,19 @@ pub enum EventKind {
     Withdrawn,
     Ended,
     Expired,
+    /// What the mail service reported of a reviewer's review email.
+    ReviewerEmailDelivered,
+    ReviewerEmailDelayed,
+    ReviewerEmailSoftBounced,
+    /// The address does not take mail: no more email goes to it.
+    ReviewerEmailBounced,
+    /// The reviewer marked the email as spam: no more email goes to them.
+    ReviewerEmailComplained,
+    ReviewerEmailRejected,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::RequestCreated,
         EventKind::NotApplicable,
         EventKind::ReviewerApproved,
@@ -53,7 +62,25 @@ impl EventKind {
         EventKind::Withdrawn,
         EventKind::Ended,
         EventKind::Expired,
+        EventKind::ReviewerEmailDelivered,
+        EventKind::ReviewerEmailDelayed,
+        EventKind::ReviewerEmailSoftBounced,
+        EventKind::ReviewerEmailBounced,
+        EventKind::ReviewerEmailComplained,
+        EventKind::ReviewerEmailRejected,
     ];
+
+    /// The event of a mail report with `outcome`.
+    pub fn of_mail(outcome: MailOutcome) -> Self {
+        match outcome {
+            MailOutcome::Delivered => EventKind::ReviewerEmailDelivered,
+            MailOutcome::Delayed => EventKind::ReviewerEmailDelayed,
+            MailOutcome::SoftBounced => EventKind::ReviewerEmailSoftBounced,
+            MailOutcome::Bounced => EventKind::ReviewerEmailBounced,
+            MailOutcome::Complained => EventKind::ReviewerEmailComplained,
+            MailOutcome::Rejected => EventKind::ReviewerEmailRejected,
+        }
+    }
 
     pub fn code(self) -> &'static str {
         match self {
@@ -69,6 +96,12 @@ impl EventKind {
             EventKind::Withdrawn => "withdrawn",
             EventKind::Ended => "ended",
             EventKind::Expired => "expired",
+            EventKind::ReviewerEmailDelivered => "reviewer_email_delivered",
+            EventKind::ReviewerEmailDelayed => "reviewer_email_delayed",
+            EventKind::ReviewerEmailSoftBounced => "reviewer_email_soft_bounced",
+            EventKind::ReviewerEmailBounced => "reviewer_email_bounced",
+            EventKind::ReviewerEmailComplained => "reviewer_email_complained",
+            EventKind::ReviewerEmailRejected => "reviewer_email_rejected",
         }
     }
 
@@ -87,6 +120,12 @@ impl EventKind {
             EventKind::Withdrawn => "Consent Withdrawn",
             EventKind::Ended => "Consent Ended",
             EventKind::Expired => "Consent Expired",
+            EventKind::ReviewerEmailDelivered => "Consent Reviewer Email Delivered",
+            EventKind::ReviewerEmailDelayed => "Consent Reviewer Email Delayed",
+            EventKind::ReviewerEmailSoftBounced => "Consent Reviewer Email Soft Bounced",
+            EventKind::ReviewerEmailBounced => "Consent Reviewer Email Bounced",
+            EventKind::ReviewerEmailComplained => "Consent Reviewer Email Marked As Spam",
+            EventKind::ReviewerEmailRejected => "Consent Reviewer Email Rejected",
         }
     }
 }
@@ -106,11 +145,14 @@ pub enum EventActor {
         mfa: bool,
     },
     Schedule,
+    /// The mail service reported what became of an email.
+    MailService,
 }
 
 impl EventActor {
-    fn of(actor: &Actor) -> Self {
+    fn of(actor: &Actor, action: AuditAction) -> Self {
         match actor {
+            Actor::System if action == AuditAction::MailReported => EventActor::MailService,
             Actor::User { admin: true, .. } => EventActor::PartnerAdmin,
             Actor::User { admin: false, .. } => EventActor::PartnerUser,
             Actor::Reviewer {
@@ -177,6 +219,10 @@ impl ConsentEvent {
 /// (email delivery).
 pub fn events_of(request: &ConsentRequest, audit: &AuditEvent) -> Vec<ConsentEvent> {
     let (from, to) = (audit.from_status, audit.to_status);
+    let mail_kind = audit
+        .slot
+        .and_then(|slot| request.current_ask(slot)?.mail.as_ref())
+        .map(|report| [EventKind::of_mail(report.outcome)]);
     let kinds: &[EventKind] = match audit.action {
         AuditAction::Created if to == Status::NotApplicable => &[EventKind::NotApplicable],
         AuditAction::Created => &[EventKind::RequestCreated],
@@ -196,6 +242,7 @@ pub fn events_of(request: &ConsentRequest, audit: &AuditEvent) -> Vec<ConsentEve
         AuditAction::Revoked => &[EventKind::Withdrawn],
         AuditAction::Ended => &[EventKind::Ended],
         AuditAction::Expired => &[EventKind::Expired],
+        AuditAction::MailReported => mail_kind.as_ref().map_or(&[], |k| &k[..]),
         AuditAction::EmailSending | AuditAction::EmailSent | AuditAction::EmailRefused => &[],
     };
     let had_access = from.is_some_and(Status::grants_access);
@@ -229,11 +276,17 @@ pub fn events_of(request: &ConsentRequest, audit: &AuditEvent) -> Vec<ConsentEve
             slot: match kind {
                 EventKind::ReviewerApproved
                 | EventKind::ReviewerRejected
-                | EventKind::ReviewerReplaced => audit.slot,
+                | EventKind::ReviewerReplaced
+                | EventKind::ReviewerEmailDelivered
+                | EventKind::ReviewerEmailDelayed
+                | EventKind::ReviewerEmailSoftBounced
+                | EventKind::ReviewerEmailBounced
+                | EventKind::ReviewerEmailComplained
+                | EventKind::ReviewerEmailRejected => audit.slot,
                 _ => None,
             },
             occurred_at: audit.at,
-            actor: EventActor::of(&audit.actor),
+            actor: EventActor::of(&audit.actor, audit.action),
         })
         .collect()
 }

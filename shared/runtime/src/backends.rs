@@ -32,6 +32,10 @@ pub struct Backends {
     pub configuration_set: Option<String>,
     pub reply_to: Option<String>,
     pub outbox: PathBuf,
+    /// Where the outbox, acting as SES's mailbox simulator, puts the events
+    /// SES would publish for mail to `simulator.amazonses.com`; None: no
+    /// events.
+    pub mail_simulator: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
     /// A directory file to use; None reads the tenants from the table.
     pub tenants: Option<TenantsFile>,
     pub directory_cache: DirectoryCache,
@@ -411,7 +415,15 @@ impl Backends {
             let outbox = OutboxMailer::new(&self.outbox, LOCAL_SENDER).map_err(|e| {
                 ConfigError::new(vars::OUTBOX_DIR, format!("{}: {e}", self.outbox.display()))
             })?;
-            return Ok(Some(Arc::new(outbox)));
+            let outbox: Arc<dyn Mailer> = Arc::new(outbox);
+            return Ok(Some(match &self.mail_simulator {
+                Some(events) => Arc::new(consent_aws::ses_events::MailboxSimulator::new(
+                    outbox,
+                    events.clone(),
+                    std::time::Duration::from_secs(1),
+                )),
+                None => outbox,
+            }));
         };
         let Some(ses) = self.uses.ses else {
             return Ok(None);

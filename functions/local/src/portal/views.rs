@@ -123,20 +123,55 @@ impl Row {
 fn reviewer_row(r: &ReviewerView, editable: bool, organization: &str) -> ReviewerRow {
     let at = |t: Option<time::OffsetDateTime>| t.map(display_time).unwrap_or_default();
     let proof = || sign_in_words(r.signed_in.as_ref().map(|s| s.mfa), organization);
-    let state = match (&r.delivery_failure, r.decision) {
-        (Some(why), _) => format!("email refused at {}: {why}", at(r.delivery_failed_at)),
-        (None, "approved") => format!("approved at {}, {}", at(r.decided_at), proof()),
-        (None, "rejected") => format!("rejected at {}, {}", at(r.decided_at), proof()),
-        (None, "pending") => format!("waiting since {}", at(r.asked_at)),
-        (None, _) => "not asked (no open ask)".to_owned(),
+    let unreachable = r.mail.as_ref().filter(|m| m.stops_mail);
+    let state = match (&r.delivery_failure, unreachable, r.decision) {
+        (Some(why), _, _) => format!("email refused at {}: {why}", at(r.delivery_failed_at)),
+        (None, Some(m), "pending") => format!(
+            "cannot be reached: the review email {} at {}{}. No more email goes to this address; name someone else",
+            mail_words(m.status),
+            at(Some(m.at)),
+            m.reason
+                .as_deref()
+                .map(|r| format!(" (\"{r}\")"))
+                .unwrap_or_default()
+        ),
+        (None, _, "approved") => format!("approved at {}, {}", at(r.decided_at), proof()),
+        (None, _, "rejected") => format!("rejected at {}, {}", at(r.decided_at), proof()),
+        (None, _, "pending") => match &r.mail {
+            Some(m) => format!(
+                "waiting since {}; review email {} at {}{}",
+                at(r.asked_at),
+                mail_words(m.status),
+                at(Some(m.at)),
+                m.reason
+                    .as_deref()
+                    .filter(|_| m.status != "delivered")
+                    .map(|r| format!(" (\"{r}\")"))
+                    .unwrap_or_default()
+            ),
+            None => format!("waiting since {}", at(r.asked_at)),
+        },
+        (None, _, _) => "not asked (no open ask)".to_owned(),
     };
     ReviewerRow {
         slot: r.slot,
         email: r.email.clone(),
         state,
         comment: r.comment.clone(),
-        refused: r.delivery_failure.is_some(),
+        refused: r.delivery_failure.is_some() || unreachable.is_some(),
         editable,
+    }
+}
+
+/// A mail report's status in the page's words.
+fn mail_words(status: &str) -> &'static str {
+    match status {
+        "delivered" => "delivered",
+        "delayed" => "delayed (the mail service keeps trying)",
+        "soft_bounced" => "bounced for now",
+        "bounced" => "bounced",
+        "complained" => "was marked as spam",
+        _ => "was rejected by the mail service",
     }
 }
 
@@ -229,6 +264,7 @@ fn action_words(action: AuditAction) -> &'static str {
         AuditAction::EmailSending => "email being sent",
         AuditAction::EmailSent => "email sent",
         AuditAction::EmailRefused => "email refused",
+        AuditAction::MailReported => "mail service report",
     }
 }
 

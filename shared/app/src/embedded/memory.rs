@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::ports::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId, Undeliverable,
 };
 use consent_core::events::{ConsentEvent, events_of};
 
@@ -34,6 +34,8 @@ struct Tables {
     due: BTreeSet<DueKey>,
     /// Send budget counters: the count and when its window ends.
     counters: HashMap<String, (u32, OffsetDateTime)>,
+    /// Held addresses, by mailbox.
+    holds: HashMap<String, Undeliverable>,
 }
 
 #[derive(Default)]
@@ -259,6 +261,24 @@ impl ConsentStore for MemoryStore {
         });
         self.count_reads(usize::from(found.is_some()));
         Ok(found)
+    }
+
+    async fn hold_address(&self, hold: &Undeliverable) -> Result<(), StoreError> {
+        let mut t = self.tables.lock().expect("store lock");
+        t.holds.insert(hold.email.mailbox(), hold.clone());
+        Ok(())
+    }
+
+    async fn address_hold(
+        &self,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<Option<Undeliverable>, StoreError> {
+        let t = self.tables.lock().expect("store lock");
+        Ok(t.holds
+            .get(&email.mailbox())
+            .filter(|hold| hold.until > now)
+            .cloned())
     }
 
     async fn due_requests(

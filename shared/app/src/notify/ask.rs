@@ -93,5 +93,6 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
         text,
         html,
         link: Some(email.link.to_owned()),
+        about: None,
     }
 }

@@ -3,7 +3,8 @@
 
 use askama::Template;
 use consent_core::domain::{
-    Actor, ConsentRequest, DATA_SCOPE, Notice, NoticeKind, Receipt, Recipient, Status, Verdict,
+    Actor, ConsentRequest, DATA_SCOPE, MailOutcome, Notice, NoticeKind, Receipt, Recipient, Status,
+    Unreachable, Verdict,
 };
 use consent_core::text::{defanged, display_time, single_line};
 
@@ -19,6 +20,9 @@ pub struct NoticeEmail<'a> {
     pub partner_name: &'a str,
     pub customer: &'a str,
     pub withdraw_link: Option<&'a str>,
+    /// Where a partner admin names another reviewer (a notice that a
+    /// reviewer's address failed).
+    pub edit_link: Option<&'a str>,
 }
 
 struct NoticeFields<'a> {
@@ -34,6 +38,7 @@ struct NoticeFields<'a> {
     requested_on: String,
     decisions: Vec<String>,
     withdraw_link: Option<&'a str>,
+    edit_link: Option<&'a str>,
     request_id: String,
 }
 
@@ -124,6 +129,10 @@ fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
                 .collect();
             format!("{by} asked {} on {at}.", asked.join(" and "))
         }
+        NoticeKind::Unreachable => match &receipt.unreachable {
+            Some(u) => unreachable_line(u),
+            None => "A reviewer's address does not take mail.".to_owned(),
+        },
     }];
     if let Some(reason) = &receipt.reason {
         lines.push(format!(
@@ -132,6 +141,29 @@ fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Which reviewer's address failed, when and how, in the receiving
+/// server's words.
+fn unreachable_line(u: &Unreachable) -> String {
+    let at = display_time(u.report.at);
+    let what = match u.report.outcome {
+        MailOutcome::Complained => format!(
+            "The review email to reviewer {} ({}) was marked as spam by its recipient on {at}.",
+            u.slot, u.email
+        ),
+        _ => format!(
+            "The review email to reviewer {} ({}) bounced on {at}: the address does not take mail.",
+            u.slot, u.email
+        ),
+    };
+    match &u.report.reason {
+        Some(reason) => format!(
+            "{what} The receiving server said: \"{}\"",
+            single_line(reason)
+        ),
+        None => what,
+    }
 }
 
 /// What the outcome means for the one who reads it.
@@ -159,6 +191,12 @@ fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str
         (NoticeKind::Requested, _) => format!(
             "The reviewers decide with the link in their email alone: this service is set up without a sign-in for reviewers, and your organization lists no verified domain that shows these addresses are yours. If you do not know these people, or do not expect this request, tell {partner} and ask the reviewers not to use their links."
         ),
+        (NoticeKind::Unreachable, _) => {
+            let slot = receipt.unreachable.as_ref().map_or_else(String::new, |u| format!(" {}", u.slot));
+            format!(
+                "Nobody at that address will see this request, and no more email goes to it. The request cannot be decided until a partner admin names someone else as reviewer{slot}."
+            )
+        }
         (NoticeKind::EndingSoon, _) => "To keep seeing this environment's telemetry after that, submit a new request once this one has ended; the reviewers decide again.".to_owned(),
         (_, true) => "Consent is not given. You have nothing more to do.".to_owned(),
         (_, false) => "Consent is not given: you have no access to this environment's telemetry. A new request would have to be submitted.".to_owned(),
@@ -205,6 +243,10 @@ fn subject_and_headline(
             format!("Consent asked of {customer}: {partner_name}, {env}"),
             "A partner asks two people of your organization to allow access to telemetry.",
         ),
+        NoticeKind::Unreachable => (
+            format!("Reviewer unreachable, name someone else: {customer}, {env}"),
+            "A reviewer's email could not be delivered: name someone else.",
+        ),
     }
 }
 
@@ -243,6 +285,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
         requested_on: display_time(r.created_at),
         decisions: decisions(receipt, &customer),
         withdraw_link: email.withdraw_link,
+        edit_link: email.edit_link,
         request_id: r.id.to_string(),
     };
     EmailMessage {
@@ -254,6 +297,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
             .render()
             .expect("email template renders"),
         subject,
-        link: email.withdraw_link.map(str::to_owned),
+        link: email.withdraw_link.or(email.edit_link).map(str::to_owned),
+        about: None,
     }
 }

@@ -11,7 +11,7 @@ pub use bus::{BusError, EventBus, MAX_EVENTS_PER_PUT};
 pub use clock::Clock;
 pub use directory::{DirectoryError, TenantDirectory};
 pub use identity::{Authorization, IdentityError, IdentityProvider, Redemption};
-pub use mail::{EmailMessage, MailError, Mailer};
+pub use mail::{About, EmailMessage, MailError, Mailer};
 pub use store::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 
 /// The error of a backing service, whatever its kind.

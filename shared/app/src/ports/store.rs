@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId, Undeliverable,
 };
 use time::OffsetDateTime;
 
@@ -172,6 +172,17 @@ pub trait ConsentStore: Send + Sync {
 
     /// The newest request of a scope, open or not (one read: the access check).
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError>;
+
+    /// Holds mail to an address that bounced or complained, until
+    /// `hold.until` (a later hold of the same mailbox replaces it).
+    async fn hold_address(&self, hold: &Undeliverable) -> Result<(), StoreError>;
+
+    /// The hold on the mailbox of `email` in force at `now`, if any.
+    async fn address_hold(
+        &self,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<Option<Undeliverable>, StoreError>;
 
     /// Requests with work due at `now` (an email, an expiry), at most
     /// `limit`, earliest first. Reads only what is due: its cost grows with

@@ -10,10 +10,10 @@ use time::OffsetDateTime;
 use super::access::names_of;
 use super::{ConsentService, ServiceError};
 use crate::notify;
-use crate::ports::{EmailMessage, MailError, Mailer, TenantDirectory};
+use crate::ports::{About, EmailMessage, MailError, Mailer, TenantDirectory};
 use crate::settings::Settings;
 use consent_core::domain::{
-    Actor, AskId, ConsentRequest, Notice, NoticeId, NoticeKind, Recipient, Slot,
+    Actor, AskId, ConsentRequest, Email, MailReport, Notice, NoticeId, NoticeKind, Recipient, Slot,
 };
 use consent_core::links::{LinkClaims, LinkSigner, Purpose};
 use consent_core::workflow::{self, Command, Emails, Transition};
@@ -26,6 +26,9 @@ pub enum Outcome {
     Refused(String),
     /// Not sent now (mail service down, no link key or address here); it stays due.
     Deferred(String),
+    /// Not sent because the sending set-up is wrong; it stays due, and the
+    /// operator is alarmed and told the fix.
+    Blocked(String),
 }
 
 /// How many emails of a round went which way.
@@ -34,6 +37,8 @@ pub struct Tally {
     pub sent: usize,
     pub refused: usize,
     pub deferred: usize,
+    /// Of the deferred: held back by a wrong sending set-up.
+    pub blocked: usize,
 }
 
 /// Signs the links of one round: where they point and how long they last.
@@ -88,6 +93,14 @@ impl LinkMaker<'_> {
         });
         Ok((format!("{base_url}/{path}/{}", token.as_str()), expires_at))
     }
+
+    /// The portal's form to name another reviewer, for a notice that a
+    /// reviewer's address failed.
+    fn edit_link(&self, request: &ConsentRequest, notice: &Notice) -> Option<String> {
+        let slot = notice.receipt.unreachable.as_ref()?.slot;
+        let portal = self.settings.portal_url.as_deref()?;
+        Some(format!("{portal}/{}/reviewers/{slot}", request.id))
+    }
 }
 
 /// The outcomes of one round, as the workflow records them.
@@ -126,6 +139,12 @@ impl Round {
                 self.tally.deferred += 1;
                 None
             }
+            Outcome::Blocked(fix) => {
+                tracing::error!(request_id = %request.id, email, fix = %fix, "email not sent: the sending set-up is wrong; it stays due until fixed");
+                self.tally.deferred += 1;
+                self.tally.blocked += 1;
+                None
+            }
         }
     }
 }
@@ -142,11 +161,17 @@ impl Dispatcher {
         Self { mailer, directory }
     }
 
+    /// What the mail service's suppression list says of `to`.
+    pub(super) async fn suppressed(&self, to: &Email) -> Option<MailReport> {
+        self.mailer.suppressed(to).await
+    }
+
     async fn send(&self, message: EmailMessage) -> Outcome {
         match self.mailer.send(&message).await {
             Ok(()) => Outcome::Sent,
             Err(MailError::Permanent(reason)) => Outcome::Refused(reason),
             Err(MailError::Transient(error)) => Outcome::Deferred(error),
+            Err(MailError::Setup(fix)) => Outcome::Blocked(fix),
         }
     }
 
@@ -183,6 +208,7 @@ impl Dispatcher {
                 ("EmailsSent", round.tally.sent as f64),
                 ("EmailsFailed", round.tally.deferred as f64),
                 ("EmailsRefused", round.tally.refused as f64),
+                ("EmailsBlockedBySetup", round.tally.blocked as f64),
             ],
         );
         round
@@ -207,7 +233,7 @@ impl Dispatcher {
             Ok(names) => names,
             Err(e) => return Outcome::Deferred(e.to_string()),
         };
-        let message = notify::review_ask(&notify::AskEmail {
+        let mut message = notify::review_ask(&notify::AskEmail {
             request,
             to: &reviewer.email,
             partner_name: &partner_name,
@@ -218,6 +244,10 @@ impl Dispatcher {
                 .is_some_and(|ask| ask.emails_sent > 0),
             link_expires_at,
             access_until: request.access_term.map(|t| links.now + t.duration()),
+        });
+        message.about = Some(About {
+            request_id: request.id,
+            ask: Some((slot, ask_id)),
         });
         self.send(message).await
     }
@@ -255,12 +285,18 @@ impl Dispatcher {
         } else {
             request.target_tenant_id.to_string()
         };
-        let message = notify::notice(&notify::NoticeEmail {
+        let edit = links.edit_link(request, notice);
+        let mut message = notify::notice(&notify::NoticeEmail {
             request,
             notice,
             partner_name: &partner_name,
             customer: &customer,
             withdraw_link: withdraw.as_deref(),
+            edit_link: edit.as_deref(),
+        });
+        message.about = Some(About {
+            request_id: request.id,
+            ask: None,
         });
         self.send(message).await
     }

@@ -11,6 +11,7 @@ mod budgets;
 mod delivery;
 mod error;
 mod links;
+mod mail;
 mod partner;
 mod schedule;
 mod sign_in;
@@ -19,6 +20,7 @@ pub use access::Access;
 pub use delivery::{Dispatcher, Outcome, Tally};
 pub use error::ServiceError;
 pub use links::{LinkProblem, ReviewContext};
+pub use mail::Recorded;
 pub use partner::{CreateInput, HistoryQuery};
 pub use schedule::RunReport;
 pub use sign_in::{

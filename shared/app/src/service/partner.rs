@@ -126,7 +126,11 @@ impl ConsentService {
             confirmed_in_target_tenant: input.confirmed_in_target_tenant,
             ask_ids: fresh_ask_ids(),
         };
-        let transition = workflow::create(new, caller.actor(), self.now(), &self.settings.policy)?;
+        let named: Vec<(String, Email)> = (new.reviewers.iter().flatten().enumerate())
+            .map(|(i, e)| (format!("/reviewers/{i}"), e.clone()))
+            .collect();
+        let created = workflow::create(new, caller.actor(), self.now(), &self.settings.policy);
+        let transition = self.unless_unreachable(&named, created).await?;
         self.store
             .insert_charged(
                 &transition.request,
@@ -201,6 +205,12 @@ impl ConsentService {
             return Err(ServiceError::Forbidden(
                 "the tenant directory no longer lists this request's customer, so nobody can be asked on its behalf; ask the operator of this service",
             ));
+        }
+        let unreachable = self
+            .refuse_unreachable(&[("/email".to_owned(), email.clone())])
+            .await?;
+        if !unreachable.is_empty() {
+            return Err(ServiceError::Invalid(unreachable));
         }
         self.command_as_partner(caller, id, Some(request), || Command::ReplaceReviewer {
             slot,

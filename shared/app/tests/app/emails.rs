@@ -6,7 +6,8 @@ use consent_app::notify::{AskEmail, NoticeEmail, notice, review_ask};
 use consent_app::ports::EmailMessage;
 use consent_core::domain::{
     AccessPurpose, AccessTerm, Actor, AskId, Comment, ConsentRequest, Domain, Email, EnvironmentId,
-    EnvironmentName, NoticeKind, RequestId, Requester, SignIn, Slot, TenantId, Verdict,
+    EnvironmentName, MailOutcome, MailReport, NoticeKind, RequestId, Requester, SignIn, Slot,
+    TenantId, Verdict,
 };
 use consent_core::workflow::{self, Command, NewRequest, Policy, Transition};
 use time::macros::datetime;
@@ -142,6 +143,8 @@ fn notices(request: &ConsentRequest, customer_name: &str) -> String {
                 customer,
                 withdraw_link: (reviewer && n.kind == NoticeKind::Allowed)
                     .then_some("https://consent.example/revoke/AQIDdGVzdA"),
+                edit_link: (n.kind == NoticeKind::Unreachable)
+                    .then_some("https://portal.example/data-consent/REQUEST/reviewers/2"),
             }))
         })
         .collect::<Vec<_>>()
@@ -172,6 +175,32 @@ fn the_receipts_of_consent_given() {
         T0 + Duration::hours(3),
     );
     insta::assert_snapshot!("allowed", notices(&allowed, "Contoso Ltd"));
+}
+
+#[test]
+fn the_notice_that_a_reviewer_address_bounced() {
+    let request = created().request;
+    let ask_id = request.current_ask(Slot::Two).unwrap().id;
+    let report = MailReport::new(
+        MailOutcome::Bounced,
+        T0 + Duration::minutes(3),
+        Some("smtp; 550 5.1.1 <carol@contoso.example>: Recipient address rejected: User unknown"),
+    );
+    let bounced = workflow::apply(
+        &request,
+        Command::RecordMail {
+            slot: Slot::Two,
+            ask_id,
+            report,
+            partner_contacts: vec![email("admin@fabrikam.example")],
+        },
+        Actor::System,
+        T0 + Duration::minutes(4),
+        &Policy::default(),
+    )
+    .unwrap()
+    .request;
+    insta::assert_snapshot!("unreachable", notices(&bounced, "Contoso Ltd"));
 }
 
 #[test]

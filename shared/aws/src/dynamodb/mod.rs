@@ -3,6 +3,7 @@
 
 mod budgets;
 pub mod directory;
+mod holds;
 mod items;
 pub mod provision;
 pub mod store;

@@ -6,6 +6,7 @@
 //! | audit event | `REQ#<id>` | `EVT#<version>` | `consent_events`: the change's consent events (JSON), which the stream carries to the publisher |
 //! | scope | `SCOPE#<partner>#<target>#<environment>` | `SCOPE` | the newest request of the scope, its status, whether it is open |
 //! | send budget counter | `BUDGET#<counter>` | `COUNT` | `n`; `expires_at` (the table's TTL attribute) once its window has ended |
+//! | held address | `HOLD#<mailbox>` | `HOLD` | the hold (JSON); `expires_at` when it ends |
 //!
 //! Every write is one `TransactWriteItems`: the request conditional on its
 //! version, its audit event, the scope item when the status changes, and
@@ -21,7 +22,7 @@ use aws_sdk_dynamodb::types::{
 };
 use consent_app::ports::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId, Undeliverable,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -204,6 +205,51 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// A page of the partner index, newest first.
+    async fn partner_page(
+        &self,
+        partner: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let partner_pk = partner_key(partner);
+        let start = cursor
+            .map(|text| Cursor::start_key(text, &partner_pk))
+            .transpose()?;
+        // One more than asked tells whether another page exists, in the same call.
+        let fetch = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PARTNER_INDEX)
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s(partner_pk))
+            .scan_index_forward(false)
+            .limit(fetch)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        let items = out.items();
+        let page = &items[..items.len().min(limit)];
+        let requests = page
+            .iter()
+            .map(body_of)
+            .collect::<Result<Vec<ConsentRequest>, _>>()?;
+        let next_cursor = if items.len() > limit {
+            page.last().map(Cursor::after)
+        } else {
+            None
+        };
+        Ok(Page {
+            items: requests,
+            next_cursor,
+        })
+    }
+}
+
 #[async_trait]
 impl ConsentStore for DynamoStore {
     async fn insert_charged(
@@ -355,40 +401,7 @@ impl ConsentStore for DynamoStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
-        let partner_pk = partner_key(partner);
-        let start = cursor
-            .map(|text| Cursor::start_key(text, &partner_pk))
-            .transpose()?;
-        // One more than asked tells whether another page exists, in the same call.
-        let fetch = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(PARTNER_INDEX)
-            .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s(partner_pk))
-            .scan_index_forward(false)
-            .limit(fetch)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        let items = out.items();
-        let page = &items[..items.len().min(limit)];
-        let requests = page
-            .iter()
-            .map(body_of)
-            .collect::<Result<Vec<ConsentRequest>, _>>()?;
-        let next_cursor = if items.len() > limit {
-            page.last().map(Cursor::after)
-        } else {
-            None
-        };
-        Ok(Page {
-            items: requests,
-            next_cursor,
-        })
+        self.partner_page(partner, limit, cursor).await
     }
 
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
@@ -416,6 +429,18 @@ impl ConsentStore for DynamoStore {
             request_id,
             snapshot,
         }))
+    }
+
+    async fn hold_address(&self, hold: &Undeliverable) -> Result<(), StoreError> {
+        self.put_hold(hold).await
+    }
+
+    async fn address_hold(
+        &self,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<Option<Undeliverable>, StoreError> {
+        self.get_hold(email, now).await
     }
 
     async fn due_requests(

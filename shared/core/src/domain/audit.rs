@@ -41,6 +41,9 @@ pub enum AuditAction {
     EmailSending,
     EmailSent,
     EmailRefused,
+    /// The mail service reported what became of an ask's email (delivered,
+    /// bounced, …); the outcome is on the ask.
+    MailReported,
 }
 
 /// One entry of a request's history; stored atomically with the change.

@@ -5,6 +5,7 @@
 mod audit;
 mod email;
 mod ids;
+mod mail;
 mod notice;
 mod request;
 mod scope;
@@ -20,7 +21,8 @@ mod visible;
 pub use audit::{Actor, AuditAction, AuditEvent};
 pub use email::{Domain, Email};
 pub use ids::{AskId, RequestId};
-pub use notice::{Notice, NoticeId, NoticeKind, Receipt, Recipient, ReviewerFacts};
+pub use mail::{MAX_MAIL_REASON, MailEvent, MailOutcome, MailReport, Undeliverable};
+pub use notice::{Notice, NoticeId, NoticeKind, Receipt, Recipient, ReviewerFacts, Unreachable};
 pub use request::{Ask, ConsentRequest, Decision, DeliveryFailure, Requester, Reviewer, Verdict};
 pub use scope::{ScopeKey, ScopeSnapshot};
 pub use sign_in::{Identity, SignIn, TenantSignIn};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Actor, Comment, Decision, Email, Slot, Status};
+use super::{Actor, Comment, Decision, Email, MailReport, Slot, Status};
 
 /// Why a notice is sent: the outcome it reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,9 @@ pub enum NoticeKind {
     /// To the customer's contacts, when a request for a customer without
     /// verified domains is reviewed through links alone (link-only).
     Requested,
+    /// To the requester and the partner's admins: a reviewer's address
+    /// bounced or its owner marked the email as spam.
+    Unreachable,
 }
 
 impl NoticeKind {
@@ -34,6 +37,7 @@ impl NoticeKind {
             NoticeKind::Ended => "ended",
             NoticeKind::Requested => "requested",
             NoticeKind::EndingSoon => "ending soon",
+            NoticeKind::Unreachable => "reviewer unreachable",
         }
     }
 }
@@ -83,6 +87,18 @@ pub struct Receipt {
     /// A partner admin's reason for canceling.
     pub reason: Option<Comment>,
     pub reviewers: Vec<ReviewerFacts>,
+    /// In a notice that a reviewer's address failed: whose, and what the
+    /// mail service said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<Unreachable>,
+}
+
+/// A reviewer whose address bounced or complained, as a notice names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreachable {
+    pub slot: Slot,
+    pub email: Email,
+    pub report: MailReport,
 }
 
 /// A reviewer as a receipt names them: the address that held the slot then.

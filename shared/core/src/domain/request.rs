@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::{
     AccessPurpose, AccessTerm, AskId, Comment, Domain, Email, EnvironmentId, EnvironmentName,
-    Notice, RequestId, ScopeKey, SignIn, Slot, State, Status, TenantId,
+    MailReport, Notice, RequestId, ScopeKey, SignIn, Slot, State, Status, TenantId,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +45,17 @@ pub struct Ask {
     /// Set when the mail service refused the address for good: nobody was reached.
     #[serde(default)]
     pub delivery_failure: Option<DeliveryFailure>,
+    /// The mail service's latest word on this ask's email: delivered,
+    /// delayed, bounced, marked as spam.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailReport>,
+}
+
+impl Ask {
+    /// Its address bounced or complained: no more email goes to it.
+    pub fn unreachable(&self) -> bool {
+        self.mail.as_ref().is_some_and(|m| m.outcome.stops_mail())
+    }
 }
 
 /// Why an ask's email could not be delivered.

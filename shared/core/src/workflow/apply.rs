@@ -5,11 +5,12 @@ use time::OffsetDateTime;
 
 use super::commands::{ReviewerChange, cancel, decide, end, expire, replace_reviewer, revoke};
 use super::{
-    Emails, LinkUse, PartnerSide, Policy, Verified, WorkflowError, delivery, link_may, sign_in,
+    Emails, LinkUse, PartnerSide, Policy, Verified, WorkflowError, delivery, link_may, mail,
+    sign_in,
 };
 use crate::domain::{
     Actor, AskId, AuditAction, AuditEvent, Comment, ConsentRequest, Decision, Domain, Email,
-    NoticeId, NoticeKind, SignIn, Slot, Status, Verdict,
+    MailReport, NoticeId, NoticeKind, SignIn, Slot, Status, Verdict,
 };
 
 /// Everything a state change produces.
@@ -71,6 +72,14 @@ pub enum Command {
         sent: Emails,
         refused: Vec<(Slot, AskId, String)>,
         refused_notices: Vec<(NoticeId, String)>,
+    },
+    /// What the mail service reported of the ask `ask_id`'s email.
+    RecordMail {
+        slot: Slot,
+        ask_id: AskId,
+        report: MailReport,
+        /// Partner admins to tell if the address failed, from the tenant directory.
+        partner_contacts: Vec<Email>,
     },
 }
 
@@ -176,6 +185,18 @@ pub fn apply(
             refused,
             refused_notices,
         } => delivery::record(request, sent, refused, refused_notices, now, policy)?,
+        Command::RecordMail {
+            slot,
+            ask_id,
+            report,
+            partner_contacts,
+        } => mail::record_report(
+            request,
+            (slot, ask_id),
+            report,
+            &partner_contacts,
+            (&actor, now, policy),
+        )?,
     };
     Ok(finish(request, step, actor, now, policy))
 }

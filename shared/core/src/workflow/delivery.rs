@@ -9,7 +9,7 @@ use super::commands::current_ask_mut;
 use super::{Policy, WorkflowError};
 use crate::domain::{
     Actor, AskId, AuditAction, Comment, ConsentRequest, DeliveryFailure, Email, Notice, NoticeId,
-    NoticeKind, Receipt, Recipient, ReviewerFacts, Slot, Status,
+    NoticeKind, Receipt, Recipient, ReviewerFacts, Slot, Status, Unreachable,
 };
 
 /// Emails of one request: those owed at once, due in a run, or sent in a round.
@@ -48,6 +48,7 @@ impl Emails {
                 let ask = request.current_ask(slot)?;
                 let due = request.status() == Status::Pending
                     && ask.decision.is_none()
+                    && !ask.unreachable()
                     && ask.next_email_at.is_some_and(|at| at <= now);
                 due.then_some((slot, ask.id))
             })
@@ -69,6 +70,7 @@ pub(super) struct Closing<'a> {
     by: &'a Actor,
     at: OffsetDateTime,
     reason: Option<Comment>,
+    unreachable: Option<Unreachable>,
     policy: &'a Policy,
 }
 
@@ -84,12 +86,19 @@ impl<'a> Closing<'a> {
             by,
             at,
             reason: None,
+            unreachable: None,
             policy,
         }
     }
 
     pub(super) fn because(mut self, reason: Option<Comment>) -> Self {
         self.reason = reason;
+        self
+    }
+
+    /// The reviewer whose address failed, for a notice that says so.
+    pub(super) fn unreachable(mut self, who: Unreachable) -> Self {
+        self.unreachable = Some(who);
         self
     }
 
@@ -109,73 +118,20 @@ impl<'a> Closing<'a> {
                     decision: r.ask.as_ref().and_then(|a| a.decision.clone()),
                 })
                 .collect(),
+            unreachable: self.unreachable.clone(),
         }
     }
 
-    /// Owes a notice to the requester alone, due at `due_at`.
-    pub(super) fn owe_requester(
+    /// Owes a notice of `kind` to each of `recipients` (each address once),
+    /// with the receipt of `request` as it stands, due at `due_at`.
+    fn push(
         &self,
         request: &mut ConsentRequest,
         kind: NoticeKind,
-        due_at: OffsetDateTime,
+        recipients: Vec<(Email, Recipient)>,
+        (version, due_at): (u64, OffsetDateTime),
     ) {
         let receipt = self.receipt(request);
-        let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
-        request.notices.push(Notice {
-            id: NoticeId {
-                version: request.version + 1,
-                index,
-            },
-            kind,
-            to: request.requester.email.clone(),
-            recipient: Recipient::Requester,
-            due_at,
-            receipt,
-        });
-    }
-
-    /// Owes a notice of `kind` to each of `contacts` of the customer (each
-    /// address once), due at once.
-    pub(super) fn owe_customer(
-        &self,
-        request: &mut ConsentRequest,
-        kind: NoticeKind,
-        contacts: &[Email],
-        version: u64,
-    ) {
-        let receipt = self.receipt(request);
-        let mut seen: Vec<&Email> = Vec::new();
-        for contact in contacts {
-            if seen.iter().any(|e| e.same_person(contact)) {
-                continue;
-            }
-            seen.push(contact);
-            let index = u8::try_from(request.notices.len()).unwrap_or(u8::MAX);
-            request.notices.push(Notice {
-                id: NoticeId { version, index },
-                kind,
-                to: contact.clone(),
-                recipient: Recipient::CustomerContact,
-                due_at: self.at + self.policy.send_lease,
-                receipt: receipt.clone(),
-            });
-        }
-    }
-
-    /// Owes its notice to each person (each address once). Created with the
-    /// version about to be written; the committing caller sends it at once,
-    /// and it is due again after the send lease if that caller dies first.
-    pub(super) fn owe(&self, request: &mut ConsentRequest, kind: NoticeKind, contacts: &[Email]) {
-        let receipt = self.receipt(request);
-        let version = request.version + 1;
-        let mut recipients: Vec<(Email, Recipient)> =
-            vec![(request.requester.email.clone(), Recipient::Requester)];
-        for (slot, reviewer) in Slot::ALL.iter().zip(request.reviewers()) {
-            recipients.push((reviewer.email.clone(), Recipient::Reviewer { slot: *slot }));
-        }
-        for contact in contacts {
-            recipients.push((contact.clone(), Recipient::PartnerContact));
-        }
         let mut seen: Vec<Email> = Vec::new();
         for (to, recipient) in recipients {
             if seen.iter().any(|e| e.same_person(&to)) {
@@ -188,10 +144,82 @@ impl<'a> Closing<'a> {
                 kind,
                 to,
                 recipient,
-                due_at: self.at + self.policy.send_lease,
+                due_at,
                 receipt: receipt.clone(),
             });
         }
+    }
+
+    /// Owes a notice to the requester alone, due at `due_at`.
+    pub(super) fn owe_requester(
+        &self,
+        request: &mut ConsentRequest,
+        kind: NoticeKind,
+        due_at: OffsetDateTime,
+    ) {
+        let to = vec![(request.requester.email.clone(), Recipient::Requester)];
+        self.push(request, kind, to, (request.version + 1, due_at));
+    }
+
+    /// Owes a notice of `kind` to each of `contacts` of the customer (each
+    /// address once), due at once.
+    pub(super) fn owe_customer(
+        &self,
+        request: &mut ConsentRequest,
+        kind: NoticeKind,
+        contacts: &[Email],
+        version: u64,
+    ) {
+        let to = contacts
+            .iter()
+            .map(|c| (c.clone(), Recipient::CustomerContact))
+            .collect();
+        self.push(
+            request,
+            kind,
+            to,
+            (version, self.at + self.policy.send_lease),
+        );
+    }
+
+    /// Owes a notice of `kind` to the partner's side alone: the requester
+    /// and the partner's `contacts`, due at once.
+    pub(super) fn owe_partner(
+        &self,
+        request: &mut ConsentRequest,
+        kind: NoticeKind,
+        contacts: &[Email],
+    ) {
+        let mut to = vec![(request.requester.email.clone(), Recipient::Requester)];
+        to.extend(
+            contacts
+                .iter()
+                .map(|c| (c.clone(), Recipient::PartnerContact)),
+        );
+        let when = (request.version + 1, self.at + self.policy.send_lease);
+        self.push(request, kind, to, when);
+    }
+
+    /// Owes its notice to each person (each address once). Created with the
+    /// version about to be written; the committing caller sends it at once,
+    /// and it is due again after the send lease if that caller dies first.
+    /// A reviewer whose address bounced is not written to.
+    pub(super) fn owe(&self, request: &mut ConsentRequest, kind: NoticeKind, contacts: &[Email]) {
+        let mut to: Vec<(Email, Recipient)> =
+            vec![(request.requester.email.clone(), Recipient::Requester)];
+        for (slot, reviewer) in Slot::ALL.iter().zip(request.reviewers()) {
+            if reviewer.ask.as_ref().is_some_and(|a| a.unreachable()) {
+                continue;
+            }
+            to.push((reviewer.email.clone(), Recipient::Reviewer { slot: *slot }));
+        }
+        to.extend(
+            contacts
+                .iter()
+                .map(|c| (c.clone(), Recipient::PartnerContact)),
+        );
+        let when = (request.version + 1, self.at + self.policy.send_lease);
+        self.push(request, kind, to, when);
     }
 }
 
@@ -313,7 +341,7 @@ fn record_sent_asks(
         ask.emails_sent += 1;
         ask.last_email_at = Some(now);
         ask.delivery_failure = None;
-        ask.next_email_at = if ask.decision.is_none() && pending {
+        ask.next_email_at = if ask.decision.is_none() && pending && !ask.unreachable() {
             policy.next_after(ask.emails_sent, now)
         } else {
             None

@@ -14,6 +14,7 @@ mod create;
 pub mod delivery;
 mod error;
 mod link;
+pub mod mail;
 mod policy;
 mod rules;
 mod sign_in;

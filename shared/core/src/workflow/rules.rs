@@ -121,5 +121,6 @@ pub(super) fn new_ask(id: AskId, now: OffsetDateTime, policy: &Policy) -> Ask {
         emails_sent: 0,
         last_email_at: None,
         delivery_failure: None,
+        mail: None,
     }
 }

@@ -33,8 +33,25 @@ pub struct ReviewerView {
     pub delivery_failure: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivery_failed_at: Option<OffsetDateTime>,
+    /// What the mail service last reported of the review email: delivered,
+    /// delayed, bounced, marked as spam, rejected.
+    pub mail: Option<MailView>,
     /// The sign-in that proved the decision.
     pub signed_in: Option<SignInView>,
+}
+
+/// The mail service's latest word on a review email.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MailView {
+    /// `delivered`, `delayed`, `soft_bounced`, `bounced`, `complained` or `rejected`.
+    pub status: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The receiving server's words, if it gave any.
+    pub reason: Option<String>,
+    /// No more email goes to this address: a partner admin should name someone else.
+    pub stops_mail: bool,
 }
 
 /// How a reviewer proved who decided, as the partner may see it: the
@@ -86,6 +103,12 @@ impl ReviewerView {
                 .and_then(|a| a.delivery_failure.as_ref())
                 .map(|f| f.reason.clone()),
             delivery_failed_at: ask.and_then(|a| a.delivery_failure.as_ref()).map(|f| f.at),
+            mail: ask.and_then(|a| a.mail.as_ref()).map(|m| MailView {
+                status: m.outcome.code(),
+                at: m.at,
+                reason: m.reason.clone(),
+                stops_mail: m.outcome.stops_mail(),
+            }),
             signed_in: SignInView::of(decision.and_then(|d| d.signed_in.as_ref())),
         }
     }
