@@ -206,8 +206,9 @@ fn each_function_may_do_only_what_it_needs() {
             actions.iter().all(|a| !a.contains('*')),
             "{name}: no wildcard actions"
         );
-        // Reads of the account's SES suppression list have no resource to name.
-        let account_level = ["ses:GetSuppressedDestination"];
+        // Reads of the SES account (its suppression list, its sending
+        // status) have no resource to name.
+        let account_level = ["ses:GetSuppressedDestination", "ses:GetAccount"];
         for s in statements {
             assert_eq!(s["Effect"], "Allow");
             let only_account_level = s["Action"]

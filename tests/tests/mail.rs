@@ -544,3 +544,319 @@ fn every_tag_of_a_review_email_is_one_ses_accepts() {
         }
     }
 }
+
+/// Why the template at `path`, deployed with `extra` parameters, would lose
+/// SES's delivery events or let a mail problem pass unseen.
+fn mail_set_up_faults(path: &str, extra: &[(&'static str, &'static str)]) -> Vec<String> {
+    use consent_tests::template::{self, Evaluation};
+    let mut parameters = vec![
+        ("JwtIssuer", "https://login.example.com/tenant/v2.0"),
+        ("JwtAudience", "api://consent"),
+        ("PortalOrigin", "https://portal.example.com"),
+        ("SenderAddress", "Data Consent <consent@example.com>"),
+        ("SenderIdentity", "example.com"),
+        ("AlarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:ops"),
+    ];
+    parameters.extend_from_slice(extra);
+    let t = template::transformed(path, &parameters);
+    parameters.extend([
+        ("AWS::Partition", "aws"),
+        ("AWS::Region", "eu-west-1"),
+        ("AWS::AccountId", "123456789012"),
+        ("AWS::StackName", "consent"),
+    ]);
+    let e = Evaluation::new(&t, &parameters);
+    let resources = t["Resources"].as_object().unwrap();
+    let ids: std::collections::HashMap<&str, &str> =
+        resources.keys().map(|k| (k.as_str(), k.as_str())).collect();
+    let of_type = |kind: &str| -> Vec<(&String, &Value)> {
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"] == kind)
+            .collect()
+    };
+    let mut faults = Vec::new();
+    // The set every function sends with.
+    let mut sets = std::collections::BTreeSet::new();
+    for (name, f) in of_type("AWS::Lambda::Function") {
+        let set = &f["Properties"]["Environment"]["Variables"]["CONSENT_SES_CONFIGURATION_SET"];
+        sets.insert(
+            e.render(set, &ids)
+                .unwrap_or_else(|| format!("none in {name}")),
+        );
+    }
+    if sets.len() != 1 {
+        faults.push(format!("the functions send with different sets: {sets:?}"));
+    }
+    let set = sets.into_iter().next().unwrap_or_default();
+    let created: Vec<_> = of_type("AWS::SES::ConfigurationSet")
+        .into_iter()
+        .filter(|(_, c)| c["Condition"].as_str().is_none_or(|c| e.holds(c)))
+        .collect();
+    let given = extra.iter().any(|(k, _)| *k == "SesConfigurationSet");
+    if created.len() != usize::from(!given) {
+        faults.push(format!("{} configuration sets created", created.len()));
+    }
+    for (name, c) in &created {
+        let reasons = &c["Properties"]["SuppressionOptions"]["SuppressedReasons"];
+        if *reasons != json!(["BOUNCE", "COMPLAINT"]) {
+            faults.push(format!(
+                "{name} does not suppress bounced and complained addresses"
+            ));
+        }
+    }
+    let destinations = of_type("AWS::SES::ConfigurationSetEventDestination");
+    let wanted = ["bounce", "complaint", "delivery", "deliveryDelay", "reject"];
+    let default_bus = "arn:aws:events:eu-west-1:123456789012:event-bus/default";
+    let publishing = destinations.iter().any(|(_, d)| {
+        let p = &d["Properties"];
+        let types = p["EventDestination"]["MatchingEventTypes"].to_string();
+        e.render(&p["ConfigurationSetName"], &ids).as_deref() == Some(set.as_str())
+            && p["EventDestination"]["Enabled"] == true
+            && wanted.iter().all(|w| types.contains(&format!("\"{w}\"")))
+            && e.render(
+                &p["EventDestination"]["EventBridgeDestination"]["EventBusArn"],
+                &ids,
+            )
+            .as_deref()
+                == Some(default_bus)
+    });
+    if !publishing {
+        faults.push(format!(
+            "no destination publishes {wanted:?} of {set} to the default bus"
+        ));
+    }
+    let consumed = of_type("AWS::Events::Rule").iter().any(|(_, r)| {
+        let p = &r["Properties"]["EventPattern"];
+        let detail_types: std::collections::BTreeSet<&str> = p["detail-type"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let filtered = p["detail"]["mail"]["tags"]["ses:configuration-set"]
+            .as_array()
+            .and_then(|sets| sets.first())
+            .and_then(|s| e.render(s, &ids));
+        p["source"] == json!(["aws.ses"])
+            && detail_types == consent_aws::ses_events::DETAIL_TYPES.into_iter().collect()
+            && filtered.as_deref() == Some(set.as_str())
+            && r["Properties"]["Targets"]
+                .to_string()
+                .contains("MailEventsFunction")
+    });
+    if !consumed {
+        faults.push(format!(
+            "no rule brings {set}'s events to MailEventsFunction"
+        ));
+    }
+    if resources["MailEventsFunction"]["Properties"]["DeadLetterConfig"].is_null() {
+        faults.push("MailEventsFunction has no dead-letter queue".to_owned());
+    }
+    // An alarm on each metric the code emits about mail, that notifies the topic.
+    let alarms = of_type("AWS::CloudWatch::Alarm");
+    let code = [
+        "../shared/app/src/service/delivery.rs",
+        "../shared/app/src/service/mail.rs",
+    ]
+    .map(|f| {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f)).unwrap()
+    })
+    .concat();
+    let notifies = |a: &Value| {
+        e.render(&a["Properties"]["AlarmActions"], &ids).is_some()
+            || a["Properties"]["AlarmActions"]
+                .to_string()
+                .contains("AlarmTopicArn")
+    };
+    for metric in [
+        "EmailsBlockedBySetup",
+        "EmailsFailed",
+        "EmailsRefused",
+        "MailBounced",
+        "MailComplained",
+    ] {
+        if !code.contains(&format!("\"{metric}\"")) {
+            faults.push(format!("the code emits no {metric}"));
+        }
+        let watched = alarms.iter().any(|(_, a)| {
+            a["Properties"]["Namespace"] == "DataConsent"
+                && a["Properties"]["MetricName"] == metric
+                && notifies(a)
+        });
+        if !watched {
+            faults.push(format!("no alarm on {metric}"));
+        }
+    }
+    let function_errors = alarms.iter().any(|(_, a)| {
+        a["Properties"]["MetricName"] == "Errors"
+            && a["Properties"]["Dimensions"]
+                .to_string()
+                .contains("MailEventsFunction")
+            && notifies(a)
+    });
+    if !function_errors {
+        faults.push("no alarm on the delivery-event function's errors".to_owned());
+    }
+    faults
+}
+
+#[test]
+fn the_template_brings_ses_events_to_the_requests_and_alarms_on_mail_problems() {
+    assert_eq!(
+        mail_set_up_faults("template.yaml", &[]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        mail_set_up_faults("template.yaml", &[("SesConfigurationSet", "existing-set")]),
+        Vec::<String>::new(),
+        "an existing set gets the destination and the rule too"
+    );
+}
+
+#[test]
+fn the_mail_set_up_check_finds_each_doctored_fault() {
+    let text =
+        std::fs::read_to_string(consent_tests::template::root().join("template.yaml")).unwrap();
+    let doctorings: [(&str, &str, &str, &str); 5] = [
+        (
+            "no bounces",
+            "        - bounce\n",
+            "",
+            "no destination publishes",
+        ),
+        (
+            "another stack's events",
+            "                    ses:configuration-set:\n                    - *configuration_set\n",
+            "                    ses:configuration-set:\n                    - consent\n",
+            "no rule brings",
+        ),
+        (
+            "no suppression",
+            "        - BOUNCE\n        - COMPLAINT\n",
+            "        - BOUNCE\n",
+            "does not suppress",
+        ),
+        (
+            "no bounce alarm",
+            "      MetricName: MailBounced\n",
+            "      MetricName: Bounced\n",
+            "no alarm on MailBounced",
+        ),
+        (
+            "no DLQ",
+            "      DeadLetterQueue:\n        Type: SQS\n        TargetArn:\n          Fn::GetAtt:\n          - MailEventDeadLetterQueue\n          - Arn\n",
+            "",
+            "no dead-letter queue",
+        ),
+    ];
+    for (what, from, to, fault) in doctorings {
+        let doctored = text.replacen(from, to, 1);
+        assert_ne!(doctored, text, "{what}: the doctoring applies");
+        let path = temp_dir(&format!("mail-{}", what.replace(' ', "-"))).join("template.yaml");
+        std::fs::write(&path, doctored).unwrap();
+        let faults = mail_set_up_faults(path.to_str().unwrap(), &[]);
+        assert!(
+            faults.iter().any(|f| f.contains(fault)),
+            "{what}: {faults:?}"
+        );
+    }
+}
+
+/// consent-local's outbox behaves like SES's mailbox simulator: a second
+/// after the send, `bounce@` bounces and `success@` is delivered, through
+/// the delivery-event function's code; the requester and the partner's
+/// admins get the notice with the Edit link; `suppressionlist@` is refused.
+#[tokio::test]
+async fn consent_local_simulates_ses_for_the_simulator_addresses() {
+    use consent_runtime::Backends;
+    let outbox = temp_dir("simulator-outbox");
+    let l = consent_tests::local::Local::start(
+        Backends {
+            outbox: outbox.clone(),
+            ..Backends::default()
+        },
+        std::time::Duration::from_secs(3600),
+    )
+    .await;
+    let token = l.token("partner-fabrikam", "alice", true);
+    let body = |env: &str, reviewers: [&str; 2]| {
+        json!({"targetTenantId": "ses-simulator", "environmentId": env, "environmentName": "Prod", "purpose": "Tune alerting for the EU rollout", "reviewers": reviewers}).to_string()
+    };
+    let created = l
+        .client
+        .post_json(
+            "/consent-requests",
+            Some(&token),
+            &body(
+                "prod",
+                [
+                    "bounce@simulator.amazonses.com",
+                    "success+first@simulator.amazonses.com",
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].clone();
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = l.request(&token, &id).await;
+        if seen["reviewers"][0]["mail"]["status"] == "bounced"
+            && seen["reviewers"][1]["mail"]["status"] == "delivered"
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["reviewers"][0]["mail"]["status"], "bounced", "{seen}");
+    assert_eq!(
+        seen["reviewers"][0]["mail"]["reason"],
+        "smtp; 550 5.1.1 user unknown"
+    );
+    assert_eq!(
+        seen["reviewers"][1]["mail"]["status"], "delivered",
+        "{seen}"
+    );
+    let edit = format!(
+        "{}/data-consent/{}/reviewers/1",
+        l.running.base_url,
+        id.as_str().unwrap()
+    );
+    for to in ["alice@partner-fabrikam.example", "admins@fabrikam.example"] {
+        let mut notice = None;
+        for _ in 0..50 {
+            notice = l
+                .emails_to(to)
+                .into_iter()
+                .find(|e| e.subject.starts_with("Reviewer unreachable"));
+            if notice.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let notice = notice.unwrap_or_else(|| panic!("no notice to {to}"));
+        assert!(notice.text.contains(&edit), "{}", notice.text);
+    }
+    let refused = l
+        .client
+        .post_json(
+            "/consent-requests",
+            Some(&token),
+            &body(
+                "stage",
+                [
+                    "suppressionlist@simulator.amazonses.com",
+                    "success@simulator.amazonses.com",
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("/reviewers/0") && refused.body.contains("suppression list"),
+        "{}",
+        refused.body
+    );
+    l.running.stop().await;
+}

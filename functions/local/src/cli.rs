@@ -95,6 +95,18 @@ pub enum Command {
         #[arg(long, env = vars::TABLE, global = true)]
         table: Option<String>,
     },
+    /// Asks SES, in the region of the AWS environment, whether email can go
+    /// out and its outcomes come back: the sender's identity and its DKIM,
+    /// the configuration set and its event destination, the sandbox, sending
+    /// and quota. Prints what to do for each problem; fails if there is one.
+    SesCheck {
+        /// The From the functions send with (the stack's SenderAddress).
+        #[arg(long, env = vars::SENDER)]
+        sender: String,
+        /// The set they send with (the stack's output MailConfigurationSetName).
+        #[arg(long, env = vars::CONFIGURATION_SET)]
+        configuration_set: Option<String>,
+    },
     /// Prints a dev service token for GET /service/access, alone on stdout: it
     /// stands in for a SigV4 signature by an IAM role (in AWS the route takes
     /// IAM signatures only).

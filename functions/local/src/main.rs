@@ -32,6 +32,10 @@ async fn main() -> ExitCode {
             println!("{}", auth.mint_service(&role, ttl));
         }),
         Some(Command::CreateTable { table }) => create_table(&table).await,
+        Some(Command::SesCheck {
+            sender,
+            configuration_set,
+        }) => ses_check(&sender, configuration_set.as_deref()).await,
         Some(Command::Tenants { command, table }) => tenants(command, table).await,
         None => serve(cli).await,
     };
@@ -84,6 +88,31 @@ async fn tenants(command: TenantsCommand, table: Option<String>) -> Result<(), S
         TenantsCommand::Show { id } => tenants::show(&id, &table).await,
         TenantsCommand::Remove { id } => tenants::remove(&id, &table).await,
         TenantsCommand::Export => tenants::export(&table).await,
+    }
+}
+
+/// Prints each finding of the SES check; fails when one is a problem.
+async fn ses_check(sender: &str, set: Option<&str>) -> Result<(), String> {
+    use consent_aws::ses_check::{Verdict, check_all};
+    let sdk = consent_aws::sdk::sdk_config()
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = aws_sdk_sesv2::Client::new(&sdk);
+    let region = sdk
+        .region()
+        .map_or("(no region)".to_owned(), ToString::to_string);
+    println!("SES in {region}, sender {sender}");
+    let findings = check_all(&client, sender, set).await;
+    for finding in &findings {
+        println!("{finding}");
+    }
+    let problems = findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::Problem)
+        .count();
+    match problems {
+        0 => Ok(()),
+        n => Err(format!("{n} problem(s) with the SES set-up; see above")),
     }
 }
 

@@ -5,3 +5,4 @@
 
 mod cli;
 mod directory_cli;
+mod ses_check_cli;

@@ -10,5 +10,7 @@ pub mod sdk;
 pub mod secrets;
 #[cfg(feature = "ses")]
 pub mod ses;
+#[cfg(feature = "ses")]
+pub mod ses_check;
 pub mod ses_events;
 pub mod table;

@@ -123,6 +123,7 @@ impl Uses {
     #[cfg(feature = "ses")]
     pub fn ses(mut self) -> Self {
         self.ses = Some(|sdk, backends, sender| {
+            log_ses_set_up(aws_sdk_sesv2::Client::new(sdk), sender.to_owned());
             Arc::new(consent_aws::ses::SesMailer::new(
                 aws_sdk_sesv2::Client::new(sdk),
                 sender,
@@ -434,6 +435,30 @@ impl Backends {
         };
         Ok(Some(ses(&config, self, sender)))
     }
+}
+
+/// Logs, once per start and without holding up a request, whether SES
+/// lets the sender send and the account send to anyone: the two cheap
+/// facts of `consent-local ses-check`.
+#[cfg(feature = "ses")]
+fn log_ses_set_up(client: aws_sdk_sesv2::Client, sender: String) {
+    use consent_aws::ses_check::{Verdict, account, identity};
+    tokio::spawn(async move {
+        for finding in [identity(&client, &sender).await, account(&client).await] {
+            let fix = finding.fix.as_deref().unwrap_or_default();
+            match finding.verdict {
+                Verdict::Ok => {
+                    tracing::info!(check = finding.check, says = %finding.says, "SES set-up")
+                }
+                Verdict::Problem => {
+                    tracing::error!(check = finding.check, says = %finding.says, fix, "SES set-up: email is held back until this is fixed")
+                }
+                Verdict::Unknown => {
+                    tracing::warn!(check = finding.check, says = %finding.says, "SES set-up not checked")
+                }
+            }
+        }
+    });
 }
 
 fn service_of(

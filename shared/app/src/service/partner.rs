@@ -223,51 +223,6 @@ impl ConsentService {
         .await
     }
 
-    /// The partner's own people, and the customer's verified domains, from
-    /// one read of the directory: the partner must be a partner tenant, and
-    /// the target a customer tenant (or the partner itself, which asks no one).
-    async fn sides(
-        &self,
-        partner: &TenantId,
-        target: &TenantId,
-    ) -> Result<(PartnerSide, CustomerSide), ServiceError> {
-        let [found, customer] = self.tenant_pair(partner, target).await?;
-        let Some(found) = found else {
-            return Err(ServiceError::Forbidden(
-                "your tenant is not in the tenant directory, so reviewers could not be told who asks; ask the operator of this service to add it",
-            ));
-        };
-        if found.kind != TenantKind::Partner {
-            return Err(ServiceError::Forbidden(
-                "only a partner tenant asks for consent, and the tenant directory lists yours as a customer; ask the operator of this service",
-            ));
-        }
-        let side = PartnerSide {
-            domains: found.domains,
-            contacts: found.contacts,
-        };
-        match customer {
-            _ if target == partner => Ok((side, CustomerSide::listed(Vec::new(), Vec::new()))),
-            Some(customer) if customer.kind == TenantKind::Customer => Ok((
-                side,
-                CustomerSide::listed(customer.domains, customer.contacts),
-            )),
-            Some(_) | None => Ok((side, CustomerSide::unknown())),
-        }
-    }
-
-    /// A request of the caller's tenant, without its history.
-    async fn own_request(
-        &self,
-        caller: &Caller,
-        id: RequestId,
-    ) -> Result<ConsentRequest, ServiceError> {
-        match self.store.get(id).await? {
-            Some(request) if request.partner_tenant_id == caller.tenant_id => Ok(request),
-            _ => Err(ServiceError::NotFound),
-        }
-    }
-
     /// Runs a partner's command with optimistic retries, then its effects;
     /// `in_hand` is the request if already read.
     async fn command_as_partner(
@@ -350,6 +305,54 @@ impl ConsentService {
                 Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
             }
+        }
+    }
+}
+
+/// What the partner commands read before they change anything.
+impl ConsentService {
+    /// The partner's own people, and the customer's verified domains, from
+    /// one read of the directory: the partner must be a partner tenant, and
+    /// the target a customer tenant (or the partner itself, which asks no one).
+    async fn sides(
+        &self,
+        partner: &TenantId,
+        target: &TenantId,
+    ) -> Result<(PartnerSide, CustomerSide), ServiceError> {
+        let [found, customer] = self.tenant_pair(partner, target).await?;
+        let Some(found) = found else {
+            return Err(ServiceError::Forbidden(
+                "your tenant is not in the tenant directory, so reviewers could not be told who asks; ask the operator of this service to add it",
+            ));
+        };
+        if found.kind != TenantKind::Partner {
+            return Err(ServiceError::Forbidden(
+                "only a partner tenant asks for consent, and the tenant directory lists yours as a customer; ask the operator of this service",
+            ));
+        }
+        let side = PartnerSide {
+            domains: found.domains,
+            contacts: found.contacts,
+        };
+        match customer {
+            _ if target == partner => Ok((side, CustomerSide::listed(Vec::new(), Vec::new()))),
+            Some(customer) if customer.kind == TenantKind::Customer => Ok((
+                side,
+                CustomerSide::listed(customer.domains, customer.contacts),
+            )),
+            Some(_) | None => Ok((side, CustomerSide::unknown())),
+        }
+    }
+
+    /// A request of the caller's tenant, without its history.
+    async fn own_request(
+        &self,
+        caller: &Caller,
+        id: RequestId,
+    ) -> Result<ConsentRequest, ServiceError> {
+        match self.store.get(id).await? {
+            Some(request) if request.partner_tenant_id == caller.tenant_id => Ok(request),
+            _ => Err(ServiceError::NotFound),
         }
     }
 }
