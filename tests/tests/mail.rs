@@ -860,3 +860,64 @@ async fn consent_local_simulates_ses_for_the_simulator_addresses() {
     );
     l.running.stop().await;
 }
+
+/// SES's refusals that mean the set-up is wrong each name their fix; those
+/// about a message or a recipient do not.
+#[test]
+fn each_set_up_refusal_of_ses_is_told_apart_from_a_bad_recipient() {
+    use aws_sdk_sesv2::operation::send_email::SendEmailError as E;
+    use aws_sdk_sesv2::types::error as t;
+    use consent_aws::ses::setup_fix;
+    let set_up = [
+        (
+            E::MessageRejected(
+                t::MessageRejected::builder()
+                    .message("Email address is not verified. The following identities failed the check in region EU-WEST-1: consent@example.com")
+                    .build(),
+            ),
+            "SenderIdentity",
+        ),
+        (
+            E::NotFoundException(
+                t::NotFoundException::builder()
+                    .message("Configuration set <consent> does not exist.")
+                    .build(),
+            ),
+            "SesConfigurationSet",
+        ),
+        (
+            E::SendingPausedException(t::SendingPausedException::builder().build()),
+            "enable sending again",
+        ),
+        (
+            E::AccountSuspendedException(t::AccountSuspendedException::builder().build()),
+            "AWS Support",
+        ),
+        (
+            E::MailFromDomainNotVerifiedException(
+                t::MailFromDomainNotVerifiedException::builder().build(),
+            ),
+            "MAIL FROM",
+        ),
+    ];
+    for (error, fix) in set_up {
+        let told = setup_fix(&error).unwrap_or_else(|| panic!("{error:?} is a set-up error"));
+        assert!(told.contains(fix), "{error:?}: {told}");
+    }
+    let recipient = [
+        E::MessageRejected(
+            t::MessageRejected::builder()
+                .message("Illegal address")
+                .build(),
+        ),
+        E::BadRequestException(
+            t::BadRequestException::builder()
+                .message("Missing final '@domain'")
+                .build(),
+        ),
+        E::TooManyRequestsException(t::TooManyRequestsException::builder().build()),
+    ];
+    for error in recipient {
+        assert_eq!(setup_fix(&error), None, "{error:?}");
+    }
+}

@@ -48,7 +48,8 @@ pub struct Cli {
     /// A JSON file with any of: tick, remindAfter, maxReminders, expireAfter,
     /// sendLease, linkTtl, revokeLinkTtl, maxAccessTerm, endingNotice,
     /// asksPerAddressPerDay, requestsPerUserPerHour, requestsPerTenantPerHour,
-    /// reviewerChangesPerDay, reviewerChangesInLife (flags win over the file).
+    /// reviewerChangesPerDay, reviewerChangesInLife, bounceHold, portalUrl (flags win
+    /// over the file).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Keep state in this DynamoDB table instead of memory (AWS_ENDPOINT_URL

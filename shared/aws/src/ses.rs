@@ -48,7 +48,7 @@ fn utf8(text: &str) -> Result<Content, MailError> {
 /// What an operator does about a refusal that means the sending set-up is
 /// wrong, not the recipient; None for any other refusal.
 pub fn setup_fix(e: &SendEmailError) -> Option<&'static str> {
-    let message = e.meta().message().unwrap_or_default();
+    let message = e.to_string();
     match e {
         SendEmailError::MessageRejected(_) if message.contains("not verified") => Some(
             "an identity is not verified in this region: verify the sender's domain (SenderIdentity) in SES in the stack's region, and, while the account is in the SES sandbox, request production access (every recipient must be verified until then); `consent-local ses-check` shows which",

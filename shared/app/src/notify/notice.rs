@@ -245,7 +245,7 @@ fn subject_and_headline(
         ),
         NoticeKind::Unreachable => (
             format!("Reviewer unreachable, name someone else: {customer}, {env}"),
-            "A reviewer's email could not be delivered: name someone else.",
+            "A reviewer cannot be reached by email: name someone else.",
         ),
     }
 }

@@ -48,7 +48,6 @@ impl Emails {
                 let ask = request.current_ask(slot)?;
                 let due = request.status() == Status::Pending
                     && ask.decision.is_none()
-                    && !ask.unreachable()
                     && ask.next_email_at.is_some_and(|at| at <= now);
                 due.then_some((slot, ask.id))
             })

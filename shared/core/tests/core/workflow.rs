@@ -738,3 +738,69 @@ proptest! {
         }
     }
 }
+
+/// A reminder in flight when its address bounces: recording its send does
+/// not schedule another email to the dead address.
+#[test]
+fn a_send_recorded_after_a_bounce_schedules_no_more_mail_to_that_address() {
+    let request = created();
+    let ask_id = request.current_ask(Slot::Two).unwrap().id;
+    let bounce = MailReport::new(
+        MailOutcome::Bounced,
+        t0() + Duration::seconds(30),
+        Some("smtp; 550 5.1.1 user unknown"),
+    );
+    let bounced = run(
+        &request,
+        Command::RecordMail {
+            slot: Slot::Two,
+            ask_id,
+            report: bounce.clone(),
+            partner_contacts: vec![],
+        },
+    )
+    .unwrap()
+    .request;
+    let ask = bounced.current_ask(Slot::Two).unwrap();
+    assert_eq!(ask.next_email_at, None, "no reminder is due");
+    assert!(ask.unreachable());
+    let recorded = run(
+        &bounced,
+        Command::RecordDelivery {
+            sent: Emails {
+                asks: vec![(Slot::Two, ask_id)],
+                notices: vec![],
+            },
+            refused: vec![],
+            refused_notices: vec![],
+        },
+    )
+    .unwrap()
+    .request;
+    let ask = recorded.current_ask(Slot::Two).unwrap();
+    assert_eq!(
+        ask.next_email_at, None,
+        "still none after the in-flight send"
+    );
+    assert_eq!(ask.mail.as_ref(), Some(&bounce), "the bounce stays");
+    // The other reviewer's mail goes on.
+    assert!(
+        recorded
+            .current_ask(Slot::One)
+            .unwrap()
+            .next_email_at
+            .is_some()
+    );
+    // A notice owed later is not written to the dead address either.
+    let canceled = run(&recorded, Command::Cancel { reason: None })
+        .unwrap()
+        .request;
+    let to: Vec<&str> = canceled
+        .notices
+        .iter()
+        .filter(|n| n.kind == NoticeKind::Canceled)
+        .map(|n| n.to.as_str())
+        .collect();
+    assert!(!to.is_empty());
+    assert!(!to.contains(&"carol@customer.example"), "{to:?}");
+}
