@@ -185,7 +185,8 @@ fn foreign_damaged_and_untagged_events_are_told_apart() {
     bad_ask["detail"]["mail"]["tags"]["ask_id"] = json!(["not-an-id"]);
     let mut no_recipient = envelope("Email Bounced", bounce());
     no_recipient["detail"]["bounce"]["bouncedRecipients"] = json!([]);
-    let cases: [(&str, Value, fn(&NotOurs) -> bool); 10] = [
+    type Case = (&'static str, Value, fn(&NotOurs) -> bool);
+    let cases: [Case; 10] = [
         ("another source", foreign_source, |e| {
             matches!(e, NotOurs::Foreign(_))
         }),

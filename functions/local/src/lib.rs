@@ -161,25 +161,11 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         backends.tenants = Some(TenantsFile::Json(SAMPLE_TENANTS.to_owned()));
     }
     let links = config.link_keys.clone();
-    let mut settings = Settings {
-        public_base_url: Some(
-            config
-                .public_base_url
-                .clone()
-                .unwrap_or_else(|| base_url.clone()),
-        ),
-        ..config.settings.clone()
-    };
-    if settings.portal_url.is_none() {
-        settings.portal_url = Some(format!("{base_url}/data-consent"));
-    }
+    let settings = local_settings(&config, &base_url);
     // The outbox acts as SES's mailbox simulator; its events take the
     // delivery-event function's path.
     let (simulator, mail_events) = tokio::sync::mpsc::unbounded_channel();
     backends.mail_simulator = Some(simulator);
-    if settings.service_principals.is_empty() {
-        settings.service_principals = vec![auth::local_role_arn(auth::DEFAULT_SERVICE_ROLE)];
-    }
     // The embedded store feeds its consent events to the event log, as the
     // table's stream feeds the publisher in AWS.
     backends.validate().map_err(|e| e.to_string())?;
@@ -235,6 +221,27 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
         shutdown,
         tasks,
     })
+}
+
+/// The service's settings as consent-local runs it: links, the portal's
+/// Data Consent page and the service role at this server, unless set.
+fn local_settings(config: &LocalConfig, base_url: &str) -> Settings {
+    let mut settings = Settings {
+        public_base_url: Some(
+            config
+                .public_base_url
+                .clone()
+                .unwrap_or_else(|| base_url.to_owned()),
+        ),
+        ..config.settings.clone()
+    };
+    if settings.portal_url.is_none() {
+        settings.portal_url = Some(format!("{base_url}/data-consent"));
+    }
+    if settings.service_principals.is_empty() {
+        settings.service_principals = vec![auth::local_role_arn(auth::DEFAULT_SERVICE_ROLE)];
+    }
+    settings
 }
 
 /// The task that carries consent events to the log, if any: from the

@@ -13,4 +13,5 @@ pub mod ses;
 #[cfg(feature = "ses")]
 pub mod ses_check;
 pub mod ses_events;
+pub mod ses_simulator;
 pub mod table;

@@ -418,7 +418,7 @@ impl Backends {
             })?;
             let outbox: Arc<dyn Mailer> = Arc::new(outbox);
             return Ok(Some(match &self.mail_simulator {
-                Some(events) => Arc::new(consent_aws::ses_events::MailboxSimulator::new(
+                Some(events) => Arc::new(consent_aws::ses_simulator::MailboxSimulator::new(
                     outbox,
                     events.clone(),
                     std::time::Duration::from_secs(1),
