@@ -922,3 +922,31 @@ fn each_set_up_refusal_of_ses_is_told_apart_from_a_bad_recipient() {
         assert_eq!(setup_fix(&error), None, "{error:?}");
     }
 }
+
+/// The function drops what is not a report of a current ask without
+/// failing (a failure would make EventBridge deliver it again and again),
+/// and changes nothing.
+#[tokio::test]
+async fn the_delivery_event_function_drops_foreign_and_damaged_events_and_changes_nothing() {
+    let w = world_on(Arc::new(consent_app::embedded::memory::MemoryStore::new()));
+    let id = w.created("prod").await;
+    let before = stored(&w, id).await;
+    let ask = before.current_ask(Slot::One).unwrap().id;
+    let tags = tags_of(id, Slot::One, ask);
+    let mut damaged = envelope(
+        "Email Bounced",
+        published("bob@contoso.example", &tags)[4].1.clone(),
+    );
+    damaged["detail"]["bounce"]["timestamp"] = json!("yesterday");
+    let foreign = json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}});
+    let unknown_request = {
+        let tags = tags_of(RequestId(uuid::Uuid::new_v4()), Slot::One, ask);
+        let (t, d) = published("bob@contoso.example", &tags).remove(HARD_BOUNCE);
+        envelope(t, d)
+    };
+    for event in [damaged, foreign, json!("not an object"), unknown_request] {
+        let handled = mail_events::handle(&w.app, &event).await.unwrap();
+        assert_eq!((handled.recorded, handled.ignored), (0, 1), "{event}");
+    }
+    assert_eq!(stored(&w, id).await, before, "nothing changed");
+}
