@@ -113,7 +113,18 @@ async fn an_approval_racing_a_cancel_ends_in_one_consistent_state() {
         let (request, events) = history_of(&w.app, id).await;
         assert_eq!(request.status(), Status::Canceled);
         assert!(
-            request.reviewers().iter().all(|r| r.ask.is_none()),
+            request
+                .reviewers()
+                .iter()
+                .filter_map(|r| r.ask.as_ref())
+                .all(|a| a.next_email_at.is_none()
+                    && consent_core::workflow::link_may(
+                        &request,
+                        Slot::One,
+                        a.id,
+                        consent_core::workflow::LinkUse::Decide
+                    )
+                    .is_err()),
             "links are dead"
         );
         let carol_approved = events

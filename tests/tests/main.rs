@@ -36,3 +36,4 @@ mod store_contract;
 mod term;
 mod tls_trust;
 mod trust;
+mod views_true;

@@ -78,8 +78,9 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         "cancel + delivery record"
     );
 
-    // A reviewer change: one read, the new address's hold, one write, and
-    // one write recording its emails.
+    // A reviewer change that reopens the canceled request: one read, the
+    // scope's newest request, the new address's hold, one write, and one
+    // write recording its emails.
     w.app
         .replace_reviewer(
             &partner_caller(true),
@@ -92,7 +93,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         .unwrap();
     assert_eq!(
         calls.take(),
-        counts(&[("GetItem", 2), ("TransactWriteItems", 2)]),
+        counts(&[("GetItem", 3), ("TransactWriteItems", 2)]),
         "reviewer change + delivery record"
     );
 

@@ -257,7 +257,7 @@ async fn a_partner_admin_sets_up_a_request_sees_it_allowed_cancels_and_edits_a_r
         browser
             .text("#notice")
             .await
-            .contains("reviewer was changed")
+            .contains("pending again: both reviewers are sent a fresh ask")
     );
     let row = row_text(&browser).await;
     assert_shows(
@@ -612,7 +612,7 @@ async fn a_request_for_the_callers_own_tenant_is_not_applicable_and_names_no_rev
     let answer = post_form(&local.client, "/data-consent/new", &cookie, &form).await;
     assert_eq!(answer.status, 422, "{}", answer.body);
     for field in ["reviewer1", "reviewer2"] {
-        let error = format!("id=\"{field}-error\">not a valid email address");
+        let error = format!("id=\"{field}-error\">is required");
         assert!(answer.body.contains(&error), "{}", answer.body);
     }
     local.running.stop().await;

@@ -179,7 +179,7 @@ async fn one_open_request_per_scope(store: &dyn ConsentStore) {
     assert_eq!(store.latest_in_scope(&unknown).await.unwrap(), None);
 }
 
-async fn a_canceled_request_still_holds_its_scope(store: &dyn ConsentStore) {
+async fn a_canceled_request_frees_its_scope_for_a_newer_one(store: &dyn ConsentStore) {
     let first = new_request("p4", "e1", start_time());
     store.insert(&first.request, &first.audit).await.unwrap();
     let canceled = apply(
@@ -192,10 +192,43 @@ async fn a_canceled_request_still_holds_its_scope(store: &dyn ConsentStore) {
         .await
         .unwrap();
     let second = new_request("p4", "e1", start_time());
-    assert!(matches!(
-        store.insert(&second.request, &second.audit).await,
-        Err(StoreError::Duplicate { .. })
-    ));
+    store.insert(&second.request, &second.audit).await.unwrap();
+    let scope = second.request.scope_key();
+    assert_eq!(
+        store
+            .latest_in_scope(&scope)
+            .await
+            .unwrap()
+            .unwrap()
+            .request_id,
+        second.request.id
+    );
+    // The canceled one no longer changes status: reopening it would open
+    // a second request beside the newer one.
+    let reopened = apply(
+        &canceled.request,
+        Command::ReplaceReviewer {
+            slot: Slot::Two,
+            email: Email::parse("dave@customer.example").unwrap(),
+            confirmed_in_target_tenant: true,
+            customer_domains: Vec::new(),
+            partner: Default::default(),
+            ask_ids: [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())],
+        },
+        start_time(),
+    );
+    assert_eq!(
+        reopened.request.status(),
+        consent_core::domain::Status::Pending
+    );
+    assert_eq!(
+        store.update(&reopened.request, &reopened.audit).await,
+        Err(StoreError::VersionConflict)
+    );
+    assert_eq!(
+        store.get(first.request.id).await.unwrap(),
+        Some(canceled.request)
+    );
 }
 
 async fn listing_pages_newest_first(store: &dyn ConsentStore) {
@@ -284,7 +317,12 @@ async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &d
         .unwrap();
     assert!(
         canceled.request.notices.len() == 3
-            && canceled.request.reviewers().iter().all(|r| r.ask.is_none())
+            && canceled
+                .request
+                .reviewers()
+                .iter()
+                .filter_map(|r| r.ask.as_ref())
+                .all(|a| a.next_email_at.is_none())
     );
     let receipts_due = base + Duration::hours(2);
     assert!(ids(store.due_requests(receipts_due, 1000).await.unwrap()).contains(&early.request.id));
@@ -598,7 +636,7 @@ async fn run_contract(store: &dyn ConsentStore) {
     insert_get_and_history(store).await;
     updates_are_conditional_on_the_version(store).await;
     one_open_request_per_scope(store).await;
-    a_canceled_request_still_holds_its_scope(store).await;
+    a_canceled_request_frees_its_scope_for_a_newer_one(store).await;
     listing_pages_newest_first(store).await;
     due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store).await;
 }

@@ -139,6 +139,8 @@ impl Portal {
             Err(errors) => Err(ServiceError::Invalid(errors)),
         };
         match result {
+            // A canceled request reopens: both reviewers are asked anew.
+            Ok(request) if request.reopened() => redirect("/data-consent?notice=reopened"),
             Ok(_) => redirect("/data-consent?notice=reviewer"),
             Err(ServiceError::Invalid(errors)) => {
                 let (row, request, _, _) =

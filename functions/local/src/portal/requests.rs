@@ -220,9 +220,12 @@ fn notice_text(code: &str) -> Option<&'static str> {
             "The request was recorded as Not Applicable: the environment is your own tenant's, so no consent is needed and no email is sent."
         }
         "canceled" => {
-            "The request was canceled: both asks are withdrawn. Edit a reviewer to send fresh asks."
+            "The request was canceled: the reviewers' links stop working. Set up a new request for this environment, or edit a reviewer to reopen this one."
         }
         "reviewer" => "The reviewer was changed: they are sent a fresh ask by email.",
+        "reopened" => {
+            "The request is pending again: both reviewers are sent a fresh ask by email, and any earlier decision no longer counts."
+        }
         _ => return None,
     })
 }

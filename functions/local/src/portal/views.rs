@@ -93,7 +93,7 @@ impl Row {
             reviewers: view
                 .reviewers
                 .iter()
-                .map(|r| reviewer_row(r, editable, &organization))
+                .map(|r| reviewer_row(r, editable, &organization, request.status()))
                 .collect(),
             timing: timing(&view, request.access_term),
             reason: view.reason.map(reason_words).map(str::to_owned),
@@ -120,12 +120,22 @@ impl Row {
     }
 }
 
-fn reviewer_row(r: &ReviewerView, editable: bool, organization: &str) -> ReviewerRow {
+fn reviewer_row(
+    r: &ReviewerView,
+    editable: bool,
+    organization: &str,
+    status: Status,
+) -> ReviewerRow {
     let at = |t: Option<time::OffsetDateTime>| t.map(display_time).unwrap_or_default();
     let proof = || sign_in_words(r.signed_in.as_ref().map(|s| s.mfa), organization);
     let unreachable = r.mail.as_ref().filter(|m| m.stops_mail);
     let state = match (&r.delivery_failure, unreachable, r.decision) {
         (Some(why), _, _) => format!("email refused at {}: {why}", at(r.delivery_failed_at)),
+        // Undecided on a request that is no longer waiting: nobody waits.
+        (None, _, "not_decided") if status == Status::Canceled => {
+            "no decision: the request was canceled first".to_owned()
+        }
+        (None, _, "not_decided") => "no decision: the request closed first".to_owned(),
         (None, Some(m), "pending") => format!(
             "cannot be reached: the review email {} at {}{}. No more email goes to this address; name someone else",
             mail_words(m.status),
@@ -293,20 +303,26 @@ impl Field {
 /// JSON pointer to a field), the rest listed above the form. Returns those
 /// of the rest, with the summary of all.
 pub fn place_errors(errors: &[FieldError], mut fields: Vec<(&str, &mut Field)>) -> Vec<String> {
+    // The summary lists the form's fields in the form's order, then the rest.
     let mut summary = Vec::new();
-    for e in errors {
-        let target = fields.iter_mut().find(|(pointer, _)| *pointer == e.field);
-        match target {
-            Some((_, field)) => {
-                summary.push(format!("{}: {}", label_of(&e.field), e.message));
-                field.error = Some(match field.error.take() {
-                    Some(before) => format!("{before}; {}", e.message),
-                    None => e.message.clone(),
-                });
-            }
-            None if e.field.is_empty() => summary.push(e.message.clone()),
-            None => summary.push(format!("{}: {}", label_of(&e.field), e.message)),
+    for (pointer, field) in &mut fields {
+        for e in errors.iter().filter(|e| e.field == *pointer) {
+            summary.push(format!("{}: {}", label_of(&e.field), e.message));
+            field.error = Some(match field.error.take() {
+                Some(before) => format!("{before}; {}", e.message),
+                None => e.message.clone(),
+            });
         }
+    }
+    for e in errors {
+        if fields.iter().any(|(pointer, _)| *pointer == e.field) {
+            continue;
+        }
+        summary.push(if e.field.is_empty() {
+            e.message.clone()
+        } else {
+            format!("{}: {}", label_of(&e.field), e.message)
+        });
     }
     summary
 }

@@ -185,6 +185,12 @@ impl ConsentStore for MemoryStore {
             Some(old) if old.version + 1 == request.version => old.clone(),
             _ => return Err(StoreError::VersionConflict),
         };
+        // Only the newest request of a scope changes status (as the scope
+        // item's condition holds on DynamoDB).
+        let newest = t.scopes.get(&request.scope_key()) == Some(&request.id);
+        if event.from_status != Some(event.to_status) && !newest {
+            return Err(StoreError::VersionConflict);
+        }
         t.count(charges);
         t.unindex(&old);
         t.index(request);

@@ -25,6 +25,8 @@ pub struct AskEmail<'a> {
 struct AskFields<'a> {
     subject: &'a str,
     reminder: bool,
+    /// The request was canceled and reopened: earlier decisions no longer count.
+    reopened: bool,
     requester: &'a str,
     partner_name: &'a str,
     customer_name: &'a str,
@@ -67,6 +69,7 @@ pub fn review_ask(email: &AskEmail<'_>) -> EmailMessage {
     let fields = AskFields {
         subject: &subject,
         reminder: email.reminder,
+        reopened: r.reopened(),
         requester: r.requester.email.as_str(),
         partner_name: &partner_name,
         customer_name: &customer_name,

@@ -41,7 +41,7 @@ impl From<StoreError> for ServiceError {
             },
             StoreError::Duplicate { existing } => ServiceError::Conflict {
                 detail: format!(
-                    "your tenant already has an open consent request for this tenant and environment: see it with GET /consent-requests/{existing}; a partner admin can cancel it (POST /consent-requests/{existing}/cancel) or name new reviewers on it"
+                    "your tenant already has an open consent request ({existing}) for this tenant and environment: while it is pending or allowed no second one is set up; a partner admin can name new reviewers on it, or cancel it and set up a new one"
                 ),
                 existing: Some(existing),
             },

@@ -79,7 +79,10 @@ impl LinkProblem {
             return LinkProblem::Invalid;
         }
         match error {
-            WorkflowError::Superseded if request.status() == Status::Canceled => {
+            // A canceled request's asks stay for the record; their links are dead.
+            WorkflowError::Superseded | WorkflowError::WrongStatus { .. }
+                if request.status() == Status::Canceled =>
+            {
                 LinkProblem::Canceled
             }
             WorkflowError::Superseded => LinkProblem::Superseded,

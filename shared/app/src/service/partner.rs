@@ -4,7 +4,7 @@
 
 use consent_core::domain::{
     AccessPurpose, AccessTerm, AskId, Comment, ConsentRequest, Domain, Email, EnvironmentId,
-    EnvironmentName, RequestId, Requester, Slot, TenantId, TenantKind,
+    EnvironmentName, RequestId, Requester, Slot, Status, TenantId, TenantKind,
 };
 use consent_core::workflow::{self, Command, PartnerSide, Transition};
 use uuid::Uuid;
@@ -205,6 +205,15 @@ impl ConsentService {
             return Err(ServiceError::Forbidden(
                 "the tenant directory no longer lists this request's customer, so nobody can be asked on its behalf; ask the operator of this service",
             ));
+        }
+        if request.status() == Status::Canceled
+            && let Some(newer) = self.store.latest_in_scope(&request.scope_key()).await?
+            && newer.request_id != id
+        {
+            return Err(ServiceError::Conflict {
+                detail: "your tenant has set up a newer request for this tenant and environment since this one was canceled, so this one cannot be reopened: edit the newer one".to_owned(),
+                existing: Some(newer.request_id),
+            });
         }
         let unreachable = self
             .refuse_unreachable(&[("/email".to_owned(), email.clone())])

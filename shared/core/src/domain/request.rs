@@ -167,6 +167,18 @@ impl ConsentRequest {
             .min()
     }
 
+    /// Its asks were all made by the latest reviewer change: a canceled
+    /// request reopened, where every earlier decision no longer counts.
+    pub fn reopened(&self) -> bool {
+        let Some(changed_at) = self.reviewer_changes.last() else {
+            return false;
+        };
+        Slot::ALL.iter().all(|&slot| {
+            self.current_ask(slot)
+                .is_some_and(|a| a.asked_at == *changed_at)
+        })
+    }
+
     /// The key under which at most one open request may exist.
     pub fn scope_key(&self) -> ScopeKey {
         ScopeKey {

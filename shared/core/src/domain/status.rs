@@ -76,9 +76,11 @@ impl Status {
     }
 
     /// A request in this state holds its (partner, tenant, environment) slot:
-    /// no second request may be opened beside it.
+    /// no second request may be opened beside it. A canceled one does not:
+    /// the partner may start over with a new purpose or term (or reopen it,
+    /// while no newer request has taken the slot).
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::NotAllowed(_))
+        !matches!(self, Status::NotAllowed(_) | Status::Canceled)
     }
 
     /// A partner admin may cancel a request in this state.

@@ -77,9 +77,8 @@ pub(super) fn cancel(
     delivery::Closing::new(request, actor, now, policy)
         .because(reason.clone())
         .owe(&mut next, NoticeKind::Canceled, &[]);
-    for reviewer in next.reviewers.iter_mut().flatten() {
-        reviewer.ask = None;
-    }
+    // The asks stay, with what each reviewer decided, for the views and the
+    // history; their links die with the status, and a reopening replaces them.
     let mut step = Step::new(next, AuditAction::Canceled);
     step.comment = reason;
     Ok(step)

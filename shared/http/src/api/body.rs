@@ -51,13 +51,19 @@ impl Fields {
         }
     }
 
-    /// A required string field.
+    /// A required string field: absent, null or blank, it is required.
     pub fn string(&mut self, name: &'static str) -> Option<String> {
         if self.map.get(name).is_none_or(|v| v.is_null()) {
             self.errors
                 .push(FieldError::new(format!("/{name}"), "is required"));
         }
-        self.optional_string(name)
+        let value = self.optional_string(name)?;
+        if value.trim().is_empty() {
+            self.errors
+                .push(FieldError::new(format!("/{name}"), "is required"));
+            return None;
+        }
+        Some(value)
     }
 
     /// An optional array of strings (empty when absent).
@@ -150,7 +156,14 @@ pub fn create_input(body: serde_json::Value) -> Result<CreateInput, Vec<FieldErr
         .iter()
         .take(2)
         .enumerate()
-        .filter_map(|(i, raw)| f.parsed(&format!("/reviewers/{i}"), Email::parse(raw)))
+        .filter_map(|(i, raw)| {
+            let pointer = format!("/reviewers/{i}");
+            if raw.trim().is_empty() {
+                f.errors.push(FieldError::new(pointer, "is required"));
+                return None;
+            }
+            f.parsed(&pointer, Email::parse(raw))
+        })
         .collect();
     f.finish()?;
     match (target, environment, name, purpose) {

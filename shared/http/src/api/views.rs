@@ -14,7 +14,9 @@ use consent_core::domain::{
 pub struct ReviewerView {
     pub slot: u8,
     pub email: String,
-    /// `pending`, `approved`, `rejected`, or `not_asked` while no ask is open.
+    /// `pending` (asked, undecided, and the request waits), `approved`,
+    /// `rejected`, `not_decided` (asked, and the request closed or was
+    /// canceled before they decided), or `not_asked`.
     pub decision: &'static str,
     #[serde(with = "time::serde::rfc3339::option")]
     pub decided_at: Option<OffsetDateTime>,
@@ -77,7 +79,7 @@ impl SignInView {
 }
 
 impl ReviewerView {
-    fn new(slot: Slot, reviewer: &Reviewer) -> Self {
+    fn new(slot: Slot, reviewer: &Reviewer, status: Status) -> Self {
         let ask = reviewer.ask.as_ref();
         let decision = ask.and_then(|a| a.decision.as_ref());
         Self {
@@ -85,7 +87,8 @@ impl ReviewerView {
             email: reviewer.email.to_string(),
             decision: match (ask, decision.map(|d| d.verdict)) {
                 (None, _) => "not_asked",
-                (Some(_), None) => "pending",
+                (Some(_), None) if status == Status::Pending => "pending",
+                (Some(_), None) => "not_decided",
                 (_, Some(Verdict::Approved)) => "approved",
                 (_, Some(Verdict::Rejected)) => "rejected",
             },
@@ -185,7 +188,7 @@ impl RequestView {
             reviewers: Slot::ALL
                 .iter()
                 .zip(r.reviewers())
-                .map(|(&slot, reviewer)| ReviewerView::new(slot, reviewer))
+                .map(|(&slot, reviewer)| ReviewerView::new(slot, reviewer, r.status()))
                 .collect(),
             created_at: r.created_at,
             updated_at: r.updated_at,
