@@ -272,3 +272,41 @@ async fn empty_fields_are_required_in_the_forms_order_and_the_cancel_page_is_tru
     assert!(!cancel.body.contains("Both asks are withdrawn"));
     l.running.stop().await;
 }
+
+/// The customer's contacts hear of every request for their tenant, with
+/// who asks whom and what to do if they do not expect it.
+#[tokio::test]
+async fn the_customers_contacts_are_told_of_every_new_request() {
+    let mut tenants = tenants();
+    let contoso = tenants
+        .iter_mut()
+        .find(|t| t.id.as_str() == CUSTOMER)
+        .unwrap();
+    contoso.contacts = vec![Email::parse("security@contoso.example").unwrap()];
+    let w = World::builder()
+        .directory(|_| {
+            std::sync::Arc::new(consent_app::embedded::directory::StaticDirectory::new(
+                tenants,
+            ))
+        })
+        .build();
+    w.created("prod").await;
+    let told: Vec<_> = w
+        .mailer
+        .messages()
+        .into_iter()
+        .filter(|m| m.to.as_str() == "security@contoso.example")
+        .collect();
+    assert_eq!(told.len(), 1);
+    assert_eq!(
+        told[0].subject,
+        "Consent asked of Contoso Ltd: Fabrikam Consulting, environment prod"
+    );
+    for words in [
+        "asked bob@contoso.example and carol@contoso.example",
+        "Both of them must approve before Fabrikam Consulting can see",
+        "tell Fabrikam Consulting and ask the reviewers not to approve it",
+    ] {
+        assert!(told[0].text.contains(words), "{words}: {}", told[0].text);
+    }
+}

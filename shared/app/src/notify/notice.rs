@@ -121,7 +121,7 @@ fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
         NoticeKind::EndingSoon => {
             format!("Both reviewers approved; the second approval came on {at}.")
         }
-        NoticeKind::Requested => {
+        NoticeKind::Requested | NoticeKind::Asked => {
             let asked: Vec<String> = receipt
                 .reviewers
                 .iter()
@@ -191,6 +191,9 @@ fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str
         (NoticeKind::Requested, _) => format!(
             "The reviewers decide with the link in their email alone: this service is set up without a sign-in for reviewers, and your organization lists no verified domain that shows these addresses are yours. If you do not know these people, or do not expect this request, tell {partner} and ask the reviewers not to use their links."
         ),
+        (NoticeKind::Asked, _) => format!(
+            "Both of them must approve before {partner} can see your organization's name or any telemetry insights of this environment. You are told because the tenant directory lists you as a contact of your organization. If you do not expect this request or do not know these people, tell {partner} and ask the reviewers not to approve it."
+        ),
         (NoticeKind::Unreachable, _) => {
             let slot = receipt.unreachable.as_ref().map_or_else(String::new, |u| format!(" {}", u.slot));
             format!(
@@ -240,6 +243,10 @@ fn subject_and_headline(
             "Your access to this environment's telemetry ends soon.",
         ),
         NoticeKind::Requested => (
+            format!("Consent asked of {customer}: {partner_name}, {env}"),
+            "A partner asks two people of your organization to allow access to telemetry.",
+        ),
+        NoticeKind::Asked => (
             format!("Consent asked of {customer}: {partner_name}, {env}"),
             "A partner asks two people of your organization to allow access to telemetry.",
         ),

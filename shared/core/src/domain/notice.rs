@@ -21,6 +21,9 @@ pub enum NoticeKind {
     /// To the customer's contacts, when a request for a customer without
     /// verified domains is reviewed through links alone (link-only).
     Requested,
+    /// To the customer's contacts, of every other new request for their
+    /// tenant: who asks, why, and whom.
+    Asked,
     /// To the requester and the partner's admins: a reviewer's address
     /// bounced or its owner marked the email as spam.
     Unreachable,
@@ -38,6 +41,7 @@ impl NoticeKind {
             NoticeKind::Requested => "requested",
             NoticeKind::EndingSoon => "ending soon",
             NoticeKind::Unreachable => "reviewer unreachable",
+            NoticeKind::Asked => "asked",
         }
     }
 }

@@ -102,17 +102,21 @@ pub fn create(
     };
     let mut request = request;
     let mut emails = Emails::asks_of(&request, &Slot::ALL);
-    // No domain and no sign-in vouch for these reviewers: the customer's
-    // own contacts hear of the request too.
-    if request.reviewers.is_some()
-        && input.customer_domains.is_empty()
-        && policy.reviewer_sign_in == ReviewerSignIn::LinkOnly
-    {
+    // The customer's own contacts hear of every request for their tenant;
+    // where no domain and no sign-in vouch for its reviewers, with a warning.
+    if request.reviewers.is_some() {
+        let unvouched = input.customer_domains.is_empty()
+            && policy.reviewer_sign_in == ReviewerSignIn::LinkOnly;
+        let kind = if unvouched {
+            NoticeKind::Requested
+        } else {
+            NoticeKind::Asked
+        };
         let version = request.version;
         let asked = request.clone();
         delivery::Closing::new(&asked, &actor, now, policy).owe_customer(
             &mut request,
-            NoticeKind::Requested,
+            kind,
             &input.customer_contacts,
             version,
         );
