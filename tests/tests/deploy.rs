@@ -271,6 +271,30 @@ fn every_functions_environment_is_far_below_the_lambda_limit() {
     }
 }
 
+/// Every function's environment, as deployed, is one its configuration
+/// reads: a start does not fail on a value the template gives it.
+#[test]
+fn every_functions_deployed_environment_reads_as_its_configuration() {
+    let parameters = deployed_with(&[("AlarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:ops")]);
+    let transformed = template::transformed(TEMPLATE, &parameters);
+    let e = Evaluation::new(&transformed, &parameters);
+    for name in all_functions(&transformed) {
+        let env = environment(&transformed, &e, &name);
+        let config = Config::read(
+            Config::default(),
+            &[&Env(move |var: &str| env.get(var).cloned())],
+        )
+        .unwrap_or_else(|error| panic!("{name}: {error}"));
+        consent_runtime::lambda::require_sender(&config)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert_eq!(
+            config.service.portal_url.as_deref(),
+            Some("https://portal.example.com/data-consent"),
+            "{name}: the notices' Edit link"
+        );
+    }
+}
+
 /// Where a role's policy lets a function write tenant items, read them
 /// other than by key, or read them not at all though it needs to.
 fn tenant_access_faults(transformed: &Value) -> Vec<String> {
