@@ -309,4 +309,33 @@ async fn the_customers_contacts_are_told_of_every_new_request() {
     ] {
         assert!(told[0].text.contains(words), "{words}: {}", told[0].text);
     }
+    // And of how it ends, in words true for someone who decided nothing.
+    for reviewer in ["bob@contoso.example", "carol@contoso.example"] {
+        w.app
+            .decide_signed_in(&w.token_for(reviewer), Verdict::Approved, None)
+            .await
+            .unwrap();
+    }
+    let receipt = w
+        .mailer
+        .messages()
+        .into_iter()
+        .filter(|m| m.to.as_str() == "security@contoso.example")
+        .last()
+        .unwrap();
+    assert!(
+        receipt
+            .subject
+            .starts_with("Consent given: Fabrikam Consulting may see telemetry of Contoso Ltd"),
+        "{}",
+        receipt.subject
+    );
+    assert!(
+        receipt
+            .text
+            .contains("Either reviewer can withdraw it at any time with the link in their receipt")
+            && !receipt.text.contains("/revoke/"),
+        "{}",
+        receipt.text
+    );
 }

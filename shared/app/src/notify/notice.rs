@@ -166,8 +166,38 @@ fn unreachable_line(u: &Unreachable) -> String {
     }
 }
 
+/// What an outcome means for a contact of the customer, who decided
+/// nothing and holds no link.
+fn meaning_for_customer(kind: NoticeKind, receipt: &Receipt, partner: &str) -> Option<String> {
+    let had_access = receipt.from_status == Status::Allowed;
+    Some(match kind {
+        NoticeKind::Allowed => format!(
+            "Consent is given: {partner} can now see your organization's name and the telemetry insights of this environment. Either reviewer can withdraw it at any time with the link in their receipt; access then ends at once."
+        ),
+        NoticeKind::Canceled if had_access => format!(
+            "{partner}'s access to this environment's telemetry has ended, and the reviewers' links no longer work."
+        ),
+        NoticeKind::Canceled => {
+            "The reviewers' links no longer work; nobody needs to do anything.".to_owned()
+        }
+        NoticeKind::Revoked | NoticeKind::Ended => {
+            format!("{partner} no longer has access to this environment's telemetry.")
+        }
+        NoticeKind::Rejected | NoticeKind::Expired => format!(
+            "Consent is not given: {partner} has no access to this environment's telemetry."
+        ),
+        _ => return None,
+    })
+}
+
 /// What the outcome means for the one who reads it.
-fn meaning(kind: NoticeKind, to_reviewer: bool, receipt: &Receipt, partner: &str) -> String {
+fn meaning(kind: NoticeKind, recipient: Recipient, receipt: &Receipt, partner: &str) -> String {
+    if recipient == Recipient::CustomerContact
+        && let Some(meaning) = meaning_for_customer(kind, receipt, partner)
+    {
+        return meaning;
+    }
+    let to_reviewer = matches!(recipient, Recipient::Reviewer { .. });
     let had_access = receipt.from_status == Status::Allowed;
     match (kind, to_reviewer) {
         (NoticeKind::Allowed, true) => format!(
@@ -263,7 +293,6 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
     let partner_name = single_line(email.partner_name);
     let customer = single_line(email.customer);
     let env = environment_for_subject(r);
-    let to_reviewer = matches!(email.notice.recipient, Recipient::Reviewer { .. });
     let (subject, headline) =
         subject_and_headline(email.notice.kind, &partner_name, &customer, &env);
     let mut lines = what_happened(email.notice.kind, receipt);
@@ -275,7 +304,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
     }
     lines.push(meaning(
         email.notice.kind,
-        to_reviewer,
+        email.notice.recipient,
         receipt,
         &partner_name,
     ));

@@ -112,6 +112,9 @@ pub struct ConsentRequest {
     /// included), oldest first: what the change budget counts. At most as
     /// many as a request's life allows.
     pub reviewer_changes: Vec<OffsetDateTime>,
+    /// The customer's contacts the directory listed when the request was set
+    /// up: told of it, and of how it ends.
+    pub customer_contacts: Vec<Email>,
 }
 
 impl ConsentRequest {
@@ -219,6 +222,8 @@ struct StoredRequest {
     notices: Vec<Notice>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     reviewer_changes: Vec<StoredTime>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    customer_contacts: Vec<Email>,
 }
 
 /// A point in time as RFC 3339 text.
@@ -245,6 +250,7 @@ impl From<ConsentRequest> for StoredRequest {
             version: r.version,
             notices: r.notices,
             reviewer_changes: r.reviewer_changes.into_iter().map(StoredTime).collect(),
+            customer_contacts: r.customer_contacts,
         }
     }
 }
@@ -279,6 +285,7 @@ impl TryFrom<StoredRequest> for ConsentRequest {
             version: r.version,
             notices: r.notices,
             reviewer_changes: r.reviewer_changes.into_iter().map(|t| t.0).collect(),
+            customer_contacts: r.customer_contacts,
         })
     }
 }

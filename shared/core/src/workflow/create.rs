@@ -99,6 +99,11 @@ pub fn create(
         version: 1,
         notices: Vec::new(),
         reviewer_changes: Vec::new(),
+        customer_contacts: if input.reviewers.is_some() {
+            input.customer_contacts.clone()
+        } else {
+            Vec::new()
+        },
     };
     let mut request = request;
     let mut emails = Emails::asks_of(&request, &Slot::ALL);

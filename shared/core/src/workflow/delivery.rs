@@ -199,10 +199,12 @@ impl<'a> Closing<'a> {
         self.push(request, kind, to, when);
     }
 
-    /// Owes its notice to each person (each address once). Created with the
-    /// version about to be written; the committing caller sends it at once,
-    /// and it is due again after the send lease if that caller dies first.
-    /// A reviewer whose address bounced is not written to.
+    /// Owes its notice to each person (each address once): the requester,
+    /// the reviewers, the partner's `contacts` given, and the customer's
+    /// contacts. Created with the version about to be written; the
+    /// committing caller sends it at once, and it is due again after the
+    /// send lease if that caller dies first. A reviewer whose address
+    /// bounced is not written to.
     pub(super) fn owe(&self, request: &mut ConsentRequest, kind: NoticeKind, contacts: &[Email]) {
         let mut to: Vec<(Email, Recipient)> =
             vec![(request.requester.email.clone(), Recipient::Requester)];
@@ -216,6 +218,9 @@ impl<'a> Closing<'a> {
             contacts
                 .iter()
                 .map(|c| (c.clone(), Recipient::PartnerContact)),
+        );
+        to.extend(
+            (request.customer_contacts.iter()).map(|c| (c.clone(), Recipient::CustomerContact)),
         );
         let when = (request.version + 1, self.at + self.policy.send_lease);
         self.push(request, kind, to, when);
