@@ -320,8 +320,7 @@ async fn the_customers_contacts_are_told_of_every_new_request() {
         .mailer
         .messages()
         .into_iter()
-        .filter(|m| m.to.as_str() == "security@contoso.example")
-        .last()
+        .rfind(|m| m.to.as_str() == "security@contoso.example")
         .unwrap();
     assert!(
         receipt
