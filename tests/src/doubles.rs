@@ -149,6 +149,16 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
         self.inner.list_by_partner(partner, limit, cursor).await
     }
 
+    async fn list_by_target(
+        &self,
+        target: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        network_delay().await;
+        self.inner.list_by_target(target, limit, cursor).await
+    }
+
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
         network_delay().await;
         self.inner.latest_in_scope(scope).await

@@ -270,6 +270,47 @@ async fn listing_pages_newest_first(store: &dyn ConsentStore) {
     assert!(nobody.items.is_empty() && nobody.next_cursor.is_none());
 }
 
+/// The customer's view: one tenant's requests from every partner, newest
+/// first, a page at a time; another tenant's never among them.
+async fn a_customers_requests_page_across_partners(store: &dyn ConsentStore) {
+    let target = TenantId::parse("customer-x").unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let partner = if i % 2 == 0 { "p6a" } else { "p6b" };
+        let mut t = new_request(
+            partner,
+            &format!("e{i}"),
+            start_time() + Duration::seconds(i),
+        );
+        t.request.target_tenant_id = target.clone();
+        store.insert(&t.request, &t.audit).await.unwrap();
+        ids.push(t.request.id);
+    }
+    let other = new_request("p6a", "e9", start_time() + Duration::seconds(50));
+    store.insert(&other.request, &other.audit).await.unwrap();
+    let (mut seen, mut sizes, mut cursor) = (Vec::new(), Vec::new(), None::<String>);
+    loop {
+        let page = store
+            .list_by_target(&target, 2, cursor.as_deref())
+            .await
+            .unwrap();
+        sizes.push(page.items.len());
+        assert!(page.items.iter().all(|r| r.target_tenant_id == target));
+        seen.extend(page.items.iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "newest first across partners, every item once");
+    assert_eq!(sizes, vec![2, 2, 1]);
+    assert_eq!(
+        store.list_by_target(&target, 2, Some("garbage!")).await,
+        Err(StoreError::BadCursor)
+    );
+}
+
 async fn due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store: &dyn ConsentStore) {
     let lease = Policy::default().send_lease;
     let base = start_time() + Duration::days(1000);
@@ -638,6 +679,7 @@ async fn run_contract(store: &dyn ConsentStore) {
     one_open_request_per_scope(store).await;
     a_canceled_request_frees_its_scope_for_a_newer_one(store).await;
     listing_pages_newest_first(store).await;
+    a_customers_requests_page_across_partners(store).await;
     due_requests_are_found_by_time_and_leave_when_nothing_is_owed(store).await;
 }
 

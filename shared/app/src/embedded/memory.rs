@@ -31,6 +31,8 @@ struct Tables {
     /// The newest request of each scope.
     scopes: HashMap<ScopeKey, RequestId>,
     by_partner: BTreeSet<ListKey>,
+    /// The same keys by target (customer) tenant.
+    by_target: BTreeSet<ListKey>,
     due: BTreeSet<DueKey>,
     /// Send budget counters: the count and when its window ends.
     counters: HashMap<String, (u32, OffsetDateTime)>,
@@ -137,6 +139,33 @@ fn decode_cursor(partner: &TenantId, cursor: &str) -> Result<ListKey, StoreError
     Ok((partner.clone(), nanos, RequestId(id)))
 }
 
+impl MemoryStore {
+    /// A page of the listing `index` picks, at `tenant`, newest first.
+    fn listing(
+        &self,
+        index: impl Fn(&Tables) -> &BTreeSet<ListKey>,
+        tenant: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let upper = match cursor {
+            Some(c) => std::ops::Bound::Excluded(decode_cursor(tenant, c)?),
+            None => std::ops::Bound::Included((tenant.clone(), i128::MAX, RequestId(Uuid::max()))),
+        };
+        let lower = std::ops::Bound::Included((tenant.clone(), i128::MIN, RequestId(Uuid::nil())));
+        let t = self.tables.lock().expect("store lock");
+        let mut keys = index(&t).range((lower, upper)).rev();
+        let page: Vec<&ListKey> = keys.by_ref().take(limit).collect();
+        let more = keys.next().is_some();
+        let items: Vec<ConsentRequest> = page.iter().map(|k| t.requests[&k.2].clone()).collect();
+        self.count_reads(items.len());
+        Ok(Page {
+            next_cursor: (more && !page.is_empty()).then(|| encode_cursor(page[page.len() - 1])),
+            items,
+        })
+    }
+}
+
 #[async_trait]
 impl ConsentStore for MemoryStore {
     async fn insert_charged(
@@ -163,6 +192,11 @@ impl ConsentStore for MemoryStore {
         t.scopes.insert(scope, request.id);
         t.by_partner.insert((
             request.partner_tenant_id.clone(),
+            request.created_at.unix_timestamp_nanos(),
+            request.id,
+        ));
+        t.by_target.insert((
+            request.target_tenant_id.clone(),
             request.created_at.unix_timestamp_nanos(),
             request.id,
         ));
@@ -242,21 +276,16 @@ impl ConsentStore for MemoryStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
-        let upper = match cursor {
-            Some(c) => std::ops::Bound::Excluded(decode_cursor(partner, c)?),
-            None => std::ops::Bound::Included((partner.clone(), i128::MAX, RequestId(Uuid::max()))),
-        };
-        let lower = std::ops::Bound::Included((partner.clone(), i128::MIN, RequestId(Uuid::nil())));
-        let t = self.tables.lock().expect("store lock");
-        let mut keys = t.by_partner.range((lower, upper)).rev();
-        let page: Vec<&ListKey> = keys.by_ref().take(limit).collect();
-        let more = keys.next().is_some();
-        let items: Vec<ConsentRequest> = page.iter().map(|k| t.requests[&k.2].clone()).collect();
-        self.count_reads(items.len());
-        Ok(Page {
-            next_cursor: (more && !page.is_empty()).then(|| encode_cursor(page[page.len() - 1])),
-            items,
-        })
+        self.listing(|t| &t.by_partner, partner, limit, cursor)
+    }
+
+    async fn list_by_target(
+        &self,
+        target: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        self.listing(|t| &t.by_target, target, limit, cursor)
     }
 
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {

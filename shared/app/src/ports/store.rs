@@ -170,6 +170,15 @@ pub trait ConsentStore: Send + Sync {
         cursor: Option<&str>,
     ) -> Result<Page, StoreError>;
 
+    /// A customer tenant's requests from every partner, newest first (the
+    /// customer's view).
+    async fn list_by_target(
+        &self,
+        target: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError>;
+
     /// The newest request of a scope, open or not (one read: the access check).
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError>;
 

@@ -35,6 +35,11 @@ pub(super) fn scope_key(scope: &ScopeKey) -> String {
     )
 }
 
+/// The target index's key of a customer tenant's requests, from every partner.
+pub(super) fn target_key(target: &TenantId) -> String {
+    format!("TARGET#{target}")
+}
+
 pub(super) fn partner_key(partner: &TenantId) -> String {
     format!("PARTNER#{partner}")
 }
@@ -68,6 +73,11 @@ pub(super) fn request_item(
         ("gsi1pk".to_owned(), s(partner_key(&r.partner_tenant_id))),
         (
             "gsi1sk".to_owned(),
+            s(format!("{}#{}", sortable_time(r.created_at), r.id)),
+        ),
+        ("gsi2pk".to_owned(), s(target_key(&r.target_tenant_id))),
+        (
+            "gsi2sk".to_owned(),
             s(format!("{}#{}", sortable_time(r.created_at), r.id)),
         ),
     ]);
@@ -152,10 +162,12 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
     }
 
-    /// The exclusive start key of a cursor this store issued for `partner_pk`.
+    /// The exclusive start key of a cursor this store issued for the index
+    /// whose key attributes are `(pk, sk)`, at its partition `index_pk`.
     pub(super) fn start_key(
         text: &str,
-        partner_pk: &str,
+        (pk, sk): (&str, &str),
+        index_pk: &str,
     ) -> Result<HashMap<String, AttributeValue>, StoreError> {
         let c: Cursor = URL_SAFE_NO_PAD
             .decode(text)
@@ -168,8 +180,8 @@ impl Cursor {
         Ok(HashMap::from([
             ("pk".to_owned(), s(c.pk)),
             ("sk".to_owned(), s(c.sk)),
-            ("gsi1pk".to_owned(), s(partner_pk.to_owned())),
-            ("gsi1sk".to_owned(), s(c.g)),
+            (pk.to_owned(), s(index_pk.to_owned())),
+            (sk.to_owned(), s(c.g)),
         ]))
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | other keys |
 //! |---|---|---|---|
-//! | request | `REQ#<id>` | `META` | `gsi1pk`=`PARTNER#<tenant>`, `gsi1sk`=`<created ns>#<id>`; `due_shard`/`due_at` only while an email is owed |
+//! | request | `REQ#<id>` | `META` | `gsi1pk`=`PARTNER#<tenant>`, `gsi1sk`=`<created ns>#<id>`; `gsi2pk`=`TARGET#<customer tenant>`, `gsi2sk` the same; `due_shard`/`due_at` only while an email is owed |
 //! | audit event | `REQ#<id>` | `EVT#<version>` | `consent_events`: the change's consent events (JSON), which the stream carries to the publisher |
 //! | scope | `SCOPE#<partner>#<target>#<environment>` | `SCOPE` | the newest request of the scope, its status, whether it is open |
 //! | send budget counter | `BUDGET#<counter>` | `COUNT` | `n`; `expires_at` (the table's TTL attribute) once its window has ended |
@@ -29,12 +29,14 @@ use time::OffsetDateTime;
 
 use super::items::{
     Cursor, META, body_of, corrupt, event_item, partner_key, request_item, request_key, s,
-    scope_key, sortable_time, status_attributes,
+    scope_key, sortable_time, status_attributes, target_key,
 };
 use crate::table::EVENT_KEY_PREFIX;
 
 /// The table's definition, shared with `template.yaml` (a test keeps them equal).
 pub const PARTNER_INDEX: &str = "by-partner";
+/// A customer tenant's requests from every partner, newest first.
+pub const TARGET_INDEX: &str = "by-target";
 pub const DUE_INDEX: &str = "due-emails";
 /// Due requests are spread over this many index partitions so none is hot.
 pub const DUE_SHARDS: u32 = 4;
@@ -206,16 +208,17 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
-    /// A page of the partner index, newest first.
-    async fn partner_page(
+    /// A page of a listing index (`(index, (pk, sk))`) at its partition
+    /// `index_pk`, newest first.
+    async fn index_page(
         &self,
-        partner: &TenantId,
+        (index, keys): (&str, (&str, &str)),
+        index_pk: String,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
-        let partner_pk = partner_key(partner);
         let start = cursor
-            .map(|text| Cursor::start_key(text, &partner_pk))
+            .map(|text| Cursor::start_key(text, keys, &index_pk))
             .transpose()?;
         // One more than asked tells whether another page exists, in the same call.
         let fetch = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
@@ -223,9 +226,10 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(PARTNER_INDEX)
-            .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s(partner_pk))
+            .index_name(index)
+            .key_condition_expression("#pk = :p")
+            .expression_attribute_names("#pk", keys.0)
+            .expression_attribute_values(":p", s(index_pk))
             .scan_index_forward(false)
             .limit(fetch)
             .set_exclusive_start_key(start)
@@ -401,7 +405,20 @@ impl ConsentStore for DynamoStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
-        self.partner_page(partner, limit, cursor).await
+        let keys = (PARTNER_INDEX, ("gsi1pk", "gsi1sk"));
+        self.index_page(keys, partner_key(partner), limit, cursor)
+            .await
+    }
+
+    async fn list_by_target(
+        &self,
+        target: &TenantId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let keys = (TARGET_INDEX, ("gsi2pk", "gsi2sk"));
+        self.index_page(keys, target_key(target), limit, cursor)
+            .await
     }
 
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
