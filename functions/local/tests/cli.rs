@@ -399,7 +399,7 @@ fn create_table_builds_the_table_from_the_single_definition() {
             .filter_map(|i| i.index_name())
             .collect();
         indexes.sort();
-        assert_eq!(indexes, vec!["by-partner", "due-emails"]);
+        assert_eq!(indexes, vec!["by-partner", "by-target", "due-emails"]);
         let backups = client
             .describe_continuous_backups()
             .table_name(&table)
