@@ -22,9 +22,9 @@ pub enum Recorded {
 
 impl ConsentService {
     /// Records what the mail service reported of an ask's email. A hard
-    /// bounce or a complaint also holds the address (no email goes to it,
-    /// and it is refused as a reviewer, for the configured time), stops the
-    /// ask's reminders and tells the requester and the partner's admins.
+    /// bounce or a complaint also holds the address (refused when named as
+    /// a reviewer, for the configured time), stops the ask's mail and tells
+    /// the requester and the partner's admins.
     pub async fn record_mail_event(&self, event: MailEvent) -> Result<Recorded, ServiceError> {
         let outcome = event.report.outcome;
         crate::metrics::emit(&[], &[(metric_name(outcome), 1.0)]);
