@@ -651,6 +651,12 @@ fn mail_set_up_faults(path: &str, extra: &[(&'static str, &'static str)]) -> Vec
             "no rule brings {set}'s events to MailEventsFunction"
         ));
     }
+    for (name, f) in of_type("AWS::Lambda::Function") {
+        let stack = &f["Properties"]["Environment"]["Variables"]["CONSENT_STACK"];
+        if e.render(stack, &ids).as_deref() != Some("consent") {
+            faults.push(format!("{name} does not know its stack"));
+        }
+    }
     if resources["MailEventsFunction"]["Properties"]["DeadLetterConfig"].is_null() {
         faults.push("MailEventsFunction has no dead-letter queue".to_owned());
     }
@@ -680,13 +686,21 @@ fn mail_set_up_faults(path: &str, extra: &[(&'static str, &'static str)]) -> Vec
         if !code.contains(&format!("\"{metric}\"")) {
             faults.push(format!("the code emits no {metric}"));
         }
-        let watched = alarms.iter().any(|(_, a)| {
+        let watched = alarms.iter().find(|(_, a)| {
             a["Properties"]["Namespace"] == "DataConsent"
                 && a["Properties"]["MetricName"] == metric
                 && notifies(a)
         });
-        if !watched {
+        let Some((name, alarm)) = watched else {
             faults.push(format!("no alarm on {metric}"));
+            continue;
+        };
+        // Its own stack's figures only: the dimension the functions emit with.
+        let dimension = &alarm["Properties"]["Dimensions"][0];
+        if dimension["Name"] != "Stack"
+            || e.render(&dimension["Value"], &ids).as_deref() != Some("consent")
+        {
+            faults.push(format!("{name} counts every stack's {metric}"));
         }
     }
     let function_errors = alarms.iter().any(|(_, a)| {
@@ -719,7 +733,7 @@ fn the_template_brings_ses_events_to_the_requests_and_alarms_on_mail_problems() 
 fn the_mail_set_up_check_finds_each_doctored_fault() {
     let text =
         std::fs::read_to_string(consent_tests::template::root().join("template.yaml")).unwrap();
-    let doctorings: [(&str, &str, &str, &str); 5] = [
+    let doctorings: [(&str, &str, &str, &str); 6] = [
         (
             "no bounces",
             "        - bounce\n",
@@ -743,6 +757,12 @@ fn the_mail_set_up_check_finds_each_doctored_fault() {
             "      MetricName: MailBounced\n",
             "      MetricName: Bounced\n",
             "no alarm on MailBounced",
+        ),
+        (
+            "every stack's bounces",
+            "      MetricName: MailBounced\n      Dimensions:\n      - Name: Stack\n        Value:\n          Ref: AWS::StackName\n",
+            "      MetricName: MailBounced\n",
+            "counts every stack's MailBounced",
         ),
         (
             "no DLQ",

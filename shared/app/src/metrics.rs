@@ -36,6 +36,21 @@ pub fn document(dimensions: &[(&str, &str)], values: &[(&str, f64)], now_ms: i64
     Value::Object(root)
 }
 
+/// The variable naming the stack a function belongs to.
+pub const STACK_VARIABLE: &str = "CONSENT_STACK";
+
+/// Counts of the whole stack (emails, mail reports): under the dimension
+/// `Stack` when the function knows its stack, so that the alarms of two
+/// stacks in one account each count their own.
+pub fn emit_for_stack(values: &[(&str, f64)]) {
+    static STACK: OnceLock<Option<String>> = OnceLock::new();
+    let stack = STACK.get_or_init(|| std::env::var(STACK_VARIABLE).ok().filter(|s| !s.is_empty()));
+    match stack {
+        Some(stack) => emit(&[("Stack", stack)], values),
+        None => emit(&[], values),
+    }
+}
+
 pub fn emit(dimensions: &[(&str, &str)], values: &[(&str, f64)]) {
     if !enabled() {
         return;

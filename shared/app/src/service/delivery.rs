@@ -202,15 +202,12 @@ impl Dispatcher {
                 None => {}
             }
         }
-        crate::metrics::emit(
-            &[],
-            &[
-                ("EmailsSent", round.tally.sent as f64),
-                ("EmailsFailed", round.tally.deferred as f64),
-                ("EmailsRefused", round.tally.refused as f64),
-                ("EmailsBlockedBySetup", round.tally.blocked as f64),
-            ],
-        );
+        crate::metrics::emit_for_stack(&[
+            ("EmailsSent", round.tally.sent as f64),
+            ("EmailsFailed", round.tally.deferred as f64),
+            ("EmailsRefused", round.tally.refused as f64),
+            ("EmailsBlockedBySetup", round.tally.blocked as f64),
+        ]);
         round
     }
 

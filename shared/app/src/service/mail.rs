@@ -27,7 +27,7 @@ impl ConsentService {
     /// the requester and the partner's admins.
     pub async fn record_mail_event(&self, event: MailEvent) -> Result<Recorded, ServiceError> {
         let outcome = event.report.outcome;
-        crate::metrics::emit(&[], &[(metric_name(outcome), 1.0)]);
+        crate::metrics::emit_for_stack(&[(metric_name(outcome), 1.0)]);
         if outcome.stops_mail() {
             // Held even when the ask is gone: the address is as dead for the next request.
             self.store
