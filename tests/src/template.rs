@@ -26,6 +26,19 @@ pub fn root() -> PathBuf {
 
 /// `template` (a path from the repository root) as the SAM translator turns
 /// it into plain CloudFormation, with the given parameter values.
+/// The parameters without a default, as `sam deploy --guided` asks for them, and `extra`.
+pub fn deployed_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut parameters = vec![
+        ("JwtIssuer", "https://login.example.com/tenant/v2.0"),
+        ("JwtAudience", "api://consent"),
+        ("PortalOrigin", "https://portal.example.com"),
+        ("SenderAddress", "Data Consent <consent@example.com>"),
+        ("SenderIdentity", "example.com"),
+    ];
+    parameters.extend_from_slice(extra);
+    parameters
+}
+
 pub fn transformed(template: &str, parameters: &[(&str, &str)]) -> Value {
     let python = tool(
         "CONSENT_SAM_PYTHON",

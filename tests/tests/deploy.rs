@@ -13,7 +13,7 @@ use consent_app::settings::Settings;
 use consent_core::links::LinkSigner;
 use consent_runtime::{Config, Env, vars};
 use consent_tests::routes::*;
-use consent_tests::template::{self, Branches, Evaluation};
+use consent_tests::template::{self, Branches, Evaluation, deployed_with};
 use consent_tests::*;
 use serde_json::Value;
 
@@ -22,19 +22,6 @@ const CYCLE_FIXTURE: &str = "tests/deploy/fixtures/api-cycle.yaml";
 const CUSTOM_DOMAIN: &str = "https://consent.example.com";
 /// The physical id CloudFormation gives the API, as in its execute-api host.
 const API_ID: &str = "abc123defg";
-
-/// The parameters without a default, as `sam deploy --guided` asks for them, and `extra`.
-fn deployed_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-    let mut parameters = vec![
-        ("JwtIssuer", "https://login.example.com/tenant/v2.0"),
-        ("JwtAudience", "api://consent"),
-        ("PortalOrigin", "https://portal.example.com"),
-        ("SenderAddress", "Data Consent <consent@example.com>"),
-        ("SenderIdentity", "example.com"),
-    ];
-    parameters.extend_from_slice(extra);
-    parameters
-}
 
 fn with_custom_domain() -> Vec<(&'static str, &'static str)> {
     deployed_with(&[("PublicBaseUrl", CUSTOM_DOMAIN)])

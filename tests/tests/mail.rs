@@ -550,14 +550,8 @@ fn every_tag_of_a_review_email_is_one_ses_accepts() {
 /// SES's delivery events or let a mail problem pass unseen.
 fn mail_set_up_faults(path: &str, extra: &[(&'static str, &'static str)]) -> Vec<String> {
     use consent_tests::template::{self, Evaluation};
-    let mut parameters = vec![
-        ("JwtIssuer", "https://login.example.com/tenant/v2.0"),
-        ("JwtAudience", "api://consent"),
-        ("PortalOrigin", "https://portal.example.com"),
-        ("SenderAddress", "Data Consent <consent@example.com>"),
-        ("SenderIdentity", "example.com"),
-        ("AlarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:ops"),
-    ];
+    let mut parameters =
+        template::deployed_with(&[("AlarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:ops")]);
     parameters.extend_from_slice(extra);
     let t = template::transformed(path, &parameters);
     parameters.extend([

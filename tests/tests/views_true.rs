@@ -148,11 +148,9 @@ async fn local(name: &str) -> Local {
     .await
 }
 
-/// Edit on a canceled request reopens it: the page and the emails say that
-/// both are asked again and that earlier decisions no longer count.
-#[tokio::test]
-async fn reopening_a_canceled_request_says_that_both_are_asked_again() {
-    let l = local("views-reopen").await;
+/// Alice's admin token and the request she made for `prod`, which Bob and
+/// Carol review.
+async fn alices_request(l: &Local) -> (String, String) {
     let admin = l.token(PARTNER, "alice", true);
     let created = l
         .create(
@@ -161,7 +159,15 @@ async fn reopening_a_canceled_request_says_that_both_are_asked_again() {
             ["bob@contoso.example", "carol@contoso.example"],
         )
         .await;
-    let id = created["id"].as_str().unwrap().to_owned();
+    (admin, created["id"].as_str().unwrap().to_owned())
+}
+
+/// Edit on a canceled request reopens it: the page and the emails say that
+/// both are asked again and that earlier decisions no longer count.
+#[tokio::test]
+async fn reopening_a_canceled_request_says_that_both_are_asked_again() {
+    let l = local("views-reopen").await;
+    let (admin, id) = alices_request(&l).await;
     let canceled = l
         .client
         .post_json(
@@ -246,21 +252,17 @@ async fn empty_fields_are_required_in_the_forms_order_and_the_cancel_page_is_tru
     assert!(!text.contains("not a valid email address"), "{text}");
 
     // A request both approved: its cancel page says that consent ends.
-    let admin = l.token(PARTNER, "alice", true);
-    let created = l
-        .create(
-            &admin,
-            "prod",
-            ["bob@contoso.example", "carol@contoso.example"],
-        )
-        .await;
-    let id = created["id"].as_str().unwrap().to_owned();
+    let (admin, id) = alices_request(&l).await;
     let links = ["bob@contoso.example", "carol@contoso.example"].map(|r| l.link_for(r));
     for link in links {
         let answer = l.client.answer(&link, "decision=approve").await;
         assert!(answer.status < 400, "{}", answer.body);
     }
-    assert_eq!(l.request(&admin, &created["id"]).await["status"], "allowed");
+    assert_eq!(
+        l.request(&admin, &serde_json::Value::from(id.clone()))
+            .await["status"],
+        "allowed"
+    );
     let cancel = get_with(&l.client, format!("/data-consent/{id}/cancel"), &cookie).await;
     assert!(
         cancel

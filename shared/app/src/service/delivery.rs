@@ -13,10 +13,10 @@ use crate::notify;
 use crate::ports::{About, EmailMessage, MailError, Mailer, TenantDirectory};
 use crate::settings::Settings;
 use consent_core::domain::{
-    Actor, AskId, ConsentRequest, Email, MailReport, Notice, NoticeId, NoticeKind, Recipient, Slot,
+    AskId, ConsentRequest, Email, MailReport, Notice, NoticeId, NoticeKind, Recipient, Slot,
 };
 use consent_core::links::{LinkClaims, LinkSigner, Purpose};
-use consent_core::workflow::{self, Command, Emails, Transition};
+use consent_core::workflow::{Command, Emails, Transition};
 
 /// How one email went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -336,14 +336,8 @@ impl ConsentService {
         let id = request.id;
         let recorded = self
             .apply_with_retry(id, Some(request.clone()), |current| {
-                workflow::apply(
-                    current,
-                    command.clone(),
-                    Actor::System,
-                    self.now(),
-                    &self.settings.policy,
-                )
-                .map_err(ServiceError::from)
+                self.as_system(current, command.clone())
+                    .map_err(ServiceError::from)
             })
             .await;
         match recorded {

@@ -2,7 +2,7 @@
 //! marked as spam), recorded on the ask it belongs to; and the addresses
 //! that bounced or complained, refused when named as reviewers.
 
-use consent_core::domain::{Actor, Email, MailEvent, MailOutcome, Undeliverable};
+use consent_core::domain::{Email, MailEvent, MailOutcome, Undeliverable};
 use consent_core::workflow::{self, Command, FieldError, Transition, WorkflowError};
 
 use super::error::Missing;
@@ -58,17 +58,11 @@ impl ConsentService {
         };
         let recorded = self
             .apply_with_retry(event.request_id, Some(request), |current| {
-                workflow::apply(
-                    current,
-                    command.clone(),
-                    Actor::System,
-                    self.now(),
-                    &self.settings.policy,
-                )
-                .map_err(|e| match e {
-                    WorkflowError::Superseded => NotRecorded::Superseded,
-                    e => NotRecorded::Failed(e.into()),
-                })
+                self.as_system(current, command.clone())
+                    .map_err(|e| match e {
+                        WorkflowError::Superseded => NotRecorded::Superseded,
+                        e => NotRecorded::Failed(e.into()),
+                    })
             })
             .await;
         match recorded {

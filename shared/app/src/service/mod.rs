@@ -31,8 +31,9 @@ pub use sign_in::{
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use consent_core::domain::{Actor, Email, TenantId};
+use consent_core::domain::{Actor, ConsentRequest, Email, TenantId};
 use consent_core::links::LinkSigner;
+use consent_core::workflow::{self, Command, Transition, WorkflowError};
 use time::OffsetDateTime;
 
 use crate::ports::{Clock, ConsentStore, IdentityProvider, Mailer, TenantDirectory};
@@ -134,6 +135,22 @@ impl ConsentService {
 
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// `command` on `request` as the service itself makes it (recording a
+    /// round of emails, a mail service's report), at this moment.
+    fn as_system(
+        &self,
+        request: &ConsentRequest,
+        command: Command,
+    ) -> Result<Transition, WorkflowError> {
+        workflow::apply(
+            request,
+            command,
+            Actor::System,
+            self.now(),
+            &self.settings.policy,
+        )
     }
 }
 
