@@ -8,7 +8,7 @@ use consent_app::ports::{
     Charge, ConsentStore, EmailMessage, History, MailError, Mailer, Page, ScopeState, StoreError,
 };
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, TenantId, Undeliverable,
+    AuditEvent, ConsentRequest, Email, PartnerBlock, RequestId, ScopeKey, TenantId, Undeliverable,
 };
 use time::OffsetDateTime;
 
@@ -176,6 +176,25 @@ impl<S: ConsentStore> ConsentStore for LatentStore<S> {
     ) -> Result<Option<Undeliverable>, StoreError> {
         network_delay().await;
         self.inner.address_hold(email, now).await
+    }
+
+    async fn put_block(&self, block: &PartnerBlock) -> Result<(), StoreError> {
+        network_delay().await;
+        self.inner.put_block(block).await
+    }
+
+    async fn block_of(
+        &self,
+        customer: &TenantId,
+        partner: &TenantId,
+    ) -> Result<Option<PartnerBlock>, StoreError> {
+        network_delay().await;
+        self.inner.block_of(customer, partner).await
+    }
+
+    async fn blocks_of(&self, customer: &TenantId) -> Result<Vec<PartnerBlock>, StoreError> {
+        network_delay().await;
+        self.inner.blocks_of(customer).await
     }
 
     async fn due_requests(

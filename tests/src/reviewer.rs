@@ -12,7 +12,7 @@ use consent_core::domain::{Comment, Identity, Verdict};
 use consent_core::links::Purpose;
 
 /// A provider that signs in whoever the code names: the code is
-/// `subject|address|tenant|mfa` (`mfa` 0 or 1).
+/// `subject|address|tenant|mfa|roles` (`mfa` 0 or 1, `roles` comma-separated app roles).
 pub struct NamedIdentity;
 
 #[async_trait]
@@ -27,7 +27,7 @@ impl IdentityProvider for NamedIdentity {
 
     async fn redeem(&self, code: &Redemption<'_>) -> Result<Identity, IdentityError> {
         let parts: Vec<&str> = code.code.split('|').collect();
-        let [subject, address, tenant, mfa] = parts[..] else {
+        let [subject, address, tenant, mfa, roles] = parts[..] else {
             return Err(IdentityError::Refused("invalid_grant".into()));
         };
         Ok(Identity {
@@ -43,6 +43,9 @@ impl IdentityProvider for NamedIdentity {
             } else {
                 vec!["pwd".into()]
             },
+            roles: (roles.split(',').filter(|r| !r.is_empty()))
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }
@@ -54,17 +57,20 @@ pub struct Person {
     pub email: String,
     pub tenant: String,
     pub mfa: bool,
+    /// App roles in the ID token (`roles`).
+    pub roles: Vec<String>,
 }
 
 impl Person {
     /// The code [`NamedIdentity`] redeems for this person.
     pub fn code(&self) -> String {
         format!(
-            "{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}",
             self.subject,
             self.email,
             self.tenant,
-            u8::from(self.mfa)
+            u8::from(self.mfa),
+            self.roles.join(",")
         )
     }
 }
@@ -144,6 +150,7 @@ impl AsReviewer for ConsentService {
             email: reviewer.email.to_string(),
             tenant: context.request.target_tenant_id.to_string(),
             mfa: true,
+            roles: Vec::new(),
         })
     }
 

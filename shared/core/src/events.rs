@@ -147,6 +147,11 @@ pub enum EventActor {
     Schedule,
     /// The mail service reported what became of an email.
     MailService,
+    /// A customer admin, signed in on the customer's view.
+    CustomerAdmin {
+        /// With multi-factor authentication.
+        mfa: bool,
+    },
 }
 
 impl EventActor {
@@ -162,6 +167,7 @@ impl EventActor {
                 signed_in: signed_in.is_some(),
                 mfa: signed_in.as_ref().is_some_and(|s| s.mfa),
             },
+            Actor::Customer { signed_in } => EventActor::CustomerAdmin { mfa: signed_in.mfa },
             Actor::System => EventActor::Schedule,
         }
     }

@@ -89,6 +89,9 @@ struct Claims {
     upn: Option<String>,
     #[serde(default)]
     amr: Vec<String>,
+    /// Entra ID's app roles the person holds (a customer admin's role).
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 /// Some providers send `email_verified` as the text "true".
@@ -159,6 +162,7 @@ pub fn validate(
         upn: claims.upn,
         signed_in_at: at(claims.auth_time.unwrap_or(claims.iat))?,
         methods: claims.amr,
+        roles: claims.roles,
     })
 }
 

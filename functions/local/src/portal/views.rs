@@ -242,6 +242,11 @@ impl HistoryRow {
                 slot.number(),
                 sign_in_words(mfa_of(signed_in.as_ref()), organization)
             ),
+            Actor::Customer { signed_in } => format!(
+                "{} (the customer's admin), {}",
+                signed_in.email,
+                sign_in_words(Some(signed_in.mfa), organization)
+            ),
             Actor::System => "the service".to_owned(),
         };
         let change = match e.from_status {

@@ -1,7 +1,7 @@
 //! The embedded store: everything in one process's memory, with the same
 //! contract as the DynamoDB store (versions, atomic audit, uniqueness, due query).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,7 +15,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::ports::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId, Undeliverable,
+    AuditEvent, ConsentRequest, Email, PartnerBlock, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+    Undeliverable,
 };
 use consent_core::events::{ConsentEvent, events_of};
 
@@ -38,6 +39,7 @@ struct Tables {
     counters: HashMap<String, (u32, OffsetDateTime)>,
     /// Held addresses, by mailbox.
     holds: HashMap<String, Undeliverable>,
+    blocks: BTreeMap<(TenantId, TenantId), PartnerBlock>,
 }
 
 #[derive(Default)]
@@ -314,6 +316,30 @@ impl ConsentStore for MemoryStore {
             .get(&email.mailbox())
             .filter(|hold| hold.until > now)
             .cloned())
+    }
+
+    async fn put_block(&self, block: &PartnerBlock) -> Result<(), StoreError> {
+        let mut t = self.tables.lock().expect("store lock");
+        let key = (block.customer.clone(), block.partner.clone());
+        t.blocks.insert(key, block.clone());
+        Ok(())
+    }
+
+    async fn block_of(
+        &self,
+        customer: &TenantId,
+        partner: &TenantId,
+    ) -> Result<Option<PartnerBlock>, StoreError> {
+        let t = self.tables.lock().expect("store lock");
+        Ok(t.blocks.get(&(customer.clone(), partner.clone())).cloned())
+    }
+
+    async fn blocks_of(&self, customer: &TenantId) -> Result<Vec<PartnerBlock>, StoreError> {
+        let t = self.tables.lock().expect("store lock");
+        Ok((t.blocks.iter())
+            .filter(|((c, _), _)| c == customer)
+            .map(|(_, b)| b.clone())
+            .collect())
     }
 
     async fn due_requests(

@@ -99,6 +99,7 @@ fn who(actor: &Actor) -> String {
         ),
         Actor::User { user_id, .. } => format!("partner user {user_id}"),
         Actor::Reviewer { slot, email, .. } => format!("{email} (reviewer {slot})"),
+        Actor::Customer { signed_in } => format!("{} (the customer's admin)", signed_in.email),
         Actor::System => "the schedule".to_owned(),
     }
 }
@@ -128,6 +129,15 @@ fn what_happened(kind: NoticeKind, receipt: &Receipt) -> Vec<String> {
                 .map(|r| r.email.to_string())
                 .collect();
             format!("{by} asked {} on {at}.", asked.join(" and "))
+        }
+        NoticeKind::ReviewerReplaced => {
+            let asked: Vec<String> = (receipt.reviewers.iter())
+                .map(|r| format!("{} (reviewer {})", r.email, r.slot))
+                .collect();
+            format!(
+                "{by} named another reviewer on {at}; the reviewers now are {}.",
+                asked.join(" and ")
+            )
         }
         NoticeKind::Unreachable => match &receipt.unreachable {
             Some(u) => unreachable_line(u),
@@ -230,6 +240,7 @@ fn meaning(kind: NoticeKind, recipient: Recipient, receipt: &Receipt, partner: &
                 "Nobody at that address will see this request, and no more email goes to it. The request cannot be decided until a partner admin names someone else as reviewer{slot}."
             )
         }
+        (NoticeKind::ReviewerReplaced, _) => "The new reviewer is asked by email; an approval the replaced reviewer gave no longer counts. Both reviewers must approve before you see the customer's name or any telemetry insights.".to_owned(),
         (NoticeKind::EndingSoon, _) => "To keep seeing this environment's telemetry after that, submit a new request once this one has ended; the reviewers decide again.".to_owned(),
         (_, true) => "Consent is not given. You have nothing more to do.".to_owned(),
         (_, false) => "Consent is not given: you have no access to this environment's telemetry. A new request would have to be submitted.".to_owned(),
@@ -239,11 +250,22 @@ fn meaning(kind: NoticeKind, recipient: Recipient, receipt: &Receipt, partner: &
 /// The subject and the first line of a notice of `kind`.
 fn subject_and_headline(
     kind: NoticeKind,
-    partner_name: &str,
-    customer: &str,
-    env: &str,
+    by_customer: bool,
+    (partner_name, customer, env): (&str, &str, &str),
 ) -> (String, &'static str) {
     match kind {
+        NoticeKind::Rejected if by_customer => (
+            format!("Consent refused: {partner_name} / {customer}, {env}"),
+            "The customer's admin rejected the request: consent is not given.",
+        ),
+        NoticeKind::Revoked if by_customer => (
+            format!("Consent withdrawn: {partner_name} / {customer}, {env}"),
+            "The customer's admin withdrew the consent given.",
+        ),
+        NoticeKind::ReviewerReplaced => (
+            format!("Reviewer changed by the customer: {customer}, {env}"),
+            "The customer's admin named another reviewer.",
+        ),
         NoticeKind::Allowed => (
             format!("Consent given: {partner_name} may see telemetry of {customer}, {env}"),
             "Both reviewers approved: consent is given.",
@@ -293,8 +315,12 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
     let partner_name = single_line(email.partner_name);
     let customer = single_line(email.customer);
     let env = environment_for_subject(r);
-    let (subject, headline) =
-        subject_and_headline(email.notice.kind, &partner_name, &customer, &env);
+    let by_customer = matches!(receipt.by, Actor::Customer { .. });
+    let (subject, headline) = subject_and_headline(
+        email.notice.kind,
+        by_customer,
+        (&partner_name, &customer, &env),
+    );
     let mut lines = what_happened(email.notice.kind, receipt);
     if let Some(until) = r.allowed_until() {
         lines.push(format!(

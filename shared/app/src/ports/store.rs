@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId, Undeliverable,
+    AuditEvent, ConsentRequest, Email, PartnerBlock, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+    Undeliverable,
 };
 use time::OffsetDateTime;
 
@@ -192,6 +193,20 @@ pub trait ConsentStore: Send + Sync {
         email: &Email,
         now: OffsetDateTime,
     ) -> Result<Option<Undeliverable>, StoreError>;
+
+    /// Stores a customer's block on a partner (replacing the one before: a
+    /// lift, or a new block).
+    async fn put_block(&self, block: &PartnerBlock) -> Result<(), StoreError>;
+
+    /// The customer's block on `partner`, lifted, run out or standing.
+    async fn block_of(
+        &self,
+        customer: &TenantId,
+        partner: &TenantId,
+    ) -> Result<Option<PartnerBlock>, StoreError>;
+
+    /// Every block the customer has made, for its view and its record.
+    async fn blocks_of(&self, customer: &TenantId) -> Result<Vec<PartnerBlock>, StoreError>;
 
     /// Requests with work due at `now` (an email, an expiry), at most
     /// `limit`, earliest first. Reads only what is due: its cost grows with

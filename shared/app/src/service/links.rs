@@ -97,7 +97,9 @@ impl LinkProblem {
             WorkflowError::WrongStatus { status, .. } => LinkProblem::Closed(status),
             WorkflowError::SignIn(refusal) => LinkProblem::SignIn(refusal),
             // A reviewer's decision spends no budget.
-            WorkflowError::Invalid(_) | WorkflowError::OverBudget(_) => LinkProblem::Invalid,
+            WorkflowError::Invalid(_)
+            | WorkflowError::OverBudget(_)
+            | WorkflowError::NotCustomerAdmin => LinkProblem::Invalid,
         }
     }
 }

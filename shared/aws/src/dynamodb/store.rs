@@ -22,7 +22,8 @@ use aws_sdk_dynamodb::types::{
 };
 use consent_app::ports::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, Email, RequestId, ScopeKey, ScopeSnapshot, TenantId, Undeliverable,
+    AuditEvent, ConsentRequest, Email, PartnerBlock, RequestId, ScopeKey, ScopeSnapshot, TenantId,
+    Undeliverable,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -458,6 +459,22 @@ impl ConsentStore for DynamoStore {
         now: OffsetDateTime,
     ) -> Result<Option<Undeliverable>, StoreError> {
         self.get_hold(email, now).await
+    }
+
+    async fn put_block(&self, block: &PartnerBlock) -> Result<(), StoreError> {
+        self.write_block(block).await
+    }
+
+    async fn block_of(
+        &self,
+        customer: &TenantId,
+        partner: &TenantId,
+    ) -> Result<Option<PartnerBlock>, StoreError> {
+        self.read_block(customer, partner).await
+    }
+
+    async fn blocks_of(&self, customer: &TenantId) -> Result<Vec<PartnerBlock>, StoreError> {
+        self.read_blocks(customer).await
     }
 
     async fn due_requests(

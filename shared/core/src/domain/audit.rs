@@ -22,6 +22,10 @@ pub enum Actor {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signed_in: Option<SignIn>,
     },
+    /// A customer admin, signed in to the target tenant, on the customer's view.
+    Customer {
+        signed_in: SignIn,
+    },
     System,
 }
 

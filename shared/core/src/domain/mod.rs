@@ -3,6 +3,7 @@
 //! state, notices, audit events. No I/O.
 
 mod audit;
+mod block;
 mod email;
 mod ids;
 mod mail;
@@ -19,6 +20,7 @@ mod value;
 mod visible;
 
 pub use audit::{Actor, AuditAction, AuditEvent};
+pub use block::{Lifted, PartnerBlock};
 pub use email::{Domain, Email};
 pub use ids::{AskId, RequestId};
 pub use mail::{MAX_MAIL_REASON, MailEvent, MailOutcome, MailReport, Undeliverable};

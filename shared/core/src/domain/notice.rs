@@ -27,6 +27,9 @@ pub enum NoticeKind {
     /// To the requester and the partner's admins: a reviewer's address
     /// bounced or its owner marked the email as spam.
     Unreachable,
+    /// To the requester and the partner's admins: the customer's admin
+    /// named another reviewer.
+    ReviewerReplaced,
 }
 
 impl NoticeKind {
@@ -42,6 +45,7 @@ impl NoticeKind {
             NoticeKind::EndingSoon => "ending soon",
             NoticeKind::Unreachable => "reviewer unreachable",
             NoticeKind::Asked => "asked",
+            NoticeKind::ReviewerReplaced => "reviewer replaced by the customer",
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Identity {
     pub signed_in_at: OffsetDateTime,
     /// `amr`: how the person authenticated.
     pub methods: Vec<String>,
+    /// `roles`: the app roles the person holds in the app registration.
+    pub roles: Vec<String>,
 }
 
 impl Identity {
@@ -128,6 +130,7 @@ mod tests {
             upn: None,
             signed_in_at: datetime!(2026-12-06 14:02 UTC),
             methods: vec!["pwd".into()],
+            roles: Vec::new(),
         }
     }
 

@@ -159,6 +159,12 @@ pub(super) fn replace_reviewer(
         &[slot]
     };
     next.reviewer_changes.push(now);
+    super::customer::tell_partner_of_change(
+        request,
+        &mut next,
+        actor,
+        (&partner.contacts, now, policy),
+    )?;
     let mut step = Step::new(next, AuditAction::ReviewerReplaced).slot(slot);
     step.emails = Emails::asks_of(&step.next, asked);
     step.detail = Some(detail);

@@ -42,6 +42,9 @@ pub enum WorkflowError {
     /// The change would mail more than a budget allows.
     #[error("{0}")]
     OverBudget(OverBudget),
+    /// Only an admin of the request's target tenant may do this.
+    #[error("only an admin of the customer's organization may do this")]
+    NotCustomerAdmin,
 }
 
 /// A send budget spent: what, in plain words, and when trying again helps

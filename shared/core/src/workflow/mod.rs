@@ -11,6 +11,7 @@
 mod apply;
 mod commands;
 mod create;
+mod customer;
 pub mod delivery;
 mod error;
 mod link;
@@ -21,9 +22,12 @@ mod sign_in;
 
 pub use apply::{Command, Transition, apply};
 pub use create::{NewRequest, create, reviewer_pair};
+pub use customer::{CustomerPerson, customer_person};
 pub use delivery::Emails;
 pub use error::{FieldError, OverBudget, WorkflowError};
 pub use link::{LinkUse, link_may};
 pub use policy::Policy;
 pub use rules::PartnerSide;
-pub use sign_in::{ReviewerSignIn, SignInRefusal, Verified, check as check_sign_in, evidence};
+pub use sign_in::{
+    ReviewerSignIn, SignInRefusal, Verified, check as check_sign_in, evidence, membership,
+};

@@ -98,8 +98,18 @@ pub fn evidence(
     identity: &Identity,
     tenant: &TenantSignIn,
 ) -> Result<SignIn, SignInRefusal> {
+    membership(identity, request.target_tenant_id.as_str(), tenant)
+}
+
+/// The evidence a validated identity gives of membership of the tenant
+/// `target` (signed in how `tenant` says its people sign in), with a
+/// vouched-for address.
+pub fn membership(
+    identity: &Identity,
+    target: &str,
+    tenant: &TenantSignIn,
+) -> Result<SignIn, SignInRefusal> {
     let address = identity.vouched_address();
-    let target = request.target_tenant_id.as_str();
     let member = match &tenant.issuer {
         Some(issuer) => identity.issuer == *issuer,
         None => identity

@@ -237,11 +237,13 @@ impl AuditView {
             actor: match &e.actor {
                 Actor::User { user_id, .. } => format!("user:{user_id}"),
                 Actor::Reviewer { slot, .. } => format!("reviewer:{slot}"),
+                Actor::Customer { .. } => "customer_admin".to_owned(),
                 Actor::System => "system".to_owned(),
             },
             actor_email: match &e.actor {
                 Actor::User { email, .. } => email.as_ref().map(ToString::to_string),
                 Actor::Reviewer { email, .. } => Some(email.to_string()),
+                Actor::Customer { signed_in } => Some(signed_in.email.to_string()),
                 Actor::System => None,
             },
             comment: e.comment.as_ref().map(|c| c.as_str().to_owned()),
@@ -252,6 +254,7 @@ impl AuditView {
             version: e.version,
             signed_in: match &e.actor {
                 Actor::Reviewer { signed_in, .. } => SignInView::of(signed_in.as_ref()),
+                Actor::Customer { signed_in } => SignInView::of(Some(signed_in)),
                 _ => None,
             },
         }
