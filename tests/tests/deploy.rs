@@ -292,8 +292,9 @@ fn tenant_access_faults(transformed: &Value) -> Vec<String> {
         "dynamodb:BatchWriteItem",
     ];
     // Functions that name tenants or check reviewers' domains.
-    const READERS: [&str; 10] = [
+    const READERS: [&str; 11] = [
         "CreateRequestFunction",
+        "CustomerViewFunction",
         "ReviewerSignInFunction",
         "CancelRequestFunction",
         "ReplaceReviewerFunction",
@@ -627,6 +628,7 @@ fn the_api_is_throttled_and_page_concurrency_can_be_reserved() {
         "ReviewerSignInFunction",
         "RevokePageFunction",
         "RevokeDecisionFunction",
+        "CustomerViewFunction",
     ];
     let reserved = |parameters: &[(&str, &str)]| -> Vec<(String, Option<String>)> {
         let t = template::transformed(TEMPLATE, parameters);

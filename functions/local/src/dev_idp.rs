@@ -78,6 +78,9 @@ struct SignInForm {
     tenant: String,
     #[serde(default)]
     mfa: Option<String>,
+    /// App roles, comma-separated (`ConsentCustomerAdmin`).
+    #[serde(default)]
+    roles: String,
     #[serde(default)]
     action: String,
 }
@@ -102,6 +105,7 @@ struct Grant {
     email: String,
     tenant: String,
     mfa: bool,
+    roles: Vec<String>,
     issued: Instant,
 }
 
@@ -207,7 +211,7 @@ impl DevIdp {
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
                 "scopes_supported": ["openid", "profile", "email"],
-                "claims_supported": ["sub", "email", "email_verified", "tid", "amr", "auth_time", "nonce"],
+                "claims_supported": ["sub", "email", "email_verified", "tid", "amr", "roles", "auth_time", "nonce"],
             }),
         )
     }
@@ -280,6 +284,11 @@ impl DevIdp {
                 email: email.to_owned(),
                 tenant: tenant.to_owned(),
                 mfa: form.mfa.is_some(),
+                roles: (form.roles.split(','))
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
                 issued: Instant::now(),
             },
         );
@@ -328,6 +337,7 @@ impl DevIdp {
             "auth_time": now, "nonce": grant.nonce,
             "sub": format!("dev-{}", URL_SAFE_NO_PAD.encode(&Sha256::digest(person.as_bytes())[..12])),
             "tid": grant.tenant, "email": grant.email, "email_verified": true, "amr": methods,
+            "roles": grant.roles,
         });
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.key_id.clone());

@@ -84,7 +84,31 @@ pub fn routes() -> Vec<Route> {
     ];
     routes.extend(api_routes());
     routes.extend(link_routes());
+    routes.extend(customer_routes());
     routes
+}
+
+/// The customer's view: its own sign-in, pages, forms and record.
+fn customer_routes() -> Vec<Route> {
+    let get = [
+        "/customer",
+        "/customer/sign-in",
+        "/customer/requests/{id}",
+        "/customer/export.csv",
+        "/customer/export.json",
+    ];
+    let post = [
+        "/customer/sign-out",
+        "/customer/requests/{id}/reject",
+        "/customer/requests/{id}/withdraw",
+        "/customer/requests/{id}/reviewers/{slot}",
+        "/customer/blocks",
+        "/customer/blocks/{partner}/lift",
+    ];
+    (get.iter().map(|p| (Method::GET, *p)))
+        .chain(post.iter().map(|p| (Method::POST, *p)))
+        .map(|(method, path)| route(method, path, Auth::None, route_to!(customer_view::handle)))
+        .collect()
 }
 
 /// The partners' API and the services' access check.

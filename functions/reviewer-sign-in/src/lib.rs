@@ -2,13 +2,15 @@
 //! `GET /revoke/{token}/sign-in` send the browser to the customer's identity
 //! provider; `GET /signed-in` is where it comes back. Neither changes what
 //! the service stores: the sign-in is kept in a cookie until the decision
-//! (a POST to the link) uses it.
+//! (a POST to the link) uses it. A customer's sign-in to its view comes back
+//! here too, and goes on to `/customer` with its session cookie.
 
 use consent_app::service::{Callback, ConsentService, SignedIn};
 use consent_core::links::Purpose;
 use consent_http::extract;
-use consent_http::html::{html_response, see_other, with_cookies};
-use consent_http::pages::{self, At};
+use consent_http::html::{html_page, html_response, see_other, with_cookies};
+use consent_http::pages::customer::{self, CUSTOMER_POLICY};
+use consent_http::pages::{self, At, RenderedPage};
 use lambda_http::{Body, Request, RequestExt, Response};
 
 pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
@@ -72,8 +74,22 @@ async fn signed_in(app: &ConsentService, req: &Request) -> Response<Body> {
             )),
             &forget,
         ),
+        SignedIn::Customer { back_to, session } => {
+            let mut cookies = forget;
+            cookies.push(session);
+            see_other(&back_to, &cookies)
+        }
+        SignedIn::CustomerRefused(refusal) => with_cookies(
+            html_page_of(customer::sign_in_refused(&app.base_path(), &refusal)),
+            &forget,
+        ),
         SignedIn::Failed(problem) => {
             with_cookies(html_response(pages::sign_in_failed(&problem)), &forget)
         }
     }
+}
+
+/// A customer's page, with the view's own Content-Security-Policy.
+fn html_page_of(page: RenderedPage) -> Response<Body> {
+    html_page(page.status, page.html, &CUSTOMER_POLICY)
 }

@@ -20,6 +20,9 @@ pub struct Settings {
     pub run_batch: usize,
     /// The JWT role that makes a partner user an admin.
     pub admin_role: String,
+    /// The app role in a customer's ID token that makes its person a
+    /// customer admin (besides being one of the tenant's contacts).
+    pub customer_admin_role: String,
     /// IAM principals (role ARNs) that may call the service-facing access check.
     pub service_principals: Vec<String>,
     pub budgets: SendBudgets,
@@ -62,6 +65,7 @@ impl Default for Settings {
             policy: Policy::default(),
             run_batch: 100,
             admin_role: "ConsentAdmin".to_owned(),
+            customer_admin_role: "ConsentCustomerAdmin".to_owned(),
             service_principals: Vec::new(),
             budgets: SendBudgets::default(),
             portal_url: None,

@@ -109,6 +109,12 @@ pub fn service_error(e: &ServiceError) -> Response<Body> {
         ServiceError::Forbidden(why) => {
             problem(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why)
         }
+        ServiceError::Blocked(why) => problem(
+            StatusCode::FORBIDDEN,
+            "blocked-by-customer",
+            "Blocked by the customer",
+            why,
+        ),
         ServiceError::Conflict { detail, existing } => problem_with(
             StatusCode::CONFLICT,
             if existing.is_some() {

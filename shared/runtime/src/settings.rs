@@ -120,6 +120,12 @@ pub static SETTINGS: &[Setting] = &[
         .service
         .admin_role =
         values::name(t)?),
+    setting!(
+        Some(vars::CUSTOMER_ADMIN_ROLE),
+        None,
+        Some("customerAdminRole"),
+        |c, t| c.service.customer_admin_role = values::name(t)?
+    ),
     setting!(Some(vars::LINK_TTL), None, Some("linkTtl"), |c, t| c
         .service
         .link_ttl =

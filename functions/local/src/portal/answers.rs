@@ -29,6 +29,11 @@ impl Portal {
                 "Not allowed",
                 vec![format!("Nothing was changed: {why}.")],
             ),
+            ServiceError::Blocked(why) => (
+                StatusCode::FORBIDDEN,
+                "Blocked by the customer",
+                vec![format!("Nothing was sent: {why}.")],
+            ),
             ServiceError::Conflict { detail, .. } => (
                 StatusCode::CONFLICT,
                 "That could not be done",

@@ -2,9 +2,11 @@
 //! to decide ([`ask`]) and the receipts of an outcome ([`notice`]).
 
 mod ask;
+mod block;
 mod notice;
 
 pub use ask::{AskEmail, review_ask};
+pub use block::{BlockEmail, BlockReader, block_notice};
 pub use notice::{NoticeEmail, notice};
 
 use consent_core::domain::{AccessTerm, ConsentRequest, SignIn};

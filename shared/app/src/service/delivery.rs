@@ -166,7 +166,7 @@ impl Dispatcher {
         self.mailer.suppressed(to).await
     }
 
-    async fn send(&self, message: EmailMessage) -> Outcome {
+    pub(super) async fn send(&self, message: EmailMessage) -> Outcome {
         match self.mailer.send(&message).await {
             Ok(()) => Outcome::Sent,
             Err(MailError::Permanent(reason)) => Outcome::Refused(reason),

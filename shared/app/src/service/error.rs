@@ -14,6 +14,9 @@ pub enum ServiceError {
     NotFound,
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The customer blocked the partner from asking: the words say until when.
+    #[error("{0}")]
+    Blocked(String),
     #[error("{detail}")]
     Conflict {
         detail: String,
@@ -79,6 +82,9 @@ impl From<WorkflowError> for ServiceError {
         match e {
             WorkflowError::Invalid(errors) => ServiceError::Invalid(errors),
             WorkflowError::OverBudget(over) => ServiceError::OverBudget(over),
+            WorkflowError::NotCustomerAdmin => {
+                ServiceError::Forbidden("only an admin of the customer's organization may do this")
+            }
             other => ServiceError::Conflict {
                 detail: other.to_string(),
                 existing: None,

@@ -8,6 +8,8 @@
 
 mod access;
 mod budgets;
+mod customer;
+mod customer_session;
 mod delivery;
 mod error;
 mod links;
@@ -17,6 +19,10 @@ mod schedule;
 mod sign_in;
 
 pub use access::Access;
+pub use customer::{
+    CUSTOMER_PAGE, CustomerFilter, CustomerItem, CustomerPage, RecordedRequest, StatusGroup,
+};
+pub use customer_session::{CUSTOMER_COOKIE, CUSTOMER_PATH, CUSTOMER_SESSION_TTL, CustomerSession};
 pub use delivery::{Dispatcher, Outcome, Tally};
 pub use error::ServiceError;
 pub use links::{LinkProblem, ReviewContext};

@@ -65,13 +65,13 @@ impl Default for HistoryQuery {
 
 /// The customer's verified domains and contacts, from the directory.
 #[derive(Debug)]
-struct CustomerSide {
+pub(super) struct CustomerSide {
     /// False when the directory lists no customer tenant of that id (none,
     /// or a partner's): a create is then refused as if the reviewers were
     /// not at its domains, so a partner cannot probe the directory.
-    in_directory: bool,
-    domains: Vec<Domain>,
-    contacts: Vec<Email>,
+    pub(super) in_directory: bool,
+    pub(super) domains: Vec<Domain>,
+    pub(super) contacts: Vec<Email>,
 }
 
 impl CustomerSide {
@@ -105,6 +105,8 @@ impl ConsentService {
         let own_tenant = input.target_tenant_id == caller.tenant_id;
         let (partner, customer) = self
             .sides(&caller.tenant_id, &input.target_tenant_id)
+            .await?;
+        self.unless_blocked(&input.target_tenant_id, &caller.tenant_id)
             .await?;
         let new = workflow::NewRequest {
             id: RequestId(Uuid::new_v4()),
@@ -206,6 +208,8 @@ impl ConsentService {
                 "the tenant directory no longer lists this request's customer, so nobody can be asked on its behalf; ask the operator of this service",
             ));
         }
+        self.unless_blocked(&request.target_tenant_id, &caller.tenant_id)
+            .await?;
         if request.status() == Status::Canceled
             && let Some(newer) = self.store.latest_in_scope(&request.scope_key()).await?
             && newer.request_id != id
@@ -281,7 +285,7 @@ impl ConsentService {
 
     /// As [`Self::apply_with_retry`], the save spending the budgets `charges`
     /// names for the change.
-    async fn apply_charged_with_retry<E, F, C>(
+    pub(super) async fn apply_charged_with_retry<E, F, C>(
         &self,
         id: RequestId,
         mut in_hand: Option<ConsentRequest>,
@@ -323,7 +327,7 @@ impl ConsentService {
     /// The partner's own people, and the customer's verified domains, from
     /// one read of the directory: the partner must be a partner tenant, and
     /// the target a customer tenant (or the partner itself, which asks no one).
-    async fn sides(
+    pub(super) async fn sides(
         &self,
         partner: &TenantId,
         target: &TenantId,
@@ -366,6 +370,6 @@ impl ConsentService {
     }
 }
 
-fn fresh_ask_ids() -> [AskId; 2] {
+pub(super) fn fresh_ask_ids() -> [AskId; 2] {
     [AskId(Uuid::new_v4()), AskId(Uuid::new_v4())]
 }

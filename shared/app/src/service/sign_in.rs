@@ -18,7 +18,7 @@ use consent_core::domain::{AskId, RequestId, SignIn, Slot, TenantSignIn};
 use consent_core::links::{LinkClaims, Purpose};
 use consent_core::workflow::{self, LinkUse, SignInRefusal, Verified};
 
-const FLOW_LABEL: &str = "reviewer sign-in flow";
+pub(super) const FLOW_LABEL: &str = "reviewer sign-in flow";
 const PROOF_LABEL: &str = "reviewer signed in";
 /// How long a started sign-in may take at the provider.
 pub const FLOW_TTL: Duration = Duration::minutes(10);
@@ -92,17 +92,25 @@ pub enum SignedIn {
         purpose: Purpose,
         token: String,
     },
+    /// A person of a customer tenant signed in to the customer's view.
+    Customer {
+        back_to: String,
+        session: Cookie,
+    },
+    /// The sign-in proves nobody of a customer tenant this service knows.
+    CustomerRefused(SignInRefusal),
     Failed(SignInProblem),
 }
 
 #[derive(Serialize, Deserialize)]
-struct Flow {
-    state: String,
-    nonce: String,
-    verifier: String,
-    link: String,
-    purpose: String,
-    expires: i64,
+pub(super) struct Flow {
+    pub(super) state: String,
+    pub(super) nonce: String,
+    pub(super) verifier: String,
+    /// The link's token; for a customer's sign-in, the tenant asked for (or empty).
+    pub(super) link: String,
+    pub(super) purpose: String,
+    pub(super) expires: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -145,7 +153,7 @@ pub fn link_path(purpose: Purpose, token: &str) -> String {
 }
 
 /// Fresh unguessable text: 122 random bits per UUID.
-fn random_text(uuids: usize) -> String {
+pub(super) fn random_text(uuids: usize) -> String {
     (0..uuids)
         .map(|_| Uuid::new_v4().simple().to_string())
         .collect()
@@ -159,19 +167,32 @@ fn base_path(base_url: &str) -> &str {
     rest.find('/').map_or("", |i| &rest[i..])
 }
 
-fn unix(at: OffsetDateTime) -> i64 {
+pub(super) fn unix(at: OffsetDateTime) -> i64 {
     at.unix_timestamp()
 }
 
 impl ConsentService {
-    fn base_url(&self) -> Result<&str, LinkProblem> {
+    pub(super) fn base_url(&self) -> Result<&str, LinkProblem> {
         self.settings
             .public_base_url
             .as_deref()
             .ok_or(LinkProblem::Unavailable)
     }
 
-    fn cookie(&self, name: String, value: String, path: &str, max_age: Duration) -> Cookie {
+    /// The path every page's links begin with: the base URL's path
+    /// (`/prod`), or nothing.
+    pub fn base_path(&self) -> String {
+        let base = self.settings.public_base_url.as_deref().unwrap_or("");
+        base_path(base).trim_end_matches('/').to_owned()
+    }
+
+    pub(super) fn cookie(
+        &self,
+        name: String,
+        value: String,
+        path: &str,
+        max_age: Duration,
+    ) -> Cookie {
         let base = self.settings.public_base_url.as_deref().unwrap_or("");
         Cookie {
             name,
@@ -249,7 +270,7 @@ impl ConsentService {
 
     /// The flow a callback's state names, from its cookie, if it is ours,
     /// unexpired and for that state.
-    fn open_flow(&self, state: &str, cookie: Option<&str>) -> Option<Flow> {
+    pub(super) fn open_flow(&self, state: &str, cookie: Option<&str>) -> Option<Flow> {
         let links = self.links.as_ref()?;
         let flow: Flow = serde_json::from_slice(&links.open(FLOW_LABEL, cookie?)?).ok()?;
         (flow.state == state && flow.expires > unix(self.now())).then_some(flow)
@@ -269,6 +290,11 @@ impl ConsentService {
         if let Some(error) = &callback.error {
             let words = callback.error_description.as_deref().unwrap_or(error);
             return SignedIn::Failed(SignInProblem::Declined(words.chars().take(300).collect()));
+        }
+        if flow.purpose == super::customer_session::CUSTOMER_PURPOSE {
+            return self
+                .finish_customer_sign_in(&flow, callback.code.as_deref())
+                .await;
         }
         let Some(purpose) = purpose_of(&flow.purpose) else {
             return SignedIn::Failed(SignInProblem::Lost);
@@ -290,32 +316,9 @@ impl ConsentService {
             .verify_link(&flow.link, purpose)
             .await
             .map_err(SignInProblem::Link)?;
-        let provider = self
-            .identity
-            .as_ref()
-            .ok_or(SignInProblem::Link(LinkProblem::Unavailable))?;
-        let redirect_uri = format!(
-            "{}{CALLBACK_PATH}",
-            self.base_url().map_err(SignInProblem::Link)?
-        );
-        let identity = provider
-            .redeem(&Redemption {
-                code,
-                redirect_uri: &redirect_uri,
-                code_verifier: &flow.verifier,
-                nonce: &flow.nonce,
-                now: self.now(),
-            })
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, request_id = %claims.request_id, "a reviewer's sign-in failed");
-                match e {
-                    IdentityError::Unavailable(_) => SignInProblem::Link(LinkProblem::Unavailable),
-                    IdentityError::Refused(_) | IdentityError::InvalidToken(_) => {
-                        SignInProblem::Invalid
-                    }
-                }
-            })?;
+        let identity = self.redeem(flow, code).await.inspect_err(|_| {
+            tracing::warn!(request_id = %claims.request_id, "a reviewer's sign-in failed");
+        })?;
         let context = self
             .link_context(&flow.link, purpose, None)
             .await
@@ -355,6 +358,40 @@ impl ConsentService {
             ),
             proof: self.proof_cookie(&claims, &flow.link, verified),
         })
+    }
+
+    /// Redeems a callback's code and validates the ID token it gives.
+    pub(super) async fn redeem(
+        &self,
+        flow: &Flow,
+        code: &str,
+    ) -> Result<consent_core::domain::Identity, SignInProblem> {
+        let provider = self
+            .identity
+            .as_ref()
+            .ok_or(SignInProblem::Link(LinkProblem::Unavailable))?;
+        let redirect_uri = format!(
+            "{}{CALLBACK_PATH}",
+            self.base_url().map_err(SignInProblem::Link)?
+        );
+        provider
+            .redeem(&Redemption {
+                code,
+                redirect_uri: &redirect_uri,
+                code_verifier: &flow.verifier,
+                nonce: &flow.nonce,
+                now: self.now(),
+            })
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "a sign-in's code was not redeemed");
+                match e {
+                    IdentityError::Unavailable(_) => SignInProblem::Link(LinkProblem::Unavailable),
+                    IdentityError::Refused(_) | IdentityError::InvalidToken(_) => {
+                        SignInProblem::Invalid
+                    }
+                }
+            })
     }
 
     fn proof_cookie(&self, claims: &LinkClaims, token: &str, verified: Verified) -> Cookie {

@@ -230,7 +230,7 @@ pub struct AuditView {
 }
 
 impl AuditView {
-    fn new(e: &AuditEvent) -> Self {
+    pub fn new(e: &AuditEvent) -> Self {
         Self {
             at: e.at,
             action: e.action,

@@ -12,9 +12,12 @@ use consent_core::domain::{ClosedReason, DATA_SCOPE, Status, Verdict};
 use consent_core::links::Purpose;
 use consent_core::workflow::ReviewerSignIn;
 
+pub mod customer;
+mod history;
 mod sign_in;
 
 use consent_core::text::display_time;
+pub use history::HistoryRow;
 use sign_in::SignInBlock;
 pub use sign_in::{At, decision_refused, sign_in_failed, sign_in_refused};
 

@@ -6,6 +6,8 @@ pub const PUBLIC_BASE_URL: &str = "CONSENT_PUBLIC_BASE_URL";
 /// The API's own URL, for links sent by a function no request invokes.
 pub const API_URL: &str = "CONSENT_API_URL";
 pub const ADMIN_ROLE: &str = "CONSENT_ADMIN_ROLE";
+/// The app role (`roles` in the ID token) that makes a customer's person its admin.
+pub const CUSTOMER_ADMIN_ROLE: &str = "CONSENT_CUSTOMER_ADMIN_ROLE";
 pub const LINK_TTL: &str = "CONSENT_LINK_TTL";
 pub const REVOKE_LINK_TTL: &str = "CONSENT_REVOKE_LINK_TTL";
 pub const REMIND_AFTER: &str = "CONSENT_REMIND_AFTER";

@@ -1,0 +1,410 @@
+//! The customer's view, `/customer…`: a customer's people sign in with their
+//! organization's account and see the consent requests over their tenant;
+//! its admins reject, withdraw, name another reviewer, block a partner and
+//! export the record. Forms post back here with the session's form token.
+
+mod form;
+
+use consent_app::service::{
+    CUSTOMER_COOKIE, ConsentService, CustomerFilter, CustomerSession, ServiceError, StatusGroup,
+};
+use consent_core::domain::{RequestId, Slot, TenantId};
+use consent_http::api::{record_csv, record_json};
+use consent_http::extract;
+use consent_http::html::{html_page, see_other, with_cookies};
+use consent_http::pages::RenderedPage;
+use consent_http::pages::customer::{
+    self, BlockRow, CUSTOMER_POLICY, Header, ListContext, RequestContext,
+};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use form::{Form, FormError};
+
+fn page(rendered: RenderedPage) -> Response<Body> {
+    html_page(rendered.status, rendered.html, &CUSTOMER_POLICY)
+}
+
+fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .filter(|v| !v.is_empty())
+}
+
+fn path_param(req: &Request, name: &str) -> String {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
+    let route = extract::route_key(&req).unwrap_or_default();
+    let root = app.base_path();
+    if route == "GET /customer/sign-in" {
+        let again = query(&req, "again") == Some("1");
+        return match app.start_customer_sign_in(query(&req, "tenant"), again).await {
+            Ok(start) => see_other(&start.location, &[start.cookie]),
+            Err(_) => page(customer::message(
+                503,
+                "Sign-in is not available",
+                vec!["Your organization's sign-in could not be reached from here. Nothing was changed; try again in a few minutes.".to_owned()],
+                None,
+                None,
+            )),
+        };
+    }
+    let cookie = extract::cookie(&req, CUSTOMER_COOKIE);
+    let Some(session) = app.customer_session(cookie.as_deref()) else {
+        return page(customer::sign_in_needed(&root, query(&req, "tenant")));
+    };
+    let view = View {
+        app,
+        session: &session,
+        root: &root,
+    };
+    match route.as_str() {
+        "GET /customer" => view.list(&req).await,
+        "GET /customer/requests/{id}" => {
+            let before = query(&req, "before").and_then(|b| b.parse().ok());
+            match RequestId::parse(&path_param(&req, "id")) {
+                Some(id) => {
+                    view.request(id, before, done_words(query(&req, "done")), Vec::new())
+                        .await
+                }
+                None => view.not_found(),
+            }
+        }
+        "GET /customer/export.csv" | "GET /customer/export.json" => {
+            view.export(route.ends_with(".csv")).await
+        }
+        _ if route.starts_with("POST ") => view.post(&route, &req).await,
+        _ => view.not_found(),
+    }
+}
+
+/// What a page says after an action, by the action's code in `done`.
+fn done_words(done: Option<&str>) -> Option<String> {
+    let words = match done? {
+        "rejected" => {
+            "You rejected this request. It is not allowed; the partner, the reviewers and your organization's contacts are told by email."
+        }
+        "withdrawn" => {
+            "You withdrew the consent. The partner's access ended now; the partner, the reviewers and your organization's contacts are told by email."
+        }
+        "replaced" => "The person you named is asked by email; the partner is told.",
+        "blocked" => {
+            "The partner is blocked: its new requests for your tenant are refused. Its requests still pending are listed below, to reject."
+        }
+        "lifted" => "The block is lifted: the partner may ask again.",
+        _ => return None,
+    };
+    Some(words.to_owned())
+}
+
+struct View<'a> {
+    app: &'a ConsentService,
+    session: &'a CustomerSession,
+    root: &'a str,
+}
+
+impl View<'_> {
+    fn header(&self) -> Option<Header> {
+        Some(Header::of(self.session, self.root))
+    }
+
+    fn not_found(&self) -> Response<Body> {
+        page(customer::message(
+            404,
+            "No such request",
+            vec![
+                "No consent request over your organization's tenant that you may see has this id."
+                    .to_owned(),
+            ],
+            self.header(),
+            None,
+        ))
+    }
+
+    fn failed(&self, e: &ServiceError) -> Response<Body> {
+        let (status, title, line) = match e {
+            ServiceError::NotFound => return self.not_found(),
+            ServiceError::Forbidden(why) => {
+                (403, "Not allowed", format!("Nothing was changed: {why}."))
+            }
+            ServiceError::BadCursor => (
+                400,
+                "This page of the list is gone",
+                "Start again from the first page.".to_owned(),
+            ),
+            ServiceError::Invalid(errors) => (
+                422,
+                "That could not be done",
+                errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ServiceError::Conflict { detail, .. } => (
+                409,
+                "That could not be done",
+                format!("Nothing was changed: {detail}."),
+            ),
+            ServiceError::OverBudget(over) => (
+                429,
+                "Too many emails",
+                format!("Nothing was changed: {}.", over.what),
+            ),
+            ServiceError::Blocked(why) => (403, "Blocked", why.clone()),
+            ServiceError::Unavailable(_) | ServiceError::Corrupt(_) => {
+                tracing::error!(error = %e, "the customer's view failed");
+                (
+                    503,
+                    "Something went wrong on our side",
+                    "Nothing was changed. Try again in a few minutes.".to_owned(),
+                )
+            }
+        };
+        page(customer::message(
+            status,
+            title,
+            vec![line],
+            self.header(),
+            None,
+        ))
+    }
+
+    async fn list(&self, req: &Request) -> Response<Body> {
+        let status = query(req, "status");
+        let partner = query(req, "partner");
+        let filter = CustomerFilter {
+            status: status.and_then(StatusGroup::parse),
+            partner: partner.and_then(|p| TenantId::parse(p).ok()),
+        };
+        if status.is_some() && filter.status.is_none()
+            || partner.is_some() && filter.partner.is_none()
+        {
+            return page(customer::message(
+                400,
+                "That filter is not one this page offers",
+                vec![
+                    "Status is pending, allowed or ended; a partner is named by its tenant id."
+                        .to_owned(),
+                ],
+                self.header(),
+                None,
+            ));
+        }
+        let found = self
+            .app
+            .customer_requests(self.session, &filter, query(req, "cursor"))
+            .await;
+        let blocks = if self.session.admin {
+            self.app.customer_blocks(self.session).await
+        } else {
+            Ok(Vec::new())
+        };
+        match (found, blocks) {
+            (Ok(found), Ok(blocks)) => {
+                let now = self.app.now();
+                let ctx = ListContext {
+                    session: self.session,
+                    root: self.root,
+                    filter: &filter,
+                    done: done_words(query(req, "done")),
+                    next_cursor: found.next_cursor,
+                    blocks: blocks.iter().map(|b| BlockRow::of(b, now)).collect(),
+                };
+                page(customer::list(ctx, &found.items))
+            }
+            (Err(e), _) | (_, Err(e)) => self.failed(&e),
+        }
+    }
+
+    async fn request(
+        &self,
+        id: RequestId,
+        before: Option<u64>,
+        done: Option<String>,
+        errors: Vec<String>,
+    ) -> Response<Body> {
+        let (item, history) = match self.app.customer_request(self.session, id, before).await {
+            Ok(found) => found,
+            Err(e) => return self.failed(&e),
+        };
+        let now = self.app.now();
+        let partner_blocked = self.session.admin
+            && self
+                .app
+                .customer_blocks(self.session)
+                .await
+                .is_ok_and(|blocks| {
+                    blocks
+                        .iter()
+                        .any(|b| b.partner == item.request.partner_tenant_id && b.in_force(now))
+                });
+        let ctx = RequestContext {
+            session: self.session,
+            root: self.root,
+            done,
+            errors,
+            partner_blocked,
+            older: history.older,
+        };
+        page(customer::request(ctx, &item, &history.events))
+    }
+
+    async fn export(&self, csv: bool) -> Response<Body> {
+        let (recorded, blocks) = match self.app.customer_record(self.session).await {
+            Ok(record) => record,
+            Err(e) => return self.failed(&e),
+        };
+        let now = self.app.now();
+        let (body, kind, ext) = if csv {
+            (record_csv(&recorded), "text/csv; charset=utf-8", "csv")
+        } else {
+            let json = record_json(self.session, now, (&recorded, &blocks));
+            (json, "application/json", "json")
+        };
+        tracing::info!(tenant = %self.session.tenant_id, requests = recorded.len(), "a customer exported its record");
+        let mut response = Response::new(Body::Text(body));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        let name = format!(
+            "attachment; filename=\"consent-record-{}-{}.{ext}\"",
+            self.session.tenant_id,
+            now.date()
+        );
+        if let Ok(value) = HeaderValue::from_str(&name) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+        response
+    }
+
+    async fn post(&self, route: &str, req: &Request) -> Response<Body> {
+        let form = match Form::parse(req.body().as_ref(), &self.session.form_token) {
+            Ok(form) => form,
+            Err(FormError::Stale) => {
+                return page(customer::message(
+                    403,
+                    "This form is from an earlier sign-in",
+                    vec![
+                        "Nothing was changed. Open the page again and repeat what you did."
+                            .to_owned(),
+                    ],
+                    self.header(),
+                    None,
+                ));
+            }
+            Err(FormError::Bad(status, why)) => {
+                return page(customer::message(
+                    status,
+                    "That could not be done",
+                    vec![why.to_owned()],
+                    self.header(),
+                    None,
+                ));
+            }
+        };
+        let id = RequestId::parse(&path_param(req, "id"));
+        let root = self.root;
+        match (route, id) {
+            ("POST /customer/sign-out", _) => {
+                let gone = self.app.end_customer_session();
+                let response = page(customer::message(
+                    200,
+                    "You are signed out",
+                    vec!["Your sign-in to this view has ended in this browser.".to_owned()],
+                    None,
+                    Some(customer::Action {
+                        id: "sign-in",
+                        href: format!("{root}/customer/sign-in"),
+                        label: "Sign in again",
+                    }),
+                ));
+                with_cookies(response, &[gone])
+            }
+            ("POST /customer/requests/{id}/reject", Some(id)) => {
+                let done = self
+                    .app
+                    .customer_reject(self.session, id, form.reason())
+                    .await;
+                self.after(id, done.map(|_| "rejected")).await
+            }
+            ("POST /customer/requests/{id}/withdraw", Some(id)) => {
+                let done = self
+                    .app
+                    .customer_withdraw(self.session, id, form.reason())
+                    .await;
+                self.after(id, done.map(|_| "withdrawn")).await
+            }
+            ("POST /customer/requests/{id}/reviewers/{slot}", Some(id)) => {
+                let slot = path_param(req, "slot")
+                    .parse()
+                    .ok()
+                    .and_then(Slot::from_number);
+                let done = match (slot, form.email()) {
+                    (Some(slot), Ok(email)) => {
+                        self.app
+                            .customer_replace(self.session, id, slot, email)
+                            .await
+                    }
+                    (None, _) => Err(ServiceError::NotFound),
+                    (_, Err(e)) => Err(ServiceError::Invalid(vec![e])),
+                };
+                self.after(id, done.map(|_| "replaced")).await
+            }
+            ("POST /customer/blocks", _) => match form.block() {
+                Ok((partner, until, reason)) => {
+                    match self
+                        .app
+                        .block_partner(self.session, &partner, until, reason)
+                        .await
+                    {
+                        Ok(_) => {
+                            let q = format!("status=pending&partner={partner}&done=blocked");
+                            see_other(&format!("{root}/customer?{q}"), &[])
+                        }
+                        Err(e) => self.failed(&e),
+                    }
+                }
+                Err(errors) => self.failed(&ServiceError::Invalid(errors)),
+            },
+            ("POST /customer/blocks/{partner}/lift", _) => {
+                match TenantId::parse(&path_param(req, "partner")) {
+                    Ok(partner) => match self.app.lift_block(self.session, &partner).await {
+                        Ok(_) => see_other(&format!("{root}/customer?done=lifted"), &[]),
+                        Err(e) => self.failed(&e),
+                    },
+                    Err(_) => self.not_found(),
+                }
+            }
+            _ => self.not_found(),
+        }
+    }
+
+    /// After an action on a request: its page with what was done, or why not.
+    async fn after(&self, id: RequestId, done: Result<&str, ServiceError>) -> Response<Body> {
+        match done {
+            Ok(code) => see_other(
+                &format!("{}/customer/requests/{id}?done={code}", self.root),
+                &[],
+            ),
+            Err(ServiceError::Invalid(errors)) => {
+                let words = errors.iter().map(|e| e.message.clone()).collect();
+                let mut response = self.request(id, None, None, words).await;
+                if response.status() == StatusCode::OK {
+                    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                }
+                response
+            }
+            Err(e) => self.failed(&e),
+        }
+    }
+}
