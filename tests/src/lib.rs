@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod customer;
 pub mod doubles;
 pub mod events;
 pub mod fixtures;

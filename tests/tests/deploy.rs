@@ -242,7 +242,7 @@ fn every_functions_environment_is_far_below_the_lambda_limit() {
     let transformed = template::transformed(TEMPLATE, &parameters);
     let e = Evaluation::new(&transformed, &parameters);
     let functions = all_functions(&transformed);
-    assert_eq!(functions.len(), 14, "{functions:?}");
+    assert_eq!(functions.len(), 15, "{functions:?}");
     for name in functions {
         let env = environment(&transformed, &e, &name);
         let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -413,7 +413,7 @@ fn api_functions(transformed: &Value) -> Vec<String> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    assert_eq!(names.len(), 11, "{names:?}");
+    assert_eq!(names.len(), 12, "{names:?}");
     names
 }
 
@@ -687,7 +687,7 @@ fn the_api_is_throttled_and_page_concurrency_can_be_reserved() {
 }
 
 /// Why the routes of the template at `template_path` are not each throttled by the limits
-/// of their audience, if they are not: the reviewers' pages, the partners'
+/// of their audience, if they are not: the reviewers' and the customers' pages, the partners'
 /// API, the telemetry pipeline's `/service/access`.
 fn route_throttle_faults(template_path: &str) -> Vec<String> {
     let parameters = [
@@ -727,6 +727,7 @@ fn route_throttle_faults(template_path: &str) -> Vec<String> {
             "/service/access" => ("7", "8"),
             _ if path.starts_with("/review")
                 || path.starts_with("/revoke")
+                || path.starts_with("/customer")
                 || path == "/signed-in" =>
             {
                 ("3", "4")

@@ -31,7 +31,8 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     calls.take();
 
     // Create: the holds of the two reviewers' mailboxes (two reads by key:
-    // an address that bounced is refused), one transactional write.
+    // an address that bounced is refused), the customer's block on the
+    // partner (one read by key), one transactional write.
     // Recording the two delivered emails is one more.
     w.mailer.fail(true);
     w.app
@@ -40,14 +41,14 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         .unwrap();
     assert_eq!(
         calls.take(),
-        counts(&[("GetItem", 2), ("TransactWriteItems", 1)]),
+        counts(&[("GetItem", 3), ("TransactWriteItems", 1)]),
         "create alone"
     );
     w.mailer.fail(false);
     let id = w.created("prod").await;
     assert_eq!(
         calls.take(),
-        counts(&[("GetItem", 2), ("TransactWriteItems", 2)]),
+        counts(&[("GetItem", 3), ("TransactWriteItems", 2)]),
         "create + delivery record"
     );
 
@@ -79,8 +80,8 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
     );
 
     // A reviewer change that reopens the canceled request: one read, the
-    // scope's newest request, the new address's hold, one write, and one
-    // write recording its emails.
+    // customer's block on the partner, the scope's newest request, the new
+    // address's hold, one write, and one write recording its emails.
     w.app
         .replace_reviewer(
             &partner_caller(true),
@@ -93,7 +94,7 @@ async fn each_operation_makes_the_fewest_dynamodb_calls() {
         .unwrap();
     assert_eq!(
         calls.take(),
-        counts(&[("GetItem", 3), ("TransactWriteItems", 2)]),
+        counts(&[("GetItem", 4), ("TransactWriteItems", 2)]),
         "reviewer change + delivery record"
     );
 

@@ -3,25 +3,24 @@
 //! its admins reject, withdraw, name another reviewer, block a partner and
 //! export the record. Forms post back here with the session's form token.
 
+mod actions;
 mod form;
 
 use consent_app::service::{
     CUSTOMER_COOKIE, ConsentService, CustomerFilter, CustomerSession, ServiceError, StatusGroup,
 };
-use consent_core::domain::{RequestId, Slot, TenantId};
+use consent_core::domain::{RequestId, TenantId};
 use consent_http::api::{record_csv, record_json};
 use consent_http::extract;
-use consent_http::html::{html_page, see_other, with_cookies};
+use consent_http::html::{html_page, see_other};
 use consent_http::pages::RenderedPage;
 use consent_http::pages::customer::{
     self, BlockRow, CUSTOMER_POLICY, Header, ListContext, RequestContext,
 };
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::{HeaderValue, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use form::{Form, FormError};
-
-fn page(rendered: RenderedPage) -> Response<Body> {
+pub(crate) fn page(rendered: RenderedPage) -> Response<Body> {
     html_page(rendered.status, rendered.html, &CUSTOMER_POLICY)
 }
 
@@ -31,7 +30,7 @@ fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-fn path_param(req: &Request, name: &str) -> String {
+pub(crate) fn path_param(req: &Request, name: &str) -> String {
     req.path_parameters_ref()
         .and_then(|p| p.first(name))
         .unwrap_or_default()
@@ -102,18 +101,18 @@ fn done_words(done: Option<&str>) -> Option<String> {
     Some(words.to_owned())
 }
 
-struct View<'a> {
+pub(crate) struct View<'a> {
     app: &'a ConsentService,
     session: &'a CustomerSession,
     root: &'a str,
 }
 
 impl View<'_> {
-    fn header(&self) -> Option<Header> {
+    pub(crate) fn header(&self) -> Option<Header> {
         Some(Header::of(self.session, self.root))
     }
 
-    fn not_found(&self) -> Response<Body> {
+    pub(crate) fn not_found(&self) -> Response<Body> {
         page(customer::message(
             404,
             "No such request",
@@ -126,7 +125,7 @@ impl View<'_> {
         ))
     }
 
-    fn failed(&self, e: &ServiceError) -> Response<Body> {
+    pub(crate) fn failed(&self, e: &ServiceError) -> Response<Body> {
         let (status, title, line) = match e {
             ServiceError::NotFound => return self.not_found(),
             ServiceError::Forbidden(why) => {
@@ -222,7 +221,7 @@ impl View<'_> {
         }
     }
 
-    async fn request(
+    pub(crate) async fn request(
         &self,
         id: RequestId,
         before: Option<u64>,
@@ -285,126 +284,5 @@ impl View<'_> {
             headers.insert(header::CONTENT_DISPOSITION, value);
         }
         response
-    }
-
-    async fn post(&self, route: &str, req: &Request) -> Response<Body> {
-        let form = match Form::parse(req.body().as_ref(), &self.session.form_token) {
-            Ok(form) => form,
-            Err(FormError::Stale) => {
-                return page(customer::message(
-                    403,
-                    "This form is from an earlier sign-in",
-                    vec![
-                        "Nothing was changed. Open the page again and repeat what you did."
-                            .to_owned(),
-                    ],
-                    self.header(),
-                    None,
-                ));
-            }
-            Err(FormError::Bad(status, why)) => {
-                return page(customer::message(
-                    status,
-                    "That could not be done",
-                    vec![why.to_owned()],
-                    self.header(),
-                    None,
-                ));
-            }
-        };
-        let id = RequestId::parse(&path_param(req, "id"));
-        let root = self.root;
-        match (route, id) {
-            ("POST /customer/sign-out", _) => {
-                let gone = self.app.end_customer_session();
-                let response = page(customer::message(
-                    200,
-                    "You are signed out",
-                    vec!["Your sign-in to this view has ended in this browser.".to_owned()],
-                    None,
-                    Some(customer::Action {
-                        id: "sign-in",
-                        href: format!("{root}/customer/sign-in"),
-                        label: "Sign in again",
-                    }),
-                ));
-                with_cookies(response, &[gone])
-            }
-            ("POST /customer/requests/{id}/reject", Some(id)) => {
-                let done = self
-                    .app
-                    .customer_reject(self.session, id, form.reason())
-                    .await;
-                self.after(id, done.map(|_| "rejected")).await
-            }
-            ("POST /customer/requests/{id}/withdraw", Some(id)) => {
-                let done = self
-                    .app
-                    .customer_withdraw(self.session, id, form.reason())
-                    .await;
-                self.after(id, done.map(|_| "withdrawn")).await
-            }
-            ("POST /customer/requests/{id}/reviewers/{slot}", Some(id)) => {
-                let slot = path_param(req, "slot")
-                    .parse()
-                    .ok()
-                    .and_then(Slot::from_number);
-                let done = match (slot, form.email()) {
-                    (Some(slot), Ok(email)) => {
-                        self.app
-                            .customer_replace(self.session, id, slot, email)
-                            .await
-                    }
-                    (None, _) => Err(ServiceError::NotFound),
-                    (_, Err(e)) => Err(ServiceError::Invalid(vec![e])),
-                };
-                self.after(id, done.map(|_| "replaced")).await
-            }
-            ("POST /customer/blocks", _) => match form.block() {
-                Ok((partner, until, reason)) => {
-                    match self
-                        .app
-                        .block_partner(self.session, &partner, until, reason)
-                        .await
-                    {
-                        Ok(_) => {
-                            let q = format!("status=pending&partner={partner}&done=blocked");
-                            see_other(&format!("{root}/customer?{q}"), &[])
-                        }
-                        Err(e) => self.failed(&e),
-                    }
-                }
-                Err(errors) => self.failed(&ServiceError::Invalid(errors)),
-            },
-            ("POST /customer/blocks/{partner}/lift", _) => {
-                match TenantId::parse(&path_param(req, "partner")) {
-                    Ok(partner) => match self.app.lift_block(self.session, &partner).await {
-                        Ok(_) => see_other(&format!("{root}/customer?done=lifted"), &[]),
-                        Err(e) => self.failed(&e),
-                    },
-                    Err(_) => self.not_found(),
-                }
-            }
-            _ => self.not_found(),
-        }
-    }
-
-    /// After an action on a request: its page with what was done, or why not.
-    async fn after(&self, id: RequestId, done: Result<&str, ServiceError>) -> Response<Body> {
-        match done {
-            Ok(code) => see_other(
-                &format!("{}/customer/requests/{id}?done={code}", self.root),
-                &[],
-            ),
-            Err(ServiceError::Invalid(errors)) => {
-                let words = errors.iter().map(|e| e.message.clone()).collect();
-                let mut response = self.request(id, None, None, words).await;
-                if response.status() == StatusCode::OK {
-                    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                }
-                response
-            }
-            Err(e) => self.failed(&e),
-        }
     }
 }

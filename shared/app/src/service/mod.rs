@@ -9,6 +9,8 @@
 mod access;
 mod budgets;
 mod customer;
+mod customer_actions;
+mod customer_blocks;
 mod customer_session;
 mod delivery;
 mod error;

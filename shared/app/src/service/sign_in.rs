@@ -179,13 +179,6 @@ impl ConsentService {
             .ok_or(LinkProblem::Unavailable)
     }
 
-    /// The path every page's links begin with: the base URL's path
-    /// (`/prod`), or nothing.
-    pub fn base_path(&self) -> String {
-        let base = self.settings.public_base_url.as_deref().unwrap_or("");
-        base_path(base).trim_end_matches('/').to_owned()
-    }
-
     pub(super) fn cookie(
         &self,
         name: String,
@@ -358,6 +351,15 @@ impl ConsentService {
             ),
             proof: self.proof_cookie(&claims, &flow.link, verified),
         })
+    }
+}
+
+impl ConsentService {
+    /// The path every page's links begin with: the base URL's path
+    /// (`/prod`), or nothing.
+    pub fn base_path(&self) -> String {
+        let base = self.settings.public_base_url.as_deref().unwrap_or("");
+        base_path(base).trim_end_matches('/').to_owned()
     }
 
     /// Redeems a callback's code and validates the ID token it gives.

@@ -7,4 +7,5 @@ pub mod directory;
 mod holds;
 mod items;
 pub mod provision;
+mod scopes;
 pub mod store;

@@ -22,8 +22,7 @@ use aws_sdk_dynamodb::types::{
 };
 use consent_app::ports::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 use consent_core::domain::{
-    AuditEvent, ConsentRequest, Email, PartnerBlock, RequestId, ScopeKey, ScopeSnapshot, TenantId,
-    Undeliverable,
+    AuditEvent, ConsentRequest, Email, PartnerBlock, RequestId, ScopeKey, TenantId, Undeliverable,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -423,30 +422,7 @@ impl ConsentStore for DynamoStore {
     }
 
     async fn latest_in_scope(&self, scope: &ScopeKey) -> Result<Option<ScopeState>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(scope_key(scope)))
-            .key("sk", s("SCOPE"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        let Some(item) = out.item() else {
-            return Ok(None);
-        };
-        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok());
-        let request_id = text("request_id")
-            .and_then(|id| RequestId::parse(id))
-            .ok_or_else(|| corrupt("scope without request id"))?;
-        let snapshot: ScopeSnapshot = text("state")
-            .and_then(|st| serde_json::from_str(st).ok())
-            .ok_or_else(|| corrupt("scope without status"))?;
-        Ok(Some(ScopeState {
-            request_id,
-            snapshot,
-        }))
+        self.read_scope(scope).await
     }
 
     async fn hold_address(&self, hold: &Undeliverable) -> Result<(), StoreError> {
