@@ -23,6 +23,8 @@ pub struct NoticeEmail<'a> {
     /// Where a partner admin names another reviewer (a notice that a
     /// reviewer's address failed).
     pub edit_link: Option<&'a str>,
+    /// The customer's view of this request, for the customer's contacts.
+    pub view_link: Option<&'a str>,
 }
 
 struct NoticeFields<'a> {
@@ -39,6 +41,7 @@ struct NoticeFields<'a> {
     decisions: Vec<String>,
     withdraw_link: Option<&'a str>,
     edit_link: Option<&'a str>,
+    view_link: Option<&'a str>,
     request_id: String,
 }
 
@@ -182,7 +185,7 @@ fn meaning_for_customer(kind: NoticeKind, receipt: &Receipt, partner: &str) -> O
     let had_access = receipt.from_status == Status::Allowed;
     Some(match kind {
         NoticeKind::Allowed => format!(
-            "Consent is given: {partner} can now see your organization's name and the telemetry insights of this environment. Either reviewer can withdraw it at any time with the link in their receipt; access then ends at once."
+            "Consent is given: {partner} can now see your organization's name and the telemetry insights of this environment. Either reviewer can withdraw it at any time with the link in their receipt, and an admin of your organization on its consent page; access then ends at once."
         ),
         NoticeKind::Canceled if had_access => format!(
             "{partner}'s access to this environment's telemetry has ended, and the reviewers' links no longer work."
@@ -348,6 +351,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
         decisions: decisions(receipt, &customer),
         withdraw_link: email.withdraw_link,
         edit_link: email.edit_link,
+        view_link: email.view_link,
         request_id: r.id.to_string(),
     };
     EmailMessage {
@@ -359,7 +363,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
             .render()
             .expect("email template renders"),
         subject,
-        link: email.withdraw_link.or(email.edit_link).map(str::to_owned),
+        link: (email.withdraw_link.or(email.edit_link).or(email.view_link)).map(str::to_owned),
         about: None,
     }
 }

@@ -96,6 +96,19 @@ impl LinkMaker<'_> {
 
     /// The portal's form to name another reviewer, for a notice that a
     /// reviewer's address failed.
+    /// The customer's view of the request, for a notice to a customer's contact.
+    fn customer_view_link(&self, request: &ConsentRequest, notice: &Notice) -> Option<String> {
+        if notice.recipient != Recipient::CustomerContact {
+            return None;
+        }
+        let base = self.settings.public_base_url.as_deref()?;
+        Some(format!(
+            "{base}{}/requests/{}",
+            super::CUSTOMER_PATH,
+            request.id
+        ))
+    }
+
     fn edit_link(&self, request: &ConsentRequest, notice: &Notice) -> Option<String> {
         let slot = notice.receipt.unreachable.as_ref()?.slot;
         let portal = self.settings.portal_url.as_deref()?;
@@ -283,6 +296,7 @@ impl Dispatcher {
             request.target_tenant_id.to_string()
         };
         let edit = links.edit_link(request, notice);
+        let view = links.customer_view_link(request, notice);
         let mut message = notify::notice(&notify::NoticeEmail {
             request,
             notice,
@@ -290,6 +304,7 @@ impl Dispatcher {
             customer: &customer,
             withdraw_link: withdraw.as_deref(),
             edit_link: edit.as_deref(),
+            view_link: view.as_deref(),
         });
         message.about = Some(About {
             request_id: request.id,

@@ -50,7 +50,7 @@ fn created() -> Transition {
         customer_in_directory: true,
         customer_domains: vec![Domain::parse("contoso.example").unwrap()],
         confirmed_in_target_tenant: false,
-        customer_contacts: Vec::new(),
+        customer_contacts: vec![email("security@contoso.example")],
         partner: Default::default(),
         ask_ids: [AskId(Uuid::from_u128(1)), AskId(Uuid::from_u128(2))],
     };
@@ -127,9 +127,12 @@ fn notices(request: &ConsentRequest, customer_name: &str) -> String {
         .iter()
         .filter(|n| n.id.version == request.version)
         .map(|n| {
+            // The customer's own people are told its name; the partner
+            // only once consent is given.
             let reviewer = matches!(
                 n.recipient,
                 consent_core::domain::Recipient::Reviewer { .. }
+                    | consent_core::domain::Recipient::CustomerContact
             );
             let customer = if reviewer || n.kind == NoticeKind::Allowed {
                 customer_name
@@ -145,6 +148,8 @@ fn notices(request: &ConsentRequest, customer_name: &str) -> String {
                     .then_some("https://consent.example/revoke/AQIDdGVzdA"),
                 edit_link: (n.kind == NoticeKind::Unreachable)
                     .then_some("https://portal.example/data-consent/REQUEST/reviewers/2"),
+                view_link: (n.recipient == consent_core::domain::Recipient::CustomerContact)
+                    .then_some("https://consent.example/customer/requests/REQUEST"),
             }))
         })
         .collect::<Vec<_>>()
@@ -229,4 +234,49 @@ fn the_receipts_of_a_cancel_by_the_partner() {
     .unwrap()
     .request;
     insta::assert_snapshot!("canceled", notices(&canceled, "Contoso Ltd"));
+}
+
+#[test]
+fn the_receipts_of_a_rejection_and_a_reviewer_change_by_the_customer() {
+    let admin = Actor::Customer {
+        signed_in: SignIn {
+            issuer: "https://login.microsoftonline.com/contoso/v2.0".into(),
+            tenant: "contoso".into(),
+            subject: "oid-of-security".into(),
+            email: email("security@contoso.example"),
+            signed_in_at: T0 + Duration::hours(2),
+            mfa: true,
+            ip: None,
+            user_agent: None,
+        },
+    };
+    let changed = workflow::apply(
+        &created().request,
+        Command::ReplaceReviewer {
+            slot: Slot::Two,
+            email: email("dave@contoso.example"),
+            confirmed_in_target_tenant: true,
+            customer_domains: vec![Domain::parse("contoso.example").unwrap()],
+            partner: Default::default(),
+            ask_ids: [AskId(Uuid::from_u128(3)), AskId(Uuid::from_u128(4))],
+        },
+        admin.clone(),
+        T0 + Duration::hours(2),
+        &Policy::default(),
+    )
+    .unwrap()
+    .request;
+    insta::assert_snapshot!("replaced_by_customer", notices(&changed, "Contoso Ltd"));
+    let rejected = workflow::apply(
+        &changed,
+        Command::CustomerReject {
+            reason: Comment::parse("We do not know this partner").unwrap(),
+        },
+        admin,
+        T0 + Duration::hours(3),
+        &Policy::default(),
+    )
+    .unwrap()
+    .request;
+    insta::assert_snapshot!("rejected_by_customer", notices(&rejected, "Contoso Ltd"));
 }
