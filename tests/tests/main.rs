@@ -9,6 +9,7 @@ mod attacks;
 mod browser;
 mod budgets;
 mod concurrency;
+mod customer_page;
 mod customer_view;
 mod deploy;
 mod directory;
