@@ -159,9 +159,11 @@ async fn contosos_admin_sees_every_partner_withdraws_blocks_rejects_and_takes_th
     browser.assert_accessible("the request, withdrawn").await;
     let access = local.access(&alice, "prod").await;
     assert_eq!(access["telemetryAvailable"], false, "{access}");
-    let subjects: Vec<String> = (local.emails_to("alice@partner-fabrikam.example").into_iter())
-        .map(|e| e.subject)
-        .collect();
+    let subjects: Vec<String> = (local
+        .emails_to("alice@partner-fabrikam.example")
+        .into_iter())
+    .map(|e| e.subject)
+    .collect();
     assert!(
         subjects.iter().any(|s| s.starts_with("Consent withdrawn")),
         "{subjects:?}"

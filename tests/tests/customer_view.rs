@@ -763,3 +763,94 @@ async fn a_partners_words_cannot_run_as_a_formula_in_the_auditors_spreadsheet() 
     );
     assert!(!csv.body.contains(",\"=HYPERLINK"));
 }
+
+/// On DynamoDB (moto): the view pages through the index by target across
+/// both partners, newest first, never shows another tenant's request, and
+/// reads one index page per view page however many requests there are.
+#[tokio::test]
+async fn the_view_pages_across_partners_on_dynamodb_one_query_a_page() {
+    let (client, calls) = consent_tests::moto::dynamodb().await;
+    let table = consent_tests::moto::fresh_table(&client, "customer-view").await;
+    let store = Arc::new(consent_aws::dynamodb::store::DynamoStore::new(
+        client, table,
+    ));
+    let w = World::builder()
+        .store(store)
+        .settings(roomy(test_settings()))
+        .build();
+    let mut created = Vec::new();
+    for i in 0..25 {
+        let mut input = create_input(&format!("env-{i}"));
+        let caller = if i % 2 == 0 {
+            partner_caller(true)
+        } else {
+            input.reviewers = vec![
+                Email::parse("dave@contoso.example").unwrap(),
+                Email::parse("erin@contoso.example").unwrap(),
+            ];
+            northwind_admin()
+        };
+        created.push(w.app.create(&caller, input).await.unwrap().id);
+        w.clock.advance(time::Duration::seconds(1));
+        if i % 8 == 0 {
+            let mut input = create_input(&format!("adatum-{i}"));
+            input.target_tenant_id = TenantId::parse("adatum").unwrap();
+            input.reviewers = vec![
+                Email::parse("ann@adatum.example").unwrap(),
+                Email::parse("ben@adatum.example").unwrap(),
+            ];
+            input.confirmed_in_target_tenant = true;
+            w.app.create(&partner_caller(true), input).await.unwrap();
+        }
+    }
+    created.reverse();
+    let admin = customer::signed_in(&w.app, &contoso_admin()).await;
+    let all = CustomerFilter::default();
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        calls.take();
+        let page = w
+            .app
+            .customer_requests(&admin, &all, cursor.as_deref())
+            .await
+            .unwrap();
+        assert_eq!(
+            calls.take().get("Query").copied(),
+            Some(1),
+            "one query of the index a page"
+        );
+        assert!(page.items.len() <= consent_app::service::CUSTOMER_PAGE);
+        seen.extend(ids(&page));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen, created,
+        "every request of Contoso's, newest first, each once"
+    );
+    let northwind = CustomerFilter {
+        status: None,
+        partner: Some(TenantId::parse(OTHER_PARTNER).unwrap()),
+    };
+    let (mut only, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let page = w
+            .app
+            .customer_requests(&admin, &northwind, cursor.as_deref())
+            .await
+            .unwrap();
+        assert!(
+            page.items
+                .iter()
+                .all(|i| i.request.partner_tenant_id.as_str() == OTHER_PARTNER)
+        );
+        only.extend(ids(&page));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(only.len(), 12, "Northwind's twelve");
+}

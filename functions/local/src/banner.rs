@@ -95,6 +95,9 @@ impl Banner {
     pub fn print(&self, base_url: &str) {
         println!("consent-local serving every route on {base_url}");
         println!("  Data Consent:  {base_url}/ (the portal's page, with a development sign-in)");
+        println!(
+            "  Customer view: {base_url}/customer (a customer's people sign in at the development identity provider; app role ConsentCustomerAdmin, or a directory contact, makes an admin)"
+        );
         println!("  API document:  {base_url}/openapi.json");
         println!(
             "  Get a token:   cargo run -q -p consent-local -- token --tenant partner-fabrikam --user alice --email alice@fabrikam.example [--admin]"

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use askama::Template;
-use consent_app::notify::{grants, sign_in_words, term_in_words};
+use consent_app::notify::{sign_in_words, term_in_words};
 use consent_app::service::{CustomerFilter, CustomerItem, CustomerSession, StatusGroup};
 use consent_core::domain::{
     AuditEvent, ConsentRequest, PartnerBlock, Reviewer, Slot, Status, Verdict,
@@ -198,7 +198,15 @@ fn term(r: &ConsentRequest) -> String {
     match (r.status(), r.allowed_until()) {
         (Status::Allowed, Some(until)) => format!("access until {}", display_time(until)),
         (Status::Allowed, None) => "access until withdrawn".to_owned(),
-        (Status::Pending, _) => format!("asks for {}", grants(r, None)),
+        (Status::Pending, _) => r.access_term.map_or_else(
+            || "asks for access until withdrawn".to_owned(),
+            |t| {
+                format!(
+                    "asks for access for {} from the second approval",
+                    term_in_words(t)
+                )
+            },
+        ),
         _ => r.access_term.map_or_else(
             || "until withdrawn".to_owned(),
             |t| format!("asked for {}", term_in_words(t)),
@@ -208,7 +216,7 @@ fn term(r: &ConsentRequest) -> String {
 
 /// A reviewer and where their ask stands, with the identity each decision proved.
 fn reviewer_line(r: &ConsentRequest, slot: Slot, reviewer: &Reviewer) -> String {
-    let who = format!("Reviewer {slot}: {}", reviewer.email);
+    let who = format!("Reviewer {slot}, {}", reviewer.email);
     let Some(ask) = &reviewer.ask else {
         return format!("{who}: not asked");
     };
