@@ -31,7 +31,7 @@ pub fn contoso_admin() -> Person {
 /// the sign-in came to instead.
 pub async fn view_cookie(app: &ConsentService, person: &Person) -> Result<String, SignedIn> {
     let start = app
-        .start_customer_sign_in(Some(&person.tenant), false)
+        .start_customer_sign_in(Some(&person.tenant), (None, false))
         .await
         .map_err(|p| SignedIn::Failed(consent_app::service::SignInProblem::Link(p)))?;
     let callback = Callback {

@@ -143,7 +143,7 @@ async fn an_admin_sees_every_partners_requests_a_member_their_asks_and_another_t
     claims_contoso.tenant = "adatum".into();
     let start = w
         .app
-        .start_customer_sign_in(Some(CUSTOMER), false)
+        .start_customer_sign_in(Some(CUSTOMER), (None, false))
         .await
         .unwrap();
     let callback = consent_app::service::Callback {
@@ -853,4 +853,57 @@ async fn the_view_pages_across_partners_on_dynamodb_one_query_a_page() {
         }
     }
     assert_eq!(only.len(), 12, "Northwind's twelve");
+}
+
+/// Signing in from a request's page (the contacts' emails link there) comes
+/// back to it; a `next` that is not a page of the view goes to the view.
+#[tokio::test]
+async fn a_sign_in_goes_back_to_the_page_asked_for_and_never_elsewhere() {
+    let w = World::new();
+    let id = w.created("prod").await;
+    let page = format!("/customer/requests/{id}");
+    let signed_out = customer::call(
+        &w.app,
+        None,
+        ("GET /customer/requests/{id}", &page),
+        &[("id", &id.to_string())],
+        &[],
+    )
+    .await;
+    assert_eq!(signed_out.status, 401);
+    let next = serde_urlencoded::to_string([("next", page.as_str())]).unwrap();
+    assert!(
+        signed_out
+            .body
+            .contains(&format!("/customer/sign-in?{}", next.replace('&', "&amp;"))),
+        "{}",
+        signed_out.body
+    );
+    for (asked, lands) in [
+        (page.as_str(), page.as_str()),
+        ("https://evil.example/customer", "/customer"),
+        ("//evil.example", "/customer"),
+        ("/customer/requests/../../admin", "/customer"),
+    ] {
+        let start = w
+            .app
+            .start_customer_sign_in(Some(CUSTOMER), (Some(asked), false))
+            .await
+            .unwrap();
+        let callback = consent_app::service::Callback {
+            state: Some(param_of(&start.location, "state")),
+            code: Some(contoso_admin().code()),
+            ..Default::default()
+        };
+        match w
+            .app
+            .finish_sign_in(&callback, Some(&start.cookie.value))
+            .await
+        {
+            SignedIn::Customer { back_to, .. } => {
+                assert_eq!(back_to, format!("https://consent.test{lands}"), "{asked}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

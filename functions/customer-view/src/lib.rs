@@ -42,7 +42,7 @@ pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
     let root = app.base_path();
     if route == "GET /customer/sign-in" {
         let again = query(&req, "again") == Some("1");
-        return match app.start_customer_sign_in(query(&req, "tenant"), again).await {
+        return match app.start_customer_sign_in(query(&req, "tenant"), (query(&req, "next"), again)).await {
             Ok(start) => see_other(&start.location, &[start.cookie]),
             Err(_) => page(customer::message(
                 503,
@@ -55,7 +55,14 @@ pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
     }
     let cookie = extract::cookie(&req, CUSTOMER_COOKIE);
     let Some(session) = app.customer_session(cookie.as_deref()) else {
-        return page(customer::sign_in_needed(&root, query(&req, "tenant")));
+        // Back to the page asked for once signed in (a GET only).
+        let next = (route == "GET /customer/requests/{id}")
+            .then(|| format!("/customer/requests/{}", path_param(&req, "id")));
+        return page(customer::sign_in_needed(
+            &root,
+            query(&req, "tenant"),
+            next.as_deref(),
+        ));
     };
     let view = View {
         app,

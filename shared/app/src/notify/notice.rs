@@ -232,10 +232,10 @@ fn meaning(kind: NoticeKind, recipient: Recipient, receipt: &Receipt, partner: &
         ),
         (NoticeKind::Ended, false) => "Your access to this environment's telemetry has ended. To see it again, submit a new request.".to_owned(),
         (NoticeKind::Requested, _) => format!(
-            "The reviewers decide with the link in their email alone: this service is set up without a sign-in for reviewers, and your organization lists no verified domain that shows these addresses are yours. If you do not know these people, or do not expect this request, tell {partner} and ask the reviewers not to use their links."
+            "The reviewers decide with the link in their email alone: this service is set up without a sign-in for reviewers, and your organization lists no verified domain that shows these addresses are yours. If you do not know these people, or do not expect this request, reject it on your organization's consent page (the link below), where you can also block {partner} from asking again."
         ),
         (NoticeKind::Asked, _) => format!(
-            "Both of them must approve before {partner} can see your organization's name or any telemetry insights of this environment. You are told because the tenant directory lists you as a contact of your organization. If you do not expect this request or do not know these people, tell {partner} and ask the reviewers not to approve it."
+            "Both of them must approve before {partner} can see your organization's name or any telemetry insights of this environment. You are told because the tenant directory lists you as a contact of your organization. If you do not expect this request or do not know these people, reject it on your organization's consent page (the link below), where you can also block {partner} from asking again."
         ),
         (NoticeKind::Unreachable, _) => {
             let slot = receipt.unreachable.as_ref().map_or_else(String::new, |u| format!(" {}", u.slot));

@@ -52,13 +52,23 @@ impl CustomerSession {
     }
 }
 
+/// A page of the view a sign-in may go back to: `/customer` or one
+/// request's page, nothing else (never another site).
+fn view_page(path: &str) -> bool {
+    path == CUSTOMER_PATH
+        || path
+            .strip_prefix("/customer/requests/")
+            .is_some_and(|id| consent_core::domain::RequestId::parse(id).is_some())
+}
+
 impl ConsentService {
     /// Starts a customer's sign-in; `tenant` names the customer tenant for
-    /// providers whose tokens carry no tenant claim.
+    /// providers whose tokens carry no tenant claim, `next` the view's page
+    /// to come back to.
     pub async fn start_customer_sign_in(
         &self,
         tenant: Option<&str>,
-        choose_account: bool,
+        (next, choose_account): (Option<&str>, bool),
     ) -> Result<SignInStart, LinkProblem> {
         let provider = self.identity.as_ref().ok_or(LinkProblem::Unavailable)?;
         let links = self.links.as_ref().ok_or(LinkProblem::Unavailable)?;
@@ -73,6 +83,7 @@ impl ConsentService {
             link: tenant.unwrap_or_default(),
             purpose: CUSTOMER_PURPOSE.to_owned(),
             expires: unix(self.now() + FLOW_TTL),
+            next: next.filter(|n| view_page(n)).map(str::to_owned),
         };
         let location = provider
             .authorization_url(&Authorization {
@@ -118,8 +129,9 @@ impl ConsentService {
                 let Ok(base) = self.base_url() else {
                     return SignedIn::Failed(SignInProblem::Link(LinkProblem::Unavailable));
                 };
+                let page = flow.next.as_deref().filter(|n| view_page(n));
                 SignedIn::Customer {
-                    back_to: format!("{base}{CUSTOMER_PATH}"),
+                    back_to: format!("{base}{}", page.unwrap_or(CUSTOMER_PATH)),
                     session: self.session_cookie(&session),
                 }
             }

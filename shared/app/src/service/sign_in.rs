@@ -111,6 +111,9 @@ pub(super) struct Flow {
     pub(super) link: String,
     pub(super) purpose: String,
     pub(super) expires: i64,
+    /// A customer's sign-in: the view's page to go back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) next: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -230,6 +233,7 @@ impl ConsentService {
             link: token.to_owned(),
             purpose: purpose_code(purpose).to_owned(),
             expires: unix(self.now() + FLOW_TTL),
+            next: None,
         };
         let reviewer = context
             .request

@@ -106,10 +106,14 @@ pub fn message(
 }
 
 /// Where a customer's person signs in.
-pub fn sign_in_needed(root: &str, tenant: Option<&str>) -> RenderedPage {
-    let href = match tenant {
-        Some(t) => format!("{root}/customer/sign-in?{}", query(&[("tenant", t)])),
-        None => format!("{root}/customer/sign-in"),
+pub fn sign_in_needed(root: &str, tenant: Option<&str>, next: Option<&str>) -> RenderedPage {
+    let pairs: Vec<(&str, &str)> = [("tenant", tenant), ("next", next)]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect();
+    let href = match pairs.is_empty() {
+        true => format!("{root}/customer/sign-in"),
+        false => format!("{root}/customer/sign-in?{}", query(&pairs)),
     };
     message(
         401,
