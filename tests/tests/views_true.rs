@@ -307,7 +307,8 @@ async fn the_customers_contacts_are_told_of_every_new_request() {
     for words in [
         "asked bob@contoso.example and carol@contoso.example",
         "Both of them must approve before Fabrikam Consulting can see",
-        "tell Fabrikam Consulting and ask the reviewers not to approve it",
+        "reject it on your organization's consent page (the link below)",
+        "https://consent.test/customer/requests/",
     ] {
         assert!(told[0].text.contains(words), "{words}: {}", told[0].text);
     }

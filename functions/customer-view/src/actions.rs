@@ -39,23 +39,8 @@ impl View<'_> {
             }
         };
         let id = RequestId::parse(&path_param(req, "id"));
-        let root = self.root;
         match (route, id) {
-            ("POST /customer/sign-out", _) => {
-                let gone = self.app.end_customer_session();
-                let response = page(customer::message(
-                    200,
-                    "You are signed out",
-                    vec!["Your sign-in to this view has ended in this browser.".to_owned()],
-                    None,
-                    Some(customer::Action {
-                        id: "sign-in",
-                        href: format!("{root}/customer/sign-in"),
-                        label: "Sign in again",
-                    }),
-                ));
-                with_cookies(response, &[gone])
-            }
+            ("POST /customer/sign-out", _) => self.sign_out(),
             ("POST /customer/requests/{id}/reject", Some(id)) => {
                 let done = self
                     .app
@@ -86,32 +71,55 @@ impl View<'_> {
                 };
                 self.after(id, done.map(|_| "replaced")).await
             }
-            ("POST /customer/blocks", _) => match form.block() {
-                Ok((partner, until, reason)) => {
-                    match self
-                        .app
-                        .block_partner(self.session, &partner, until, reason)
-                        .await
-                    {
-                        Ok(_) => {
-                            let q = format!("status=pending&partner={partner}&done=blocked");
-                            see_other(&format!("{root}/customer?{q}"), &[])
-                        }
-                        Err(e) => self.failed(&e),
-                    }
-                }
-                Err(errors) => self.failed(&ServiceError::Invalid(errors)),
-            },
+            ("POST /customer/blocks", _) => self.block(&form).await,
             ("POST /customer/blocks/{partner}/lift", _) => {
-                match TenantId::parse(&path_param(req, "partner")) {
-                    Ok(partner) => match self.app.lift_block(self.session, &partner).await {
-                        Ok(_) => see_other(&format!("{root}/customer?done=lifted"), &[]),
-                        Err(e) => self.failed(&e),
-                    },
-                    Err(_) => self.not_found(),
-                }
+                self.lift(&path_param(req, "partner")).await
             }
             _ => self.not_found(),
+        }
+    }
+
+    fn sign_out(&self) -> Response<Body> {
+        let gone = self.app.end_customer_session();
+        let response = page(customer::message(
+            200,
+            "You are signed out",
+            vec!["Your sign-in to this view has ended in this browser.".to_owned()],
+            None,
+            Some(customer::Action {
+                id: "sign-in",
+                href: format!("{}/customer/sign-in", self.root),
+                label: "Sign in again",
+            }),
+        ));
+        with_cookies(response, &[gone])
+    }
+
+    /// Blocks the form's partner; then the view lists its pending requests.
+    async fn block(&self, form: &Form) -> Response<Body> {
+        let (partner, until, reason) = match form.block() {
+            Ok(block) => block,
+            Err(errors) => return self.failed(&ServiceError::Invalid(errors)),
+        };
+        match (self.app)
+            .block_partner(self.session, &partner, until, reason)
+            .await
+        {
+            Ok(_) => {
+                let q = format!("status=pending&partner={partner}&done=blocked");
+                see_other(&format!("{}/customer?{q}", self.root), &[])
+            }
+            Err(e) => self.failed(&e),
+        }
+    }
+
+    async fn lift(&self, partner: &str) -> Response<Body> {
+        let Ok(partner) = TenantId::parse(partner) else {
+            return self.not_found();
+        };
+        match self.app.lift_block(self.session, &partner).await {
+            Ok(_) => see_other(&format!("{}/customer?done=lifted", self.root), &[]),
+            Err(e) => self.failed(&e),
         }
     }
 

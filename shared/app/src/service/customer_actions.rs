@@ -3,7 +3,7 @@
 //! the admin's sign-in.
 
 use consent_core::domain::{Actor, Comment, ConsentRequest, Email, RequestId, Slot, TenantId};
-use consent_core::workflow::{self, Command, Transition};
+use consent_core::workflow::{self, Command, CustomerCommand, Transition};
 
 use super::customer::admin;
 use super::partner::fresh_ask_ids;
@@ -56,8 +56,10 @@ impl ConsentService {
         self.command_as_customer(
             session,
             id,
-            |_| Command::CustomerReject {
-                reason: reason.clone(),
+            |_| {
+                Command::Customer(CustomerCommand::Reject {
+                    reason: reason.clone(),
+                })
             },
             |_| Vec::new(),
         )
@@ -77,9 +79,11 @@ impl ConsentService {
         self.command_as_customer(
             session,
             id,
-            |_| Command::CustomerWithdraw {
-                reason: reason.clone(),
-                partner_contacts: partner_contacts.clone(),
+            |_| {
+                Command::Customer(CustomerCommand::Withdraw {
+                    reason: reason.clone(),
+                    partner_contacts: partner_contacts.clone(),
+                })
             },
             |_| Vec::new(),
         )

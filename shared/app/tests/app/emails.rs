@@ -269,9 +269,9 @@ fn the_receipts_of_a_rejection_and_a_reviewer_change_by_the_customer() {
     insta::assert_snapshot!("replaced_by_customer", notices(&changed, "Contoso Ltd"));
     let rejected = workflow::apply(
         &changed,
-        Command::CustomerReject {
+        Command::Customer(workflow::CustomerCommand::Reject {
             reason: Comment::parse("We do not know this partner").unwrap(),
-        },
+        }),
         admin,
         T0 + Duration::hours(3),
         &Policy::default(),

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::commands::{ReviewerChange, cancel, decide, end, expire, replace_reviewer, revoke};
-use super::customer;
+use super::customer::{self, CustomerCommand};
 use super::{
     Emails, LinkUse, PartnerSide, Policy, Verified, WorkflowError, delivery, link_may, mail,
     sign_in,
@@ -74,14 +74,8 @@ pub enum Command {
         refused: Vec<(Slot, AskId, String)>,
         refused_notices: Vec<(NoticeId, String)>,
     },
-    /// A customer admin rejects a pending request.
-    CustomerReject { reason: Option<Comment> },
-    /// A customer admin withdraws an allowed request's consent.
-    CustomerWithdraw {
-        reason: Option<Comment>,
-        /// Partner admins to tell, from the tenant directory.
-        partner_contacts: Vec<Email>,
-    },
+    /// What a customer admin does on the customer's view.
+    Customer(CustomerCommand),
     /// What the mail service reported of the ask `ask_id`'s email.
     RecordMail {
         slot: Slot,
@@ -169,13 +163,7 @@ pub fn apply(
             };
             replace_reviewer(request, change, &actor, now, policy)?
         }
-        Command::CustomerReject { reason } => {
-            customer::reject(request, reason, &actor, now, policy)?
-        }
-        Command::CustomerWithdraw {
-            reason,
-            partner_contacts,
-        } => customer::withdraw(request, (reason, &partner_contacts), &actor, now, policy)?,
+        Command::Customer(command) => customer::apply(request, command, &actor, now, policy)?,
         Command::Expire => expire(request, &actor, now, policy)?,
         Command::End => end(request, &actor, now, policy)?,
         Command::Revoke {

@@ -70,11 +70,40 @@ fn customer_admin(request: &ConsentRequest, actor: &Actor) -> Result<(), Workflo
     }
 }
 
+/// A customer admin's command on a request over the tenant.
+#[derive(Clone, Debug)]
+pub enum CustomerCommand {
+    /// Reject a pending request.
+    Reject { reason: Option<Comment> },
+    /// Withdraw an allowed request's consent.
+    Withdraw {
+        reason: Option<Comment>,
+        /// Partner admins to tell, from the tenant directory.
+        partner_contacts: Vec<Email>,
+    },
+}
+
+pub(super) fn apply(
+    request: &ConsentRequest,
+    command: CustomerCommand,
+    actor: &Actor,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Step, WorkflowError> {
+    match command {
+        CustomerCommand::Reject { reason } => reject(request, reason, actor, now, policy),
+        CustomerCommand::Withdraw {
+            reason,
+            partner_contacts,
+        } => withdraw(request, (reason, &partner_contacts), actor, now, policy),
+    }
+}
+
 /// The words the history and the receipts keep with an admin's action.
 pub(super) const REJECTED_BY_CUSTOMER: &str = "rejected by the customer";
 pub(super) const WITHDRAWN_BY_CUSTOMER: &str = "withdrawn by the customer";
 
-pub(super) fn reject(
+fn reject(
     request: &ConsentRequest,
     reason: Option<Comment>,
     actor: &Actor,
@@ -96,7 +125,7 @@ pub(super) fn reject(
     Ok(step)
 }
 
-pub(super) fn withdraw(
+fn withdraw(
     request: &ConsentRequest,
     (reason, partner_contacts): (Option<Comment>, &[Email]),
     actor: &Actor,

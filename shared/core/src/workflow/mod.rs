@@ -22,7 +22,7 @@ mod sign_in;
 
 pub use apply::{Command, Transition, apply};
 pub use create::{NewRequest, create, reviewer_pair};
-pub use customer::{CustomerPerson, customer_person};
+pub use customer::{CustomerCommand, CustomerPerson, customer_person};
 pub use delivery::Emails;
 pub use error::{FieldError, OverBudget, WorkflowError};
 pub use link::{LinkUse, link_may};

@@ -214,7 +214,7 @@ pub struct AuditView {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub action: consent_core::domain::AuditAction,
-    /// `user:<id>`, `reviewer:<slot>` or `system`.
+    /// `user:<id>`, `reviewer:<slot>`, `customer_admin` or `system`.
     pub actor: String,
     /// The acting user's email, or the address that held the reviewer slot then.
     pub actor_email: Option<String>,
