@@ -39,6 +39,9 @@ schemathesis_tool
 oidc_provider_tool
 # For tests/tests/sign_in.rs, which starts the provider as it needs it.
 export CONSENT_OIDC_PROVIDER_MOCK="$oidc_provider/bin/oidc-provider-mock"
+jwcrypto_tool
+# For tests/tests/records.rs: a third-party JOSE library checks the records.
+export CONSENT_JOSE_PYTHON="$jwcrypto/bin/python"
 # For tests/tests/deploy.rs.
 export CONSENT_SAM_PYTHON="$sam/bin/python" CONSENT_CFN_LINT="$sam/bin/cfn-lint" CONSENT_CHECKOV="$checkov/bin/checkov"
 # Debian's Chromium and its WebDriver, for the pages in a real browser, and

@@ -14,6 +14,8 @@ SCHEMATHESIS_VERSION=4.32.5
 AXE_CORE_VERSION=4.14.1
 # A third-party OpenID Connect provider the reviewers' sign-in is tested against.
 OIDC_PROVIDER_MOCK_VERSION=0.4.8
+# A third-party JOSE implementation the signed consent records are checked with.
+JWCRYPTO_VERSION=1.5.6
 TOOLS=${CONSENT_TOOLS_DIR:-$PWD/.tools}
 
 need() {
@@ -54,6 +56,13 @@ debian_packages() { # why package… -- command…
 moto_tool() { # sets venv
   venv="$TOOLS/moto-$MOTO_VERSION"
   python_tool "$venv" moto_server "moto[server]==$MOTO_VERSION"
+}
+
+jwcrypto_tool() { # sets jwcrypto
+  jwcrypto="$TOOLS/jwcrypto-$JWCRYPTO_VERSION"
+  # A library without a command: its marker is the module importing.
+  "$jwcrypto/bin/python" -c 'import jwcrypto' 2>/dev/null || rm -rf "$jwcrypto"
+  python_tool "$jwcrypto" python "jwcrypto==$JWCRYPTO_VERSION"
 }
 
 cargo_lambda_tool() { # sets cargo_lambda

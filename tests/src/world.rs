@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use consent_app::embedded::clock::ManualClock;
 use consent_app::embedded::memory::MemoryStore;
-use consent_app::ports::{ConsentStore, Mailer, TenantDirectory};
+use consent_app::embedded::record_key::LocalRecordKey;
+use consent_app::ports::{ConsentStore, Mailer, RecordSigner, TenantDirectory};
 use consent_app::service::ConsentService;
 use consent_app::settings::{SendBudgets, Settings};
 use consent_core::domain::RequestId;
@@ -82,9 +83,16 @@ pub struct WorldBuilder {
     store: Arc<dyn ConsentStore>,
     directory: Arc<dyn TenantDirectory>,
     settings: Settings,
+    record_key: Arc<dyn RecordSigner>,
 }
 
 impl WorldBuilder {
+    /// The record signer (a fresh key in memory unless given).
+    pub fn record_key(mut self, signer: Arc<dyn RecordSigner>) -> Self {
+        self.record_key = signer;
+        self
+    }
+
     /// The store (the in-memory one unless given).
     pub fn store(mut self, store: Arc<dyn ConsentStore>) -> Self {
         self.store = store;
@@ -118,7 +126,8 @@ impl WorldBuilder {
                 LinkSigner::from_spec(TEST_LINK_KEYS).unwrap(),
                 self.settings,
             )
-            .with_identity_provider(Arc::new(NamedIdentity)),
+            .with_identity_provider(Arc::new(NamedIdentity))
+            .with_record_signer(self.record_key),
         );
         World {
             app,
@@ -136,6 +145,7 @@ impl World {
             store: Arc::new(MemoryStore::new()),
             directory: Arc::new(directory()),
             settings: test_settings(),
+            record_key: Arc::new(LocalRecordKey::generate()),
         }
     }
 

@@ -30,6 +30,7 @@ mod on_moto;
 mod openapi;
 mod portal;
 mod receipts;
+mod records;
 mod review_links;
 mod schedule;
 mod sdk_config;

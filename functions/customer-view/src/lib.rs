@@ -5,6 +5,7 @@
 
 mod actions;
 mod form;
+mod records;
 
 use consent_app::service::{
     CUSTOMER_COOKIE, ConsentService, CustomerFilter, CustomerSession, ServiceError, StatusGroup,
@@ -83,6 +84,13 @@ pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
         }
         "GET /customer/export.csv" | "GET /customer/export.json" => {
             view.export(route.ends_with(".csv")).await
+        }
+        "GET /customer/record.json" => view.records().await,
+        "GET /customer/requests/{id}/record" | "GET /customer/requests/{id}/record.json" => {
+            match RequestId::parse(&path_param(&req, "id")) {
+                Some(id) => view.record(id, route.ends_with(".json")).await,
+                None => view.not_found(),
+            }
         }
         _ if route.starts_with("POST ") => view.post(&route, &req).await,
         _ => view.not_found(),

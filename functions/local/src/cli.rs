@@ -22,6 +22,10 @@ pub struct Cli {
     /// --table, as the table's stream carries them).
     #[arg(long, default_value = "events.ndjson")]
     pub events: PathBuf,
+    /// The key file the records of every change are signed with; made on
+    /// first start.
+    #[arg(long, default_value = "record-key.json")]
+    pub record_key: PathBuf,
     /// Tenant directory JSON file (default: the table's directory with
     /// --table, else the sample in infra/tenants.sample.json).
     #[arg(long)]
@@ -118,6 +122,26 @@ pub enum Command {
         /// Lifetime of the token, e.g. 12h.
         #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
+    },
+    /// Checks a downloaded consent record (the JSON of `GET
+    /// /consent-requests/{id}/record` or the customer's view): every
+    /// signature, the chain of hashes, the signed head, and that its story
+    /// is a legal life of a request. Prints the story; fails, saying what and
+    /// where, when anything is wrong.
+    Verify {
+        /// The downloaded record.
+        file: PathBuf,
+        /// A JWK Set to check against (the service's
+        /// `/.well-known/consent-record-keys.json`, saved); without it, the
+        /// keys the file carries.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+    /// Makes a new record-signing key in the key file; the old ones stay in
+    /// it, published, so that records they signed stay verifiable.
+    RotateRecordKey {
+        #[arg(long, default_value = "record-key.json")]
+        record_key: PathBuf,
     },
     /// Prints a signed dev bearer token, alone on stdout.
     Token {

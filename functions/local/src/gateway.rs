@@ -96,6 +96,9 @@ fn customer_routes() -> Vec<Route> {
         "/customer/requests/{id}",
         "/customer/export.csv",
         "/customer/export.json",
+        "/customer/record.json",
+        "/customer/requests/{id}/record",
+        "/customer/requests/{id}/record.json",
     ];
     let post = [
         "/customer/sign-out",
@@ -143,6 +146,18 @@ fn api_routes() -> Vec<Route> {
             "/consent-requests/{id}/reviewers/{slot}",
             Auth::User,
             route_to!(replace_reviewer::handle),
+        ),
+        route(
+            Method::GET,
+            "/consent-requests/{id}/record",
+            Auth::User,
+            route_to!(consent_record::handle),
+        ),
+        route(
+            Method::GET,
+            "/.well-known/consent-record-keys.json",
+            Auth::None,
+            route_to!(consent_record::handle),
         ),
         route(
             Method::GET,

@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod portal;
 pub mod stream;
 pub mod tenants;
+pub mod verify;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use consent_app::embedded::clock::SystemClock;
 use consent_app::embedded::directory::{CachedDirectory, parse_tenants};
 use consent_app::embedded::event_log::EventLog;
 use consent_app::embedded::memory::MemoryStore;
+use consent_app::embedded::record_key::LocalRecordKey;
 use consent_app::ports::{ConsentStore, EventBus, MAX_EVENTS_PER_PUT};
 use consent_app::service::ConsentService;
 use consent_app::settings::Settings;
@@ -67,6 +69,9 @@ pub struct LocalConfig {
     /// The provider reviewers sign in with; without an issuer, the
     /// development provider this process serves.
     pub sign_in: SignInConfig,
+    /// The key file records are signed with (made on first start); None: a
+    /// key held in memory for this run.
+    pub record_key: Option<PathBuf>,
 }
 
 impl Default for LocalConfig {
@@ -86,6 +91,7 @@ impl Default for LocalConfig {
             settings: Settings::default(),
             events: None,
             sign_in: SignInConfig::default(),
+            record_key: None,
         }
     }
 }
@@ -183,7 +189,11 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     {
         service = service.with_identity_provider(provider);
     }
-    let app = Arc::new(service);
+    let record_key = match &config.record_key {
+        Some(path) => LocalRecordKey::load_or_create(path)?,
+        None => LocalRecordKey::generate(),
+    };
+    let app = Arc::new(service.with_record_signer(Arc::new(record_key)));
     let auth = DevAuth::new(&config.dev_jwt_secret)?;
     let tenants = sign_in_tenants(&backends).await?;
     let dev_idp = match dev_idp {

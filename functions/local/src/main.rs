@@ -37,6 +37,15 @@ async fn main() -> ExitCode {
             configuration_set,
         }) => ses_check(&sender, configuration_set.as_deref()).await,
         Some(Command::Tenants { command, table }) => tenants(command, table).await,
+        Some(Command::Verify { file, keys }) => consent_local::verify::run(&file, keys.as_deref()),
+        Some(Command::RotateRecordKey { record_key }) => {
+            consent_app::embedded::record_key::LocalRecordKey::rotate(&record_key).map(|_| {
+                println!(
+                    "{}: a new key signs from the next start; the old ones stay published",
+                    record_key.display()
+                );
+            })
+        }
         None => serve(cli).await,
     };
     match done {
@@ -157,6 +166,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
             .unwrap_or_else(|| auth::DEFAULT_DEV_SECRET.to_owned()),
         events: Some(events),
         sign_in: config.sign_in,
+        record_key: Some(cli.record_key.clone()),
         ..LocalConfig::default()
     };
     let running = start(local).await?;

@@ -10,5 +10,7 @@ pub mod metrics;
 pub mod notify;
 pub mod ports;
 pub mod publisher;
+pub mod record;
+pub mod record_verify;
 pub mod service;
 pub mod settings;

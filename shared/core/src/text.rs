@@ -4,6 +4,13 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 /// "2026-12-01 14:03 UTC".
+/// A time as RFC 3339 text, UTC (`2026-12-06T14:02:00Z`).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
 pub fn display_time(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(format_description!(

@@ -6,3 +6,4 @@ pub mod directory;
 pub mod event_log;
 pub mod memory;
 pub mod outbox;
+pub mod record_key;

@@ -5,6 +5,7 @@ mod clock;
 mod directory;
 mod identity;
 mod mail;
+mod record;
 mod store;
 
 pub use bus::{BusError, EventBus, MAX_EVENTS_PER_PUT};
@@ -12,6 +13,7 @@ pub use clock::Clock;
 pub use directory::{DirectoryError, TenantDirectory};
 pub use identity::{Authorization, IdentityError, IdentityProvider, Redemption};
 pub use mail::{About, EmailMessage, MailError, Mailer};
+pub use record::{RecordSigner, SignError};
 pub use store::{Charge, ConsentStore, History, Page, ScopeState, StoreError};
 
 /// The error of a backing service, whatever its kind.

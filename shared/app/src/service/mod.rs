@@ -17,6 +17,7 @@ mod error;
 mod links;
 mod mail;
 mod partner;
+mod records;
 mod schedule;
 mod sign_in;
 
@@ -44,7 +45,7 @@ use consent_core::links::LinkSigner;
 use consent_core::workflow::{self, Command, Transition, WorkflowError};
 use time::OffsetDateTime;
 
-use crate::ports::{Clock, ConsentStore, IdentityProvider, Mailer, TenantDirectory};
+use crate::ports::{Clock, ConsentStore, IdentityProvider, Mailer, RecordSigner, TenantDirectory};
 use crate::settings::Settings;
 
 /// The signed-in caller, from the JWT claims.
@@ -79,6 +80,8 @@ pub struct ConsentService {
     dispatcher: Option<Dispatcher>,
     /// Where reviewers sign in; None in functions that start no sign-in.
     identity: Option<Arc<dyn IdentityProvider>>,
+    /// Who signs the records of each change; None: changes go unrecorded.
+    records: Option<Arc<dyn RecordSigner>>,
     settings: Settings,
 }
 
@@ -113,8 +116,17 @@ impl ConsentService {
             links: links.into(),
             dispatcher: None,
             identity: None,
+            records: None,
             settings,
         }
+    }
+
+    /// The service, with every change written with its record signed by
+    /// `signer`.
+    #[must_use]
+    pub fn with_record_signer(mut self, signer: Arc<dyn RecordSigner>) -> Self {
+        self.records = Some(signer);
+        self
     }
 
     /// The service, with reviewers signing in at `provider`.

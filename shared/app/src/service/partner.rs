@@ -132,7 +132,8 @@ impl ConsentService {
             .map(|(i, e)| (format!("/reviewers/{i}"), e.clone()))
             .collect();
         let created = workflow::create(new, caller.actor(), self.now(), &self.settings.policy);
-        let transition = self.unless_unreachable(&named, created).await?;
+        let mut transition = self.unless_unreachable(&named, created).await?;
+        self.record(&mut transition).await?;
         self.store
             .insert_charged(
                 &transition.request,
@@ -304,7 +305,8 @@ impl ConsentService {
                 Some(request) => request,
                 None => self.store.get(id).await?.ok_or(Missing)?,
             };
-            let transition = decide(&request)?;
+            let mut transition = decide(&request)?;
+            self.record(&mut transition).await?;
             match self
                 .store
                 .update_charged(

@@ -67,4 +67,7 @@ pub struct AuditEvent {
     /// A reviewer's comment on a decision, or an admin's reason for canceling.
     #[serde(default)]
     pub comment: Option<Comment>,
+    /// The signed record of this change (a compact JWS), written with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }

@@ -115,6 +115,8 @@ pub struct ConsentRequest {
     /// The customer's contacts the directory listed when the request was set
     /// up: told of it, and of how it ends.
     pub customer_contacts: Vec<Email>,
+    /// Where the request's signed record stands (none before its first).
+    pub record_head: Option<crate::record::RecordHead>,
 }
 
 impl ConsentRequest {
@@ -224,6 +226,8 @@ struct StoredRequest {
     reviewer_changes: Vec<StoredTime>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     customer_contacts: Vec<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    record_head: Option<crate::record::RecordHead>,
 }
 
 /// A point in time as RFC 3339 text.
@@ -251,6 +255,7 @@ impl From<ConsentRequest> for StoredRequest {
             notices: r.notices,
             reviewer_changes: r.reviewer_changes.into_iter().map(StoredTime).collect(),
             customer_contacts: r.customer_contacts,
+            record_head: r.record_head,
         }
     }
 }
@@ -286,6 +291,7 @@ impl TryFrom<StoredRequest> for ConsentRequest {
             notices: r.notices,
             reviewer_changes: r.reviewer_changes.into_iter().map(|t| t.0).collect(),
             customer_contacts: r.customer_contacts,
+            record_head: r.record_head,
         })
     }
 }

@@ -277,6 +277,7 @@ fn finish(
         slot,
         detail,
         comment,
+        record: None,
     };
     Transition {
         request: next,

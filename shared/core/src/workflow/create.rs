@@ -104,6 +104,7 @@ pub fn create(
         } else {
             Vec::new()
         },
+        record_head: None,
     };
     let mut request = request;
     let mut emails = Emails::asks_of(&request, &Slot::ALL);
@@ -138,6 +139,7 @@ pub fn create(
         slot: None,
         detail: Some(format!("purpose: {}{membership}", request.purpose.as_str())),
         comment: None,
+        record: None,
     };
     Ok(Transition {
         request,

@@ -14,6 +14,7 @@ use consent_core::workflow::ReviewerSignIn;
 
 pub mod customer;
 mod history;
+pub mod record;
 mod sign_in;
 
 use consent_core::text::display_time;

@@ -1,0 +1,8 @@
+use consent_runtime::Uses;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    consent_runtime::lambda::init_tracing();
+    let app = consent_runtime::lambda::service_from_env(Uses::none().dynamodb()).await?;
+    consent_http::lambda::serve(app, consent_record::handle).await
+}
