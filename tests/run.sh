@@ -78,7 +78,7 @@ done
 
 echo "== sam validate --lint"
 "$sam/bin/sam" validate --lint --region eu-west-1
-# As infra/README.md has users build: functions/Makefile builds all fifteen
+# As infra/README.md has users build: functions/Makefile builds all sixteen
 # bootstraps in one cargo invocation (cargo-lambda, arm64, release).
 echo "== sam build (every function, arm64)"
 rm -rf .aws-sam/build

@@ -252,12 +252,15 @@ fn each_function_may_do_only_what_it_needs() {
                 "events:PutEvents",
             ),
             ("dynamodb", main.contains(".dynamodb()"), "dynamodb:"),
+            ("kms", main.contains(".kms()"), "kms:Sign"),
         ] {
             let allowed = actions.iter().any(|a| a.starts_with(allowed));
             assert_eq!(allowed, built_with(feature), "{name}: {feature} built");
             assert_eq!(allowed, wired, "{name}: {feature} wired");
         }
         let writes = actions.contains(&"dynamodb:PutItem");
+        // No change without its signed record: whatever writes, signs.
+        assert!(!writes || built_with("kms"), "{name}: writes without signing records");
         let uses_table = built_with("dynamodb");
         let reads_only = [
             "list-requests",
@@ -266,6 +269,7 @@ fn each_function_may_do_only_what_it_needs() {
             "revoke-page",
             "reviewer-sign-in",
             "access-check",
+            "consent-record",
         ]
         .iter()
         .any(|c| crate_dir.ends_with(c));

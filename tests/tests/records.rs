@@ -381,3 +381,62 @@ async fn on_dynamodb_every_change_is_stored_with_its_record() {
     let (passed, words) = third_party(&record, &record["keys"]);
     assert!(passed, "{words}");
 }
+
+/// The KMS signer against moto's KMS (a real asymmetric P-256 key, signing
+/// with ECDSA_SHA_256): its records and head verify with jwcrypto against
+/// the key set it publishes from KMS, current and retired.
+#[tokio::test]
+async fn on_kms_records_are_signed_by_a_key_that_never_leaves_it() {
+    let sdk = consent_tests::moto::sdk_config().await;
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let new_key = || async {
+        kms.create_key()
+            .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+            .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+            .send()
+            .await
+            .expect("moto's KMS makes a P-256 key")
+            .key_metadata
+            .unwrap()
+    };
+    let (old, current) = (new_key().await, new_key().await);
+    let signer = consent_aws::kms::KmsSigner::new(
+        kms.clone(),
+        current.key_id(),
+        vec![old.arn().unwrap().to_owned()],
+    );
+    assert_eq!(signer.key_id(), current.key_id());
+    let w = World::builder().record_key(Arc::new(signer)).build();
+    let (_, record) = a_whole_life(&w).await;
+    let kids: Vec<&str> = record["keys"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kids,
+        [current.key_id(), old.key_id()],
+        "current first, then retired"
+    );
+    let verdict = verify(&downloaded(&record), &record["keys"]);
+    assert!(verdict.is_intact(), "{:?}", verdict.faults);
+    let (passed, words) = third_party(&record, &record["keys"]);
+    assert!(passed, "jwcrypto: {words}");
+}
+
+#[test]
+fn a_der_signature_becomes_r_and_s_of_32_bytes_each() {
+    use consent_aws::kms::raw_signature;
+    // r with a leading zero (its high bit set), s short.
+    let mut der = vec![0x30, 0x27, 0x02, 0x21, 0x00];
+    der.extend([0x80; 32]);
+    der.extend([0x02, 0x02, 0x01, 0x02]);
+    let raw = raw_signature(&der).unwrap();
+    assert_eq!(raw.len(), 64);
+    assert_eq!(&raw[..32], &[0x80; 32]);
+    assert_eq!(&raw[32..62], &[0; 30]);
+    assert_eq!(&raw[62..], &[1, 2]);
+    assert!(raw_signature(&der[..der.len() - 1]).is_none(), "cut short");
+    assert!(raw_signature(&[0x31, 0]).is_none(), "not a SEQUENCE");
+}

@@ -3,6 +3,7 @@ use consent_runtime::Uses;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     consent_runtime::lambda::init_tracing();
-    let app = consent_runtime::lambda::service_from_env(Uses::none().dynamodb().ses()).await?;
+    let app =
+        consent_runtime::lambda::service_from_env(Uses::none().dynamodb().kms().ses()).await?;
     consent_http::lambda::serve(app, cancel_request::handle).await
 }

@@ -3,6 +3,6 @@ use consent_runtime::Uses;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     consent_runtime::lambda::init_tracing();
-    let app = consent_runtime::lambda::service_from_env(Uses::none().dynamodb()).await?;
+    let app = consent_runtime::lambda::service_from_env(Uses::none().dynamodb().kms()).await?;
     consent_http::lambda::serve(app, consent_record::handle).await
 }

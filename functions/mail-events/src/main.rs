@@ -5,7 +5,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     consent_runtime::lambda::init_tracing();
     let app: &'static _ = Box::leak(Box::new(
-        consent_runtime::lambda::service_from_env(Uses::none().dynamodb().ses()).await?,
+        consent_runtime::lambda::service_from_env(Uses::none().dynamodb().kms().ses()).await?,
     ));
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {

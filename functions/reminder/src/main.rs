@@ -6,7 +6,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     consent_runtime::lambda::init_tracing();
     let app: &'static _ = Box::leak(Box::new(
         consent_runtime::lambda::scheduled_service_from_env(
-            Uses::none().dynamodb().ses().secrets(),
+            Uses::none().dynamodb().kms().ses().secrets(),
         )
         .await?,
     ));

@@ -4,6 +4,7 @@ use consent_runtime::Uses;
 async fn main() -> Result<(), lambda_http::Error> {
     consent_runtime::lambda::init_tracing();
     let app =
-        consent_runtime::lambda::service_from_env(Uses::none().dynamodb().ses().secrets()).await?;
+        consent_runtime::lambda::service_from_env(Uses::none().dynamodb().kms().ses().secrets())
+            .await?;
     consent_http::lambda::serve(app, revoke_decision::handle).await
 }

@@ -5,6 +5,8 @@
 pub mod dynamodb;
 #[cfg(feature = "eventbridge")]
 pub mod eventbridge;
+#[cfg(feature = "kms")]
+pub mod kms;
 pub mod sdk;
 #[cfg(feature = "secrets")]
 pub mod secrets;

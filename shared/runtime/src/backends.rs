@@ -75,6 +75,7 @@ pub struct Uses {
     ses: Option<MailWiring>,
     secrets: Option<SecretWiring>,
     identity: Option<IdentityWiring>,
+    pub(crate) kms: Option<crate::records::KmsWiring>,
 }
 
 /// The store and the tenant directory of one table, on one client (one
@@ -91,6 +92,7 @@ impl std::fmt::Debug for Uses {
             .field("ses", &self.ses.is_some())
             .field("secrets", &self.secrets.is_some())
             .field("identity", &self.identity.is_some())
+            .field("kms", &self.kms.is_some())
             .finish()
     }
 }

@@ -67,10 +67,20 @@ pub async fn service_from_env(uses: Uses) -> Result<ConsentService, ConfigError>
         .link_keys(config.link_keys_secret.as_deref(), config.link_keys.clone())
         .await?;
     let rule = config.service.policy.reviewer_sign_in;
-    let service = config
+    let mut service = config
         .backends
         .service(Arc::new(SystemClock), links, config.service)
         .await?;
+    if uses.signs_records() {
+        let sdk = config.backends.sdk_config().await?;
+        match uses.record_signer(&sdk, &config.record_keys) {
+            Some(signer) => service = service.with_record_signer(signer),
+            None => tracing::warn!(
+                "{} is not set: this function's changes are written without signed records",
+                crate::settings::vars::RECORD_KEY_ID
+            ),
+        }
+    }
     Ok(
         match config
             .backends

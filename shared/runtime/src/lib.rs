@@ -6,6 +6,7 @@
 
 pub mod backends;
 pub mod lambda;
+mod records;
 pub mod settings;
 pub mod values;
 

@@ -33,6 +33,15 @@ pub struct Config {
     pub dev_jwt_secret: Option<String>,
     /// The OpenID Connect provider reviewers sign in with.
     pub sign_in: SignInConfig,
+    /// The KMS key that signs the consent records, and the retired ones.
+    pub record_keys: RecordKeys,
+}
+
+/// `CONSENT_RECORD_KEY_ID` and `CONSENT_RECORD_RETIRED_KEY_IDS`.
+#[derive(Clone, Debug, Default)]
+pub struct RecordKeys {
+    pub current: Option<String>,
+    pub retired: Vec<String>,
 }
 
 /// The OpenID Connect client reviewers sign in through.
@@ -77,6 +86,7 @@ impl Default for Config {
             tick: std::time::Duration::from_secs(10),
             dev_jwt_secret: None,
             sign_in: SignInConfig::default(),
+            record_keys: RecordKeys::default(),
         }
     }
 }
@@ -257,6 +267,14 @@ pub static SETTINGS: &[Setting] = &[
         Some(values::name(t)?)),
     setting!(Some(vars::EVENT_BUS), None, None, |c, t| c.event_bus =
         Some(values::name(t)?)),
+    setting!(Some(vars::RECORD_KEY_ID), None, None, |c, t| c
+        .record_keys
+        .current =
+        Some(values::name(t)?)),
+    setting!(Some(vars::RECORD_RETIRED_KEY_IDS), None, None, |c, t| c
+        .record_keys
+        .retired =
+        values::names(t)),
     setting!(Some(vars::DEV_JWT_SECRET), None, None, |c, t| c
         .dev_jwt_secret =
         Some(t.to_owned())),

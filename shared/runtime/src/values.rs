@@ -133,6 +133,15 @@ pub fn name(text: &str) -> Result<String, String> {
     }
 }
 
+/// A comma-separated list of names; empty text is none.
+pub fn names(text: &str) -> Vec<String> {
+    (text.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `required` or `link-only`.
 pub fn reviewer_sign_in(text: &str) -> Result<ReviewerSignIn, String> {
     ReviewerSignIn::parse(text.trim())

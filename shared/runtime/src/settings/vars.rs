@@ -2,6 +2,10 @@
 
 pub const LINK_KEYS: &str = "CONSENT_LINK_KEYS";
 pub const LINK_KEYS_SECRET: &str = "CONSENT_LINK_KEYS_SECRET_ARN";
+/// The KMS key that signs the consent records (its id or ARN).
+pub const RECORD_KEY_ID: &str = "CONSENT_RECORD_KEY_ID";
+/// KMS keys that signed records before, comma-separated: published, never signing.
+pub const RECORD_RETIRED_KEY_IDS: &str = "CONSENT_RECORD_RETIRED_KEY_IDS";
 pub const PUBLIC_BASE_URL: &str = "CONSENT_PUBLIC_BASE_URL";
 /// The API's own URL, for links sent by a function no request invokes.
 pub const API_URL: &str = "CONSENT_API_URL";
