@@ -260,7 +260,10 @@ fn each_function_may_do_only_what_it_needs() {
         }
         let writes = actions.contains(&"dynamodb:PutItem");
         // No change without its signed record: whatever writes, signs.
-        assert!(!writes || built_with("kms"), "{name}: writes without signing records");
+        assert!(
+            !writes || built_with("kms"),
+            "{name}: writes without signing records"
+        );
         let uses_table = built_with("dynamodb");
         let reads_only = [
             "list-requests",

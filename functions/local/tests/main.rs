@@ -6,3 +6,4 @@
 mod cli;
 mod directory_cli;
 mod ses_check_cli;
+mod verify_cli;

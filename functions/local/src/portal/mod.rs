@@ -50,6 +50,7 @@ enum PageRoute {
     Detail,
     Cancel,
     Reviewer,
+    Record,
 }
 
 /// A request to the page, as the gateway read it.
@@ -94,6 +95,7 @@ impl Portal {
             ("/data-consent/{id}", PageRoute::Detail),
             ("/data-consent/{id}/cancel", PageRoute::Cancel),
             ("/data-consent/{id}/reviewers/{slot}", PageRoute::Reviewer),
+            ("/data-consent/{id}/record", PageRoute::Record),
         ] {
             router.insert(path, route).expect("page paths are distinct");
         }
@@ -142,6 +144,10 @@ impl Portal {
             (PageRoute::Detail, true, _) => {
                 let id = id.unwrap_or_default();
                 self.signed_in(&req, |s| self.detail(s, id, &req)).await
+            }
+            (PageRoute::Record, true, _) => {
+                let id = id.unwrap_or_default();
+                self.signed_in(&req, |s| self.record(s, id)).await
             }
             (PageRoute::Cancel, true, _) => {
                 let id = id.unwrap_or_default();

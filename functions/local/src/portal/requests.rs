@@ -167,6 +167,24 @@ impl Portal {
     }
 
     /// One request, with its newest events or, after `?older=`, those before.
+    /// The request's signed record, printable (`GET …/record?format=html`).
+    pub(super) async fn record(&self, session: Session, id: String) -> Response {
+        let Some(id) = RequestId::parse(&id) else {
+            return self.service_problem(session.shown, &ServiceError::NotFound);
+        };
+        match self.app.partner_record(&session.caller, id).await {
+            Ok(chain) => {
+                let page = consent_http::pages::record::record_page(&chain);
+                consent_http::html::html_page(
+                    page.status,
+                    page.html,
+                    &consent_http::pages::record::RECORD_POLICY,
+                )
+            }
+            Err(e) => self.service_problem(session.shown, &e),
+        }
+    }
+
     pub(super) async fn detail(&self, session: Session, id: String, req: &PageRequest) -> Response {
         let before = query_param(req, "older").and_then(|v| v.parse::<u64>().ok());
         let page = HistoryQuery {

@@ -25,6 +25,8 @@ pub struct NoticeEmail<'a> {
     pub edit_link: Option<&'a str>,
     /// The customer's view of this request, for the customer's contacts.
     pub view_link: Option<&'a str>,
+    /// The request's signed record, where this reader can open it.
+    pub record_link: Option<&'a str>,
 }
 
 struct NoticeFields<'a> {
@@ -42,6 +44,7 @@ struct NoticeFields<'a> {
     withdraw_link: Option<&'a str>,
     edit_link: Option<&'a str>,
     view_link: Option<&'a str>,
+    record_link: Option<&'a str>,
     request_id: String,
 }
 
@@ -352,6 +355,7 @@ pub fn notice(email: &NoticeEmail<'_>) -> EmailMessage {
         withdraw_link: email.withdraw_link,
         edit_link: email.edit_link,
         view_link: email.view_link,
+        record_link: email.record_link,
         request_id: r.id.to_string(),
     };
     EmailMessage {

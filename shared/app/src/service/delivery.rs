@@ -96,6 +96,26 @@ impl LinkMaker<'_> {
 
     /// The portal's form to name another reviewer, for a notice that a
     /// reviewer's address failed.
+    /// The request's signed record, where its reader can open it: the
+    /// customer's view for the customer's people, the partner portal's page
+    /// (which shows `GET /consent-requests/{id}/record`) for the partner's.
+    fn record_link(&self, request: &ConsentRequest, notice: &Notice) -> Option<String> {
+        match notice.recipient {
+            Recipient::Reviewer { .. } | Recipient::CustomerContact => {
+                let base = self.settings.public_base_url.as_deref()?;
+                Some(format!(
+                    "{base}{}/requests/{}/record",
+                    super::CUSTOMER_PATH,
+                    request.id
+                ))
+            }
+            Recipient::Requester | Recipient::PartnerContact => {
+                let portal = self.settings.portal_url.as_deref()?;
+                Some(format!("{portal}/{}/record", request.id))
+            }
+        }
+    }
+
     /// The customer's view of the request, for a notice to a customer's contact.
     fn customer_view_link(&self, request: &ConsentRequest, notice: &Notice) -> Option<String> {
         if notice.recipient != Recipient::CustomerContact {
@@ -297,6 +317,7 @@ impl Dispatcher {
         };
         let edit = links.edit_link(request, notice);
         let view = links.customer_view_link(request, notice);
+        let record = links.record_link(request, notice);
         let mut message = notify::notice(&notify::NoticeEmail {
             request,
             notice,
@@ -305,6 +326,7 @@ impl Dispatcher {
             withdraw_link: withdraw.as_deref(),
             edit_link: edit.as_deref(),
             view_link: view.as_deref(),
+            record_link: record.as_deref(),
         });
         message.about = Some(About {
             request_id: request.id,

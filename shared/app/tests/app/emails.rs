@@ -150,6 +150,11 @@ fn notices(request: &ConsentRequest, customer_name: &str) -> String {
                     .then_some("https://portal.example/data-consent/REQUEST/reviewers/2"),
                 view_link: (n.recipient == consent_core::domain::Recipient::CustomerContact)
                     .then_some("https://consent.example/customer/requests/REQUEST"),
+                record_link: Some(if reviewer {
+                    "https://consent.example/customer/requests/REQUEST/record"
+                } else {
+                    "https://portal.example/data-consent/REQUEST/record"
+                }),
             }))
         })
         .collect::<Vec<_>>()
