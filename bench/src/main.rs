@@ -372,6 +372,8 @@ struct PerRequest {
     write_units: f64,
     read_units: f64,
     emails: f64,
+    /// Signed records: one KMS signature each.
+    signatures: f64,
 }
 
 async fn round_trips() -> PerRequest {
@@ -476,6 +478,7 @@ async fn lifecycle_usage(w: &World, capacity: &Capacity) -> PerRequest {
     const REQUESTS: usize = 10;
     let emails_before = w.mailer.messages().len();
     let mut api = 0;
+    let mut ids = Vec::new();
     capacity.take();
     for n in 0..REQUESTS {
         let env = format!("life-{n}");
@@ -488,6 +491,7 @@ async fn lifecycle_usage(w: &World, capacity: &Capacity) -> PerRequest {
             .as_str()
             .unwrap()
             .to_owned();
+        ids.push(id.clone());
         list(w, alice()).await;
         get(w, alice(), &id).await;
         get(w, alice(), &id).await;
@@ -512,6 +516,14 @@ async fn lifecycle_usage(w: &World, capacity: &Capacity) -> PerRequest {
         }
     }
     let usage = capacity.take();
+    let mut signatures = 0usize;
+    for id in &ids {
+        let id = consent_core::domain::RequestId::parse(id).expect("an id the API gave");
+        let (_, events) = (w.store.get_with_history(id).await)
+            .expect("the store answers")
+            .expect("the request exists");
+        signatures += events.iter().filter(|e| e.record.is_some()).count();
+    }
     let n = REQUESTS as f64;
     PerRequest {
         api_requests: f64::from(api) / n,
@@ -519,6 +531,7 @@ async fn lifecycle_usage(w: &World, capacity: &Capacity) -> PerRequest {
         write_units: usage.write_units / n,
         read_units: usage.read_units / n,
         emails: (w.mailer.messages().len() - emails_before) as f64 / n,
+        signatures: signatures as f64 / n,
     }
 }
 
@@ -555,6 +568,9 @@ pub mod price {
     pub const EVENTBRIDGE_PER_MILLION: f64 = 1.00;
     pub const ARCHIVE_PER_GB: f64 = 0.10;
     pub const ARCHIVE_STORAGE_GB_MONTH: f64 = 0.023;
+    /// KMS requests with an asymmetric key (ECC), per 10,000.
+    pub const KMS_ASYMMETRIC_PER_TEN_THOUSAND: f64 = 0.15;
+    pub const KMS_KEY_MONTH: f64 = 1.00;
 }
 
 fn cost(cold: &[Cold], life: &PerRequest) {
@@ -563,6 +579,7 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     // Assumptions, not measurements: in-region latency of one AWS call.
     const DYNAMODB_CALL_MS: f64 = 6.0;
     const SES_CALL_MS: f64 = 40.0;
+    const KMS_SIGN_MS: f64 = 10.0;
     const COLD_SHARE: f64 = 0.05;
     const LOG_BYTES_PER_INVOCATION: f64 = 700.0;
     let functions: Vec<&Cold> = cold
@@ -573,7 +590,8 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     let invocations = REQUESTS * life.api_requests;
     let billed_ms = invocations * (1.0 + COLD_SHARE * own_cold_ms)
         + REQUESTS * life.dynamodb_calls * DYNAMODB_CALL_MS
-        + REQUESTS * life.emails * SES_CALL_MS;
+        + REQUESTS * life.emails * SES_CALL_MS
+        + REQUESTS * life.signatures * KMS_SIGN_MS;
     let parts = [
         (
             "API Gateway HTTP API",
@@ -597,6 +615,10 @@ fn cost(cold: &[Cold], life: &PerRequest) {
             REQUESTS * life.emails / 1000.0 * price::SES_PER_THOUSAND,
         ),
         (
+            "KMS record signatures",
+            REQUESTS * life.signatures / 1e4 * price::KMS_ASYMMETRIC_PER_TEN_THOUSAND,
+        ),
+        (
             "CloudWatch Logs ingestion",
             invocations * LOG_BYTES_PER_INVOCATION / 1e9 * price::LOGS_PER_GB,
         ),
@@ -605,8 +627,9 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     println!("## 6. Cost of 1,000 consent requests through their whole life");
     println!(
         "Measured per request (through the handlers on moto): {:.1} API requests, {:.1} DynamoDB calls, \
-         {:.1} write units, {:.1} read units, {:.1} emails. Assumed: 128 MB arm64 functions, \
-         {DYNAMODB_CALL_MS} ms per DynamoDB call and {SES_CALL_MS} ms per SES call in AWS, \
+         {:.1} write units, {:.1} read units, {:.1} emails, {:.1} signed records (one KMS Sign each, \
+         before the change's write). Assumed: 128 MB arm64 functions, \
+         {DYNAMODB_CALL_MS} ms per DynamoDB call, {SES_CALL_MS} ms per SES call and {KMS_SIGN_MS} ms per KMS Sign in AWS, \
          {:.0}% of invocations cold (own cold time {own_cold_ms:.1} ms), {LOG_BYTES_PER_INVOCATION} log bytes \
          per invocation. Public list prices, us-east-1.\n",
         life.api_requests,
@@ -614,6 +637,7 @@ fn cost(cold: &[Cold], life: &PerRequest) {
         life.write_units,
         life.read_units,
         life.emails,
+        life.signatures,
         COLD_SHARE * 100.0
     );
     println!("| part | USD | share |");
@@ -636,6 +660,7 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     println!(
         "\nDominated by: {dominant}. Fixed besides: the scheduled function every 5 minutes \
          ({schedule_runs:.0} runs a month, 4 queries each when nothing is due) costs about \
-         {schedule_usd:.4} USD a month; the link-key secret 0.40 USD a month."
+         {schedule_usd:.4} USD a month; the link-key secret 0.40 USD a month; the record-signing key {:.2} USD a month.",
+        price::KMS_KEY_MONTH
     );
 }

@@ -26,6 +26,8 @@ pub struct Seed {
     /// The EventBridge bus the publisher puts events on.
     pub bus: String,
     pub secret_arn: String,
+    /// The KMS key the writing functions sign records with.
+    pub record_key: String,
     app: ConsentService,
     signer: LinkSigner,
     /// A pending request, for the routes that only look.
@@ -72,6 +74,17 @@ impl Seed {
             .arn()
             .unwrap()
             .to_owned();
+        // The record-signing key, as the template's RecordKey.
+        let record_key = aws_sdk_kms::Client::new(&config)
+            .create_key()
+            .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+            .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+            .send()
+            .await
+            .expect("create the record-signing key on moto's KMS")
+            .key_metadata
+            .expect("a created key has metadata")
+            .key_id;
         let bus = format!("bench-events-{}", uuid::Uuid::new_v4().simple());
         aws_sdk_eventbridge::Client::new(&config)
             .create_event_bus()
@@ -96,6 +109,7 @@ impl Seed {
             table,
             bus,
             secret_arn,
+            record_key,
             app,
             signer,
             allowed: pending.clone(),
@@ -136,6 +150,7 @@ impl Seed {
             format!("consent-{function}"),
         ));
         env.push(("CONSENT_TABLE".into(), self.table.clone()));
+        env.push(("CONSENT_RECORD_KEY_ID".into(), self.record_key.clone()));
         if function == "event-publisher" {
             env.push(("CONSENT_EVENT_BUS".into(), self.bus.clone()));
         }

@@ -28,7 +28,7 @@ pub struct Service {
     pub signing_name: &'static str,
 }
 
-pub const SERVICES: [Service; 4] = [
+pub const SERVICES: [Service; 5] = [
     Service {
         name: "DynamoDB",
         endpoint_variable: "AWS_ENDPOINT_URL_DYNAMODB",
@@ -48,6 +48,11 @@ pub const SERVICES: [Service; 4] = [
         name: "EventBridge",
         endpoint_variable: "AWS_ENDPOINT_URL_EVENTBRIDGE",
         signing_name: "events",
+    },
+    Service {
+        name: "KMS",
+        endpoint_variable: "AWS_ENDPOINT_URL_KMS",
+        signing_name: "kms",
     },
 ];
 
