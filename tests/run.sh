@@ -115,7 +115,7 @@ echo "== chromedriver on $CONSENT_CHROMEDRIVER ($(chromium --version 2>/dev/null
 cargo build --locked -p consent-local --quiet
 st_port=$(free_port)
 st_outbox=$(mktemp -d)
-target/debug/consent-local --port "$st_port" --outbox "$st_outbox" --events "$st_outbox/events.ndjson" >"$TOOLS/consent-local-schemathesis.log" 2>&1 &
+target/debug/consent-local --port "$st_port" --outbox "$st_outbox" --events "$st_outbox/events.ndjson" --record-key "$st_outbox/record-key.json" >"$TOOLS/consent-local-schemathesis.log" 2>&1 &
 service_pids+=($!)
 wait_url "http://127.0.0.1:$st_port/health"
 admin_token=$(target/debug/consent-local token --tenant partner-fabrikam --user st-admin --email st-admin@fabrikam.example --admin)

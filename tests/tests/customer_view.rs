@@ -907,3 +907,32 @@ async fn a_sign_in_goes_back_to_the_page_asked_for_and_never_elsewhere() {
         }
     }
 }
+
+/// A sign-in link this service never makes starts nothing: a 400 page.
+#[tokio::test]
+async fn a_sign_in_link_with_parameters_the_view_never_sends_is_refused() {
+    let w = World::new();
+    for query in [
+        "tenant=not%20a%20tenant",
+        "next=https://evil.example/",
+        "again=yes",
+        "tenant=",
+        &format!("tenant={}", "a".repeat(65)),
+    ] {
+        let path = format!("/customer/sign-in?{query}");
+        let answer = customer::call(&w.app, None, ("GET /customer/sign-in", &path), &[], &[]).await;
+        assert_eq!(answer.status, 400, "{query}: {}", answer.body);
+        assert!(
+            answer
+                .body
+                .contains("This sign-in link is not one this service makes")
+        );
+        assert!(
+            answer.header("set-cookie").is_empty(),
+            "{query}: nothing was started"
+        );
+    }
+    let path = "/customer/sign-in?tenant=contoso&again=1";
+    let answer = customer::call(&w.app, None, ("GET /customer/sign-in", path), &[], &[]).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+}

@@ -9,6 +9,7 @@ mod records;
 
 use consent_app::service::{
     CUSTOMER_COOKIE, ConsentService, CustomerFilter, CustomerSession, ServiceError, StatusGroup,
+    view_page,
 };
 use consent_core::domain::{RequestId, TenantId};
 use consent_http::api::{record_csv, record_json};
@@ -42,17 +43,7 @@ pub async fn handle(app: &ConsentService, req: Request) -> Response<Body> {
     let route = extract::route_key(&req).unwrap_or_default();
     let root = app.base_path();
     if route == "GET /customer/sign-in" {
-        let again = query(&req, "again") == Some("1");
-        return match app.start_customer_sign_in(query(&req, "tenant"), (query(&req, "next"), again)).await {
-            Ok(start) => see_other(&start.location, &[start.cookie]),
-            Err(_) => page(customer::message(
-                503,
-                "Sign-in is not available",
-                vec!["Your organization's sign-in could not be reached from here. Nothing was changed; try again in a few minutes.".to_owned()],
-                None,
-                None,
-            )),
-        };
+        return start_sign_in(app, &req, &root).await;
     }
     let cookie = extract::cookie(&req, CUSTOMER_COOKIE);
     let Some(session) = app.customer_session(cookie.as_deref()) else {
@@ -299,5 +290,48 @@ impl View<'_> {
             headers.insert(header::CONTENT_DISPOSITION, value);
         }
         response
+    }
+}
+
+/// `GET /customer/sign-in`: the way to the identity provider, for parameters
+/// this view sends; any other is a 400 that starts nothing.
+async fn start_sign_in(app: &ConsentService, req: &Request, root: &str) -> Response<Body> {
+    // As given, empty ones too: the view never sends an empty one.
+    let given = |name: &str| {
+        req.query_string_parameters_ref()
+            .and_then(|q| q.first(name))
+            .map(str::to_owned)
+    };
+    let (tenant, next, again) = (given("tenant"), given("next"), given("again"));
+    let (tenant, next, again) = (tenant.as_deref(), next.as_deref(), again.as_deref());
+    let understood = tenant.is_none_or(|t| TenantId::parse(t).is_ok())
+        && next.is_none_or(view_page)
+        && again.is_none_or(|a| a == "1");
+    if !understood {
+        return page(customer::message(
+            400,
+            "This sign-in link is not one this service makes",
+            vec![
+                "Nothing was started. Sign in from your organization's consent page instead."
+                    .to_owned(),
+            ],
+            None,
+            Some(customer::Action {
+                id: "sign-in",
+                href: format!("{root}/customer/sign-in"),
+                label: "Sign in",
+            }),
+        ));
+    }
+    let again = again == Some("1");
+    match app.start_customer_sign_in(tenant, (next, again)).await {
+        Ok(start) => see_other(&start.location, &[start.cookie]),
+        Err(_) => page(customer::message(
+            503,
+            "Sign-in is not available",
+            vec!["Your organization's sign-in could not be reached from here. Nothing was changed; try again in a few minutes.".to_owned()],
+            None,
+            None,
+        )),
     }
 }

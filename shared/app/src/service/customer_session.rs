@@ -54,7 +54,7 @@ impl CustomerSession {
 
 /// A page of the view a sign-in may go back to: `/customer` or one
 /// request's page, nothing else (never another site).
-fn view_page(path: &str) -> bool {
+pub fn view_page(path: &str) -> bool {
     path == CUSTOMER_PATH
         || path
             .strip_prefix("/customer/requests/")

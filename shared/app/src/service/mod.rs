@@ -25,7 +25,9 @@ pub use access::Access;
 pub use customer::{
     CUSTOMER_PAGE, CustomerFilter, CustomerItem, CustomerPage, RecordedRequest, StatusGroup,
 };
-pub use customer_session::{CUSTOMER_COOKIE, CUSTOMER_PATH, CUSTOMER_SESSION_TTL, CustomerSession};
+pub use customer_session::{
+    CUSTOMER_COOKIE, CUSTOMER_PATH, CUSTOMER_SESSION_TTL, CustomerSession, view_page,
+};
 pub use delivery::{Dispatcher, Outcome, Tally};
 pub use error::ServiceError;
 pub use links::{LinkProblem, ReviewContext};
