@@ -440,3 +440,45 @@ fn a_der_signature_becomes_r_and_s_of_32_bytes_each() {
     assert!(raw_signature(&der[..der.len() - 1]).is_none(), "cut short");
     assert!(raw_signature(&[0x31, 0]).is_none(), "not a SEQUENCE");
 }
+
+/// The printable page says each record in words beside its signature, and
+/// escapes the partner's words.
+#[tokio::test]
+async fn the_printable_record_says_each_change_in_words_and_escapes_the_partners() {
+    let w = World::new();
+    let mut input = create_input("prod");
+    input.purpose =
+        consent_core::domain::AccessPurpose::parse("<script>window.pwned = 1</script>").unwrap();
+    let id = w.app.create(&partner_caller(true), input).await.unwrap().id;
+    w.app
+        .decide_signed_in(&w.token_for("bob@contoso.example"), Verdict::Approved, None)
+        .await
+        .unwrap();
+    let req = ApiRequest::new("GET", &format!("/consent-requests/{id}/record"))
+        .route("GET /consent-requests/{id}/record")
+        .claims(routes::alice())
+        .param("id", &id.to_string())
+        .query("format", "html")
+        .build();
+    let page = Answer::from_lambda(consent_record::handle(&w.app, req).await);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.header("content-security-policy")
+            .contains("default-src 'none'")
+    );
+    for shown in [
+        "created by alice@fabrikam.example",
+        "approved by bob@contoso.example (reviewer 1), signed in with MFA",
+        "bob@contoso.example at https://idp.test (subject subject-of-bob@contoso.example, tenant contoso)",
+        "every signature valid",
+    ] {
+        assert!(page.body.contains(shown), "{shown:?} in {}", page.body);
+    }
+    assert!(!page.body.contains("<script>window.pwned"), "escaped");
+    assert!(
+        page.body.contains("&lt;script&gt;window.pwned")
+            || page.body.contains("&#60;script&#62;window.pwned"),
+        "{}",
+        page.body
+    );
+}

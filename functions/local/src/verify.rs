@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use consent_app::record_verify::{Downloaded, verify};
+use consent_app::record_verify::{Downloaded, actor_words, verify};
 use consent_core::record::RecordPayload;
 use consent_core::text::display_time;
 
@@ -13,35 +13,12 @@ fn read(path: &Path) -> Result<String, String> {
 
 /// One record in words: when, what, by whom.
 fn line(p: &RecordPayload) -> String {
-    let actor = &p.facts["actor"];
-    let who = match actor["kind"].as_str() {
-        Some("reviewer") => {
-            let proof = match actor["signedIn"]["mfa"].as_bool() {
-                Some(true) => "signed in with MFA",
-                Some(false) => "signed in without MFA",
-                None => "by the emailed link alone",
-            };
-            format!(
-                "{} (reviewer {}), {proof}",
-                actor["email"].as_str().unwrap_or("?"),
-                actor["slot"]
-            )
-        }
-        Some("customer_admin") => format!(
-            "{} (the customer's admin, signed in)",
-            actor["signedIn"]["email"].as_str().unwrap_or("?")
-        ),
-        Some("partner_admin" | "partner_user") => actor["email"]
-            .as_str()
-            .unwrap_or("a partner user")
-            .to_owned(),
-        _ => "the service".to_owned(),
-    };
     format!(
-        "{:>3}. {} {} by {who}; status {}",
+        "{:>3}. {} {} by {}; status {}",
         p.seq,
         display_time(p.at),
         p.kind,
+        actor_words(&p.facts["actor"]),
         p.status
     )
 }

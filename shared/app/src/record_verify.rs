@@ -157,6 +157,52 @@ fn check_head(downloaded: &Downloaded, keys: &HashMap<String, PublicJwk>, verdic
     verdict.head = Some(head);
 }
 
+/// Who acted on a record, in words: "bob@contoso.example (reviewer 1),
+/// signed in with MFA".
+pub fn actor_words(actor: &Value) -> String {
+    match actor["kind"].as_str() {
+        Some("reviewer") => {
+            let proof = match actor["signedIn"]["mfa"].as_bool() {
+                Some(true) => "signed in with MFA",
+                Some(false) => "signed in without MFA",
+                None => "by the emailed link alone",
+            };
+            format!(
+                "{} (reviewer {}), {proof}",
+                actor["email"].as_str().unwrap_or("?"),
+                actor["slot"]
+            )
+        }
+        Some("customer_admin") => format!(
+            "{} (the customer's admin, signed in)",
+            actor["signedIn"]["email"].as_str().unwrap_or("?")
+        ),
+        Some("partner_admin" | "partner_user") => actor["email"]
+            .as_str()
+            .unwrap_or("a partner user")
+            .to_owned(),
+        _ => "the service".to_owned(),
+    }
+}
+
+/// The sign-in behind a record, in words, where one proved its actor.
+pub fn sign_in_words(actor: &Value) -> Option<String> {
+    let s = actor.get("signedIn").filter(|s| s.is_object())?;
+    Some(format!(
+        "{} at {} (subject {}, tenant {}), {}, {}",
+        s["email"].as_str().unwrap_or("?"),
+        s["issuer"].as_str().unwrap_or("?"),
+        s["subject"].as_str().unwrap_or("?"),
+        s["tenant"].as_str().unwrap_or("?"),
+        s["signedInAt"].as_str().unwrap_or("?"),
+        if s["mfa"].as_bool() == Some(true) {
+            "with MFA"
+        } else {
+            "without MFA"
+        }
+    ))
+}
+
 /// Who decided, for telling two approvers apart: the sign-in's subject, else the address.
 fn approver(p: &RecordPayload) -> Option<String> {
     let actor = &p.facts["actor"];

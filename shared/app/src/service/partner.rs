@@ -132,8 +132,18 @@ impl ConsentService {
             .map(|(i, e)| (format!("/reviewers/{i}"), e.clone()))
             .collect();
         let created = workflow::create(new, caller.actor(), self.now(), &self.settings.policy);
-        let mut transition = self.unless_unreachable(&named, created).await?;
-        self.record(&mut transition).await?;
+        // The record's signature and the reviewers' address checks are
+        // independent waits: made at once.
+        let signing = async {
+            match &created {
+                Ok(transition) => self.signed_record(transition).await,
+                Err(_) => Ok(None),
+            }
+        };
+        let (checked, signed) =
+            tokio::join!(self.unless_unreachable(&named, created.clone()), signing);
+        let mut transition = checked?;
+        super::records::with_record(&mut transition, signed?);
         self.store
             .insert_charged(
                 &transition.request,

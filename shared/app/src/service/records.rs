@@ -12,25 +12,34 @@ use crate::ports::StoreError;
 use crate::record::{RecordChain, chain_of, sign};
 
 impl ConsentService {
-    /// Signs the record of `transition`'s change, which then carries it (on
-    /// its audit event, written in the same atomic write) and the chain's
-    /// new head (on the request, so that what follows chains on). No signer:
-    /// nothing is recorded. A failed signature fails the change.
-    pub(super) async fn record(&self, transition: &mut Transition) -> Result<(), StoreError> {
+    /// The signed record of `transition`'s change and the chain's head after
+    /// it; None where no signer is wired. A failed signature fails the change.
+    pub(super) async fn signed_record(
+        &self,
+        transition: &Transition,
+    ) -> Result<Option<(String, RecordHead)>, StoreError> {
         let Some(signer) = self.records.as_deref() else {
-            return Ok(());
+            return Ok(None);
         };
-        let request = &mut transition.request;
+        let request = &transition.request;
         let payload = record::payload_of(request, &transition.audit, request.record_head.as_ref());
         let jws = sign(signer, &payload).await.map_err(|e| {
             tracing::error!(error = %e, request_id = %request.id, "a change's record could not be signed; the change is not written");
             StoreError::unavailable(e)
         })?;
-        request.record_head = Some(RecordHead {
+        let head = RecordHead {
             seq: payload.seq,
             hash: record::hash_of(&jws),
-        });
-        transition.audit.record = Some(jws);
+        };
+        Ok(Some((jws, head)))
+    }
+
+    /// Signs the record of `transition`'s change, which then carries it (on
+    /// its audit event, written in the same atomic write) and the chain's
+    /// new head (on the request, so that what follows chains on).
+    pub(super) async fn record(&self, transition: &mut Transition) -> Result<(), StoreError> {
+        let signed = self.signed_record(transition).await?;
+        with_record(transition, signed);
         Ok(())
     }
 
@@ -97,5 +106,13 @@ impl ConsentService {
         let keys = (self.record_signer()?.public_keys().await)
             .map_err(|e| ServiceError::Unavailable(e.to_string()))?;
         Ok(record::key_set(&keys))
+    }
+}
+
+/// `transition` carrying its signed record, if there is one.
+pub(super) fn with_record(transition: &mut Transition, signed: Option<(String, RecordHead)>) {
+    if let Some((jws, head)) = signed {
+        transition.request.record_head = Some(head);
+        transition.audit.record = Some(jws);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use askama::Template;
 use consent_app::record::RecordChain;
-use consent_app::record_verify::{Downloaded, verify};
+use consent_app::record_verify::{Downloaded, actor_words, sign_in_words, verify};
 use consent_core::text::display_time;
 use serde_json::Value;
 
@@ -27,6 +27,7 @@ pub static RECORD_POLICY: LazyLock<String> = LazyLock::new(|| content_security_p
 struct Shown {
     seq: u64,
     kind: String,
+    by: String,
     at: String,
     status: String,
     facts: Vec<(String, String)>,
@@ -79,14 +80,17 @@ pub fn record_page(chain: &RecordChain) -> RenderedPage {
         .map(|(p, jws)| Shown {
             seq: p.seq,
             kind: p.kind.clone(),
+            by: actor_words(&p.facts["actor"]),
             at: display_time(p.at),
             status: p.status.clone(),
-            facts: p
-                .facts
-                .as_object()
+            facts: sign_in_words(&p.facts["actor"])
+                .map(|words| ("signed in".to_owned(), words))
                 .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), text(v)))
+                .chain(
+                    (p.facts.as_object().into_iter().flatten())
+                        .filter(|(k, _)| k.as_str() != "actor")
+                        .map(|(k, v)| (k.clone(), text(v))),
+                )
                 .collect(),
             kid: kid_of(jws),
             prev: p
