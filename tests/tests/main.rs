@@ -25,6 +25,7 @@ mod load;
 mod local_http;
 mod logs;
 mod mail;
+mod mail_at_once;
 mod membership;
 mod on_moto;
 mod openapi;

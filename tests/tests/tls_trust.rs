@@ -1,7 +1,8 @@
 //! What the functions' HTTPS client trusts, over real TLS handshakes with an
 //! endpoint whose chain is generated here: the compiled-in Amazon roots
 //! refuse it, and `CONSENT_EXTRA_CA_FILE` naming its CA makes the same SDK
-//! client reach it, with one handshake for two calls.
+//! client reach it, with one handshake for two calls; a connection opened
+//! during init is the one the first call takes.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_smithy_types::error::display::DisplayErrorContext;
-use consent_aws::sdk::{EXTRA_CA_FILE, LambdaEnvironment, TrustAnchors, http_client};
+use consent_aws::sdk::{
+    DYNAMODB, EXTRA_CA_FILE, LambdaEnvironment, TrustAnchors, http_client, process_http_client,
+};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::server::conn::http1;
@@ -88,6 +91,15 @@ async fn endpoint() -> Endpoint {
     }
 }
 
+/// A folder holding `endpoint`'s CA as a PEM file, and that file.
+fn ca_file_of(endpoint: &Endpoint) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("consent-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("extra-ca.pem");
+    std::fs::write(&ca_file, &endpoint.ca_pem).unwrap();
+    (dir, ca_file)
+}
+
 /// What Lambda sets for a function, with DynamoDB pointed at `url`.
 fn lambda_variables(url: &str, extra_ca_file: Option<&Path>) -> HashMap<String, String> {
     let mut vars: HashMap<String, String> = [
@@ -141,15 +153,34 @@ async fn the_compiled_in_roots_refuse_an_endpoint_they_do_not_anchor() {
 #[tokio::test]
 async fn an_extra_ca_file_is_trusted_and_one_connection_serves_every_call() {
     let endpoint = endpoint().await;
-    let dir = std::env::temp_dir().join(format!("consent-tls-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_file = dir.join("extra-ca.pem");
-    std::fs::write(&ca_file, &endpoint.ca_pem).unwrap();
+    let (dir, ca_file) = ca_file_of(&endpoint);
     let client = dynamodb(&lambda_variables(&endpoint.url, Some(&ca_file)));
     for _ in 0..2 {
         assert_eq!(list_tables(&client).await.unwrap(), ["consent"]);
     }
     assert_eq!(endpoint.handshakes.load(Ordering::SeqCst), 1);
     assert_eq!(endpoint.refused.load(Ordering::SeqCst), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_connection_opened_during_init_serves_the_first_call() {
+    let endpoint = endpoint().await;
+    let (dir, ca_file) = ca_file_of(&endpoint);
+    let vars = lambda_variables(&endpoint.url, Some(&ca_file));
+    let var = |name: &str| vars.get(name).cloned();
+    let client = process_http_client(TrustAnchors::read(var).trust_store().unwrap()).unwrap();
+    let lambda = LambdaEnvironment::read(var).expect("the variables of a Lambda function");
+    client
+        .open_connections(&[lambda.endpoint_of(&DYNAMODB)])
+        .await;
+    assert_eq!(endpoint.handshakes.load(Ordering::SeqCst), 1, "opened");
+    let dynamodb = aws_sdk_dynamodb::Client::new(&lambda.sdk_config(client.shared()));
+    assert_eq!(list_tables(&dynamodb).await.unwrap(), ["consent"]);
+    assert_eq!(
+        endpoint.handshakes.load(Ordering::SeqCst),
+        1,
+        "the first call took the connection opened ahead"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

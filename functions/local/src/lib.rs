@@ -172,6 +172,7 @@ pub async fn start(config: LocalConfig) -> Result<Running, String> {
     // delivery-event function's path.
     let (simulator, mail_events) = tokio::sync::mpsc::unbounded_channel();
     backends.mail_simulator = Some(simulator);
+    tokio::spawn(backends.check_mail_set_up());
     // The embedded store feeds its consent events to the event log, as the
     // table's stream feeds the publisher in AWS.
     backends.validate().map_err(|e| e.to_string())?;

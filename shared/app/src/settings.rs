@@ -33,6 +33,9 @@ pub struct Settings {
     /// How long an address that bounced or complained gets no email and is
     /// refused when named as a reviewer.
     pub bounce_hold: Duration,
+    /// How many emails of one change are sent at once (each on a
+    /// connection of its own).
+    pub mail_at_once: usize,
 }
 
 /// How much mail the partners' calls may cause (each a count the store keeps).
@@ -70,6 +73,7 @@ impl Default for Settings {
             budgets: SendBudgets::default(),
             portal_url: None,
             bounce_hold: Duration::days(30),
+            mail_at_once: 2,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The AWS adapters of the ports, each behind the feature of its service,
 //! and the one SDK configuration of a process that they share.
 
+pub mod connections;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "eventbridge")]

@@ -9,18 +9,20 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
-use aws_smithy_http_client::{Builder, Connector};
+use aws_smithy_http_client::tls::{TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use consent_app::settings::ConfigError;
+
+use crate::connections::ProcessHttpClient;
 
 /// PEM certificates to trust besides the default anchors (a TLS-inspecting
 /// egress proxy's CA, an emulator's).
@@ -107,45 +109,128 @@ pub fn trust_anchors_in(pem: &[u8]) -> Result<usize, String> {
 /// the environment) that trusts `trust_store`. One is made per process and
 /// shared by all its SDK clients.
 pub fn http_client(trust_store: TrustStore) -> Result<SharedHttpClient, ConfigError> {
+    Ok(process_http_client(trust_store)?.shared())
+}
+
+/// The same client, with its way to open connections ahead of the first call.
+pub fn process_http_client(trust_store: TrustStore) -> Result<ProcessHttpClient, ConfigError> {
     let context = TlsContext::builder()
         .with_trust_store(trust_store)
         .build()
         .map_err(|e| ConfigError::new(EXTRA_CA_FILE, e.to_string()))?;
-    Ok(
-        Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut connector = Connector::builder()
-                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-                .tls_context(context.clone());
-            connector.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                connector.set_sleep_impl(components.sleep_impl());
-            }
-            connector.set_proxy_config(Some(ProxyConfig::from_env()));
-            connector.build()
-        }),
-    )
+    Ok(ProcessHttpClient::new(context))
+}
+
+/// The process's SDK configuration, its HTTPS client, and Lambda's variables
+/// when it runs in Lambda.
+struct Process {
+    config: SdkConfig,
+    client: ProcessHttpClient,
+    lambda: Option<LambdaEnvironment>,
+}
+
+async fn process() -> Result<&'static Process, ConfigError> {
+    static PROCESS: tokio::sync::OnceCell<Process> = tokio::sync::OnceCell::const_new();
+    PROCESS
+        .get_or_try_init(|| async {
+            let env = |name: &str| std::env::var(name).ok();
+            let client = process_http_client(TrustAnchors::read(env).trust_store()?)?;
+            let lambda = LambdaEnvironment::read(env);
+            let config = match &lambda {
+                Some(lambda) => lambda.clone().sdk_config(client.shared()),
+                None => default_chain(&client).await?,
+            };
+            Ok(Process {
+                config,
+                client,
+                lambda,
+            })
+        })
+        .await
+}
+
+/// The SDK's default configuration, found by its provider chains.
+#[cfg(feature = "default-chain")]
+async fn default_chain(client: &ProcessHttpClient) -> Result<SdkConfig, ConfigError> {
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .http_client(client.shared())
+        .load()
+        .await)
+}
+
+/// A Lambda function's build has no default chains: outside Lambda, or
+/// with a variable only they read, it stops with what to do.
+#[cfg(not(feature = "default-chain"))]
+async fn default_chain(_: &ProcessHttpClient) -> Result<SdkConfig, ConfigError> {
+    let set: Vec<&str> = HONOURED_BY_DEFAULTS
+        .into_iter()
+        .filter(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
+        .collect();
+    Err(ConfigError::new(
+        "AWS_LAMBDA_FUNCTION_NAME",
+        if set.is_empty() {
+            "this function reads its AWS configuration from the variables Lambda sets (AWS_LAMBDA_FUNCTION_NAME, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), and some are missing".to_owned()
+        } else {
+            format!(
+                "{} set: this function reads only the variables Lambda sets; unset it",
+                set.join(", ")
+            )
+        },
+    ))
 }
 
 /// The SDK configuration of this process (see the module's comment).
 pub async fn sdk_config() -> Result<SdkConfig, ConfigError> {
-    static CONFIG: tokio::sync::OnceCell<SdkConfig> = tokio::sync::OnceCell::const_new();
-    CONFIG
-        .get_or_try_init(|| async {
-            let env = |name: &str| std::env::var(name).ok();
-            let client = http_client(TrustAnchors::read(env).trust_store()?)?;
-            Ok(match LambdaEnvironment::read(env) {
-                Some(lambda) => lambda.sdk_config(client),
-                None => {
-                    aws_config::defaults(BehaviorVersion::latest())
-                        .http_client(client)
-                        .load()
-                        .await
-                }
-            })
-        })
-        .await
-        .cloned()
+    Ok(process().await?.config.clone())
 }
+
+/// Turns off opening connections ahead (`off`; anything else or unset: on).
+pub const OPEN_CONNECTIONS: &str = "CONSENT_OPEN_CONNECTIONS";
+
+/// Inside Lambda, opens a connection to each of `services` for the process's
+/// SDK clients to use (see [`crate::connections`]), unless
+/// [`OPEN_CONNECTIONS`] is `off`. Outside Lambda, nothing.
+pub async fn open_connections(services: &[AwsService]) -> Result<(), ConfigError> {
+    if std::env::var(OPEN_CONNECTIONS).is_ok_and(|v| v.trim() == "off") {
+        return Ok(());
+    }
+    let process = process().await?;
+    if let Some(lambda) = &process.lambda {
+        let urls: Vec<String> = services.iter().map(|s| lambda.endpoint_of(s)).collect();
+        process.client.open_connections(&urls).await;
+    }
+    Ok(())
+}
+
+/// An AWS service a function calls: the suffix of the variable that
+/// overrides its endpoint, and the first label of its endpoint's host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AwsService {
+    pub variable_suffix: &'static str,
+    pub host: &'static str,
+}
+
+pub const DYNAMODB: AwsService = AwsService {
+    variable_suffix: "_DYNAMODB",
+    host: "dynamodb",
+};
+pub const SESV2: AwsService = AwsService {
+    variable_suffix: "_SESV2",
+    host: "email",
+};
+pub const SECRETS_MANAGER: AwsService = AwsService {
+    variable_suffix: "_SECRETS_MANAGER",
+    host: "secretsmanager",
+};
+pub const EVENTBRIDGE: AwsService = AwsService {
+    variable_suffix: "_EVENTBRIDGE",
+    host: "events",
+};
+pub const KMS: AwsService = AwsService {
+    variable_suffix: "_KMS",
+    host: "kms",
+};
+const SERVICES: [AwsService; 5] = [DYNAMODB, SESV2, SECRETS_MANAGER, EVENTBRIDGE, KMS];
 
 /// Variables the SDK's default chains honour and [`LambdaEnvironment`] does
 /// not: when one is set, the defaults are used.
@@ -191,19 +276,13 @@ impl LambdaEnvironment {
         if HONOURED_BY_DEFAULTS.iter().any(|name| set(name).is_some()) {
             return None;
         }
-        let endpoint_urls = [
-            "",
-            "_DYNAMODB",
-            "_SESV2",
-            "_SECRETS_MANAGER",
-            "_EVENTBRIDGE",
-        ]
-        .into_iter()
-        .filter_map(|suffix| {
-            let name = format!("AWS_ENDPOINT_URL{suffix}");
-            set(&name).map(|url| (name, url))
-        })
-        .collect();
+        let endpoint_urls = std::iter::once("")
+            .chain(SERVICES.iter().map(|s| s.variable_suffix))
+            .filter_map(|suffix| {
+                let name = format!("AWS_ENDPOINT_URL{suffix}");
+                set(&name).map(|url| (name, url))
+            })
+            .collect();
         Some(Self {
             region: set("AWS_REGION")?,
             access_key_id: set("AWS_ACCESS_KEY_ID")?,
@@ -211,6 +290,23 @@ impl LambdaEnvironment {
             session_token: set("AWS_SESSION_TOKEN"),
             endpoint_urls,
         })
+    }
+
+    /// Where the SDK sends `service`'s calls: its override, else the
+    /// regional endpoint.
+    pub fn endpoint_of(&self, service: &AwsService) -> String {
+        self.endpoint_urls
+            .get(&format!("AWS_ENDPOINT_URL{}", service.variable_suffix))
+            .or_else(|| self.endpoint_urls.get("AWS_ENDPOINT_URL"))
+            .cloned()
+            .unwrap_or_else(|| {
+                let suffix = if self.region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
+                format!("https://{}.{}.{suffix}/", service.host, self.region)
+            })
     }
 
     pub fn sdk_config(self, http_client: SharedHttpClient) -> SdkConfig {
@@ -225,7 +321,8 @@ impl LambdaEnvironment {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(self.region))
             .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .http_client(http_client);
+            .http_client(http_client)
+            .timeout_config(crate::connections::timeout_config());
         if let Some(url) = self.endpoint_urls.get("AWS_ENDPOINT_URL") {
             config = config.endpoint_url(url);
         }

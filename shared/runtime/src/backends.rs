@@ -40,19 +40,21 @@ pub struct Backends {
     pub tenants: Option<TenantsFile>,
     pub directory_cache: DirectoryCache,
     /// The AWS SDK configuration to use; None reads the standard environment.
-    pub sdk: Option<aws_config::SdkConfig>,
+    pub sdk: Option<aws_types::SdkConfig>,
     /// The AWS SDK configuration for SES alone, when it differs from `sdk`.
-    pub ses_sdk: Option<aws_config::SdkConfig>,
+    pub ses_sdk: Option<aws_types::SdkConfig>,
     /// The AWS services this program wires in.
     pub uses: Uses,
 }
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, ConfigError>> + Send + 'a>>;
-type TableWiring = fn(&aws_config::SdkConfig, &str) -> TableParts;
-type MailWiring = fn(&aws_config::SdkConfig, &Backends, &str) -> Arc<dyn Mailer>;
+type TableWiring = fn(&aws_types::SdkConfig, &str) -> TableParts;
+type MailWiring = fn(&aws_types::SdkConfig, &Backends, &str) -> Arc<dyn Mailer>;
+/// Checks the mail service's set-up for a sender and logs what it found.
+type MailCheck = fn(&aws_types::SdkConfig, String) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 /// Reads a secret's text; an error names the setting.
 type SecretWiring =
-    for<'a> fn(&'a aws_config::SdkConfig, &'a str, &'static str) -> Boxed<'a, String>;
+    for<'a> fn(&'a aws_types::SdkConfig, &'a str, &'static str) -> Boxed<'a, String>;
 type IdentityWiring = fn(ProviderSettings) -> Result<Arc<dyn IdentityProvider>, ConfigError>;
 
 /// What a relying party needs to talk to its provider.
@@ -71,8 +73,9 @@ pub struct ProviderSettings {
 /// was built beside it. Each method exists only with its service's feature.
 #[derive(Clone, Copy, Default)]
 pub struct Uses {
-    dynamodb: Option<TableWiring>,
+    pub(crate) dynamodb: Option<TableWiring>,
     ses: Option<MailWiring>,
+    pub(crate) mail_check: Option<MailCheck>,
     secrets: Option<SecretWiring>,
     identity: Option<IdentityWiring>,
     pub(crate) kms: Option<crate::records::KmsWiring>,
@@ -124,8 +127,13 @@ impl Uses {
     /// Email through SES v2, when a sender is named.
     #[cfg(feature = "ses")]
     pub fn ses(mut self) -> Self {
+        self.mail_check = Some(|sdk, sender| {
+            Box::pin(crate::connections::log_ses_set_up(
+                aws_sdk_sesv2::Client::new(sdk),
+                sender,
+            ))
+        });
         self.ses = Some(|sdk, backends, sender| {
-            log_ses_set_up(aws_sdk_sesv2::Client::new(sdk), sender.to_owned());
             Arc::new(consent_aws::ses::SesMailer::new(
                 aws_sdk_sesv2::Client::new(sdk),
                 sender,
@@ -228,7 +236,7 @@ impl Backends {
     }
 
     /// The SDK configuration of these backends: the one given, or the process's.
-    pub async fn sdk_config(&self) -> Result<aws_config::SdkConfig, ConfigError> {
+    pub async fn sdk_config(&self) -> Result<aws_types::SdkConfig, ConfigError> {
         match &self.sdk {
             Some(config) => Ok(config.clone()),
             None => consent_aws::sdk::sdk_config().await,
@@ -442,27 +450,6 @@ impl Backends {
 /// Logs, once per start and without holding up a request, whether SES
 /// lets the sender send and the account send to anyone: the two cheap
 /// facts of `consent-local ses-check`.
-#[cfg(feature = "ses")]
-fn log_ses_set_up(client: aws_sdk_sesv2::Client, sender: String) {
-    use consent_aws::ses_check::{Verdict, account, identity};
-    tokio::spawn(async move {
-        for finding in [identity(&client, &sender).await, account(&client).await] {
-            let fix = finding.fix.as_deref().unwrap_or_default();
-            match finding.verdict {
-                Verdict::Ok => {
-                    tracing::info!(check = finding.check, says = %finding.says, "SES set-up")
-                }
-                Verdict::Problem => {
-                    tracing::error!(check = finding.check, says = %finding.says, fix, "SES set-up: email is held back until this is fixed")
-                }
-                Verdict::Unknown => {
-                    tracing::warn!(check = finding.check, says = %finding.says, "SES set-up not checked")
-                }
-            }
-        }
-    });
-}
-
 fn service_of(
     store: Arc<dyn ConsentStore>,
     wired: Wired,
@@ -490,6 +477,7 @@ pub async fn event_bus_from_env() -> Result<consent_aws::eventbridge::EventBridg
             )
         })?;
     let client = aws_sdk_eventbridge::Client::new(&consent_aws::sdk::sdk_config().await?);
+    consent_aws::sdk::open_connections(&[consent_aws::sdk::EVENTBRIDGE]).await?;
     Ok(consent_aws::eventbridge::EventBridgeBus::new(
         client,
         bus.trim(),

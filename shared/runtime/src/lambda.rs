@@ -62,10 +62,15 @@ pub async fn service_from_env(uses: Uses) -> Result<ConsentService, ConfigError>
     let mut config = Config::from_env()?;
     config.backends.uses = uses;
     require_sender(&config)?;
-    let links = config
-        .backends
-        .link_keys(config.link_keys_secret.as_deref(), config.link_keys.clone())
-        .await?;
+    // The secret's read and the other connections' handshakes, at once.
+    let (links, opened) = tokio::join!(
+        config
+            .backends
+            .link_keys(config.link_keys_secret.as_deref(), config.link_keys.clone()),
+        config.backends.open_connections()
+    );
+    let links = links?;
+    opened?;
     let rule = config.service.policy.reviewer_sign_in;
     let mut service = config
         .backends

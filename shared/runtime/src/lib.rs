@@ -5,6 +5,7 @@
 //! function starts with ([`lambda`]).
 
 pub mod backends;
+mod connections;
 pub mod lambda;
 mod records;
 pub mod settings;

@@ -9,8 +9,7 @@ use crate::backends::Uses;
 use crate::settings::RecordKeys;
 
 /// Makes the signer of the key (and the retired ones) on the SDK configuration.
-pub(crate) type KmsWiring =
-    fn(&aws_config::SdkConfig, &RecordKeys) -> Option<Arc<dyn RecordSigner>>;
+pub(crate) type KmsWiring = fn(&aws_types::SdkConfig, &RecordKeys) -> Option<Arc<dyn RecordSigner>>;
 
 impl Uses {
     /// Consent records signed with a key in AWS KMS, when one is named.
@@ -36,7 +35,7 @@ impl Uses {
     /// The record signer this program wires in, if any.
     pub(crate) fn record_signer(
         &self,
-        sdk: &aws_config::SdkConfig,
+        sdk: &aws_types::SdkConfig,
         keys: &RecordKeys,
     ) -> Option<Arc<dyn RecordSigner>> {
         (self.kms?)(sdk, keys)

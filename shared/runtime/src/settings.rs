@@ -191,6 +191,9 @@ pub static SETTINGS: &[Setting] = &[
     setting!(Some(vars::BOUNCE_HOLD), None, Some("bounceHold"), |c, t| {
         c.service.bounce_hold = values::positive_duration(t)?
     }),
+    setting!(Some(vars::MAIL_AT_ONCE), None, None, |c, t| {
+        c.service.mail_at_once = values::whole_number(t, 1)?
+    }),
     setting!(Some(vars::PORTAL_URL), None, Some("portalUrl"), |c, t| c
         .service
         .portal_url =

@@ -17,6 +17,16 @@ use consent_core::domain::{
 };
 use consent_core::links::{LinkClaims, LinkSigner, Purpose};
 use consent_core::workflow::{Command, Emails, Transition};
+use futures_util::{StreamExt, stream};
+
+type SendFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (Sending<'a>, Outcome)> + Send + 'a>>;
+
+/// One email of a round: an ask's or a notice's.
+enum Sending<'a> {
+    Ask(Slot, AskId),
+    Notice(&'a Notice),
+}
 
 /// How one email went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,31 +218,47 @@ impl Dispatcher {
         }
     }
 
-    /// Sends each of `emails` of `request`.
+    /// Sends each of `emails` of `request`, `at_once` at a time.
     async fn send_round(
         &self,
         request: &ConsentRequest,
         emails: Emails,
         links: &LinkMaker<'_>,
+        at_once: usize,
     ) -> Round {
         let mut round = Round::default();
+        // Independent sends, `at_once` at a time; counted in their order.
+        let mut sends: Vec<SendFuture<'_>> = Vec::new();
         for (slot, ask_id) in emails.asks {
-            let outcome = self.send_ask(request, slot, ask_id, links).await;
-            match round.count(request, "review", outcome) {
-                Some(Ok(())) => round.sent.asks.push((slot, ask_id)),
-                Some(Err(reason)) => round.refused.push((slot, ask_id, reason)),
-                None => {}
-            }
+            sends.push(Box::pin(async move {
+                let outcome = self.send_ask(request, slot, ask_id, links).await;
+                (Sending::Ask(slot, ask_id), outcome)
+            }));
         }
         for id in emails.notices {
-            let Some(notice) = request.notices.iter().find(|n| n.id == id) else {
-                continue;
-            };
-            let outcome = self.send_notice(request, notice, links).await;
-            match round.count(request, notice.kind.name(), outcome) {
-                Some(Ok(())) => round.sent.notices.push(id),
-                Some(Err(reason)) => round.refused_notices.push((id, reason)),
-                None => {}
+            if let Some(notice) = request.notices.iter().find(|n| n.id == id) {
+                sends.push(Box::pin(async move {
+                    let outcome = self.send_notice(request, notice, links).await;
+                    (Sending::Notice(notice), outcome)
+                }));
+            }
+        }
+        let outcomes: Vec<(Sending, Outcome)> =
+            stream::iter(sends).buffered(at_once.max(1)).collect().await;
+        for (email, outcome) in outcomes {
+            match email {
+                Sending::Ask(slot, ask_id) => match round.count(request, "review", outcome) {
+                    Some(Ok(())) => round.sent.asks.push((slot, ask_id)),
+                    Some(Err(reason)) => round.refused.push((slot, ask_id, reason)),
+                    None => {}
+                },
+                Sending::Notice(notice) => {
+                    match round.count(request, notice.kind.name(), outcome) {
+                        Some(Ok(())) => round.sent.notices.push(notice.id),
+                        Some(Err(reason)) => round.refused_notices.push((notice.id, reason)),
+                        None => {}
+                    }
+                }
             }
         }
         crate::metrics::emit_for_stack(&[
@@ -361,7 +387,9 @@ impl ConsentService {
             settings: &self.settings,
             now: self.now(),
         };
-        let round = dispatcher.send_round(&request, emails, &links).await;
+        let round = dispatcher
+            .send_round(&request, emails, &links, self.settings.mail_at_once)
+            .await;
         if round.nothing_to_record() {
             return (round.tally, request);
         }

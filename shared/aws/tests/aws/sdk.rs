@@ -103,6 +103,39 @@ fn endpoint_overrides_are_kept_per_service() {
 }
 
 #[test]
+fn each_service_is_opened_ahead_where_its_calls_go() {
+    use consent_aws::sdk::{DYNAMODB, EVENTBRIDGE, KMS, SECRETS_MANAGER, SESV2};
+    let env = read(&lambda(&[])).unwrap();
+    let urls: Vec<String> = [DYNAMODB, SESV2, SECRETS_MANAGER, EVENTBRIDGE, KMS]
+        .iter()
+        .map(|s| env.endpoint_of(s))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://dynamodb.eu-west-1.amazonaws.com/",
+            "https://email.eu-west-1.amazonaws.com/",
+            "https://secretsmanager.eu-west-1.amazonaws.com/",
+            "https://events.eu-west-1.amazonaws.com/",
+            "https://kms.eu-west-1.amazonaws.com/",
+        ]
+    );
+    let china = read(&lambda(&[("AWS_REGION", "cn-north-1")])).unwrap();
+    assert_eq!(
+        china.endpoint_of(&DYNAMODB),
+        "https://dynamodb.cn-north-1.amazonaws.com.cn/"
+    );
+    // A service's own override, then the common one.
+    let overridden = read(&lambda(&[
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+        ("AWS_ENDPOINT_URL_KMS", "https://127.0.0.1:5"),
+    ]))
+    .unwrap();
+    assert_eq!(overridden.endpoint_of(&KMS), "https://127.0.0.1:5");
+    assert_eq!(overridden.endpoint_of(&DYNAMODB), "http://127.0.0.1:1");
+}
+
+#[test]
 fn inside_lambda_only_the_amazon_roots_are_trusted_unless_a_store_is_named() {
     let trust = |vars: &HashMap<String, String>| TrustAnchors::read(|name| vars.get(name).cloned());
     let mut vars = lambda(&[]);

@@ -26,6 +26,7 @@ pub const REVIEWER_CHANGES_PER_DAY: &str = "CONSENT_REVIEWER_CHANGES_PER_DAY";
 pub const REVIEWER_CHANGES_IN_LIFE: &str = "CONSENT_REVIEWER_CHANGES_IN_LIFE";
 /// How long an address that bounced or complained gets no email.
 pub const BOUNCE_HOLD: &str = "CONSENT_BOUNCE_HOLD";
+pub const MAIL_AT_ONCE: &str = "CONSENT_MAIL_AT_ONCE";
 /// The partner portal's Data Consent page, for the Edit link of a notice.
 pub const PORTAL_URL: &str = "CONSENT_PORTAL_URL";
 pub const EXPIRE_AFTER: &str = "CONSENT_EXPIRE_AFTER";
