@@ -8,14 +8,14 @@ use consent_app::embedded::record_key::LocalRecordKey;
 use consent_app::ports::{ConsentStore, Mailer, RecordSigner, TenantDirectory};
 use consent_app::service::ConsentService;
 use consent_app::settings::{SendBudgets, Settings};
-use consent_core::domain::RequestId;
+use consent_core::domain::{RequestId, Verdict};
 use consent_core::links::LinkSigner;
 
 use crate::doubles::RecordingMailer;
 use crate::fixtures::{
     SERVICE_ROLE, TEST_LINK_KEYS, create_input, directory, partner_caller, start_time, token_of,
 };
-use crate::reviewer::NamedIdentity;
+use crate::reviewer::{AsReviewer, NamedIdentity};
 
 /// The service as the tests configure it, on the given store, mailer and clock.
 pub fn service_on(
@@ -172,6 +172,18 @@ impl World {
             .await
             .expect("the request is created")
             .id
+    }
+
+    /// [`World::created`], then approved by Bob and Carol, signed in: Allowed.
+    pub async fn allowed(&self, env: &str) -> RequestId {
+        let id = self.created(env).await;
+        for to in ["bob@contoso.example", "carol@contoso.example"] {
+            self.app
+                .decide_signed_in(&self.token_for(to), Verdict::Approved, None)
+                .await
+                .expect("each reviewer approves");
+        }
+        id
     }
 
     /// The token part of the newest link sent to `to`.

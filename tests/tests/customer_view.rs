@@ -331,13 +331,7 @@ async fn a_customer_admin_rejects_a_pending_request_and_everyone_is_told() {
 #[tokio::test]
 async fn a_customer_admin_withdraws_an_allowed_consent_and_access_ends() {
     let w = World::new();
-    let id = w.created("prod").await;
-    for to in ["bob@contoso.example", "carol@contoso.example"] {
-        w.app
-            .decide_signed_in(&w.token_for(to), Verdict::Approved, None)
-            .await
-            .unwrap();
-    }
+    let id = w.allowed("prod").await;
     assert_eq!(history_of(&w.app, id).await.0.status(), Status::Allowed);
     let cookie = customer::view_cookie(&w.app, &contoso_admin())
         .await

@@ -25,13 +25,7 @@ use serde_json::{Value, json};
 /// Alice asks, Bob and Carol approve, Contoso's admin withdraws: the record
 /// as Alice downloads it from the API.
 async fn a_whole_life(w: &World) -> (RequestId, Value) {
-    let id = w.created("prod").await;
-    for to in ["bob@contoso.example", "carol@contoso.example"] {
-        w.app
-            .decide_signed_in(&w.token_for(to), Verdict::Approved, None)
-            .await
-            .unwrap();
-    }
+    let id = w.allowed("prod").await;
     let admin = customer::signed_in(&w.app, &contoso_admin()).await;
     w.app
         .customer_withdraw(&admin, id, None)

@@ -8,10 +8,8 @@ use time::Duration;
 use super::ConsentService;
 use super::links::LinkProblem;
 use super::sign_in::{
-    CALLBACK_PATH, Cookie, FLOW_LABEL, FLOW_TTL, Flow, SignInProblem, SignInStart, SignedIn,
-    random_text, unix,
+    Cookie, Flow, FlowFor, SignInProblem, SignInStart, SignedIn, random_text, unix,
 };
-use crate::ports::Authorization;
 use consent_core::domain::{Email, Identity, SignIn, TenantId, TenantKind};
 use consent_core::workflow::{self, SignInRefusal};
 
@@ -70,45 +68,15 @@ impl ConsentService {
         tenant: Option<&str>,
         (next, choose_account): (Option<&str>, bool),
     ) -> Result<SignInStart, LinkProblem> {
-        let provider = self.identity.as_ref().ok_or(LinkProblem::Unavailable)?;
-        let links = self.links.as_ref().ok_or(LinkProblem::Unavailable)?;
-        let redirect_uri = format!("{}{CALLBACK_PATH}", self.base_url()?);
         let tenant = tenant
             .and_then(|t| TenantId::parse(t).ok())
             .map(|t| t.to_string());
-        let flow = Flow {
-            state: random_text(1),
-            nonce: random_text(1),
-            verifier: random_text(2),
+        let flow = FlowFor {
             link: tenant.unwrap_or_default(),
             purpose: CUSTOMER_PURPOSE.to_owned(),
-            expires: unix(self.now() + FLOW_TTL),
             next: next.filter(|n| view_page(n)).map(str::to_owned),
         };
-        let location = provider
-            .authorization_url(&Authorization {
-                redirect_uri: &redirect_uri,
-                state: &flow.state,
-                nonce: &flow.nonce,
-                code_verifier: &flow.verifier,
-                login_hint: None,
-                choose_account,
-            })
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "the identity provider could not start a sign-in");
-                LinkProblem::Unavailable
-            })?;
-        let sealed = links.seal(FLOW_LABEL, &serde_json::to_vec(&flow).expect("plain data"));
-        Ok(SignInStart {
-            location,
-            cookie: self.cookie(
-                Self::sign_in_cookie_name(&flow.state),
-                sealed,
-                CALLBACK_PATH,
-                FLOW_TTL,
-            ),
-        })
+        self.begin_flow(flow, None, choose_account).await
     }
 
     pub(super) async fn finish_customer_sign_in(

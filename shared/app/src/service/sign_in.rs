@@ -116,6 +116,14 @@ pub(super) struct Flow {
     pub(super) next: Option<String>,
 }
 
+/// What a new flow is for: a link's token (or, for a customer, the
+/// tenant asked for), its purpose, and the page to go back to.
+pub(super) struct FlowFor {
+    pub(super) link: String,
+    pub(super) purpose: String,
+    pub(super) next: Option<String>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Proof {
     request: RequestId,
@@ -223,6 +231,26 @@ impl ConsentService {
         choose_account: bool,
     ) -> Result<SignInStart, LinkProblem> {
         let context = self.link_context(token, purpose, None).await?;
+        let reviewer = context
+            .request
+            .reviewer(context.slot)
+            .map(|r| r.email.as_str());
+        let flow = FlowFor {
+            link: token.to_owned(),
+            purpose: purpose_code(purpose).to_owned(),
+            next: None,
+        };
+        self.begin_flow(flow, reviewer, choose_account).await
+    }
+
+    /// Sends the browser to the provider with a fresh flow (state, nonce,
+    /// PKCE verifier) for `what`, sealed in the flow's cookie.
+    pub(super) async fn begin_flow(
+        &self,
+        what: FlowFor,
+        login_hint: Option<&str>,
+        choose_account: bool,
+    ) -> Result<SignInStart, LinkProblem> {
         let provider = self.identity.as_ref().ok_or(LinkProblem::Unavailable)?;
         let links = self.links.as_ref().ok_or(LinkProblem::Unavailable)?;
         let redirect_uri = format!("{}{CALLBACK_PATH}", self.base_url()?);
@@ -230,22 +258,18 @@ impl ConsentService {
             state: random_text(1),
             nonce: random_text(1),
             verifier: random_text(2),
-            link: token.to_owned(),
-            purpose: purpose_code(purpose).to_owned(),
+            link: what.link,
+            purpose: what.purpose,
             expires: unix(self.now() + FLOW_TTL),
-            next: None,
+            next: what.next,
         };
-        let reviewer = context
-            .request
-            .reviewer(context.slot)
-            .map(|r| r.email.as_str());
         let location = provider
             .authorization_url(&Authorization {
                 redirect_uri: &redirect_uri,
                 state: &flow.state,
                 nonce: &flow.nonce,
                 code_verifier: &flow.verifier,
-                login_hint: reviewer,
+                login_hint,
                 choose_account,
             })
             .await

@@ -40,6 +40,7 @@ struct Shown {
 #[template(path = "record.html")]
 struct RecordPage<'a> {
     style: &'a str,
+    title: String,
     request_id: String,
     intact: bool,
     verdict: String,
@@ -105,6 +106,7 @@ pub fn record_page(chain: &RecordChain) -> RenderedPage {
         .unwrap_or_default();
     let page = RecordPage {
         style: STYLE,
+        title: format!("Consent record {request_id}"),
         intact: verdict.is_intact(),
         verdict: if verdict.is_intact() {
             format!(
