@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark command. Builds every function (native, for timing; arm64
-# zips, for size), the hello-world lambda_runtime functions (hello-lambda,
-# and hello-tls, which makes one HTTPS request) and a bare hyper server with
-# the same release profile, starts moto, and prints the tables
-# of bench/README.md. The report is also written to target/bench/report.md.
+# zips, for size), the hello-world lambda_runtime baselines (hello-lambda;
+# hello-http and hello-tls, which make one HTTP or HTTPS request during
+# init) and a bare hyper server with the same release profile, starts moto,
+# and prints the tables of bench/README.md. The report is also written to
+# target/bench/report.md. The CPU-share mode sets a cgroup CPU quota, which
+# needs root (without it, the run says so and leaves those columns empty).
 # Usage: bench/run.sh    (CONSENT_BENCH_RUNS, CONSENT_BENCH_WRK_SECONDS tune it)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -149,7 +149,7 @@ pub async fn cost_of_events(cold: &[Cold]) {
         extra_units as f64 / lives,
         own_cold_ms.map_or_else(
             || "see section 1".to_owned(),
-            |ms| format!("{ms:.1} ms own")
+            |ms| format!("{ms:.1} ms of its own (wall less the stand-in AWS time, at 256 MB)")
         ),
     );
     // At low traffic each change is its own invocation, and each event its own PutEvents call.

@@ -2,8 +2,10 @@
 //! one after another, and times each response. One cold start = exec →
 //! first response posted; any later event is a warm invocation.
 
+use std::io::Read;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,52 +18,65 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-/// What the benchmark reads off the AWS side at a moment: the time spent
-/// waiting for moto so far and the handshakes completed per service.
-pub type Probe = Arc<dyn Fn() -> (Duration, u64, Vec<u64>) + Send + Sync>;
+use crate::process::{self, CpuLimit, Usage};
 
-/// The AWS side at one moment of a run.
+/// Handshakes completed so far, per service.
+pub type Probe = Arc<dyn Fn() -> Vec<u64> + Send + Sync>;
+
+/// One moment of a run: when, the process's CPU time so far, and the
+/// handshakes completed so far.
 #[derive(Clone, Debug)]
 pub struct Mark {
     pub at: Instant,
-    pub waited: Duration,
-    pub calls: u64,
+    pub cpu: Duration,
     pub handshakes: Vec<u64>,
 }
 
 impl Mark {
-    fn now(probe: &Probe) -> Self {
-        let (waited, calls, handshakes) = probe();
+    fn now(probe: &Probe, pid: &AtomicU32) -> Self {
+        let pid = pid.load(Ordering::SeqCst);
         Self {
             at: Instant::now(),
-            waited,
-            calls,
-            handshakes,
+            cpu: if pid == 0 {
+                Duration::ZERO
+            } else {
+                process::cpu_so_far(pid)
+            },
+            handshakes: probe(),
         }
     }
 }
 
-/// A warm invocation: how long it took and the AWS side during it.
-#[derive(Clone, Debug)]
-pub struct Warm {
-    pub took: Duration,
-    pub waited: Duration,
-    pub handshakes: Vec<u64>,
+/// How a process is started.
+pub struct Launch<'a> {
+    pub binary: &'a Path,
+    pub env: &'a [(String, String)],
+    /// The first is the cold invocation; the others are warm ones.
+    pub events: &'a [Value],
+    /// The cgroup and the quota that holds the invoke phase to a memory
+    /// size's share of a CPU (init runs on one whole CPU).
+    pub cpu: Option<(Arc<CpuLimit>, u64)>,
+    /// Drop the binary's pages from the page cache first.
+    pub cold_cache: bool,
 }
 
 /// What one cold start measured.
 #[derive(Clone, Debug)]
 pub struct ColdRun {
-    /// Exec until the function asks for its first event: all of its init.
-    pub init: Duration,
-    /// Exec until its first response is posted: init plus the first invocation.
-    pub total: Duration,
-    /// The AWS side at the first response (waiting time and handshakes since exec).
-    pub cold: Mark,
-    /// The invocations after the first: their durations and the AWS side during each.
-    pub warm: Vec<Warm>,
+    pub started: Instant,
+    /// When the function asked for its first event: the end of its init.
+    pub init_done: Mark,
+    /// When it posted its first response.
+    pub first_response: Mark,
+    /// Each later invocation: when its event was asked for, and its response.
+    pub warm: Vec<(Mark, Mark)>,
+    /// The whole process's CPU and faults (it is killed once it asks for
+    /// the event after its last response).
+    pub usage: Usage,
     /// Peak resident memory (VmHWM), in KiB.
     pub peak_rss_kib: u64,
+    /// The share of the binary's pages in the page cache at exec.
+    pub resident_at_exec: f64,
     /// The first response body the function posted.
     pub response: Value,
 }
@@ -72,58 +87,86 @@ enum Seen {
     Error(String),
 }
 
-/// Starts `binary` against a fresh fake Runtime API that serves `events` in
-/// turn; `probe` reads the AWS side (reset by the caller before this starts).
-pub async fn cold_start(
-    binary: &Path,
-    env: &[(String, String)],
-    events: &[Value],
+/// What the fake Runtime API shares with its connections.
+struct Api {
+    seen: mpsc::UnboundedSender<Seen>,
+    bodies: Vec<Bytes>,
+    served: Mutex<usize>,
     probe: Probe,
-) -> Result<ColdRun, String> {
+    pid: AtomicU32,
+    /// The invoke phase's quota, set (and taken) when the first event is asked for.
+    invoke_quota: Mutex<Option<(Arc<CpuLimit>, u64)>>,
+}
+
+/// Starts `launch.binary` against a fresh fake Runtime API that serves its
+/// events in turn; `probe` reads the handshakes.
+pub async fn cold_start(launch: &Launch<'_>, probe: Probe) -> Result<ColdRun, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
-    let api = listener.local_addr().map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
     let (seen, mut seen_events) = mpsc::unbounded_channel();
-    let bodies: Arc<Vec<Bytes>> = Arc::new(
-        events
+    let api = Arc::new(Api {
+        seen,
+        bodies: launch
+            .events
             .iter()
             .map(|e| Bytes::from(serde_json::to_vec(e).unwrap()))
             .collect(),
-    );
-    let served = Arc::new(Mutex::new(0usize));
-    let before = Mark::now(&probe);
-    let server = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (seen, bodies, served, probe) =
-                (seen.clone(), bodies.clone(), served.clone(), probe.clone());
-            tokio::spawn(async move {
-                let service = service_fn(move |req: Request<Incoming>| {
-                    let (seen, bodies, served, probe) =
-                        (seen.clone(), bodies.clone(), served.clone(), probe.clone());
-                    async move { runtime_api(req, &seen, &bodies, &served, &probe).await }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+        served: Mutex::new(0),
+        probe,
+        pid: AtomicU32::new(0),
+        invoke_quota: Mutex::new(launch.cpu.clone()),
     });
-    let started = Instant::now();
-    let mut child = tokio::process::Command::new(binary)
+    let server = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let api = api.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        let api = api.clone();
+                        async move { runtime_api(req, &api).await }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        })
+    };
+    let resident_at_exec = if launch.cold_cache {
+        process::drop_from_page_cache(launch.binary)
+    } else {
+        f64::NAN
+    };
+    // Its log lines, kept for a start that does not answer.
+    let log_path = std::env::temp_dir().join(format!("consent-bench-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let mut command = std::process::Command::new(launch.binary);
+    command
         .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
+        .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_or_else(|_| Stdio::null(), Stdio::from))
+        .stderr(Stdio::piped());
+    if let Some((limit, _)) = &launch.cpu {
+        // INIT runs on a whole vCPU.
+        limit.set(Some(process::PERIOD_US))?;
+        limit.join_on_exec(&mut command)?;
+    }
+    // Handshakes are counted since the bench started: keep this process's.
+    let baseline = (api.probe)();
+    let started = Instant::now();
+    let mut child = command
         .spawn()
-        .map_err(|e| format!("{}: {e}", binary.display()))?;
-    let pid = child.id().unwrap_or_default();
+        .map_err(|e| format!("{}: {e}", launch.binary.display()))?;
+    api.pid.store(child.id(), Ordering::SeqCst);
     let mut nexts = Vec::new();
     let mut responses = Vec::new();
     let outcome = loop {
-        if responses.len() == events.len() {
+        if responses.len() == launch.events.len() {
             break Ok(());
         }
         match tokio::time::timeout(Duration::from_secs(20), seen_events.recv()).await {
@@ -134,66 +177,81 @@ pub async fn cold_start(
             Err(_) => break Err("no response within 20 s".into()),
         }
     };
-    let peak_rss_kib = peak_rss_kib(pid);
-    let _ = child.start_kill();
-    let output = child.wait_with_output().await;
-    server.abort();
-    if let Err(e) = outcome {
-        let stderr = output
-            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-            .unwrap_or_default();
-        return Err(format!("{}: {e}\n{stderr}", binary.display()));
+    // Once it asks for the next event, it has done all it will do.
+    let settle = Instant::now();
+    while nexts.len() <= responses.len() && settle.elapsed() < Duration::from_secs(2) {
+        if let Ok(Some(Seen::Next(mark))) =
+            tokio::time::timeout(Duration::from_millis(50), seen_events.recv()).await
+        {
+            nexts.push(mark);
+        }
     }
-    let (mut cold, first) = responses[0].clone();
-    // Handshakes are counted since the bench started: keep this process's.
-    for (count, earlier) in cold.handshakes.iter_mut().zip(&before.handshakes) {
+    let peak_rss_kib = peak_rss_kib(child.id());
+    let usage = process::kill_and_reap(child.id());
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    server.abort();
+    if let Some((limit, _)) = &launch.cpu {
+        limit.set(None)?;
+    }
+    if let Err(e) = outcome {
+        let logged = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let last: Vec<&str> = logged.lines().rev().take(12).collect();
+        return Err(format!(
+            "{}: {e} (asked for {} events, answered {}); its last log lines: {}{}{stderr}",
+            launch.binary.display(),
+            nexts.len(),
+            responses.len(),
+            last.into_iter().rev().collect::<Vec<_>>().join(" | "),
+            if stderr.is_empty() { "" } else { "\n" }
+        ));
+    }
+    let init_done = nexts.first().cloned().ok_or("no event was asked for")?;
+    let mut first_response = responses[0].0.clone();
+    for (count, earlier) in first_response.handshakes.iter_mut().zip(&baseline) {
         *count -= earlier;
     }
     let warm = responses
         .iter()
         .zip(&nexts)
         .skip(1)
-        .map(|((done, _), next)| Warm {
-            took: done.at - next.at,
-            waited: done.waited.saturating_sub(next.waited),
-            handshakes: done
-                .handshakes
-                .iter()
-                .zip(&next.handshakes)
-                .map(|(d, n)| d - n)
-                .collect(),
-        })
+        .map(|((done, _), next)| (next.clone(), done.clone()))
         .collect();
     Ok(ColdRun {
-        init: nexts.first().map_or(cold.at, |n| n.at) - started,
-        total: cold.at - started,
-        cold,
+        started,
+        init_done,
+        first_response,
         warm,
+        usage,
         peak_rss_kib,
-        response: serde_json::from_slice(&first).unwrap_or(Value::Null),
+        resident_at_exec,
+        response: serde_json::from_slice(&responses[0].1).unwrap_or(Value::Null),
     })
 }
 
 async fn runtime_api(
     req: Request<Incoming>,
-    seen: &mpsc::UnboundedSender<Seen>,
-    bodies: &[Bytes],
-    served: &Mutex<usize>,
-    probe: &Probe,
+    api: &Api,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let path = req.uri().path().to_owned();
     if path.ends_with("/invocation/next") {
+        let mark = Mark::now(&api.probe, &api.pid);
+        if let Some((limit, quota)) = api.invoke_quota.lock().unwrap().take() {
+            let _ = limit.set(Some(quota));
+        }
         let index = {
-            let mut served = served.lock().unwrap();
+            let mut served = api.served.lock().unwrap();
             *served += 1;
             *served - 1
         };
-        let Some(event) = bodies.get(index) else {
+        let _ = api.seen.send(Seen::Next(mark));
+        let Some(event) = api.bodies.get(index) else {
             // No more events for this process: the next one never comes.
             std::future::pending::<()>().await;
             unreachable!()
         };
-        let _ = seen.send(Seen::Next(Mark::now(probe)));
         let deadline = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -218,8 +276,8 @@ async fn runtime_api(
             .unwrap());
     }
     let body = req.into_body().collect().await?.to_bytes();
-    let mark = Mark::now(probe);
-    let _ = seen.send(if path.ends_with("/response") {
+    let mark = Mark::now(&api.probe, &api.pid);
+    let _ = api.seen.send(if path.ends_with("/response") {
         Seen::Response(mark, body)
     } else {
         Seen::Error(format!("{path}: {}", String::from_utf8_lossy(&body)))

@@ -8,7 +8,10 @@ mod cold;
 mod directory;
 mod events;
 mod fake_runtime;
+mod idp;
+mod process;
 mod proxy;
+mod report;
 mod seed;
 mod tls;
 
@@ -575,11 +578,16 @@ pub mod price {
 
 fn cost(cold: &[Cold], life: &PerRequest) {
     const REQUESTS: f64 = 1000.0;
-    const MEMORY_GB: f64 = 128.0 / 1024.0;
-    // Assumptions, not measurements: in-region latency of one AWS call.
-    const DYNAMODB_CALL_MS: f64 = 6.0;
-    const SES_CALL_MS: f64 = 40.0;
-    const KMS_SIGN_MS: f64 = 10.0;
+    const MEMORY_GB: f64 = cold::TEMPLATE_MEMORY_MB as f64 / 1024.0;
+    // Assumptions, not measurements: the stand-in latencies of section 1–2.
+    let stand_in = |signing_name: &str| {
+        tls::SERVICES
+            .iter()
+            .find(|s| s.signing_name == signing_name)
+            .map_or(0.0, |s| s.stand_in_ms as f64)
+    };
+    let (dynamodb_call_ms, ses_call_ms, kms_sign_ms) =
+        (stand_in("dynamodb"), stand_in("ses"), stand_in("kms"));
     const COLD_SHARE: f64 = 0.05;
     const LOG_BYTES_PER_INVOCATION: f64 = 700.0;
     let functions: Vec<&Cold> = cold
@@ -589,9 +597,9 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     let own_cold_ms = functions.iter().map(|c| c.own_ms).sum::<f64>() / functions.len() as f64;
     let invocations = REQUESTS * life.api_requests;
     let billed_ms = invocations * (1.0 + COLD_SHARE * own_cold_ms)
-        + REQUESTS * life.dynamodb_calls * DYNAMODB_CALL_MS
-        + REQUESTS * life.emails * SES_CALL_MS
-        + REQUESTS * life.signatures * KMS_SIGN_MS;
+        + REQUESTS * life.dynamodb_calls * dynamodb_call_ms
+        + REQUESTS * life.emails * ses_call_ms
+        + REQUESTS * life.signatures * kms_sign_ms;
     let parts = [
         (
             "API Gateway HTTP API",
@@ -628,8 +636,8 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     println!(
         "Measured per request (through the handlers on moto): {:.1} API requests, {:.1} DynamoDB calls, \
          {:.1} write units, {:.1} read units, {:.1} emails, {:.1} signed records (one KMS Sign each, \
-         before the change's write). Assumed: 128 MB arm64 functions, \
-         {DYNAMODB_CALL_MS} ms per DynamoDB call, {SES_CALL_MS} ms per SES call and {KMS_SIGN_MS} ms per KMS Sign in AWS, \
+         before the change's write). Assumed: {} MB arm64 functions (the template's), \
+         {dynamodb_call_ms} ms per DynamoDB call, {ses_call_ms} ms per SES call and {kms_sign_ms} ms per KMS Sign in AWS, \
          {:.0}% of invocations cold (own cold time {own_cold_ms:.1} ms), {LOG_BYTES_PER_INVOCATION} log bytes \
          per invocation. Public list prices, us-east-1.\n",
         life.api_requests,
@@ -638,6 +646,7 @@ fn cost(cold: &[Cold], life: &PerRequest) {
         life.read_units,
         life.emails,
         life.signatures,
+        cold::TEMPLATE_MEMORY_MB,
         COLD_SHARE * 100.0
     );
     println!("| part | USD | share |");
@@ -654,7 +663,7 @@ fn cost(cold: &[Cold], life: &PerRequest) {
     let schedule_runs = 30.0 * 24.0 * 12.0;
     let schedule_usd = schedule_runs / 1e6 * price::LAMBDA_PER_MILLION
         + schedule_runs * 4.0 / 1e6 * price::DYNAMODB_READ_PER_MILLION
-        + schedule_runs * (1.0 + 4.0 * DYNAMODB_CALL_MS) / 1000.0
+        + schedule_runs * (1.0 + 4.0 * dynamodb_call_ms) / 1000.0
             * MEMORY_GB
             * price::LAMBDA_ARM_GB_SECOND;
     println!(
@@ -662,5 +671,19 @@ fn cost(cold: &[Cold], life: &PerRequest) {
          ({schedule_runs:.0} runs a month, 4 queries each when nothing is due) costs about \
          {schedule_usd:.4} USD a month; the link-key secret 0.40 USD a month; the record-signing key {:.2} USD a month.",
         price::KMS_KEY_MONTH
+    );
+    let signing_usd = REQUESTS * life.signatures / 1e4 * price::KMS_ASYMMETRIC_PER_TEN_THOUSAND
+        + REQUESTS * life.signatures * kms_sign_ms / 1000.0
+            * MEMORY_GB
+            * price::LAMBDA_ARM_GB_SECOND;
+    println!(
+        "\nSigned records: {:.1} KMS Sign calls per life, {:.0} ms of KMS latency per life at most ({kms_sign_ms} ms each; \
+         less where a signature is made while another call is under way: section 1–2 shows what each function's \
+         signatures add). For 1,000 lives: {:.0} signatures, {:.1} s of Lambda time waiting on KMS at most, \
+         {signing_usd:.4} USD (the KMS requests and that Lambda time).",
+        life.signatures,
+        life.signatures * kms_sign_ms,
+        REQUESTS * life.signatures,
+        REQUESTS * life.signatures * kms_sign_ms / 1000.0,
     );
 }

@@ -16,6 +16,7 @@ use consent_tests::{CUSTOMER, PARTNER, create_input, partner_caller};
 use serde_json::{Value, json};
 
 pub const SENDER: &str = "consent@bench.example";
+const PUBLIC_BASE_URL: &str = "https://consent.example";
 const SECRET_VALUE: &str =
     r#"{"kid":"k1","secret":"bench-link-key-bench-link-key-bench-link-key"}"#;
 /// The directory the functions read from the table, as in production.
@@ -28,6 +29,8 @@ pub struct Seed {
     pub secret_arn: String,
     /// The KMS key the writing functions sign records with.
     pub record_key: String,
+    /// The client secret of the sign-in functions' OpenID Connect client.
+    oidc_secret_arn: String,
     app: ConsentService,
     signer: LinkSigner,
     /// A pending request, for the routes that only look.
@@ -74,6 +77,19 @@ impl Seed {
             .arn()
             .unwrap()
             .to_owned();
+        let oidc_secret_arn = aws_sdk_secretsmanager::Client::new(&config)
+            .create_secret()
+            .name(format!(
+                "bench-oidc-client-{}",
+                uuid::Uuid::new_v4().simple()
+            ))
+            .secret_string("bench-client-secret")
+            .send()
+            .await
+            .expect("create the sign-in client secret on moto")
+            .arn()
+            .unwrap()
+            .to_owned();
         // The record-signing key, as the template's RecordKey.
         let record_key = aws_sdk_kms::Client::new(&config)
             .create_key()
@@ -98,7 +114,10 @@ impl Seed {
             Arc::new(StaticDirectory::from_json(DIRECTORY).unwrap()),
             Arc::new(SystemClock),
             parse_secret_keys("bench", SECRET_VALUE).unwrap(),
-            Settings::default(),
+            consent_tests::roomy(Settings {
+                public_base_url: Some(PUBLIC_BASE_URL.to_owned()),
+                ..Settings::default()
+            }),
         )
         .with_identity_provider(std::sync::Arc::new(consent_tests::NamedIdentity));
         let pending = app
@@ -110,6 +129,7 @@ impl Seed {
             bus,
             secret_arn,
             record_key,
+            oidc_secret_arn,
             app,
             signer,
             allowed: pending.clone(),
@@ -126,10 +146,12 @@ impl Seed {
     }
 
     /// The environment of a Lambda function as the template and Lambda set
-    /// it, without the endpoints and the trust store (see `cold`).
-    pub fn env(&self, function: &str) -> Vec<(String, String)> {
+    /// it, without the endpoints and the trust store (see `cold`); the
+    /// sign-in functions' provider is `issuer`.
+    pub fn env(&self, function: &str, issuer: &str) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = [
             ("PATH", "/usr/bin:/bin"),
+            ("RUST_LOG", "info"),
             ("AWS_REGION", "us-east-1"),
             ("AWS_DEFAULT_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "bench"),
@@ -140,7 +162,13 @@ impl Seed {
             ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
             ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
             ("CONSENT_SENDER", SENDER),
-            ("CONSENT_PUBLIC_BASE_URL", "https://consent.example"),
+            ("CONSENT_PUBLIC_BASE_URL", PUBLIC_BASE_URL),
+            // Each binary's runs make hundreds of requests of one partner
+            // user, asking the same two reviewers.
+            ("CONSENT_ASKS_PER_ADDRESS_PER_DAY", "100000"),
+            ("CONSENT_REQUESTS_PER_USER_PER_HOUR", "100000"),
+            ("CONSENT_REQUESTS_PER_TENANT_PER_HOUR", "100000"),
+            ("CONSENT_REVIEWER_CHANGES_PER_DAY", "100000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -150,9 +178,20 @@ impl Seed {
             format!("consent-{function}"),
         ));
         env.push(("CONSENT_TABLE".into(), self.table.clone()));
+        if let Ok(filter) = std::env::var("CONSENT_BENCH_RUST_LOG") {
+            env.push(("RUST_LOG".into(), filter));
+        }
         env.push(("CONSENT_RECORD_KEY_ID".into(), self.record_key.clone()));
         if function == "event-publisher" {
             env.push(("CONSENT_EVENT_BUS".into(), self.bus.clone()));
+        }
+        if function == "reviewer-sign-in" || function == "customer-view" {
+            env.push(("CONSENT_OIDC_ISSUER".into(), issuer.to_owned()));
+            env.push(("CONSENT_OIDC_CLIENT_ID".into(), "bench-client".into()));
+            env.push((
+                "CONSENT_OIDC_CLIENT_SECRET_ARN".into(),
+                self.oidc_secret_arn.clone(),
+            ));
         }
         if handles_links(function) {
             env.push((
@@ -171,7 +210,7 @@ impl Seed {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         match function {
-            "hello-lambda" | "hello-tls" | "access-check" => api_event(
+            "hello-lambda" | "hello-http" | "hello-tls" | "access-check" => api_event(
                 "GET /access",
                 "/access",
                 &[],
@@ -224,14 +263,23 @@ impl Seed {
                 let token = self.token(&self.pending, Purpose::Review);
                 page_event("GET /review/{token}", "review", &token, None)
             }
+            "reviewer-sign-in" => {
+                let token = self.token(&self.pending, Purpose::Review);
+                let mut event = page_event("GET /review/{token}/sign-in", "review", &token, None);
+                event["rawPath"] = json!(format!("/review/{token}/sign-in"));
+                event["requestContext"]["http"]["path"] = json!(format!("/review/{token}/sign-in"));
+                event
+            }
             "review-decision" => {
                 let token = self.token(&self.fresh(&unique).await, Purpose::Review);
-                page_event(
+                let mut event = page_event(
                     "POST /review/{token}",
                     "review",
                     &token,
                     Some("decision=approve"),
-                )
+                );
+                self.signed_in(&mut event, &token, Purpose::Review).await;
+                event
             }
             "revoke-page" => {
                 let token = self.token(&self.allowed, Purpose::Revoke);
@@ -239,11 +287,44 @@ impl Seed {
             }
             "revoke-decision" => {
                 let token = self.token(&self.allowed_request(&unique).await, Purpose::Revoke);
-                page_event(
+                let mut event = page_event(
                     "POST /revoke/{token}",
                     "revoke",
                     &token,
                     Some("confirm=withdraw"),
+                );
+                self.signed_in(&mut event, &token, Purpose::Revoke).await;
+                event
+            }
+            "customer-view" => {
+                let mut event =
+                    api_event("GET /customer/sign-in", "/customer/sign-in", &[], &[], None);
+                event["requestContext"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("authorizer");
+                event
+            }
+            "consent-record" => api_event(
+                "GET /consent-requests/{id}/record",
+                &format!("/consent-requests/{id}/record"),
+                &[("id", &id)],
+                &[],
+                None,
+            ),
+            // SES's report that a fresh request's first ask was delivered.
+            "mail-events" => {
+                let fresh = self.fresh(&unique).await;
+                let reviewer = &fresh.reviewers()[0];
+                let ask = reviewer.ask.as_ref().unwrap();
+                consent_aws::ses_simulator::ses_event(
+                    "Delivery",
+                    &reviewer.email,
+                    Some(consent_app::ports::About {
+                        request_id: fresh.id,
+                        ask: Some((Slot::One, ask.id)),
+                    }),
+                    json!({"delivery": {"timestamp": "2026-12-01T00:00:01Z", "recipients": [reviewer.email.as_str()], "smtpResponse": "250 2.6.0 Message received", "processingTimeMillis": 900}}),
                 )
             }
             // The change that gives access: one stream record, two events.
@@ -319,6 +400,16 @@ impl Seed {
             .0
     }
 
+    /// Adds the proof cookie the link's reviewer gets by signing in.
+    async fn signed_in(&self, event: &mut Value, token: &str, purpose: Purpose) {
+        let proof = self
+            .app
+            .reviewer_proof(token, purpose)
+            .await
+            .expect("the reviewer signs in");
+        event["cookies"] = json!([format!("{}={proof}", consent_app::service::PROOF_COOKIE)]);
+    }
+
     fn token(&self, request: &ConsentRequest, purpose: Purpose) -> String {
         self.token_for(request, purpose, Slot::One)
     }
@@ -344,6 +435,8 @@ pub fn handles_links(function: &str) -> bool {
     matches!(
         function,
         "create-request"
+            | "customer-view"
+            | "reviewer-sign-in"
             | "replace-reviewer"
             | "review-page"
             | "review-decision"

@@ -26,6 +26,8 @@ pub struct Service {
     pub name: &'static str,
     pub endpoint_variable: &'static str,
     pub signing_name: &'static str,
+    /// The fixed latency that stands in for the service's answer in AWS.
+    pub stand_in_ms: u64,
 }
 
 pub const SERVICES: [Service; 5] = [
@@ -33,36 +35,48 @@ pub const SERVICES: [Service; 5] = [
         name: "DynamoDB",
         endpoint_variable: "AWS_ENDPOINT_URL_DYNAMODB",
         signing_name: "dynamodb",
+        stand_in_ms: 5,
     },
     Service {
         name: "SES",
         endpoint_variable: "AWS_ENDPOINT_URL_SESV2",
         signing_name: "ses",
+        stand_in_ms: 20,
     },
     Service {
         name: "Secrets Manager",
         endpoint_variable: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
         signing_name: "secretsmanager",
+        stand_in_ms: 10,
     },
     Service {
         name: "EventBridge",
         endpoint_variable: "AWS_ENDPOINT_URL_EVENTBRIDGE",
         signing_name: "events",
+        stand_in_ms: 10,
     },
     Service {
         name: "KMS",
         endpoint_variable: "AWS_ENDPOINT_URL_KMS",
         signing_name: "kms",
+        stand_in_ms: 10,
     },
 ];
 
-/// The system's CA bundle, which the template points `SSL_CERT_FILE` at in Lambda.
-const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// The stand-in latency of a call signed for `signing_name`; an unsigned
+/// call (a connection opened ahead) is a round trip like DynamoDB's.
+pub fn stand_in_latency(signing_name: Option<&str>) -> std::time::Duration {
+    let ms = SERVICES
+        .iter()
+        .find(|s| Some(s.signing_name) == signing_name)
+        .unwrap_or(&SERVICES[0])
+        .stand_in_ms;
+    std::time::Duration::from_millis(ms)
+}
 
 pub struct Terminator {
-    /// The system bundle with this run's root appended.
-    pub full_bundle: PathBuf,
-    /// This run's root alone: the same handshakes with a one-certificate trust store.
+    /// This run's root, which the functions and hello-tls trust besides the
+    /// compiled-in Amazon roots.
     pub root_only: PathBuf,
     /// One HTTPS URL per service of [`SERVICES`], in that order.
     pub urls: Vec<String>,
@@ -73,14 +87,9 @@ pub struct Terminator {
 impl Terminator {
     /// Generates the chain into `dir` and starts one listener per service, each forwarding to `target`.
     pub async fn start(dir: &Path, target: &str, upstream: &Upstream) -> Self {
-        let system = std::fs::read_to_string(SYSTEM_BUNDLE).unwrap_or_else(|e| {
-            panic!("{SYSTEM_BUNDLE}: {e}: install Debian's ca-certificates package")
-        });
         let chain = Chain::generate();
         std::fs::create_dir_all(dir).unwrap();
-        let full_bundle = dir.join("bundle-with-bench-root.pem");
         let root_only = dir.join("bench-root.pem");
-        std::fs::write(&full_bundle, format!("{system}\n{}", chain.root_pem)).unwrap();
         std::fs::write(&root_only, &chain.root_pem).unwrap();
         let acceptor = TlsAcceptor::from(Arc::new(chain.server_config()));
         let negotiated = Arc::new(Mutex::new(BTreeSet::new()));
@@ -92,7 +101,7 @@ impl Terminator {
             let counted = Handshakes::default();
             handshakes.push(counted.clone());
             let (acceptor, negotiated) = (acceptor.clone(), negotiated.clone());
-            let forward = Forward::new(target.to_owned(), upstream.clone());
+            let forward = Forward::new(target.to_owned(), upstream.clone(), stand_in_latency);
             tokio::spawn(async move {
                 while let Ok((tcp, _)) = listener.accept().await {
                     let _ = tcp.set_nodelay(true);
@@ -110,7 +119,6 @@ impl Terminator {
             });
         }
         Self {
-            full_bundle,
             root_only,
             urls,
             handshakes,

@@ -1,58 +1,41 @@
-//! The TLS reference point of the cold-start benchmark: hello world on
-//! `lambda_runtime` that, during init, makes one HTTPS request to
-//! `HELLO_TLS_URL` the way the AWS SDK does (rustls on aws-lc, the trust
-//! store read by rustls-native-certs, one handshake): the least a function
-//! that calls one AWS service can do.
+//! The TLS reference point: hello world after one HTTPS request during
+//! init, trusting what the functions trust (the Amazon Trust Services roots
+//! compiled in, plus the PEM file `CONSENT_EXTRA_CA_FILE` names): the least
+//! a function that calls one AWS service can do.
 
 use std::sync::Arc;
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use rustls::pki_types::ServerName;
-use serde_json::{Value, json};
+use lambda_runtime::Error;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
-#[tokio::main]
+const AMAZON_ROOTS: &[u8] =
+    include_bytes!("../../../../shared/aws/src/amazon-trust-services-roots.pem");
+
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let url: hyper::Uri = std::env::var("HELLO_TLS_URL")
-        .map_err(|_| "HELLO_TLS_URL is not set: the https:// URL to call during init")?
-        .parse()?;
-    get_once(&url).await?;
-    lambda_runtime::run(service_fn(|_event: LambdaEvent<Value>| async {
-        Ok::<_, Error>(json!({"statusCode": 200, "body": "hello"}))
-    }))
-    .await
-}
-
-async fn get_once(url: &hyper::Uri) -> Result<(), Error> {
+    let url = hello_lambda::url()?;
     let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let extra = match std::env::var_os("CONSENT_EXTRA_CA_FILE") {
+        Some(path) => std::fs::read(path)?,
+        None => Vec::new(),
+    };
+    for pem in [AMAZON_ROOTS, &extra] {
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            roots.add(certificate?)?;
+        }
+    }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let host = url.host().ok_or("HELLO_TLS_URL has no host")?;
-    let port = url.port_u16().unwrap_or(443);
-    let tcp = tokio::net::TcpStream::connect((host, port)).await?;
-    tcp.set_nodelay(true)?;
-    let name = ServerName::try_from(host.to_owned())?;
+    let tcp = hello_lambda::connect(&url, 443).await?;
+    let name = ServerName::try_from(url.host().ok_or("HELLO_URL has no host")?.to_owned())?;
     let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
         .connect(name, tcp)
         .await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    let request = hyper::Request::get(url.path())
-        .header("host", format!("{host}:{port}"))
-        .body(Empty::<Bytes>::new())?;
-    sender
-        .send_request(request)
-        .await?
-        .into_body()
-        .collect()
-        .await?;
-    Ok(())
+    hello_lambda::get_over(stream, &url).await?;
+    hello_lambda::serve().await
 }
