@@ -2,7 +2,8 @@
 //! endpoint whose chain is generated here: the compiled-in Amazon roots
 //! refuse it, and `CONSENT_EXTRA_CA_FILE` naming its CA makes the same SDK
 //! client reach it, with one handshake for two calls; a connection opened
-//! during init is the one the first call takes.
+//! during init is the one the first call takes. The identity provider's
+//! client trusts the same extra file beside its compiled-in roots.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use consent_aws::sdk::{
     DYNAMODB, EXTRA_CA_FILE, LambdaEnvironment, TrustAnchors, http_client, process_http_client,
 };
+use consent_oidc::http::{ProviderRoots, ProviderTrust};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::server::conn::http1;
@@ -182,5 +184,43 @@ async fn a_connection_opened_during_init_serves_the_first_call() {
         1,
         "the first call took the connection opened ahead"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The identity provider's client as a function makes it from `vars`.
+fn provider_client(vars: &HashMap<String, String>) -> consent_oidc::http::Http {
+    let trust = ProviderTrust::read(|name| vars.get(name).cloned());
+    consent_oidc::http::Http::new(&trust).unwrap()
+}
+
+#[tokio::test]
+async fn the_identity_providers_client_trusts_the_extra_ca_file_too() {
+    let endpoint = endpoint().await;
+    let url = url::Url::parse(&format!(
+        "{}/.well-known/openid-configuration",
+        endpoint.url
+    ))
+    .unwrap();
+    // In Lambda: Mozilla's roots compiled in, which do not anchor this chain.
+    let vars = lambda_variables(&endpoint.url, None);
+    assert_eq!(
+        ProviderTrust::read(|name| vars.get(name).cloned()).roots,
+        ProviderRoots::CompiledIn
+    );
+    let refused = provider_client(&vars)
+        .get_json::<serde_json::Value>(&url)
+        .await
+        .expect_err("a chain to an unknown CA was trusted");
+    assert!(
+        format!("{refused:?}").contains("UnknownIssuer"),
+        "{refused:?}"
+    );
+    assert_eq!(endpoint.handshakes.load(Ordering::SeqCst), 0);
+
+    let (dir, ca_file) = ca_file_of(&endpoint);
+    let vars = lambda_variables(&endpoint.url, Some(&ca_file));
+    let answer: serde_json::Value = provider_client(&vars).get_json(&url).await.unwrap();
+    assert_eq!(answer["TableNames"][0], "consent");
+    assert_eq!(endpoint.handshakes.load(Ordering::SeqCst), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }

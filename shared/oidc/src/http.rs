@@ -1,7 +1,8 @@
 //! The few HTTP calls a relying party makes: GET a JSON document, POST a
-//! form. HTTPS with the system's roots (rustls on aws-lc), plain HTTP only
-//! to this machine; bounded in time and size.
+//! form. HTTPS (rustls on aws-lc) trusting [`ProviderTrust`], plain HTTP
+//! only to this machine; bounded in time and size.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,8 +14,89 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use consent_app::ports::{BoxError, IdentityError};
+
+/// PEM certificates to trust besides the roots (the variable the AWS
+/// clients read too: a TLS-inspecting egress proxy's CA, a test provider's).
+pub const EXTRA_CA_FILE: &str = "CONSENT_EXTRA_CA_FILE";
+
+/// The roots the identity provider's certificate may chain to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderRoots {
+    /// The system's store (`SSL_CERT_FILE`, `SSL_CERT_DIR` or the
+    /// platform's), read and parsed from PEM when the client is made.
+    System,
+    /// Mozilla's roots, compiled in (`webpki-roots`): nothing to read or
+    /// parse at start, which the system's store costs a function's init
+    /// (about 140 certificates decoded from PEM).
+    CompiledIn,
+}
+
+/// Where the identity provider's client takes its trust from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderTrust {
+    pub roots: ProviderRoots,
+    pub extra: Option<PathBuf>,
+}
+
+impl ProviderTrust {
+    /// Inside Lambda, unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a
+    /// store, the compiled-in roots; elsewhere the system's. Plus
+    /// [`EXTRA_CA_FILE`].
+    pub fn read(var: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let named_store = set("SSL_CERT_FILE").is_some() || set("SSL_CERT_DIR").is_some();
+        let roots = if set("AWS_LAMBDA_FUNCTION_NAME").is_some() && !named_store {
+            ProviderRoots::CompiledIn
+        } else {
+            ProviderRoots::System
+        };
+        Self {
+            roots,
+            extra: set(EXTRA_CA_FILE).map(PathBuf::from),
+        }
+    }
+
+    /// The roots to verify the provider with; an unreadable or empty
+    /// extra file is an error, not a silent fallback.
+    pub fn root_store(&self) -> Result<rustls::RootCertStore, BoxError> {
+        let mut store = match self.roots {
+            ProviderRoots::CompiledIn => rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            },
+            ProviderRoots::System => {
+                let found = rustls_native_certs::load_native_certs();
+                let mut store = rustls::RootCertStore::empty();
+                store.add_parsable_certificates(found.certs);
+                if store.is_empty() {
+                    return Err(format!(
+                        "the system's trust store holds no usable certificate ({:?})",
+                        found.errors
+                    )
+                    .into());
+                }
+                store
+            }
+        };
+        if let Some(path) = &self.extra {
+            let problem = |why: String| format!("{EXTRA_CA_FILE} {}: {why}", path.display());
+            let certificates = CertificateDer::pem_file_iter(path)
+                .map_err(|e| problem(format!("{e:?}")))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| problem(format!("not PEM certificates: {e:?}")))?;
+            if certificates.is_empty() {
+                return Err(problem("holds no PEM certificate".to_owned()).into());
+            }
+            for certificate in certificates {
+                store.add(certificate).map_err(|e| problem(e.to_string()))?;
+            }
+        }
+        Ok(store)
+    }
+}
 
 /// The longest any one call may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,10 +124,14 @@ pub fn allowed_url(url: &url::Url) -> bool {
 }
 
 impl Http {
-    pub fn new() -> Result<Self, BoxError> {
+    pub fn new(trust: &ProviderTrust) -> Result<Self, BoxError> {
         let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(trust.root_store()?)
+            .with_no_client_auth();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)?
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .build();

@@ -25,7 +25,7 @@ use tokio::sync::OnceCell;
 use consent_app::ports::{Authorization, IdentityError, IdentityProvider, Redemption};
 use consent_core::domain::Identity;
 
-use http::{Http, allowed_url};
+use http::{Http, ProviderTrust, allowed_url};
 use keys::{KeyCache, KeyProblem};
 use token::{Expected, IssuerRule};
 
@@ -118,7 +118,8 @@ impl RelyingParty {
         }
         Ok(Self {
             settings,
-            http: Http::new().map_err(IdentityError::Unavailable)?,
+            http: Http::new(&ProviderTrust::read(|name| std::env::var(name).ok()))
+                .map_err(IdentityError::Unavailable)?,
             discovered: OnceCell::new(),
         })
     }
