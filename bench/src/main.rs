@@ -4,10 +4,12 @@
 //! `consent-local` beside a bare hyper server; DynamoDB round trips per
 //! operation; sweep scaling; and the AWS cost of 1,000 requests' lives.
 
+mod builds;
 mod cold;
 mod directory;
 mod events;
 mod fake_runtime;
+mod harness;
 mod idp;
 mod process;
 mod proxy;
@@ -341,6 +343,8 @@ struct Capacity(CallCounter);
 
 struct Usage {
     calls: std::collections::HashMap<String, usize>,
+    /// Items read by key, by their key's kind.
+    read_keys: std::collections::HashMap<String, usize>,
     write_units: f64,
     read_units: f64,
 }
@@ -351,10 +355,25 @@ impl Capacity {
         self.0.take_items();
         Usage {
             calls: self.0.take(),
+            read_keys: self.0.take_read_keys(),
             write_units: units.write,
             read_units: units.read,
         }
     }
+}
+
+/// The items read by key, by kind: `REQ 1, HOLD 2`.
+fn read_keys_of(u: &Usage) -> String {
+    let mut kinds: Vec<_> = u.read_keys.iter().collect();
+    kinds.sort();
+    if kinds.is_empty() {
+        return "–".to_owned();
+    }
+    kinds
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn calls_of(u: &Usage) -> String {
@@ -387,12 +406,15 @@ async fn round_trips() -> PerRequest {
         "Counted with an SDK interceptor against moto, through the handlers, with the tenant directory in the table \
          read through the function's cache (cold: the function's first lookup of those tenants).\n"
     );
-    println!("| operation | calls | design minimum | write units | read units |");
-    println!("|---|---|---|---:|---:|");
+    println!(
+        "| operation | calls | items read by key (their key's kind) | design minimum | write units | read units |"
+    );
+    println!("|---|---|---|---|---:|---:|");
     let row = |op: &str, minimum: &str, u: Usage| {
         println!(
-            "| {op} | {} | {minimum} | {:.0} | {:.0} |",
+            "| {op} | {} | {} | {minimum} | {:.0} | {:.0} |",
             calls_of(&u),
+            read_keys_of(&u),
             u.write_units,
             u.read_units
         );
@@ -401,7 +423,7 @@ async fn round_trips() -> PerRequest {
     let id = created.json()["id"].as_str().unwrap().to_owned();
     row(
         "create, with its two asks emailed (directory cache cold)",
-        "1 directory read (both tenants) + 1 write (+1 recording the emails sent)",
+        "1 directory read (both tenants) + the holds on the 2 reviewers' mailboxes + the customer's block on the partner + 1 write (+1 recording the emails sent)",
         capacity.take(),
     );
     let (bob, carol) = (
@@ -411,7 +433,7 @@ async fn round_trips() -> PerRequest {
     create(&w, alice(), &create_body("trips-warm")).await;
     row(
         "create, directory cache warm",
-        "1 write (+1 recording the emails sent)",
+        "2 holds + 1 block + 1 write (+1 recording the emails sent)",
         capacity.take(),
     );
     review_get(&w, &bob).await;
@@ -455,7 +477,7 @@ async fn round_trips() -> PerRequest {
     replace(&w, alice_admin(), &other, "2", &body).await;
     row(
         "reviewer change, new ask emailed",
-        "1 read + 1 write (+1 recording the email)",
+        "1 read + the block + the new mailbox's hold + 1 write (+1 recording the email)",
         capacity.take(),
     );
     cancel(&w, alice_admin(), &other).await;

@@ -68,6 +68,9 @@ async fn config_for(endpoint: String) -> SdkConfig {
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter {
     calls: Arc<Mutex<HashMap<String, usize>>>,
+    /// Items read by key (GetItem, BatchGetItem), by the kind of their
+    /// partition key (`REQ`, `HOLD`, `BLOCK`, `TENANT`…).
+    read_keys: Arc<Mutex<HashMap<String, usize>>>,
     items: Arc<Mutex<usize>>,
     units: Arc<Mutex<CapacityUnits>>,
 }
@@ -105,6 +108,11 @@ impl CallCounter {
         std::mem::take(&mut *self.calls.lock().unwrap())
     }
 
+    /// The items read by key since the last take, by their key's kind.
+    pub fn take_read_keys(&self) -> HashMap<String, usize> {
+        std::mem::take(&mut *self.read_keys.lock().unwrap())
+    }
+
     /// Items returned by queries and gets since the last take.
     pub fn take_items(&self) -> usize {
         std::mem::take(&mut *self.items.lock().unwrap())
@@ -114,6 +122,28 @@ impl CallCounter {
     pub fn take_units(&self) -> CapacityUnits {
         std::mem::take(&mut *self.units.lock().unwrap())
     }
+}
+
+/// The kinds of the partition keys a GetItem or BatchGetItem reads (`REQ`, `HOLD`…).
+fn read_key_kinds(
+    get: Option<&aws_sdk_dynamodb::operation::get_item::GetItemInput>,
+    batch: Option<&aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemInput>,
+) -> Vec<String> {
+    let kind = |key: &HashMap<String, AttributeValue>| {
+        key.get("pk")
+            .and_then(|pk| pk.as_s().ok())
+            .map_or("?", |pk| pk.split('#').next().unwrap_or(pk))
+            .to_owned()
+    };
+    let mut kinds: Vec<String> = get.and_then(|g| g.key()).map(kind).into_iter().collect();
+    for keys in batch
+        .and_then(|b| b.request_items())
+        .into_iter()
+        .flat_map(|r| r.values())
+    {
+        kinds.extend(keys.keys().iter().map(kind));
+    }
+    kinds
 }
 
 impl Intercept for CallCounter {
@@ -132,6 +162,14 @@ impl Intercept for CallCounter {
             .load::<Metadata>()
             .map_or_else(|| "unknown".to_owned(), |m| m.name().to_owned());
         *self.calls.lock().unwrap().entry(name).or_default() += 1;
+        let mut read_keys = self.read_keys.lock().unwrap();
+        for kind in read_key_kinds(
+            context.input().downcast_ref(),
+            context.input().downcast_ref(),
+        ) {
+            *read_keys.entry(kind).or_default() += 1;
+        }
+        drop(read_keys);
         if let Some(input) = context.input().downcast_ref::<TransactWriteItemsInput>() {
             let written: f64 = input
                 .transact_items()
