@@ -4,18 +4,14 @@
 //! cold page cache, and with the invoke phase held to Lambda's CPU share of
 //! a memory size; then a warm invocation, peak memory and the zip.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde_json::{Value, json};
-
-use crate::fake_runtime::{self, ColdRun, Launch, Probe};
-use crate::process::CpuLimit;
-use crate::proxy::{self, Call, Upstream, covered};
-use crate::seed::Seed;
-use crate::tls::{SERVICES, Terminator, stand_in_latency};
-use crate::{idp, median, ms, report};
+use crate::fake_runtime::ColdRun;
+use crate::harness::Harness;
+use crate::proxy::{Call, covered};
+use crate::tls::SERVICES;
+use crate::{builds, idp, median, ms, report};
 
 pub const FUNCTIONS: [&str; 16] = [
     "create-request",
@@ -49,15 +45,15 @@ const MEMORY_SIZES: [u32; 3] = [128, 256, 512];
 /// One way of running a binary.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub struct Mode {
-    tls: bool,
-    cold_cache: bool,
-    memory_mb: Option<u32>,
-    open_ahead: bool,
+    pub(crate) tls: bool,
+    pub(crate) cold_cache: bool,
+    pub(crate) memory_mb: Option<u32>,
+    pub(crate) open_ahead: bool,
     /// The emails of a change one at a time (`CONSENT_MAIL_AT_ONCE=1`).
-    mail_one_at_a_time: bool,
+    pub(crate) mail_one_at_a_time: bool,
     /// Events after the first, for the warm figures (the cold ones are
     /// taken from the other modes, whose process serves one event).
-    warm: bool,
+    pub(crate) warm: bool,
 }
 
 impl Mode {
@@ -236,7 +232,7 @@ impl Cold {
 }
 
 /// Reduces runs to medians.
-fn figures_of(runs: &[(ColdRun, Vec<Call>)]) -> Figures {
+pub(crate) fn figures_of(runs: &[(ColdRun, Vec<Call>)]) -> Figures {
     let med =
         |f: &dyn Fn(&ColdRun, &[Call]) -> f64| median(runs.iter().map(|(r, c)| f(r, c)).collect());
     // moto's time beyond the stand-ins, where no stand-in call was under way
@@ -329,115 +325,30 @@ fn figures_of(runs: &[(ColdRun, Vec<Call>)]) -> Figures {
 
 /// `warm_events`: events served after the first when running as deployed.
 pub async fn cold_starts(root: &Path, runs: usize, warm_events: usize) -> Vec<Cold> {
-    let upstream = Upstream::default();
-    let moto = consent_tests::moto::endpoint();
-    let plain = proxy::start(moto.clone(), upstream.clone(), stand_in_latency).await;
-    let terminator =
-        Arc::new(Terminator::start(&root.join("target/bench/tls"), &moto, &upstream).await);
-    let issuer = idp::start(upstream.clone()).await;
-    let probe: Probe = {
-        let terminator = terminator.clone();
-        Arc::new(move || terminator.handshakes())
-    };
-    let cpu_limit = match CpuLimit::create() {
-        Ok(limit) => Some(Arc::new(limit)),
-        Err(why) => {
-            println!(
-                "CPU emulation: not possible on this machine ({why}); those columns are empty.\n"
-            );
-            None
-        }
-    };
+    let mut harness = Harness::start(root).await;
     // Another build's binaries (say, kept from before a change) may be timed instead.
     let binaries = std::env::var_os("CONSENT_BENCH_BINARIES")
-        .map_or_else(|| root.join("target/release"), std::path::PathBuf::from);
+        .map_or_else(|| root.join("target/release"), PathBuf::from);
     let only = std::env::var("CONSENT_BENCH_FUNCTIONS").unwrap_or_default();
     let chosen = FUNCTIONS
         .into_iter()
         .filter(|f| only.is_empty() || only.split(',').any(|o| o == *f));
     let mut all = Vec::new();
-    let mut failures: Vec<String> = Vec::new();
     for name in [HELLO, HELLO_HTTP, HELLO_TLS].into_iter().chain(chosen) {
-        // A table per binary and mode: moto copies a whole table for each
-        // item of a transaction, so a table that grows over many runs slows
-        // each write down and, at a few thousand items, exhausts memory.
-        let binary = binaries.join(name);
-        let modes = modes_of(name);
-        let mut seeds = Vec::new();
-        for _ in &modes {
-            seeds.push(Seed::new().await);
-        }
-        let mut samples: Vec<Vec<(ColdRun, Vec<Call>)>> =
-            modes.iter().map(|_| Vec::new()).collect();
-        for run in 0..=runs {
-            for ((mode, into), seed) in modes.iter().zip(samples.iter_mut()).zip(&seeds) {
-                let cpu = match (mode.memory_mb, &cpu_limit) {
-                    (None, _) => None,
-                    (Some(mb), Some(limit)) => Some((limit.clone(), CpuLimit::quota_for(mb))),
-                    (Some(_), None) => continue,
-                };
-                let env = environment(seed, name, *mode, &plain, &terminator, &issuer);
-                let count = if mode.warm { 1 + warm_events } else { 1 };
-                let mut events = Vec::new();
-                for _ in 0..count {
-                    events.push(seed.event(name, run).await);
-                }
-                upstream.take();
-                let launch = Launch {
-                    binary: &binary,
-                    env: &env,
-                    events: &events,
-                    cpu,
-                    cold_cache: mode.cold_cache,
-                };
-                let result = match fake_runtime::cold_start(&launch, probe.clone()).await {
-                    Ok(result) => result,
-                    // Once, a start is tried again; what it waited on is kept.
-                    Err(e) if failures.len() < 10 => {
-                        let failure = format!(
-                            "{name} ({mode:?}): {e}; AWS calls under way: {}",
-                            upstream.open_calls()
-                        );
-                        eprintln!("{failure}");
-                        failures.push(failure);
-                        // What the first start changed is not changed again.
-                        let mut fresh = Vec::new();
-                        for _ in 0..events.len() {
-                            fresh.push(seed.event(name, run).await);
-                        }
-                        upstream.take();
-                        let launch = Launch {
-                            events: &fresh,
-                            cpu: launch.cpu.clone(),
-                            ..launch
-                        };
-                        fake_runtime::cold_start(&launch, probe.clone())
-                            .await
-                            .unwrap_or_else(|e| {
-                                panic!("{name} ({mode:?}) did not answer twice: {e}")
-                            })
-                    }
-                    Err(e) => {
-                        panic!("{name} ({mode:?}) did not answer: {e}; earlier: {failures:?}")
-                    }
-                };
-                check_answer(name, &result.response);
-                let calls = upstream.take();
-                if run > 0 {
-                    // The first run of each mode warms what a deployment keeps warm.
-                    into.push((result, calls));
-                }
-            }
-        }
-        let by_mode: Vec<(Mode, Figures)> = modes
-            .iter()
-            .zip(&samples)
-            .filter(|(_, s)| !s.is_empty())
-            .map(|(m, s)| (*m, figures_of(s)))
-            .collect();
-        for seed in seeds {
-            seed.remove().await;
-        }
+        let modes = if harness.profiling().is_some() {
+            // A profile: the cold start as deployed, and warm invocations.
+            vec![deployed(name), warm_of(name)]
+        } else {
+            modes_of(name)
+        };
+        let by_mode = harness
+            .measure(
+                (name, &binaries.join(name)),
+                &modes,
+                (runs, warm_events),
+                &[],
+            )
+            .await;
         let template = by_mode
             .iter()
             .find(|(m, _)| *m == at_memory(name, TEMPLATE_MEMORY_MB))
@@ -446,9 +357,7 @@ pub async fn cold_starts(root: &Path, runs: usize, warm_events: usize) -> Vec<Co
             .unwrap_or_default();
         let cold = Cold {
             name: name.to_owned(),
-            zip_mib: std::fs::metadata(root.join("target/lambda").join(name).join("bootstrap.zip"))
-                .ok()
-                .map(|m| m.len() as f64 / 1024.0 / 1024.0),
+            zip_mib: file_mib(&root.join("target/lambda").join(name).join("bootstrap.zip")),
             rss_mib: by_mode.iter().map(|(_, f)| f.rss_kib).max().unwrap_or(0) as f64 / 1024.0,
             own_ms: template.wall - template.aws,
             by_mode,
@@ -456,57 +365,24 @@ pub async fn cold_starts(root: &Path, runs: usize, warm_events: usize) -> Vec<Co
         eprintln!("cold starts of {name} measured");
         all.push(cold);
     }
-    report::print(&all, runs, warm_events, cpu_limit.is_some());
-    if failures.is_empty() {
-        println!("Every start answered the first time.\n");
-    } else {
-        println!("Starts that did not answer and were run again:\n");
-        for failure in &failures {
-            println!("- {failure}");
-        }
-        println!();
+    if let Some(dir) = harness.profiling() {
+        println!(
+            "Profiles written to {} (their CPU figures are valgrind's, not reported).",
+            dir.display()
+        );
+        return all;
     }
-    println!(
-        "TLS handshakes negotiated: {}.\n",
-        terminator.negotiated().join("; ")
-    );
+    report::print(&all, runs, warm_events, harness.cpu_emulated());
+    builds::compare(&mut harness, root, &all, runs).await;
+    harness.print_failures();
     all
 }
 
-/// A function's environment as the template sets it, pointed at the AWS side of `mode`.
-fn environment(
-    seed: &Seed,
-    name: &str,
-    mode: Mode,
-    plain: &str,
-    terminator: &Terminator,
-    issuer: &str,
-) -> Vec<(String, String)> {
-    let mut env = seed.env(name, issuer);
-    if mode.tls {
-        env.extend(terminator.endpoints());
-        env.push((
-            "CONSENT_EXTRA_CA_FILE".into(),
-            terminator.root_only.display().to_string(),
-        ));
-    } else {
-        env.push(("AWS_ENDPOINT_URL".into(), plain.to_owned()));
-    }
-    if mode.mail_one_at_a_time {
-        env.push(("CONSENT_MAIL_AT_ONCE".to_owned(), "1".to_owned()));
-    }
-    if !mode.open_ahead {
-        env.push((
-            consent_aws::sdk::OPEN_CONNECTIONS.to_owned(),
-            "off".to_owned(),
-        ));
-    }
-    match name {
-        HELLO_TLS => env.push(("HELLO_URL".into(), format!("{}/", terminator.urls[0]))),
-        HELLO_HTTP => env.push(("HELLO_URL".into(), format!("{plain}/"))),
-        _ => {}
-    }
-    env
+/// A file's size in MiB, if it is there.
+pub fn file_mib(path: &Path) -> Option<f64> {
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.len() as f64 / 1024.0 / 1024.0)
 }
 
 /// The names of the services of [`SERVICES`] with their handshakes, as text.
@@ -535,28 +411,4 @@ pub fn stand_ins_text() -> String {
         idp::STAND_IN.as_millis()
     ));
     text.join(", ")
-}
-
-/// A cold start only counts if the function did its job.
-fn check_answer(name: &str, response: &Value) {
-    match name {
-        "reminder" => assert!(response["seen"].is_number(), "reminder: {response}"),
-        "event-publisher" => assert_eq!(
-            response["batchItemFailures"],
-            json!([]),
-            "event-publisher: {response}"
-        ),
-        // The delivery report of a pending ask is recorded.
-        "mail-events" => assert_eq!(response["recorded"], json!(1), "mail-events: {response}"),
-        _ => {
-            let status = response["statusCode"].as_u64().unwrap_or(0);
-            // A sign-in start answers with a redirect to the provider.
-            let expected = if name == "reviewer-sign-in" || name == "customer-view" {
-                status == 303 || status == 302
-            } else {
-                (200..300).contains(&status)
-            };
-            assert!(expected, "{name} answered {status}: {response}");
-        }
-    }
 }

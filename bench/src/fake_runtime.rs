@@ -20,6 +20,9 @@ use tokio::sync::mpsc;
 
 use crate::process::{self, CpuLimit, Usage};
 
+/// How long a response may take (under callgrind too).
+const WAIT: Duration = Duration::from_secs(60);
+
 /// Handshakes completed so far, per service.
 pub type Probe = Arc<dyn Fn() -> Vec<u64> + Send + Sync>;
 
@@ -58,6 +61,8 @@ pub struct Launch<'a> {
     pub cpu: Option<(Arc<CpuLimit>, u64)>,
     /// Drop the binary's pages from the page cache first.
     pub cold_cache: bool,
+    /// Run it under callgrind, writing its profile here.
+    pub profile_to: Option<&'a Path>,
 }
 
 /// What one cold start measured.
@@ -143,7 +148,17 @@ pub async fn cold_start(launch: &Launch<'_>, probe: Probe) -> Result<ColdRun, St
     // Its log lines, kept for a start that does not answer.
     let log_path = std::env::temp_dir().join(format!("consent-bench-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-    let mut command = std::process::Command::new(launch.binary);
+    let mut command = match launch.profile_to {
+        Some(out) => {
+            let mut valgrind = std::process::Command::new("valgrind");
+            valgrind
+                .arg("--tool=callgrind")
+                .arg(format!("--callgrind-out-file={}", out.display()))
+                .arg(launch.binary);
+            valgrind
+        }
+        None => std::process::Command::new(launch.binary),
+    };
     command
         .env_clear()
         .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -169,12 +184,12 @@ pub async fn cold_start(launch: &Launch<'_>, probe: Probe) -> Result<ColdRun, St
         if responses.len() == launch.events.len() {
             break Ok(());
         }
-        match tokio::time::timeout(Duration::from_secs(20), seen_events.recv()).await {
+        match tokio::time::timeout(WAIT, seen_events.recv()).await {
             Ok(Some(Seen::Next(mark))) => nexts.push(mark),
             Ok(Some(Seen::Response(mark, bytes))) => responses.push((mark, bytes)),
             Ok(Some(Seen::Error(e))) => break Err(e),
             Ok(None) => break Err("the fake runtime stopped".into()),
-            Err(_) => break Err("no response within 20 s".into()),
+            Err(_) => break Err(format!("no response within {} s", WAIT.as_secs())),
         }
     };
     // Once it asks for the next event, it has done all it will do.
@@ -187,7 +202,13 @@ pub async fn cold_start(launch: &Launch<'_>, probe: Probe) -> Result<ColdRun, St
         }
     }
     let peak_rss_kib = peak_rss_kib(child.id());
-    let usage = process::kill_and_reap(child.id());
+    // Callgrind writes its profile on SIGTERM, not on SIGKILL.
+    let signal = if launch.profile_to.is_some() {
+        libc::SIGTERM
+    } else {
+        libc::SIGKILL
+    };
+    let usage = process::kill_and_reap(child.id(), signal);
     let mut stderr = String::new();
     if let Some(mut pipe) = child.stderr.take() {
         let _ = pipe.read_to_string(&mut stderr);

@@ -24,13 +24,13 @@ pub struct Usage {
     pub major_faults: u64,
 }
 
-/// Kills `pid` and reaps it: its whole CPU time (user and system, all
+/// Kills `pid` with `signal` and reaps it: its whole CPU time (user and system, all
 /// threads) and page faults.
-pub fn kill_and_reap(pid: u32) -> Usage {
+pub fn kill_and_reap(pid: u32, signal: libc::c_int) -> Usage {
     let pid = pid as libc::pid_t;
     // SAFETY: plain system calls on a child of this process; `usage` is written by wait4.
     unsafe {
-        libc::kill(pid, libc::SIGKILL);
+        libc::kill(pid, signal);
         let mut status = 0;
         let mut usage: libc::rusage = std::mem::zeroed();
         if libc::wait4(pid, &mut status, 0, &mut usage) != pid {
