@@ -114,6 +114,17 @@ pub async fn review_get(w: &World, token: &str) -> Answer {
 
 /// A POST to a link as its reviewer's browser sends it, after signing in.
 async fn link_post(w: &World, purpose: Purpose, token: &str, form: &str) -> lambda_http::Request {
+    let proof = w.app.reviewer_proof(token, purpose).await;
+    link_post_with(purpose, token, form, proof.as_deref())
+}
+
+/// A link's POST carrying the sign-in cookie `proof`, if any.
+fn link_post_with(
+    purpose: Purpose,
+    token: &str,
+    form: &str,
+    proof: Option<&str>,
+) -> lambda_http::Request {
     let path = match purpose {
         Purpose::Review => "review",
         Purpose::Revoke => "revoke",
@@ -121,8 +132,8 @@ async fn link_post(w: &World, purpose: Purpose, token: &str, form: &str) -> lamb
     let mut req = ApiRequest::new("POST", &format!("/{path}/{token}"))
         .param("token", token)
         .body("application/x-www-form-urlencoded", form);
-    if let Some(proof) = w.app.reviewer_proof(token, purpose).await {
-        req = req.cookie(PROOF_COOKIE, &proof);
+    if let Some(proof) = proof {
+        req = req.cookie(PROOF_COOKIE, proof);
     }
     req.build()
 }
@@ -130,6 +141,13 @@ async fn link_post(w: &World, purpose: Purpose, token: &str, form: &str) -> lamb
 /// The reviewer's decision, signed in as the link's reviewer.
 pub async fn review_post(w: &World, token: &str, form: &str) -> Answer {
     let req = link_post(w, Purpose::Review, token, form).await;
+    Answer::from_lambda(review_decision::handle(&w.app, req).await)
+}
+
+/// The reviewer's decision with a sign-in cookie made beforehand (what the
+/// decision's own request does, apart from the sign-in before it).
+pub async fn review_post_with(w: &World, token: &str, form: &str, proof: Option<&str>) -> Answer {
+    let req = link_post_with(Purpose::Review, token, form, proof);
     Answer::from_lambda(review_decision::handle(&w.app, req).await)
 }
 
