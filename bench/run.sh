@@ -10,7 +10,8 @@
 # deployed build ("Builds compared"): statically linked against musl with
 # packed relative relocations (zig, from cargo-lambda's package, compiles
 # the C code; rust-lld links), and with the SDK's default provider chains
-# linked in, as they were before.
+# linked in, as they were before. CONSENT_BENCH_BUILDS=label=DIR,… adds
+# builds of your own (DIR holds NAME and NAME.zip).
 # Usage: bench/run.sh    (CONSENT_BENCH_RUNS, CONSENT_BENCH_WRK_SECONDS tune it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,5 +95,5 @@ start_moto bench
 export CONSENT_MOTO_ENDPOINT="$MOTO_ENDPOINT"
 wait_url "$CONSENT_MOTO_ENDPOINT/moto-api/"
 mkdir -p target/bench
-CONSENT_BENCH_BUILDS="musl-relr=$builds/musl-relr,with-chains=$builds/with-chains" \
+CONSENT_BENCH_BUILDS="musl-relr=$builds/musl-relr,with-chains=$builds/with-chains${CONSENT_BENCH_BUILDS:+,$CONSENT_BENCH_BUILDS}" \
   target/release/consent-bench | tee target/bench/report.md

@@ -12,12 +12,16 @@ use crate::cold::{
     Cold, Figures, TEMPLATE_MEMORY_MB, at_memory, cold_cache_of, deployed, file_mib,
 };
 
-/// One service, one service without DynamoDB, four services, four services and three emails.
-const FUNCTIONS: [&str; 4] = [
+/// One service, one service without DynamoDB, four services, four services
+/// and three emails; the two that call the identity provider. A build that
+/// lacks one of them is skipped for it.
+const FUNCTIONS: [&str; 6] = [
     "access-check",
     "event-publisher",
     "review-decision",
     "create-request",
+    "reviewer-sign-in",
+    "customer-view",
 ];
 
 /// Another way of running a function: another build's binaries (`dir`
@@ -99,6 +103,9 @@ pub async fn compare(harness: &mut Harness, root: &Path, deployed_build: &[Cold]
         ));
         for variant in &variants {
             let binary = variant.dir.as_ref().unwrap_or(&released).join(name);
+            if !binary.exists() {
+                continue;
+            }
             let by_mode = harness
                 .measure((name, &binary), &modes, (runs, 0), &variant.env)
                 .await;
@@ -116,7 +123,7 @@ pub async fn compare(harness: &mut Harness, root: &Path, deployed_build: &[Cold]
             eprintln!("cold starts of {name} ({}) measured", variant.label);
         }
     }
-    print(&variants, &rows);
+    print(&variants, &rows, root);
 }
 
 /// One function of one build.
@@ -156,7 +163,17 @@ impl Row {
     }
 }
 
-fn print(variants: &[Variant], rows: &[Row]) {
+/// `path` as the report shows it: below the repository, relative to it.
+fn shown(path: &Path, root: &Path) -> String {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    path.strip_prefix(&root)
+        .unwrap_or(&path)
+        .display()
+        .to_string()
+}
+
+fn print(variants: &[Variant], rows: &[Row], root: &Path) {
     let dash = |v: Option<f64>, digits: usize| {
         v.filter(|v| v.is_finite())
             .map_or("–".to_owned(), |v| format!("{v:.digits$}"))
@@ -168,13 +185,13 @@ fn print(variants: &[Variant], rows: &[Row]) {
         variants
             .iter()
             .map(|v| match &v.dir {
-                Some(dir) => format!("{} (the build in {})", v.label, dir.display()),
+                Some(dir) => format!("{} (the build in {})", v.label, shown(dir, root)),
                 None => format!(
                     "{} (the deployed build with {})",
                     v.label,
                     v.env
                         .iter()
-                        .map(|(k, v)| format!("`{k}={v}`"))
+                        .map(|(k, v)| format!("`{k}={}`", shown(Path::new(v), root)))
                         .collect::<Vec<_>>()
                         .join(" ")
                 ),

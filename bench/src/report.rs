@@ -186,7 +186,9 @@ fn print_mail_at_once(all: &[Cold]) {
          (CPU ms, wall − AWS ms, handshakes).\n"
     );
     table(
-        "| function | at {TEMPLATE_MEMORY_MB} MB: two at a time | one at a time | whole CPU: two at a time | one at a time | handshakes: two at a time | one at a time |",
+        &format!(
+            "| function | at {TEMPLATE_MEMORY_MB} MB: two at a time | one at a time | whole CPU: two at a time | one at a time | handshakes: two at a time | one at a time |"
+        ),
         "|---|---:|---:|---:|---:|---|---|",
     );
     for cold in all {
