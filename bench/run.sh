@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 
 . tests/tools.sh
 need cargo "Install Rust with rustup (https://rustup.rs), then run this again."
+need rustup "The builds compared need the musl targets, which rustup installs: install Rust with rustup (https://rustup.rs)."
 need python3 "Install Python 3 (with the venv module): moto, which stands in for AWS, is a Python program."
 moto_tool
 cargo_lambda_tool
