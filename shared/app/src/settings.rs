@@ -1,8 +1,38 @@
 //! What the service is configured with, and the error that names a setting
 //! that is wrong.
 
+use std::path::PathBuf;
+
 use consent_core::workflow::Policy;
 use time::Duration;
+
+/// PEM certificates a function trusts besides its default roots, for AWS
+/// and for the identity provider (a TLS-inspecting egress proxy's CA, an
+/// emulator's, a provider's private CA).
+pub const EXTRA_CA_FILE: &str = "CONSENT_EXTRA_CA_FILE";
+
+/// Where a process's HTTPS clients take their trust from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustSource {
+    /// Roots compiled into the binary (nothing to read or parse at start):
+    /// inside Lambda, unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a
+    /// store. Otherwise the system's store.
+    pub compiled_in: bool,
+    /// [`EXTRA_CA_FILE`], if set.
+    pub extra: Option<PathBuf>,
+}
+
+impl TrustSource {
+    /// From the process's variables (`var` reads one; blank is unset).
+    pub fn read(var: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let named_store = set("SSL_CERT_FILE").is_some() || set("SSL_CERT_DIR").is_some();
+        Self {
+            compiled_in: set("AWS_LAMBDA_FUNCTION_NAME").is_some() && !named_store,
+            extra: set(EXTRA_CA_FILE).map(PathBuf::from),
+        }
+    }
+}
 
 /// Service-wide settings.
 #[derive(Clone, Debug)]

@@ -20,13 +20,11 @@ use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use consent_app::settings::ConfigError;
+use consent_app::settings::{ConfigError, TrustSource};
 
 use crate::connections::ProcessHttpClient;
 
-/// PEM certificates to trust besides the default anchors (a TLS-inspecting
-/// egress proxy's CA, an emulator's).
-pub const EXTRA_CA_FILE: &str = "CONSENT_EXTRA_CA_FILE";
+pub use consent_app::settings::EXTRA_CA_FILE;
 
 /// The roots of Amazon Trust Services, which every AWS endpoint's
 /// certificate chains to.
@@ -50,19 +48,18 @@ pub struct TrustAnchors {
 }
 
 impl TrustAnchors {
-    /// Inside Lambda, unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store,
-    /// the Amazon roots; elsewhere the system's. Plus [`EXTRA_CA_FILE`].
+    /// Where [`TrustSource`] has compiled-in roots (inside Lambda, unless
+    /// `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store), the Amazon roots;
+    /// elsewhere the system's. Plus [`EXTRA_CA_FILE`].
     pub fn read(var: impl Fn(&str) -> Option<String>) -> Self {
-        let set = |name: &str| non_blank(&var, name);
-        let named_store = set("SSL_CERT_FILE").is_some() || set("SSL_CERT_DIR").is_some();
-        let anchors = if set("AWS_LAMBDA_FUNCTION_NAME").is_some() && !named_store {
-            Anchors::AmazonRoots
-        } else {
-            Anchors::System
-        };
+        let source = TrustSource::read(var);
         Self {
-            anchors,
-            extra: set(EXTRA_CA_FILE).map(PathBuf::from),
+            anchors: if source.compiled_in {
+                Anchors::AmazonRoots
+            } else {
+                Anchors::System
+            },
+            extra: source.extra,
         }
     }
 

@@ -18,10 +18,9 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use consent_app::ports::{BoxError, IdentityError};
+use consent_app::settings::TrustSource;
 
-/// PEM certificates to trust besides the roots (the variable the AWS
-/// clients read too: a TLS-inspecting egress proxy's CA, a test provider's).
-pub const EXTRA_CA_FILE: &str = "CONSENT_EXTRA_CA_FILE";
+pub use consent_app::settings::EXTRA_CA_FILE;
 
 /// The roots the identity provider's certificate may chain to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,20 +42,18 @@ pub struct ProviderTrust {
 }
 
 impl ProviderTrust {
-    /// Inside Lambda, unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a
-    /// store, the compiled-in roots; elsewhere the system's. Plus
-    /// [`EXTRA_CA_FILE`].
+    /// Where [`TrustSource`] has compiled-in roots (inside Lambda, unless
+    /// `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store), Mozilla's;
+    /// elsewhere the system's. Plus [`EXTRA_CA_FILE`].
     pub fn read(var: impl Fn(&str) -> Option<String>) -> Self {
-        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-        let named_store = set("SSL_CERT_FILE").is_some() || set("SSL_CERT_DIR").is_some();
-        let roots = if set("AWS_LAMBDA_FUNCTION_NAME").is_some() && !named_store {
-            ProviderRoots::CompiledIn
-        } else {
-            ProviderRoots::System
-        };
+        let source = TrustSource::read(var);
         Self {
-            roots,
-            extra: set(EXTRA_CA_FILE).map(PathBuf::from),
+            roots: if source.compiled_in {
+                ProviderRoots::CompiledIn
+            } else {
+                ProviderRoots::System
+            },
+            extra: source.extra,
         }
     }
 
